@@ -1,0 +1,98 @@
+import gzip
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from tests.conftest import idx_images, write_idx_dir
+from tests.servers import files, serve
+from vizff.cli import main
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as exit_info:
+        main(list(argv))
+    out, err = capsys.readouterr()
+    return exit_info.value.code, out, err
+
+
+def test_train_prints_epochs_and_final_accuracy(capsys, tmp_path):
+    code, out, err = run(capsys, "train", "--epochs", "2", "--hidden", "16",
+                         "--save", str(tmp_path / "w.npz"))
+    assert code == 0
+    lines = out.strip().splitlines()
+    assert lines[0].startswith("epoch 1 ") and "test accuracy 0." in lines[0]
+    assert lines[-1].startswith("test accuracy 0.") and float(lines[-1].split()[-1]) > 0.5
+    saved = np.load(tmp_path / "w.npz")
+    assert saved["W0"].shape == (784, 16) and saved["W1"].shape == (16, 10)
+    assert str(saved["activation"]) == "sigmoid"
+
+
+def test_numerical_method_warns_of_its_cost(capsys):
+    code, out, err = run(capsys, "train", "--method", "numerical", "--hidden", "4", "--steps", "3",
+                         "--batch-size", "8")
+    assert code == 0
+    assert "6,380 loss evaluations" in err
+    assert out.strip().splitlines()[-1].startswith("test accuracy")
+
+
+@pytest.mark.parametrize("argv, needle", [
+    (["train", "--hidden", "a,b"], "--hidden"),
+    (["train", "--hidden", "0"], "--hidden"),
+    (["train", "--epochs", "2", "--steps", "3"], "--epochs and --steps"),
+    (["train", "--lr", "-1"], "--lr"),
+    (["train", "--no-such-option"], "--no-such-option"),
+    (["train", "--data", "/nonexistent"], "/nonexistent"),
+])
+def test_bad_options_one_line_no_traceback(capsys, argv, needle):
+    code, out, err = run(capsys, *argv)
+    assert code in (1, 2)
+    assert err.startswith("error: ") and needle in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+@pytest.mark.parametrize("damage", ["truncated", "magic", "mismatch", "missing"])
+def test_broken_idx_files_exit_1_naming_the_file(capsys, tmp_path, damage):
+    directory = write_idx_dir(tmp_path / "d")
+    target = directory / "t10k-images-idx3-ubyte.gz"
+    if damage == "truncated":
+        target.write_bytes(gzip.compress(gzip.decompress(target.read_bytes())[:5000]))
+    elif damage == "magic":
+        target.write_bytes(gzip.compress(b"\x00\x00\x08\x01" + gzip.decompress(target.read_bytes())[4:]))
+    elif damage == "mismatch":
+        target.write_bytes(gzip.compress(idx_images(np.zeros((7, 28, 28)))))
+    else:
+        target.unlink()
+    code, out, err = run(capsys, "train", "--data", str(directory), "--steps", "1")
+    assert code == 1
+    assert err.startswith("error: ") and "t10k-images" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_data_info(capsys, tmp_path):
+    code, out, _ = run(capsys, "data", "info", "--data", str(write_idx_dir(tmp_path / "d")))
+    assert code == 0
+    assert "train       60  0:6 1:6" in out and "images  28x28" in out
+
+
+def test_data_download_cli(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("VIZFF_CACHE_DIR", str(tmp_path / "cache"))
+    with serve(files({})) as empty:  # every file 404: clear error, nothing in the cache
+        code, _, err = run(capsys, "data", "download", "--mirror", empty, "--timeout", "2")
+    assert code == 1 and "no mirror delivered a verified file" in err
+    assert not any((tmp_path / "cache").glob("*")) if (tmp_path / "cache").exists() else True
+
+
+def test_data_mnist_without_cache_says_what_to_do(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("VIZFF_CACHE_DIR", str(tmp_path / "nothing"))
+    code, _, err = run(capsys, "train", "--data", "mnist")
+    assert code == 1 and "vizff data download" in err
+
+
+def test_python_dash_m_and_console_script():
+    result = subprocess.run([sys.executable, "-m", "vizff", "train", "--steps", "5", "--hidden",
+                             "4", "--lr", "0"], capture_output=True, text=True)
+    assert result.returncode == 2
+    assert result.stderr.strip() == ("error: --lr: the learning rate must be a positive number, "
+                                     "got 0.0")

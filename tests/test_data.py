@@ -1,0 +1,123 @@
+import gzip
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.conftest import idx_images, idx_labels, write_idx_dir
+from vizff.data import (SAMPLE_DIR, class_counts, load_digits, read_directory, read_idx_images,
+                        read_idx_labels)
+from vizff.errors import DataError, IdxFormatError
+
+
+def test_sample_is_stratified_and_shuffled():
+    digits = load_digits("sample")
+    assert digits.train_images.shape == (4000, 28, 28)
+    assert digits.test_images.shape == (1000, 28, 28)
+    assert list(class_counts(digits.train_labels)) == [400] * 10
+    assert list(class_counts(digits.test_labels)) == [100] * 10
+    # shuffled: the first 50 train labels are not one class, nor sorted
+    assert len(set(digits.train_labels[:50].tolist())) >= 8
+    assert digits.train_images.dtype == np.uint8 and digits.train_images.max() == 255
+
+
+def test_sample_matches_its_readme_checksums():
+    readme = (SAMPLE_DIR / "README.md").read_text()
+    for path in SAMPLE_DIR.glob("*.gz"):
+        assert hashlib.sha256(path.read_bytes()).hexdigest() in readme, path.name
+
+
+def test_sample_digits_are_not_shared_mnist_train_copies():
+    # the sample is a different 5,000: its train split is not the first 4,000 MNIST images
+    digits = load_digits("sample")
+    assert not np.array_equal(digits.train_labels[:20], [5, 0, 4, 1, 9, 2, 1, 3, 1, 4,
+                                                         3, 5, 3, 6, 1, 7, 2, 8, 6, 9])
+
+
+@pytest.mark.parametrize("gz", [True, False])
+@pytest.mark.parametrize("spelling", ["-", "."])
+def test_directory_in_every_spelling(tmp_path, gz, spelling):
+    write_idx_dir(tmp_path, gz=gz, spelling=spelling)
+    digits = read_directory(tmp_path)
+    assert digits.train_images.shape == (60, 28, 28)
+    assert digits.test_labels.tolist() == [i % 10 for i in range(20)]
+
+
+def test_gzip_detected_by_content_not_name(tmp_path):
+    payload = idx_labels(np.arange(10) % 10)
+    raw_named_gz = tmp_path / "labels.gz"
+    raw_named_gz.write_bytes(payload)  # not compressed despite the name
+    gz_named_raw = tmp_path / "labels"
+    gz_named_raw.write_bytes(gzip.compress(payload))
+    assert read_idx_labels(raw_named_gz).tolist() == read_idx_labels(gz_named_raw).tolist()
+
+
+def test_truncated_images_name_file_and_counts(tmp_path):
+    data = idx_images(np.zeros((10, 28, 28)))
+    path = tmp_path / "t10k-images-idx3-ubyte.gz"
+    path.write_bytes(gzip.compress(data[: 16 + 784 * 4]))
+    with pytest.raises(IdxFormatError, match=r"t10k-images-idx3-ubyte.gz: header says 10 images "
+                       r"of 28x28 but the file holds 4"):
+        read_idx_images(path)
+
+
+def test_wrong_magic(tmp_path):
+    path = tmp_path / "x"
+    path.write_bytes(idx_labels(np.arange(5)))
+    with pytest.raises(IdxFormatError, match="magic number 2049 is not an IDX image file"):
+        read_idx_images(path)
+
+
+def test_short_header_and_bad_label(tmp_path):
+    path = tmp_path / "short"
+    path.write_bytes(b"\x00\x00\x08")
+    with pytest.raises(IdxFormatError, match="too short"):
+        read_idx_labels(path)
+    path.write_bytes(idx_labels(np.array([1, 2, 11])))
+    with pytest.raises(IdxFormatError, match="label 11"):
+        read_idx_labels(path)
+
+
+def test_gzip_that_ends_early(tmp_path):
+    path = tmp_path / "cut.gz"
+    full = gzip.compress(idx_images(np.random.default_rng(0).integers(0, 256, (50, 28, 28))))
+    path.write_bytes(full[: len(full) // 2])
+    with pytest.raises(IdxFormatError, match="gzip stream is truncated"):
+        read_idx_images(path)
+
+
+def test_images_and_labels_must_match(tmp_path):
+    write_idx_dir(tmp_path)
+    (tmp_path / "t10k-labels-idx1-ubyte.gz").write_bytes(gzip.compress(idx_labels(np.arange(7))))
+    with pytest.raises(IdxFormatError, match="20 images but t10k-labels-idx1-ubyte.gz holds 7"):
+        read_directory(tmp_path)
+
+
+def test_missing_files_listed(tmp_path):
+    write_idx_dir(tmp_path)
+    (tmp_path / "train-labels-idx1-ubyte.gz").unlink()
+    with pytest.raises(DataError, match=r"train-labels-idx1-ubyte.gz or train-labels.idx1-ubyte"):
+        read_directory(tmp_path)
+
+
+def test_bad_specs(tmp_path, monkeypatch):
+    with pytest.raises(DataError, match="not 'sample', 'mnist' or an existing directory"):
+        load_digits(tmp_path / "nope")
+    monkeypatch.setenv("VIZFF_CACHE_DIR", str(tmp_path / "empty"))
+    with pytest.raises(DataError, match="vizff data download"):
+        load_digits("mnist")
+
+
+def test_mnist_spec_reads_the_cache(tmp_path, monkeypatch):
+    write_idx_dir(tmp_path / "cache")
+    monkeypatch.setenv("VIZFF_CACHE_DIR", str(tmp_path / "cache"))
+    assert load_digits("mnist").source == "mnist"
+
+
+def test_full_mnist(shared_mnist: Path):
+    digits = load_digits(shared_mnist)
+    assert digits.train_images.shape == (60000, 28, 28)
+    assert digits.test_images.shape == (10000, 28, 28)
+    assert digits.train_labels[:5].tolist() == [5, 0, 4, 1, 9]
+    assert class_counts(digits.test_labels).sum() == 10000

@@ -1,0 +1,100 @@
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from vizff.nn import (backprop, cross_entropy_error, derivative_sigmoid, descend, forward,
+                      init_network, loss, loss_evaluations, numerical_gradient, predict, sigmoid,
+                      softmax)
+
+
+def relative_error(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.linalg.norm(a - b) / max(np.linalg.norm(a) + np.linalg.norm(b), 1e-300))
+
+
+def test_sigmoid_matches_the_lesson_formula():
+    x = np.linspace(-30, 30, 601)
+    np.testing.assert_allclose(sigmoid(x), 1 / (1 + np.exp(-x)), rtol=1e-12, atol=1e-15)
+    with np.errstate(all="raise"):  # no overflow for huge inputs, unlike exp(-x)
+        assert sigmoid(np.array([-1e4, 1e4], dtype=np.float32)).tolist() == [0.0, 1.0]
+
+
+def test_derivative_sigmoid_is_the_slope():
+    x = np.linspace(-8, 8, 161)
+    numeric = (sigmoid(x + 1e-6) - sigmoid(x - 1e-6)) / 2e-6
+    np.testing.assert_allclose(derivative_sigmoid(x), numeric, atol=1e-9)
+    assert derivative_sigmoid(np.array([0.0]))[0] == pytest.approx(0.25)
+
+
+@given(arrays(np.float64, (3, 10), elements=st.floats(-1e4, 1e4)))
+def test_softmax_rows_are_probabilities(logits):
+    p = softmax(logits)
+    assert np.all(p >= 0) and np.all(np.isfinite(p))
+    np.testing.assert_allclose(p.sum(axis=1), 1.0, rtol=1e-12)
+
+
+def test_softmax_uses_the_per_row_maximum():
+    # the lesson's batch-wide maximum underflows the second row to 0/0; per row it cannot
+    logits = np.array([[1000.0, 999.0], [0.0, 1.0]])
+    expected = np.array([[1, np.exp(-1)], [np.exp(-1), 1]])
+    np.testing.assert_allclose(softmax(logits), expected / expected.sum(1, keepdims=True))
+
+
+def test_cross_entropy_is_a_mean_and_safe():
+    p = np.array([[0.5, 0.5], [0.25, 0.75]])
+    assert cross_entropy_error(p, np.array([0, 1])) == pytest.approx(
+        -(np.log(0.5) + np.log(0.75)) / 2)
+    assert np.isfinite(cross_entropy_error(np.array([[1.0, 0.0]]), np.array([1])))
+
+
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh", "relu"])
+@pytest.mark.parametrize("sizes", [(12, 5, 10), (12, 6, 4, 10)])
+def test_backprop_agrees_with_numerical_gradient(activation, sizes):
+    rng = np.random.default_rng(1)
+    net = init_network(sizes, activation=activation, rng=rng, dtype=np.float64)
+    net = descend(net, backprop(net, rng.random((7, sizes[0])), rng.integers(0, 10, 7))[0], 0.3)
+    x, y = rng.random((9, sizes[0])), rng.integers(0, 10, 9)
+    analytic, _ = backprop(net, x, y)
+    numeric, _ = numerical_gradient(net, x, y)
+    for a, n in zip((*analytic.weights, *analytic.biases), (*numeric.weights, *numeric.biases)):
+        assert a.shape == n.shape
+        assert relative_error(a, n) < 1e-6
+
+
+def test_forward_returns_every_layer_and_the_bias_comes_before_the_activation():
+    rng = np.random.default_rng(0)
+    net = init_network((4, 3, 10), rng=rng, dtype=np.float64)
+    net = type(net)(net.weights, (np.full(3, 2.0), np.zeros(10)), "sigmoid")
+    x = rng.random((5, 4))
+    layers = forward(net, x)
+    assert [a.shape for a in layers] == [(5, 4), (5, 3), (5, 10)]
+    np.testing.assert_allclose(layers[1], sigmoid(x @ net.weights[0] + 2.0))
+    np.testing.assert_allclose(layers[2], softmax(layers[1] @ net.weights[1]))
+    assert predict(net, x).shape == (5,)
+
+
+def test_descent_lowers_the_loss_and_keeps_the_old_network():
+    rng = np.random.default_rng(0)
+    net = init_network((8, 6, 10), rng=rng, dtype=np.float64)
+    x, y = rng.random((20, 8)), rng.integers(0, 10, 20)
+    grads, _ = backprop(net, x, y)
+    before = net.weights[0].copy()
+    new = descend(net, grads, 0.5)
+    assert loss(new, x, y) < loss(net, x, y)
+    np.testing.assert_array_equal(net.weights[0], before)
+
+
+def test_loss_evaluations_counts_two_per_parameter():
+    net = init_network((784, 4, 10), rng=np.random.default_rng(0))
+    assert loss_evaluations(net) == 2 * (784 * 4 + 4 + 4 * 10 + 10)
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.integers(1, 5), st.integers(1, 4))
+def test_backprop_shapes(batch, hidden):
+    rng = np.random.default_rng(batch)
+    net = init_network((6, hidden, 10), rng=rng)
+    grads, layers = backprop(net, rng.random((batch, 6), dtype=np.float32), rng.integers(0, 10, batch))
+    assert [g.shape for g in grads.weights] == [w.shape for w in net.weights]
+    assert grads.weights[0].dtype == np.float32 and layers[-1].shape == (batch, 10)

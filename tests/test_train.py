@@ -1,0 +1,95 @@
+import numpy as np
+import pytest
+
+from vizff.data import load_digits
+from vizff.errors import ConfigError, TrainingDiverged
+from vizff.nn import backprop, descend
+from vizff.train import TrainConfig, train
+
+
+@pytest.fixture(scope="module")
+def sample():
+    return load_digits("sample")
+
+
+def test_one_snapshot_per_step_with_test_evaluation(sample):
+    snaps = list(train(sample, TrainConfig(hidden=(8,), steps=70, eval_every=25)))
+    assert [s.step for s in snaps] == list(range(1, 71))
+    evaluated = [s.step for s in snaps if s.test_accuracy is not None]
+    assert evaluated == [25, 50, 63, 70]  # every 25, the epoch end (4000/64 -> 63), the last
+    assert snaps[62].epoch_end and snaps[63].epoch == 2
+
+
+def test_snapshots_are_immutable_and_independent(sample):
+    run = train(sample, TrainConfig(hidden=(8,), steps=3))
+    first = next(run)
+    kept = first.network.weights[0].copy()
+    rest = list(run)
+    np.testing.assert_array_equal(first.network.weights[0], kept)
+    assert not np.array_equal(rest[-1].network.weights[0], kept)
+    with pytest.raises(ValueError):
+        first.network.weights[0][0, 0] = 1.0
+    with pytest.raises(ValueError):
+        first.gradients.weights[0][0, 0] = 1.0
+
+
+def test_a_step_is_plain_descent_with_the_snapshot_gradient(sample):
+    config = TrainConfig(hidden=(8,), steps=2, lr=0.7)
+    first, second = train(sample, config)
+    applied = descend(first.network, second.gradients, 0.7)
+    for a, b in zip(applied.weights, second.network.weights):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_same_seed_same_snapshots_bit_for_bit(sample):
+    def run(seed):
+        return list(train(sample, TrainConfig(hidden=(8,), steps=20, seed=seed)))
+
+    a, b, c = run(3), run(3), run(4)
+    assert [s.loss for s in a] == [s.loss for s in b]
+    assert a[-1].network.weights[0].tobytes() == b[-1].network.weights[0].tobytes()
+    assert a[-1].network.weights[0].tobytes() != c[-1].network.weights[0].tobytes()
+
+
+def test_sample_training_learns(sample):
+    last = list(train(sample, TrainConfig(epochs=5)))[-1]
+    assert last.test_accuracy >= 0.85
+    assert last.epoch == 5 and last.step == 5 * 63
+
+
+def test_reported_batch_loss_is_the_true_loss(sample):
+    snap = next(train(sample, TrainConfig(hidden=(8,), steps=1, batch_size=4000)))
+    from vizff.data import as_inputs
+    _, layers = backprop(snap.network, as_inputs(sample.train_images), sample.train_labels)
+    assert snap.loss > 2.0  # initial loss near ln(10) = 2.30 on the whole train split
+
+
+def test_divergence_names_the_step_and_the_option(sample):
+    with pytest.raises(TrainingDiverged, match=r"step \d+: .*--lr"):
+        list(train(sample, TrainConfig(hidden=(16,), activation="relu", lr=1e6, steps=50)))
+
+
+@pytest.mark.parametrize("kwargs, option", [
+    (dict(hidden=(0,)), "--hidden"), (dict(hidden=()), "--hidden"), (dict(lr=0.0), "--lr"),
+    (dict(lr=float("nan")), "--lr"), (dict(batch_size=0), "--batch-size"),
+    (dict(steps=0), "--steps"), (dict(epochs=0), "--epochs"), (dict(method="x"), "--method"),
+    (dict(activation="x"), "--activation"), (dict(dtype="int8"), "--dtype"),
+])
+def test_config_errors_name_the_option(kwargs, option):
+    with pytest.raises(ConfigError, match=f"^{option}: "):
+        TrainConfig(**kwargs)
+
+
+def test_numerical_method_trains_like_backprop(sample):
+    common = dict(hidden=(2,), steps=2, batch_size=4, dtype="float64")
+    num = list(train(sample, TrainConfig(method="numerical", **common)))
+    exact = list(train(sample, TrainConfig(**common)))
+    np.testing.assert_allclose(num[-1].network.weights[1], exact[-1].network.weights[1],
+                               rtol=1e-6, atol=1e-9)
+
+
+def test_full_mnist_first_epoch(shared_mnist):
+    digits = load_digits(shared_mnist)
+    snaps = train(digits, TrainConfig(hidden=(128,), epochs=1))
+    last = [s for s in snaps if s.epoch_end][-1]
+    assert last.test_accuracy >= 0.90

@@ -1,0 +1,5 @@
+"""`python -m vizff` runs the CLI."""
+
+from vizff.cli import main
+
+main()

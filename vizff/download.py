@@ -1,0 +1,112 @@
+"""Fetch the four MNIST files from public mirrors into the cache, verified by pinned sha256."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+
+from vizff.data import cache_dir
+from vizff.errors import DownloadError
+from vizff.files import atomic_path
+
+# sha256 and size of the original gzip files (LeCun, Cortes, Burges), as published
+MNIST_FILES: dict[str, tuple[str, int]] = {
+    "train-images-idx3-ubyte.gz":
+        ("440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609", 9_912_422),
+    "train-labels-idx1-ubyte.gz":
+        ("3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c", 28_881),
+    "t10k-images-idx3-ubyte.gz":
+        ("8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6", 1_648_877),
+    "t10k-labels-idx1-ubyte.gz":
+        ("f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6", 4_542),
+}
+DEFAULT_MIRRORS = (
+    "https://ossci-datasets.s3.amazonaws.com/mnist/",
+    "https://storage.googleapis.com/cvdf-datasets/mnist/",
+    "http://yann.lecun.com/exdb/mnist/",
+)
+MIRRORS_ENV = "VIZFF_MNIST_MIRRORS"  # space- or comma-separated base URLs, tried in order
+CHUNK = 1 << 16
+Progress = Callable[[str, int, int], None]  # (file name, bytes so far, bytes expected)
+
+
+class _MirrorFailed(Exception):
+    """This mirror did not deliver this file; the next one is tried."""
+
+
+def mirrors_from_env() -> list[str]:
+    """The mirrors to try: $VIZFF_MNIST_MIRRORS if set, else the defaults."""
+    text = os.environ.get(MIRRORS_ENV, "").replace(",", " ").split()
+    return text or list(DEFAULT_MIRRORS)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(CHUNK), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _stream(url: str, temp: Path, name: str, expected: tuple[str, int], *,
+            timeout: float, progress: Progress | None) -> None:
+    """Copy `url` into `temp`, checking size as it comes and sha256 at the end."""
+    sha, size = expected
+    deadline = time.monotonic() + max(timeout * 20, 60)  # a trickling server cannot hold us
+    digest, done = hashlib.sha256(), 0
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response, open(temp, "wb") as out:
+            while chunk := response.read(CHUNK):
+                done += len(chunk)
+                if done > size:
+                    raise _MirrorFailed(f"sent more than the {size} bytes expected")
+                if time.monotonic() > deadline:
+                    raise _MirrorFailed("too slow; gave up")
+                digest.update(chunk)
+                out.write(chunk)
+                if progress:
+                    progress(name, done, size)
+    except (urllib.error.URLError, OSError, ValueError) as exc:  # includes timeouts, HTTP errors
+        raise _MirrorFailed(str(getattr(exc, "reason", None) or exc)) from None
+    if digest.hexdigest() != sha:
+        raise _MirrorFailed(
+            f"checksum mismatch ({done} bytes, sha256 {digest.hexdigest()[:12]}...); rejected")
+
+
+def download_mnist(
+    directory: str | os.PathLike[str] | None = None, *, mirrors: Sequence[str] | None = None,
+    timeout: float = 30.0, progress: Progress | None = None,
+    files: Mapping[str, tuple[str, int]] = MNIST_FILES,
+) -> Path:
+    """Fetch every file that is not already there and verified; returns the directory.
+
+    Each file is written under a temporary name and renamed only once its checksum matches,
+    so the directory never holds an unverified file.
+    """
+    target_dir = Path(directory) if directory is not None else cache_dir()
+    mirrors = list(mirrors) if mirrors else mirrors_from_env()
+    for name, expected in files.items():
+        target = target_dir / name
+        if target.is_file() and _sha256(target) == expected[0]:
+            if progress:
+                progress(name, expected[1], expected[1])
+            continue
+        failures = []
+        for mirror in mirrors:
+            url = mirror.rstrip("/") + "/" + name
+            try:
+                with atomic_path(target, option="--dir") as temp:
+                    _stream(url, temp, name, expected, timeout=timeout, progress=progress)
+                break
+            except _MirrorFailed as exc:
+                failures.append(f"{url}: {exc}")
+        else:
+            raise DownloadError(
+                f"{name}: no mirror delivered a verified file ({'; '.join(failures)}); "
+                "check the network or pass --mirror URL")
+    return target_dir
