@@ -13,15 +13,24 @@ SHARED_MNIST = Path(__file__).resolve().parents[1].parent / "shared" / "data" / 
 
 def idx_images(images: np.ndarray) -> bytes:
     n, rows, cols = images.shape
-    return np.array([2051, n, rows, cols], dtype=">u4").tobytes() + images.astype(np.uint8).tobytes()
+    return (
+        np.array([2051, n, rows, cols], dtype=">u4").tobytes() + images.astype(np.uint8).tobytes()
+    )
 
 
 def idx_labels(labels: np.ndarray) -> bytes:
     return np.array([2049, len(labels)], dtype=">u4").tobytes() + labels.astype(np.uint8).tobytes()
 
 
-def write_idx_dir(directory: Path, *, n_train: int = 60, n_test: int = 20, gz: bool = True,
-                  spelling: str = "-", seed: int = 0) -> Path:
+def write_idx_dir(
+    directory: Path,
+    *,
+    n_train: int = 60,
+    n_test: int = 20,
+    gz: bool = True,
+    spelling: str = "-",
+    seed: int = 0,
+) -> Path:
     """A directory of four small, valid MNIST-format files with random content."""
     rng = np.random.default_rng(seed)
     directory.mkdir(parents=True, exist_ok=True)

@@ -18,8 +18,9 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
 
 
 def test_train_prints_epochs_and_final_accuracy(capsys, tmp_path):
-    code, out, err = run(capsys, "train", "--epochs", "2", "--hidden", "16",
-                         "--save", str(tmp_path / "w.npz"))
+    code, out, err = run(
+        capsys, "train", "--epochs", "2", "--hidden", "16", "--save", str(tmp_path / "w.npz")
+    )
     assert code == 0
     lines = out.strip().splitlines()
     assert lines[0].startswith("epoch 1 ") and "test accuracy 0." in lines[0]
@@ -30,21 +31,34 @@ def test_train_prints_epochs_and_final_accuracy(capsys, tmp_path):
 
 
 def test_numerical_method_warns_of_its_cost(capsys):
-    code, out, err = run(capsys, "train", "--method", "numerical", "--hidden", "4", "--steps", "3",
-                         "--batch-size", "8")
+    code, out, err = run(
+        capsys,
+        "train",
+        "--method",
+        "numerical",
+        "--hidden",
+        "4",
+        "--steps",
+        "3",
+        "--batch-size",
+        "8",
+    )
     assert code == 0
     assert "6,380 loss evaluations" in err
     assert out.strip().splitlines()[-1].startswith("test accuracy")
 
 
-@pytest.mark.parametrize("argv, needle", [
-    (["train", "--hidden", "a,b"], "--hidden"),
-    (["train", "--hidden", "0"], "--hidden"),
-    (["train", "--epochs", "2", "--steps", "3"], "--epochs and --steps"),
-    (["train", "--lr", "-1"], "--lr"),
-    (["train", "--no-such-option"], "--no-such-option"),
-    (["train", "--data", "/nonexistent"], "/nonexistent"),
-])
+@pytest.mark.parametrize(
+    "argv, needle",
+    [
+        (["train", "--hidden", "a,b"], "--hidden"),
+        (["train", "--hidden", "0"], "--hidden"),
+        (["train", "--epochs", "2", "--steps", "3"], "--epochs and --steps"),
+        (["train", "--lr", "-1"], "--lr"),
+        (["train", "--no-such-option"], "--no-such-option"),
+        (["train", "--data", "/nonexistent"], "/nonexistent"),
+    ],
+)
 def test_bad_options_one_line_no_traceback(capsys, argv, needle):
     code, out, err = run(capsys, *argv)
     assert code in (1, 2)
@@ -59,7 +73,9 @@ def test_broken_idx_files_exit_1_naming_the_file(capsys, tmp_path, damage):
     if damage == "truncated":
         target.write_bytes(gzip.compress(gzip.decompress(target.read_bytes())[:5000]))
     elif damage == "magic":
-        target.write_bytes(gzip.compress(b"\x00\x00\x08\x01" + gzip.decompress(target.read_bytes())[4:]))
+        target.write_bytes(
+            gzip.compress(b"\x00\x00\x08\x01" + gzip.decompress(target.read_bytes())[4:])
+        )
     elif damage == "mismatch":
         target.write_bytes(gzip.compress(idx_images(np.zeros((7, 28, 28)))))
     else:
@@ -91,8 +107,12 @@ def test_data_mnist_without_cache_says_what_to_do(capsys, tmp_path, monkeypatch)
 
 
 def test_python_dash_m_and_console_script():
-    result = subprocess.run([sys.executable, "-m", "vizff", "train", "--steps", "5", "--hidden",
-                             "4", "--lr", "0"], capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "vizff", "train", "--steps", "5", "--hidden", "4", "--lr", "0"],
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 2
-    assert result.stderr.strip() == ("error: --lr: the learning rate must be a positive number, "
-                                     "got 0.0")
+    assert result.stderr.strip() == (
+        "error: --lr: the learning rate must be a positive number, got 0.0"
+    )

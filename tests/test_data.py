@@ -6,8 +6,14 @@ import numpy as np
 import pytest
 
 from tests.conftest import idx_images, idx_labels, write_idx_dir
-from vizff.data import (SAMPLE_DIR, class_counts, load_digits, read_directory, read_idx_images,
-                        read_idx_labels)
+from vizff.data import (
+    SAMPLE_DIR,
+    class_counts,
+    load_digits,
+    read_directory,
+    read_idx_images,
+    read_idx_labels,
+)
 from vizff.errors import DataError, IdxFormatError
 
 
@@ -31,8 +37,9 @@ def test_sample_matches_its_readme_checksums():
 def test_sample_digits_are_not_shared_mnist_train_copies():
     # the sample is a different 5,000: its train split is not the first 4,000 MNIST images
     digits = load_digits("sample")
-    assert not np.array_equal(digits.train_labels[:20], [5, 0, 4, 1, 9, 2, 1, 3, 1, 4,
-                                                         3, 5, 3, 6, 1, 7, 2, 8, 6, 9])
+    assert not np.array_equal(
+        digits.train_labels[:20], [5, 0, 4, 1, 9, 2, 1, 3, 1, 4, 3, 5, 3, 6, 1, 7, 2, 8, 6, 9]
+    )
 
 
 @pytest.mark.parametrize("gz", [True, False])
@@ -57,8 +64,11 @@ def test_truncated_images_name_file_and_counts(tmp_path):
     data = idx_images(np.zeros((10, 28, 28)))
     path = tmp_path / "t10k-images-idx3-ubyte.gz"
     path.write_bytes(gzip.compress(data[: 16 + 784 * 4]))
-    with pytest.raises(IdxFormatError, match=r"t10k-images-idx3-ubyte.gz: header says 10 images "
-                       r"of 28x28 but the file holds 4"):
+    with pytest.raises(
+        IdxFormatError,
+        match=r"t10k-images-idx3-ubyte.gz: header says 10 images "
+        r"of 28x28 but the file holds 4",
+    ):
         read_idx_images(path)
 
 

@@ -36,8 +36,13 @@ def no_stray_files(directory: Path) -> list[str]:
 def test_down_mirror_then_success_and_progress(tmp_path, small_set):
     seen = []
     with serve(files(small_set)) as good:
-        where = download_mnist(tmp_path, mirrors=[DOWN, good], files=pins(small_set), timeout=2,
-                               progress=lambda name, done, total: seen.append((name, done, total)))
+        where = download_mnist(
+            tmp_path,
+            mirrors=[DOWN, good],
+            files=pins(small_set),
+            timeout=2,
+            progress=lambda name, done, total: seen.append((name, done, total)),
+        )
     assert sorted(p.name for p in where.iterdir()) == sorted(small_set)
     assert load_digits(where).train_images.shape == (30, 28, 28)
     assert seen[-1][1] == seen[-1][2]
@@ -56,15 +61,20 @@ def test_checksum_mismatch_is_rejected_and_nothing_cached(tmp_path, small_set):
 def test_bad_mirror_then_good_mirror(tmp_path, small_set):
     with serve(html) as bad, serve(redirect_loop) as looping, serve(files(small_set)) as good:
         download_mnist(tmp_path, mirrors=[bad, looping, good], files=pins(small_set), timeout=2)
-    assert all(hashlib.sha256((tmp_path / n).read_bytes()).hexdigest() == pins(small_set)[n][0]
-               for n in small_set)
+    assert all(
+        hashlib.sha256((tmp_path / n).read_bytes()).hexdigest() == pins(small_set)[n][0]
+        for n in small_set
+    )
 
 
 @pytest.mark.parametrize("handler_name", ["html", "redirect_loop", "truncated", "stalled"])
 def test_every_failure_is_a_clear_error(tmp_path, small_set, handler_name):
-    handler = {"html": html, "redirect_loop": redirect_loop,
-               "truncated": files(small_set, truncate=20),
-               "stalled": files(small_set, delay=3)}[handler_name]
+    handler = {
+        "html": html,
+        "redirect_loop": redirect_loop,
+        "truncated": files(small_set, truncate=20),
+        "stalled": files(small_set, delay=3),
+    }[handler_name]
     with serve(handler) as url:
         with pytest.raises(DownloadError, match="no mirror delivered a verified file"):
             download_mnist(tmp_path, mirrors=[url], files=pins(small_set), timeout=0.5)

@@ -4,9 +4,20 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from vizff.nn import (backprop, cross_entropy_error, derivative_sigmoid, descend, forward,
-                      init_network, loss, loss_evaluations, numerical_gradient, predict, sigmoid,
-                      softmax)
+from vizff.nn import (
+    backprop,
+    cross_entropy_error,
+    derivative_sigmoid,
+    descend,
+    forward,
+    init_network,
+    loss,
+    loss_evaluations,
+    numerical_gradient,
+    predict,
+    sigmoid,
+    softmax,
+)
 
 
 def relative_error(a: np.ndarray, b: np.ndarray) -> float:
@@ -44,7 +55,8 @@ def test_softmax_uses_the_per_row_maximum():
 def test_cross_entropy_is_a_mean_and_safe():
     p = np.array([[0.5, 0.5], [0.25, 0.75]])
     assert cross_entropy_error(p, np.array([0, 1])) == pytest.approx(
-        -(np.log(0.5) + np.log(0.75)) / 2)
+        -(np.log(0.5) + np.log(0.75)) / 2
+    )
     assert np.isfinite(cross_entropy_error(np.array([[1.0, 0.0]]), np.array([1])))
 
 
@@ -95,6 +107,8 @@ def test_loss_evaluations_counts_two_per_parameter():
 def test_backprop_shapes(batch, hidden):
     rng = np.random.default_rng(batch)
     net = init_network((6, hidden, 10), rng=rng)
-    grads, layers = backprop(net, rng.random((batch, 6), dtype=np.float32), rng.integers(0, 10, batch))
+    grads, layers = backprop(
+        net, rng.random((batch, 6), dtype=np.float32), rng.integers(0, 10, batch)
+    )
     assert [g.shape for g in grads.weights] == [w.shape for w in net.weights]
     assert grads.weights[0].dtype == np.float32 and layers[-1].shape == (batch, 10)

@@ -60,6 +60,7 @@ def test_sample_training_learns(sample):
 def test_reported_batch_loss_is_the_true_loss(sample):
     snap = next(train(sample, TrainConfig(hidden=(8,), steps=1, batch_size=4000)))
     from vizff.data import as_inputs
+
     _, layers = backprop(snap.network, as_inputs(sample.train_images), sample.train_labels)
     assert snap.loss > 2.0  # initial loss near ln(10) = 2.30 on the whole train split
 
@@ -69,12 +70,21 @@ def test_divergence_names_the_step_and_the_option(sample):
         list(train(sample, TrainConfig(hidden=(16,), activation="relu", lr=1e6, steps=50)))
 
 
-@pytest.mark.parametrize("kwargs, option", [
-    (dict(hidden=(0,)), "--hidden"), (dict(hidden=()), "--hidden"), (dict(lr=0.0), "--lr"),
-    (dict(lr=float("nan")), "--lr"), (dict(batch_size=0), "--batch-size"),
-    (dict(steps=0), "--steps"), (dict(epochs=0), "--epochs"), (dict(method="x"), "--method"),
-    (dict(activation="x"), "--activation"), (dict(dtype="int8"), "--dtype"),
-])
+@pytest.mark.parametrize(
+    "kwargs, option",
+    [
+        (dict(hidden=(0,)), "--hidden"),
+        (dict(hidden=()), "--hidden"),
+        (dict(lr=0.0), "--lr"),
+        (dict(lr=float("nan")), "--lr"),
+        (dict(batch_size=0), "--batch-size"),
+        (dict(steps=0), "--steps"),
+        (dict(epochs=0), "--epochs"),
+        (dict(method="x"), "--method"),
+        (dict(activation="x"), "--activation"),
+        (dict(dtype="int8"), "--dtype"),
+    ],
+)
 def test_config_errors_name_the_option(kwargs, option):
     with pytest.raises(ConfigError, match=f"^{option}: "):
         TrainConfig(**kwargs)
@@ -84,8 +94,9 @@ def test_numerical_method_trains_like_backprop(sample):
     common = dict(hidden=(2,), steps=2, batch_size=4, dtype="float64")
     num = list(train(sample, TrainConfig(method="numerical", **common)))
     exact = list(train(sample, TrainConfig(**common)))
-    np.testing.assert_allclose(num[-1].network.weights[1], exact[-1].network.weights[1],
-                               rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(
+        num[-1].network.weights[1], exact[-1].network.weights[1], rtol=1e-6, atol=1e-9
+    )
 
 
 def test_full_mnist_first_epoch(shared_mnist):

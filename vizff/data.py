@@ -47,11 +47,13 @@ def _read_bytes(path: Path) -> bytes:
         try:
             data = inflater.decompress(data, MAX_FILE_BYTES + 1)  # bounded: no gzip bomb
         except zlib.error as exc:
-            raise IdxFormatError(f"{path}: the gzip stream is corrupt ({exc}); fetch the file "
-                                 "again") from None
+            raise IdxFormatError(
+                f"{path}: the gzip stream is corrupt ({exc}); fetch the file again"
+            ) from None
         if not inflater.eof and len(data) <= MAX_FILE_BYTES:
-            raise IdxFormatError(f"{path}: the gzip stream is truncated (it ends early); fetch "
-                                 "the file again")
+            raise IdxFormatError(
+                f"{path}: the gzip stream is truncated (it ends early); fetch the file again"
+            )
     if len(data) > MAX_FILE_BYTES:
         raise IdxFormatError(f"{path}: larger than {MAX_FILE_BYTES >> 20} MB, not an MNIST file")
     return data
@@ -60,8 +62,10 @@ def _read_bytes(path: Path) -> bytes:
 def _header(path: Path, data: bytes, size: int, magic: int, kind: str) -> np.ndarray:
     """The big-endian uint32 header fields, after checking length and magic number."""
     if len(data) >= 4 and int.from_bytes(data[:4], "big") != magic:
-        raise IdxFormatError(f"{path}: magic number {int.from_bytes(data[:4], 'big')} is not an "
-                             f"IDX {kind} file (expected {magic})")
+        raise IdxFormatError(
+            f"{path}: magic number {int.from_bytes(data[:4], 'big')} is not an "
+            f"IDX {kind} file (expected {magic})"
+        )
     if len(data) < size:
         raise IdxFormatError(
             f"{path}: {len(data)} bytes is too short for an IDX {kind} header ({size} bytes)"
@@ -138,10 +142,12 @@ def read_directory(directory: str | os.PathLike[str], *, source: str = "director
     directory = Path(directory)
     files = find_idx_files(directory)
     arrays = {role: _read_role(role, path) for role, path in files.items()}
-    _check_pair(files["train-images"], arrays["train-images"],
-                files["train-labels"], arrays["train-labels"])
-    _check_pair(files["t10k-images"], arrays["t10k-images"],
-                files["t10k-labels"], arrays["t10k-labels"])
+    _check_pair(
+        files["train-images"], arrays["train-images"], files["train-labels"], arrays["train-labels"]
+    )
+    _check_pair(
+        files["t10k-images"], arrays["t10k-images"], files["t10k-labels"], arrays["t10k-labels"]
+    )
     if arrays["train-images"].shape[1:] != arrays["t10k-images"].shape[1:]:
         raise IdxFormatError(
             f"{directory}: train images are {arrays['train-images'].shape[1:]} but test images "

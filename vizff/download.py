@@ -16,14 +16,22 @@ from vizff.files import atomic_path
 
 # sha256 and size of the original gzip files (LeCun, Cortes, Burges), as published
 MNIST_FILES: dict[str, tuple[str, int]] = {
-    "train-images-idx3-ubyte.gz":
-        ("440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609", 9_912_422),
-    "train-labels-idx1-ubyte.gz":
-        ("3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c", 28_881),
-    "t10k-images-idx3-ubyte.gz":
-        ("8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6", 1_648_877),
-    "t10k-labels-idx1-ubyte.gz":
-        ("f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6", 4_542),
+    "train-images-idx3-ubyte.gz": (
+        "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
+        9_912_422,
+    ),
+    "train-labels-idx1-ubyte.gz": (
+        "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
+        28_881,
+    ),
+    "t10k-images-idx3-ubyte.gz": (
+        "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
+        1_648_877,
+    ),
+    "t10k-labels-idx1-ubyte.gz": (
+        "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
+        4_542,
+    ),
 }
 DEFAULT_MIRRORS = (
     "https://ossci-datasets.s3.amazonaws.com/mnist/",
@@ -53,8 +61,15 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _stream(url: str, temp: Path, name: str, expected: tuple[str, int], *,
-            timeout: float, progress: Progress | None) -> None:
+def _stream(
+    url: str,
+    temp: Path,
+    name: str,
+    expected: tuple[str, int],
+    *,
+    timeout: float,
+    progress: Progress | None,
+) -> None:
     """Copy `url` into `temp`, checking size as it comes and sha256 at the end."""
     sha, size = expected
     deadline = time.monotonic() + max(timeout * 20, 60)  # a trickling server cannot hold us
@@ -75,12 +90,16 @@ def _stream(url: str, temp: Path, name: str, expected: tuple[str, int], *,
         raise _MirrorFailed(str(getattr(exc, "reason", None) or exc)) from None
     if digest.hexdigest() != sha:
         raise _MirrorFailed(
-            f"checksum mismatch ({done} bytes, sha256 {digest.hexdigest()[:12]}...); rejected")
+            f"checksum mismatch ({done} bytes, sha256 {digest.hexdigest()[:12]}...); rejected"
+        )
 
 
 def download_mnist(
-    directory: str | os.PathLike[str] | None = None, *, mirrors: Sequence[str] | None = None,
-    timeout: float = 30.0, progress: Progress | None = None,
+    directory: str | os.PathLike[str] | None = None,
+    *,
+    mirrors: Sequence[str] | None = None,
+    timeout: float = 30.0,
+    progress: Progress | None = None,
     files: Mapping[str, tuple[str, int]] = MNIST_FILES,
 ) -> Path:
     """Fetch every file that is not already there and verified; returns the directory.
@@ -108,5 +127,6 @@ def download_mnist(
         else:
             raise DownloadError(
                 f"{name}: no mirror delivered a verified file ({'; '.join(failures)}); "
-                "check the network or pass --mirror URL")
+                "check the network or pass --mirror URL"
+            )
     return target_dir

@@ -66,7 +66,10 @@ class Gradients:
 
 
 def init_network(
-    sizes: Sequence[int], *, activation: str = "sigmoid", rng: np.random.Generator,
+    sizes: Sequence[int],
+    *,
+    activation: str = "sigmoid",
+    rng: np.random.Generator,
     dtype: np.dtype | str = np.float32,
 ) -> Network:
     """Random weights N(0, gain/n_in) (gain 2 for relu, 1 otherwise), zero biases."""

@@ -10,8 +10,16 @@ import numpy as np
 
 from vizff.data import Digits, as_inputs
 from vizff.errors import ConfigError, TrainingDiverged
-from vizff.nn import (ACTIVATIONS, GRADIENT_METHODS, Gradients, Network, cross_entropy_error,
-                      descend, forward, init_network)
+from vizff.nn import (
+    ACTIVATIONS,
+    GRADIENT_METHODS,
+    Gradients,
+    Network,
+    cross_entropy_error,
+    descend,
+    forward,
+    init_network,
+)
 
 MAX_UNITS = 4096  # per hidden layer: far past anything a heatmap can show
 # Mean cross-entropy tolerates a large step with sigmoid (0.97 on MNIST in 5 epochs at 1.0);
@@ -40,22 +48,40 @@ class TrainConfig:
     def __post_init__(self) -> None:
         object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
         _check(len(self.hidden) >= 1, "--hidden", "give at least one hidden layer, e.g. 32")
-        _check(all(1 <= h <= MAX_UNITS for h in self.hidden), "--hidden",
-               f"each hidden size must be 1..{MAX_UNITS}, got {','.join(map(str, self.hidden))}")
-        _check(self.activation in ACTIVATIONS, "--activation",
-               f"must be one of {', '.join(ACTIVATIONS)}, got {self.activation!r}")
+        _check(
+            all(1 <= h <= MAX_UNITS for h in self.hidden),
+            "--hidden",
+            f"each hidden size must be 1..{MAX_UNITS}, got {','.join(map(str, self.hidden))}",
+        )
+        _check(
+            self.activation in ACTIVATIONS,
+            "--activation",
+            f"must be one of {', '.join(ACTIVATIONS)}, got {self.activation!r}",
+        )
         if self.lr is None:
             object.__setattr__(self, "lr", DEFAULT_LR[self.activation])
-        _check(math.isfinite(self.lr) and self.lr > 0, "--lr",
-               f"the learning rate must be a positive number, got {self.lr}")
+        _check(
+            math.isfinite(self.lr) and self.lr > 0,
+            "--lr",
+            f"the learning rate must be a positive number, got {self.lr}",
+        )
         _check(self.batch_size >= 1, "--batch-size", f"must be at least 1, got {self.batch_size}")
         _check(self.epochs >= 1, "--epochs", f"must be at least 1, got {self.epochs}")
-        _check(self.steps is None or self.steps >= 1, "--steps",
-               f"must be at least 1, got {self.steps}")
-        _check(self.method in GRADIENT_METHODS, "--method",
-               f"must be one of {', '.join(GRADIENT_METHODS)}, got {self.method!r}")
-        _check(self.dtype in ("float32", "float64"), "--dtype",
-               f"must be float32 or float64, got {self.dtype!r}")
+        _check(
+            self.steps is None or self.steps >= 1,
+            "--steps",
+            f"must be at least 1, got {self.steps}",
+        )
+        _check(
+            self.method in GRADIENT_METHODS,
+            "--method",
+            f"must be one of {', '.join(GRADIENT_METHODS)}, got {self.method!r}",
+        )
+        _check(
+            self.dtype in ("float32", "float64"),
+            "--dtype",
+            f"must be float32 or float64, got {self.dtype!r}",
+        )
         _check(self.eval_every >= 0, "--eval-every", f"must be 0 or more, got {self.eval_every}")
 
     def steps_per_epoch(self, n_train: int) -> int:
@@ -114,7 +140,7 @@ def train(data: Digits, config: TrainConfig = TrainConfig()) -> Iterator[Snapsho
     for epoch in range(1, math.ceil(total / config.steps_per_epoch(n)) + 1):
         order = rng.permutation(n)
         for start in range(0, n, config.batch_size):
-            batch = order[start:start + config.batch_size]
+            batch = order[start : start + config.batch_size]
             with np.errstate(over="ignore", invalid="ignore"):  # caught below, with advice
                 grads, layers = gradient(network, x_train[batch], y_train[batch])
             loss = cross_entropy_error(layers[-1], y_train[batch])
@@ -122,7 +148,8 @@ def train(data: Digits, config: TrainConfig = TrainConfig()) -> Iterator[Snapsho
             if not loss < DIVERGED_LOSS or not all(np.isfinite(g).all() for g in grads.weights):
                 raise TrainingDiverged(
                     f"step {step}: the loss became {loss:.4g}; training diverged. "
-                    f"Lower the learning rate (--lr, now {config.lr})")
+                    f"Lower the learning rate (--lr, now {config.lr})"
+                )
             accuracy = float((layers[-1].argmax(axis=1) == y_train[batch]).mean())
             network = descend(network, grads, config.lr)
             _freeze(network.weights, network.biases, grads.weights, grads.biases)
@@ -130,7 +157,16 @@ def train(data: Digits, config: TrainConfig = TrainConfig()) -> Iterator[Snapsho
             test = None
             if epoch_end or step == total or (config.eval_every and step % config.eval_every == 0):
                 test = evaluate(network, x_test, y_test)
-            yield Snapshot(step, epoch, network, grads, loss, accuracy,
-                           *(test or (None, None)), epoch_end, total)
+            yield Snapshot(
+                step,
+                epoch,
+                network,
+                grads,
+                loss,
+                accuracy,
+                *(test or (None, None)),
+                epoch_end,
+                total,
+            )
             if step == total:
                 return

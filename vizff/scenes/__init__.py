@@ -1,0 +1,18 @@
+"""The built-in scenes, by name: adding a scene is one module and one line here."""
+
+from vizff.scenes.base import Param, Scene, SceneOptions, TrainingScene
+from vizff.scenes.loss import Loss
+from vizff.scenes.mosaic import Mosaic
+from vizff.scenes.sigmoid import Sigmoid
+from vizff.scenes.softmax import Softmax
+from vizff.scenes.weights import Weights
+
+SCENES: dict[str, type[Scene]] = {
+    "mosaic": Mosaic,
+    "sigmoid": Sigmoid,
+    "softmax": Softmax,
+    "weights": Weights,
+    "loss": Loss,
+}
+
+__all__ = ["SCENES", "Param", "Scene", "SceneOptions", "TrainingScene"]

@@ -1,0 +1,399 @@
+"""Frame writers for .gif, .mp4, .webp, .png and PNG folders: streamed, atomic, deterministic.
+
+A writer has one lifecycle: open it as a context manager, `write(frame)` each (height, width, 3)
+uint8 frame as it comes, and leave the block; only then is the finished file renamed over the
+target. An exception (Ctrl-C included) leaves the target exactly as it was.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import shutil
+import struct
+import tempfile
+from pathlib import Path
+
+import numpy as np
+from PIL import GifImagePlugin, Image
+
+from vizff.errors import ConfigError, RenderError
+from vizff.files import TEMP_PREFIX, atomic_path, ensure_parent
+
+FORMATS = (".gif", ".mp4", ".webp", ".png")
+MAX_GIF_FPS = 50  # browsers slow any delay under 2/100 s down to 1/10 s
+TRANSPARENT = 255  # GIF palette index kept free: "unchanged since the previous frame"
+
+
+def gif_delay(fps: float) -> tuple[int, str | None]:
+    """A frame delay in whole hundredths of a second for `fps`, and a note when it is rounded."""
+    if not 0 < fps <= MAX_GIF_FPS:
+        raise ConfigError(
+            f"--fps {fps:g}: a GIF shows 1 to {MAX_GIF_FPS} frames per second "
+            "(browsers slow shorter delays down); use .mp4 or .webp for more"
+        )
+    centis = max(2, round(100 / fps))
+    if math.isclose(100 / centis, fps, rel_tol=1e-9):
+        return centis, None
+    return centis, (
+        f"--fps {fps:g}: GIF delays are whole hundredths of a second, so the GIF "
+        f"plays at {100 / centis:.4g} fps ({centis}/100 s a frame)"
+    )
+
+
+class FrameWriter:
+    """Base lifecycle: `with Writer(path, fps=...) as w: w.write(frame)`; atomic on exit."""
+
+    suffix = ""
+
+    def __init__(self, path: str | os.PathLike[str], *, fps: float = 20.0, hold: float = 0.0):
+        if not (math.isfinite(fps) and fps > 0):
+            raise ConfigError(f"--fps {fps}: must be a positive number of frames per second")
+        if not (math.isfinite(hold) and 0 <= hold <= 3600):
+            raise ConfigError(f"--hold {hold}: must be 0 to 3600 seconds")
+        self.path, self.fps, self.hold = Path(path), fps, hold
+        self.frames = 0
+        self.size: tuple[int, int] | None = None  # (width, height) of the first frame
+        self._atomic = None
+
+    def __enter__(self) -> FrameWriter:
+        self._atomic = atomic_path(self.path)
+        self.temp = self._atomic.__enter__()
+        return self
+
+    def write(self, frame: np.ndarray) -> None:
+        if frame.dtype != np.uint8 or frame.ndim != 3 or frame.shape[2] != 3:
+            raise RenderError(
+                f"a frame must be a (height, width, 3) uint8 array, not {frame.dtype} {frame.shape}"
+            )
+        size = (frame.shape[1], frame.shape[0])
+        if self.size is None:
+            self.size = size
+            self._open(size)
+        elif size != self.size:
+            raise RenderError(
+                f"frame {self.frames} is {size[0]}x{size[1]}, the first was "
+                f"{self.size[0]}x{self.size[1]}"
+            )
+        self._write(np.ascontiguousarray(frame))
+        self.frames += 1
+
+    def __exit__(self, kind, error, trace) -> bool:
+        try:
+            if kind is None:
+                if self.frames == 0:
+                    raise RenderError(f"{self.path}: no frames were written")
+                self._finish()
+            else:
+                self._abort()
+        except BaseException as failure:
+            self._abort()
+            self._atomic.__exit__(type(failure), failure, failure.__traceback__)
+            raise
+        return bool(self._atomic.__exit__(kind, error, trace))
+
+    def check_size(self, size: tuple[int, int]) -> None:
+        """Refuse, before any work, a frame size this format cannot hold."""
+
+    def _open(self, size: tuple[int, int]) -> None:  # first frame seen: start the file
+        pass
+
+    def _write(self, frame: np.ndarray) -> None:
+        raise NotImplementedError
+
+    def _finish(self) -> None:
+        pass
+
+    def _abort(self) -> None:
+        pass
+
+
+class Quantizer:
+    """Exact nearest-colour mapping of RGB frames onto a fixed palette of at most 255 colours.
+
+    A 2^24-entry table (16 MB), filled lazily: each colour is searched once, then looked up.
+    Index 255 never names a colour: in the table it means "not searched yet".
+    """
+
+    def __init__(self, palette: np.ndarray):
+        palette = np.asarray(palette, dtype=np.uint8).reshape(-1, 3)
+        if not 1 <= len(palette) <= 255:
+            raise RenderError(f"a GIF palette holds 1 to 255 colours, not {len(palette)}")
+        self.palette = palette
+        self._colours = palette.astype(np.int32)
+        self._table = np.full(1 << 24, TRANSPARENT, dtype=np.uint8)
+
+    def __call__(self, frame: np.ndarray) -> np.ndarray:
+        rgb = frame.astype(np.uint32)
+        packed = (rgb[..., 0] << 16) | (rgb[..., 1] << 8) | rgb[..., 2]  # (h, w)
+        indices = self._table[packed]
+        missing = indices == TRANSPARENT
+        if missing.any():
+            new = np.unique(packed[missing])
+            self._table[new] = self._nearest(new)
+            indices = self._table[packed]
+        return indices
+
+    def _nearest(self, packed: np.ndarray) -> np.ndarray:
+        rgb = np.stack([(packed >> 16) & 255, (packed >> 8) & 255, packed & 255], axis=1)
+        out = np.empty(len(rgb), dtype=np.uint8)
+        for start in range(0, len(rgb), 4096):  # bounded memory: (4096, colours, 3)
+            diff = rgb[start : start + 4096, None, :].astype(np.int32) - self._colours[None]
+            out[start : start + 4096] = (diff * diff).sum(axis=2).argmin(axis=1)
+        return out
+
+
+def adaptive_palette(frame: np.ndarray, colours: int = 255) -> np.ndarray:
+    """A palette for frames nobody described: median cut of the first frame, no dithering."""
+    image = Image.fromarray(frame).quantize(
+        colours, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE
+    )
+    used = len(image.getcolors(256))
+    return np.array(image.getpalette()[: 3 * used], dtype=np.uint8).reshape(-1, 3)
+
+
+class GifWriter(FrameWriter):
+    """Streaming GIF89a: one global palette, only the changed rectangle of each frame, unchanged
+    pixels transparent, identical frames merged into a longer delay, loops forever."""
+
+    suffix = ".gif"
+
+    def __init__(self, path, *, fps=20.0, hold=0.0, palette: np.ndarray | None = None):
+        super().__init__(path, fps=fps, hold=hold)
+        self.delay, self.note = gif_delay(fps)
+        self._palette = palette
+        self._previous: np.ndarray | None = None  # palette indices of the last frame shown
+        self._pending: tuple[np.ndarray, tuple[int, int], bool] | None = None
+        self._pending_delay = 0
+
+    def _open(self, size):
+        self._file = open(self.temp, "wb")
+
+    def _header(self, palette: np.ndarray) -> bytes:
+        table = np.zeros((256, 3), dtype=np.uint8)
+        table[: len(palette)] = palette
+        width, height = self.size
+        return (
+            b"GIF89a"
+            + struct.pack("<HHBBB", width, height, 0xF7, 0, 0)
+            + table.tobytes()
+            + b"!\xff\x0bNETSCAPE2.0\x03\x01\x00\x00\x00"
+        )  # loop forever
+
+    def _write(self, frame):
+        if self.frames == 0:
+            palette = self._palette if self._palette is not None else adaptive_palette(frame)
+            self._quantize = Quantizer(palette)
+            self._file.write(self._header(self._quantize.palette))
+        indices = self._quantize(frame)
+        if self._previous is None:
+            self._pending, self._pending_delay = (indices, (0, 0), False), self.delay
+            self._previous = indices
+            return
+        changed = indices != self._previous
+        rows, cols = np.flatnonzero(changed.any(axis=1)), np.flatnonzero(changed.any(axis=0))
+        if rows.size == 0:  # identical frame: the one shown stays longer
+            self._pending_delay += self.delay
+            return
+        self._flush()
+        box = (slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1))
+        patch = indices[box].copy()
+        patch[~changed[box]] = TRANSPARENT
+        self._pending, self._pending_delay = (patch, (cols[0], rows[0]), True), self.delay
+        self._previous = indices
+
+    def _flush(self, extra: int = 0) -> None:
+        patch, offset, transparent = self._pending
+        delay = min(self._pending_delay + extra, 0xFFFF)
+        flags = (1 << 2) | (1 if transparent else 0)  # disposal 1: keep, draw the next on top
+        self._file.write(b"!\xf9\x04" + struct.pack("<BHBB", flags, delay, TRANSPARENT, 0))
+        image = Image.frombuffer(
+            "L", (patch.shape[1], patch.shape[0]), patch.tobytes(), "raw", "L", 0, 1
+        )
+        for chunk in GifImagePlugin.getdata(image, offset=(int(offset[0]), int(offset[1]))):
+            self._file.write(chunk)
+
+    def _finish(self):
+        self._flush(extra=round(self.hold * 100))
+        self._file.write(b";")
+        self._file.close()
+
+    def _abort(self):
+        if hasattr(self, "_file"):
+            self._file.close()
+
+
+class Mp4Writer(FrameWriter):
+    """H.264 in MP4 through imageio-ffmpeg's bundled ffmpeg: yuv420p, moov atom at the front."""
+
+    suffix = ".mp4"
+
+    def check_size(self, size):
+        width, height = size
+        if width % 2 or height % 2:
+            raise ConfigError(
+                f"--size {width}x{height}: MP4 (H.264, yuv420p) needs an even width "
+                f"and height; try {width + width % 2}x{height + height % 2}"
+            )
+
+    def _open(self, size):
+        import imageio_ffmpeg
+
+        self.check_size(size)
+        self._pipe = imageio_ffmpeg.write_frames(
+            str(self.temp),
+            size,
+            fps=self.fps,
+            codec="libx264",
+            pix_fmt_in="rgb24",
+            pix_fmt_out="yuv420p",
+            macro_block_size=1,
+            ffmpeg_log_level="error",
+            quality=None,
+            output_params=[
+                "-crf",
+                "18",
+                "-preset",
+                "fast",
+                "-tune",
+                "animation",
+                "-movflags",
+                "+faststart",
+                "-map_metadata",
+                "-1",
+                "-fflags",
+                "+bitexact",
+            ],
+        )
+        self._pipe.send(None)  # start ffmpeg
+        self._last: np.ndarray | None = None
+
+    def _write(self, frame):
+        self._pipe.send(frame)
+        self._last = frame
+
+    def _finish(self):
+        for _ in range(round(self.hold * self.fps)):  # video has no per-frame delay: repeat
+            self._pipe.send(self._last)
+        self._pipe.close()
+
+    def _abort(self):
+        pipe = getattr(self, "_pipe", None)
+        if pipe is not None:
+            with contextlib.suppress(Exception):
+                pipe.close()
+
+
+class WebpWriter(FrameWriter):
+    """Animated, looping, lossless WebP; libwebp keeps only encoded frames, never raw ones."""
+
+    suffix = ".webp"
+
+    def _open(self, size):
+        from PIL import _webp  # Pillow's own binding; its save_all wants every frame up front
+
+        self._encoder = _webp.WebPAnimEncoder(size, 0xFFFFFFFF, 0, False, 0, 0, False, False)
+        self._time = 0.0
+
+    def _write(self, frame):
+        image = Image.fromarray(frame, "RGB")
+        self._encoder.add(image.getim(), round(self._time), True, 50.0, 100.0, 4)
+        self._time += 1000 / self.fps
+
+    def _finish(self):
+        self._encoder.add(None, round(self._time + 1000 * self.hold), True, 50.0, 100.0, 4)
+        data = self._encoder.assemble("", b"", b"")
+        with open(self.temp, "wb") as handle:
+            handle.write(data)
+
+
+class PngWriter(FrameWriter):
+    """One still PNG: the last frame, or frame `index` (0-based; negative counts from the end)."""
+
+    suffix = ".png"
+
+    def __init__(self, path, *, fps=20.0, hold=0.0, index: int = -1, total: int | None = None):
+        super().__init__(path, fps=fps, hold=hold)
+        if total is not None and not -total <= index < total:
+            raise ConfigError(
+                f"--frame {index}: this scene has {total} frames; "
+                f"choose 0 to {total - 1} (or -1 for the last)"
+            )
+        self.index, self.total = index, total
+        self._kept: np.ndarray | None = None
+
+    def _write(self, frame):
+        if self.index < 0 or self.frames == self.index:
+            self._kept = frame.copy()
+
+    def _finish(self):
+        if self.index >= self.frames:
+            raise ConfigError(
+                f"--frame {self.index}: only {self.frames} frames were rendered; "
+                f"choose 0 to {self.frames - 1}"
+            )
+        save_png(self._kept, self.temp)
+
+
+def save_png(frame: np.ndarray, path: Path) -> None:
+    """A PNG with no time stamp or other varying metadata: same pixels, same bytes."""
+    Image.fromarray(frame, "RGB").save(path, format="PNG", compress_level=6)
+
+
+class PngFolderWriter(FrameWriter):
+    """Numbered frames `frame_00000.png`... in a folder; old frames replaced only on success."""
+
+    def __enter__(self):
+        ensure_parent(self.path / "x")
+        self.temp = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX, dir=self.path.parent))
+        return self
+
+    def _write(self, frame):
+        save_png(frame, self.temp / f"frame_{self.frames:05d}.png")
+
+    def __exit__(self, kind, error, trace):
+        try:
+            if kind is None:
+                for old in self.path.glob("frame_*.png"):
+                    if not (self.temp / old.name).exists():
+                        old.unlink()
+                for new in sorted(self.temp.iterdir()):
+                    os.replace(new, self.path / new.name)
+        except OSError as exc:
+            raise RenderError(f"--out {self.path}: writing failed ({exc.strerror})") from None
+        finally:
+            shutil.rmtree(self.temp, ignore_errors=True)
+        return False
+
+
+def open_writer(
+    path: str | os.PathLike[str],
+    *,
+    fps: float = 20.0,
+    hold: float = 0.0,
+    palette: np.ndarray | None = None,
+    frame: int | None = None,
+    total: int | None = None,
+) -> FrameWriter:
+    """The writer that the output's extension names; a path without one is a PNG folder."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if frame is not None and suffix != ".png":
+        raise ConfigError(f"--frame: only for a .png output, not {path.name}")
+    if suffix == ".gif":
+        return GifWriter(path, fps=fps, hold=hold, palette=palette)
+    if suffix == ".mp4":
+        return Mp4Writer(path, fps=fps, hold=hold)
+    if suffix == ".webp":
+        return WebpWriter(path, fps=fps, hold=hold)
+    if suffix == ".png":
+        return PngWriter(
+            path, fps=fps, hold=hold, index=-1 if frame is None else frame, total=total
+        )
+    if suffix == "" or path.is_dir():
+        return PngFolderWriter(path, fps=fps, hold=hold)
+    raise ConfigError(
+        f"--out {path}: unknown format {suffix!r}; use .gif, .mp4, .webp, .png "
+        "or a folder for numbered PNGs"
+    )
