@@ -377,6 +377,9 @@ def data_download(
     print(f"MNIST is in {where}")
 
 
+INTERRUPTED = 130  # 128 + SIGINT, as shells report it
+
+
 def _raise_interrupt(signum, frame) -> None:
     raise KeyboardInterrupt
 
@@ -388,12 +391,16 @@ def main(argv: list[str] | None = None) -> None:
     try:
         code = command.main(args=argv, prog_name="vizff", standalone_mode=False)
     except UsageProblem as exc:
-        err.print(f"error: {exc.format_message()}", markup=False, soft_wrap=True)
-        sys.exit(exc.exit_code)
+        fail(f"error: {exc.format_message()}", exc.exit_code)
     except (typer.Abort, KeyboardInterrupt):
-        err.print("error: interrupted; nothing was overwritten", markup=False, soft_wrap=True)
-        sys.exit(130)
+        code = INTERRUPTED
     except VizffError as exc:
-        err.print(f"error: {exc}", markup=False, soft_wrap=True)
-        sys.exit(exc.exit_code)
+        fail(f"error: {exc}", exc.exit_code)
+    if code == INTERRUPTED:  # typer turns Ctrl-C (and our SIGTERM) into exit code 130
+        fail("error: interrupted; no output was changed", INTERRUPTED)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def fail(message: str, code: int) -> None:
+    err.print(message, markup=False, soft_wrap=True)
+    sys.exit(code)

@@ -33,15 +33,15 @@ def hex_colour(rgb: RGB) -> str:
     return "#{:02x}{:02x}{:02x}".format(*rgb)
 
 
-def parse_size(text: str) -> tuple[int, int]:
-    """`640x360` -> (640, 360), within MIN_SIZE..MAX_SIZE, or a ConfigError naming --size."""
+def parse_size(text: str, option: str = "--size") -> tuple[int, int]:
+    """`640x360` -> (640, 360), within MIN_SIZE..MAX_SIZE, or a ConfigError naming the option."""
     try:
         width, height = (int(part) for part in text.lower().split("x"))
     except ValueError:
-        raise ConfigError(f"--size {text}: write it as WIDTHxHEIGHT, e.g. 640x360") from None
+        raise ConfigError(f"{option} {text}: write it as WIDTHxHEIGHT, e.g. 640x360") from None
     if not (MIN_SIZE[0] <= width <= MAX_SIZE[0] and MIN_SIZE[1] <= height <= MAX_SIZE[1]):
         raise ConfigError(
-            f"--size {text}: width must be {MIN_SIZE[0]}..{MAX_SIZE[0]} and height "
+            f"{option} {text}: width must be {MIN_SIZE[0]}..{MAX_SIZE[0]} and height "
             f"{MIN_SIZE[1]}..{MAX_SIZE[1]} pixels"
         )
     return width, height

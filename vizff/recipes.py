@@ -124,7 +124,7 @@ def make_recipe(
         elif key in TRAIN_KEYS:
             train[key] = float(value) if key == "lr" else value
         elif key == "size":
-            recipe["size"] = parse_size(value)
+            recipe["size"] = parse_size(value, f"{where}size =" if where else "--size")
         elif key == "out":
             out = Path(value).expanduser()
             recipe["out"] = out if out.is_absolute() or base_dir is None else base_dir / out
@@ -164,6 +164,8 @@ def load_recipe(
         values = read_scene_file(path)
         if not isinstance(values.get("scene"), str):
             raise ConfigError(f'{path}: needs a line scene = "NAME" (one of {", ".join(SCENES)})')
+        if overrides and values["scene"] in SCENES:  # the CLI's own values, under CLI names
+            make_recipe({"scene": values["scene"], **overrides})
         recipe = make_recipe({**values, **overrides}, where=f"{path}: ", base_dir=out_dir)
         recipe = replace(recipe, name=path.stem)
     elif target in SCENES:

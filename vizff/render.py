@@ -37,6 +37,7 @@ class RenderJob:
 
     def run(self, progress: Progress | None = None) -> RenderResult:
         start, total = time.perf_counter(), self.total
+        self.scene.load()  # data errors surface before the output is touched
         with self.writer as writer:
             for frame in self.scene.frames():
                 writer.write(frame)

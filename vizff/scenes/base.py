@@ -76,6 +76,9 @@ class Scene:
             for key, param in self.PARAMS.items()
         }
 
+    def load(self) -> None:
+        """Read what the frames need (a dataset), so its errors come before any file is opened."""
+
     def frame_count(self) -> int:
         raise NotImplementedError
 
@@ -110,6 +113,9 @@ class TrainingScene(Scene):
         settings.pop("epochs", None)
         self.config = TrainConfig(**settings, steps=self.steps, eval_every=self.every)
         self._digits: Digits | None = None
+
+    def load(self) -> None:
+        self.digits  # noqa: B018 (reads and caches the dataset)
 
     @property
     def digits(self) -> Digits:

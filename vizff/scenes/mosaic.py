@@ -36,6 +36,9 @@ class Mosaic(Scene):
     def frame_count(self) -> int:
         return self.params["reveal"]
 
+    def load(self) -> None:
+        self._chosen = self._digits()
+
     def _digits(self) -> tuple[np.ndarray, np.ndarray]:
         digits = load_digits(self.options.data)
         images, labels = (
@@ -66,7 +69,9 @@ class Mosaic(Scene):
         gap = max(1, round(cell * 0.08))
         tile = cell - gap
         x0 = (width - cols * cell + gap) // 2
-        images, labels = self._digits()
+        if not hasattr(self, "_chosen"):
+            self.load()
+        images, labels = self._chosen
         page = Image.new("RGB", self.size, BACKGROUND)
         first = self.params["start"]
         text(
@@ -86,7 +91,11 @@ class Mosaic(Scene):
             anchor="ld",
         )
         draw = ImageDraw.Draw(page)
-        boxes = [(x0 + (k // rows) * cell, top + (k % rows) * cell) for k in range(rows * cols)]
+        # image k = i*rows + j goes to column i, row j: the lesson's column-by-column fill
+        boxes = self.boxes = [
+            (x0 + (k // rows) * cell, top + (k % rows) * cell) for k in range(rows * cols)
+        ]
+        self.tile = tile
         for x, y in boxes:
             draw.rectangle((x, y, x + tile - 1, y + tile - 1), outline=FAINT)
         total = self.frame_count()

@@ -233,7 +233,7 @@ class Weights(TrainingScene):
 
     def frames(self) -> Iterator[np.ndarray]:
         self._layout()
-        weight_limit, output_limit = self._limits()
+        weight_limit, output_limit = self.limits = self._limits()
         self.loss_top = 3.0  # initial loss is about ln 10 = 2.3; higher values are clipped
         background = self._background(weight_limit, output_limit)
         colours = diverging_colours()

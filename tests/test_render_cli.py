@@ -1,0 +1,208 @@
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.test_cli import run
+
+QUICK = ["--steps", "6", "--every", "2", "--hidden", "4"]
+
+
+def vizff(*argv: str, cwd=None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "vizff", *argv], capture_output=True, text=True, cwd=cwd, timeout=300
+    )
+
+
+def test_render_reports_path_frames_size_and_time(capsys, tmp_path):
+    out = tmp_path / "w.gif"
+    code, stdout, _ = run(capsys, "render", "weights", *QUICK, "--out", str(out))
+    assert code == 0
+    path, frames, *_ = stdout.split("  ")
+    assert path == str(out) and frames == "3 frames" and stdout.strip().endswith(" s")
+    assert Image.open(out).n_frames == 3
+
+
+def test_render_png_frame_and_folder(capsys, tmp_path):
+    code, *_ = run(
+        capsys,
+        "render",
+        "sigmoid",
+        "--set",
+        "frames=5",
+        "--frame",
+        "0",
+        "--out",
+        str(tmp_path / "first.png"),
+    )
+    assert code == 0 and Image.open(tmp_path / "first.png").size == (640, 360)
+    code, *_ = run(
+        capsys,
+        "render",
+        "sigmoid",
+        "--set",
+        "frames=5",
+        "--size",
+        "320x180",
+        "--out",
+        str(tmp_path / "frames"),
+    )
+    assert code == 0 and len(list((tmp_path / "frames").glob("frame_*.png"))) == 5
+
+
+def test_render_all_from_a_scenes_dir(capsys, tmp_path):
+    scenes = tmp_path / "scenes"
+    scenes.mkdir()
+    (scenes / "a.toml").write_text('scene = "mosaic"\nreveal = 3\nrows = 2\ncols = 2\n')
+    (scenes / "b.toml").write_text('scene = "softmax"\nframes = 3\nout = "soft.webp"\n')
+    code, stdout, _ = run(
+        capsys, "render", "--all", "--scenes-dir", str(scenes), "--out-dir", str(tmp_path / "o")
+    )
+    assert code == 0
+    assert sorted(p.name for p in (tmp_path / "o").iterdir()) == ["a.gif", "soft.webp"]
+    assert len(stdout.strip().splitlines()) == 2
+
+
+def test_scenes_lists_every_scene(capsys):
+    code, stdout, _ = run(capsys, "scenes")
+    assert code == 0
+    assert [line.split()[0] for line in stdout.strip().splitlines()] == [
+        "mosaic",
+        "sigmoid",
+        "softmax",
+        "weights",
+        "loss",
+    ]
+
+
+@pytest.mark.parametrize(
+    "argv, needle",
+    [
+        (["render", "nosuch"], "nosuch: not a scene"),
+        (["render", "weights", "--size", "10x10"], "--size 10x10: width must be"),
+        (["render", "weights", "--size", "-640x360"], "--size -640x360"),
+        (["render", "weights", "--size", "99999x99999"], "--size 99999x99999"),
+        (["render", "weights", "--fps", "0"], "--fps 0"),
+        (["render", "weights", "--fps", "120"], "--fps 120"),
+        (["render", "weights", "--steps", "0"], "--steps 0"),
+        (["render", "weights", "--steps", "10", "--every", "20"], "--every 20: must be 1..10"),
+        (["render", "weights", "--hidden", "0"], "--hidden"),
+        (
+            ["render", "sigmoid", "--frame", "500", "--out", "x.png"],
+            "--frame 500: this scene has 90",
+        ),
+        (["render", "sigmoid", "--frame", "1"], "--frame: only for a .png output"),
+        (["render", "sigmoid", "--out", "x.avi"], "unknown format '.avi'"),
+        (
+            ["render", "sigmoid", "--set", "nosuch=1"],
+            "unknown key 'nosuch'; valid keys for scene sigmoid",
+        ),
+        (["render", "sigmoid", "--set", "frames"], "--set frames: write KEY=VALUE"),
+        (["render", "weights", "--size", "641x360", "--out", "x.mp4"], "even width and height"),
+        (["render"], "name a scene"),
+        (["render", "weights", "loss", "--out", "x.gif"], "--out: only with a single scene"),
+        (
+            ["render", "weights", "--data", "/no/such/dir", "--steps", "2", "--every", "1"],
+            "/no/such/dir",
+        ),
+    ],
+)
+def test_render_errors_one_line_nothing_written(capsys, tmp_path, monkeypatch, argv, needle):
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run(capsys, *argv)
+    assert code in (1, 2)
+    assert err.startswith("error: ") and needle in err and len(err.strip().splitlines()) == 1
+    assert list(tmp_path.rglob("*")) == []  # no output, no temporary file, no outputs/ folder
+
+
+def test_diverging_render_is_a_clear_error_and_keeps_the_old_file(capsys, tmp_path):
+    out = tmp_path / "w.gif"
+    out.write_bytes(b"old")
+    code, _, err = run(
+        capsys,
+        "render",
+        "weights",
+        "--activation",
+        "relu",
+        "--lr",
+        "1e6",
+        "--steps",
+        "30",
+        "--every",
+        "1",
+        "--out",
+        str(out),
+    )
+    assert code == 1 and "diverged" in err and "--lr" in err
+    assert out.read_bytes() == b"old" and [p.name for p in tmp_path.iterdir()] == ["w.gif"]
+
+
+@pytest.mark.parametrize("suffix", [".gif", ".webp", ".png"])
+def test_two_processes_give_the_same_bytes(tmp_path, suffix):
+    args = ["render", "weights", *QUICK, "--seed", "7"]
+    a, b = tmp_path / f"a{suffix}", tmp_path / f"b{suffix}"
+    assert vizff(*args, "--out", str(a)).returncode == 0
+    assert vizff(*args, "--out", str(b)).returncode == 0
+    assert a.read_bytes() == b.read_bytes()
+    assert vizff(*[x if x != "7" else "8" for x in args], "--out", str(b)).returncode == 0
+    assert a.read_bytes() != b.read_bytes()
+
+
+def test_two_processes_give_the_same_mp4_frames(tmp_path):
+    import imageio_ffmpeg
+
+    frames = []
+    for name in ("a.mp4", "b.mp4"):
+        assert vizff("render", "weights", *QUICK, "--out", str(tmp_path / name)).returncode == 0
+        reader = imageio_ffmpeg.read_frames(str(tmp_path / name))
+        next(reader)
+        frames.append(b"".join(reader))
+    assert frames[0] == frames[1]
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_interrupted_render_keeps_the_previous_output(tmp_path, sig):
+    out = tmp_path / "w.gif"
+    out.write_bytes(b"yesterday's good render")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "vizff",
+            "render",
+            "weights",
+            "--steps",
+            "20000",
+            "--every",
+            "1",
+            "--out",
+            str(out),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while not list(tmp_path.glob(".vizff-*")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert list(tmp_path.glob(".vizff-*")), "the render never started writing"
+    time.sleep(0.5)  # well inside the frames
+    process.send_signal(sig)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode != 0
+    assert "Traceback" not in err and "interrupted" in err
+    assert out.read_bytes() == b"yesterday's good render"
+    assert [p.name for p in tmp_path.iterdir()] == ["w.gif"]
+
+
+def test_python_api(tmp_path):
+    from vizff.render import render_scene
+
+    result = render_scene("loss", tmp_path / "l.gif", steps=10, every=5, size="320x180")
+    assert result.frames == 2 and result.path.stat().st_size == result.bytes
+    frame = np.asarray(Image.open(tmp_path / "l.gif").convert("RGB"))
+    assert frame.shape == (180, 320, 3)

@@ -1,0 +1,183 @@
+import subprocess
+
+import imageio_ffmpeg
+import numpy as np
+import pytest
+from PIL import Image
+
+from vizff.errors import ConfigError, RenderError
+from vizff.writers import GifWriter, Quantizer, gif_delay, open_writer
+
+PALETTE = np.array([[255, 255, 255], [0, 0, 0], [200, 30, 30], [30, 30, 200]], dtype=np.uint8)
+
+
+def moving_square(count: int, size=(64, 48)) -> list[np.ndarray]:
+    """Frames on the palette: a red square walks right; the last two frames are equal."""
+    frames = []
+    for i in range(count):
+        frame = np.full((size[1], size[0], 3), 255, np.uint8)
+        x = min(i, count - 2) * 3
+        frame[10:20, x : x + 10] = (200, 30, 30)
+        frame[30:40, 5:15] = (30, 30, 200)
+        frames.append(frame)
+    return frames
+
+
+def write_all(path, frames, **kwargs):
+    with open_writer(path, **kwargs) as writer:
+        for frame in frames:
+            writer.write(frame)
+    return writer
+
+
+def gif_frames(path) -> tuple[list[np.ndarray], list[int], dict]:
+    image = Image.open(path)
+    frames, delays = [], []
+    for i in range(image.n_frames):
+        image.seek(i)
+        frames.append(np.asarray(image.convert("RGB")))
+        delays.append(image.info["duration"])
+    return frames, delays, image.info
+
+
+def test_gif_round_trip_exact_pixels_delays_loop_and_hold(tmp_path):
+    frames = moving_square(10)
+    write_all(tmp_path / "a.gif", frames, fps=20, hold=1.0, palette=PALETTE)
+    back, delays, info = gif_frames(tmp_path / "a.gif")
+    # the last two frames are equal: merged into one frame shown twice as long, plus the hold
+    assert len(back) == 9
+    assert delays == [50] * 8 + [50 + 50 + 1000]
+    for got, want in zip(back, frames):
+        np.testing.assert_array_equal(got, want)
+    assert info["loop"] == 0
+
+
+def test_gif_without_palette_uses_the_first_frame(tmp_path):
+    frames = moving_square(4)
+    write_all(tmp_path / "a.gif", frames, fps=10)
+    back, delays, _ = gif_frames(tmp_path / "a.gif")
+    np.testing.assert_array_equal(back[0], frames[0])
+    assert delays[0] == 100
+
+
+@pytest.mark.parametrize(
+    "fps, delay, rounded",
+    [(20, 5, False), (25, 4, False), (50, 2, False), (30, 3, True), (15, 7, True), (1, 100, False)],
+)
+def test_gif_delays_are_whole_hundredths(fps, delay, rounded):
+    centis, note = gif_delay(fps)
+    assert centis == delay and (note is not None) == rounded
+    if rounded:
+        assert f"{100 / delay:.4g} fps" in note
+
+
+@pytest.mark.parametrize("fps", [0, -1, 60, float("nan")])
+def test_gif_refuses_rates_it_cannot_show(tmp_path, fps):
+    with pytest.raises(ConfigError, match="--fps"):
+        open_writer(tmp_path / "a.gif", fps=fps)
+
+
+def test_quantizer_is_exact_on_palette_colours_and_nearest_otherwise():
+    quantize = Quantizer(PALETTE)
+    frame = np.array([[[255, 255, 255], [0, 0, 0], [190, 40, 40], [30, 30, 200]]], np.uint8)
+    assert quantize(frame).tolist() == [[0, 1, 2, 3]]
+
+
+def test_gif_memory_holds_one_frame_not_all(tmp_path):
+    # the encoder streams: after writing, the file already holds the frames before the last
+    with GifWriter(tmp_path / "a.gif", fps=20, palette=PALETTE) as writer:
+        for frame in moving_square(6):
+            writer.write(frame)
+        writer._file.flush()
+        assert writer.temp.stat().st_size > 200  # frames are on disk while rendering
+
+
+def test_mp4_is_h264_yuv420p_faststart(tmp_path):
+    frames = moving_square(12)
+    write_all(tmp_path / "a.mp4", frames, fps=12, hold=0.5)
+    data = (tmp_path / "a.mp4").read_bytes()
+    assert data.index(b"moov") < data.index(b"mdat")  # plays before it has fully loaded
+    probe = subprocess.run(
+        [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-i", str(tmp_path / "a.mp4")],
+        capture_output=True,
+        text=True,
+    )
+    assert "Video: h264" in probe.stderr and "yuv420p" in probe.stderr
+    reader = imageio_ffmpeg.read_frames(str(tmp_path / "a.mp4"))
+    meta = next(reader)
+    decoded = list(reader)
+    assert meta["size"] == (64, 48) and len(decoded) == 12 + 6  # 0.5 s hold at 12 fps
+
+
+def test_mp4_refuses_odd_sizes(tmp_path):
+    with pytest.raises(ConfigError, match="even width and height; try 66x48"):
+        write_all(tmp_path / "a.mp4", moving_square(2, size=(65, 48)))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_webp_is_animated_and_loops(tmp_path):
+    frames = moving_square(6)
+    write_all(tmp_path / "a.webp", frames, fps=10)
+    image = Image.open(tmp_path / "a.webp")
+    assert image.n_frames >= 5 and image.info["loop"] == 0
+    image.seek(0)
+    np.testing.assert_array_equal(np.asarray(image.convert("RGB")), frames[0])  # lossless
+
+
+def test_png_still_last_or_chosen_frame(tmp_path):
+    frames = moving_square(5)
+    write_all(tmp_path / "last.png", frames)
+    np.testing.assert_array_equal(np.asarray(Image.open(tmp_path / "last.png")), frames[-1])
+    write_all(tmp_path / "two.png", frames, frame=2, total=5)
+    np.testing.assert_array_equal(np.asarray(Image.open(tmp_path / "two.png")), frames[2])
+    with pytest.raises(ConfigError, match="--frame 5: this scene has 5 frames"):
+        open_writer(tmp_path / "x.png", frame=5, total=5)
+
+
+def test_png_folder_replaces_old_frames_only_on_success(tmp_path):
+    folder = tmp_path / "frames"
+    write_all(folder, moving_square(4))
+    assert sorted(p.name for p in folder.iterdir()) == [f"frame_{i:05d}.png" for i in range(4)]
+    write_all(folder, moving_square(2))
+    assert sorted(p.name for p in folder.iterdir()) == ["frame_00000.png", "frame_00001.png"]
+    with pytest.raises(RuntimeError):
+        with open_writer(folder) as writer:
+            for frame in moving_square(3):
+                writer.write(frame)
+            raise RuntimeError("boom")
+    assert len(list(folder.iterdir())) == 2
+    assert [p.name for p in tmp_path.iterdir()] == ["frames"]
+
+
+@pytest.mark.parametrize("suffix", [".gif", ".mp4", ".webp", ".png"])
+def test_failure_mid_render_leaves_the_old_file_and_no_temp(tmp_path, suffix):
+    target = tmp_path / f"out{suffix}"
+    target.write_bytes(b"the previous render")
+    for failure in (RuntimeError("disk on fire"), KeyboardInterrupt()):
+        with pytest.raises(type(failure)):
+            with open_writer(target, fps=10) as writer:
+                for frame in moving_square(4):
+                    writer.write(frame)
+                raise failure
+        assert target.read_bytes() == b"the previous render"
+        assert [p.name for p in tmp_path.iterdir()] == [target.name]
+
+
+@pytest.mark.parametrize("suffix", [".gif", ".webp", ".png"])
+def test_same_frames_same_bytes(tmp_path, suffix):
+    frames = moving_square(8)
+    write_all(tmp_path / f"a{suffix}", frames, palette=PALETTE if suffix == ".gif" else None)
+    write_all(tmp_path / f"b{suffix}", frames, palette=PALETTE if suffix == ".gif" else None)
+    assert (tmp_path / f"a{suffix}").read_bytes() == (tmp_path / f"b{suffix}").read_bytes()
+
+
+def test_bad_frames_and_formats(tmp_path):
+    with pytest.raises(ConfigError, match="unknown format '.avi'"):
+        open_writer(tmp_path / "a.avi")
+    with pytest.raises(RenderError, match=r"\(height, width, 3\) uint8"):
+        write_all(tmp_path / "a.gif", [np.zeros((4, 4), np.uint8)])
+    with pytest.raises(RenderError, match="the first was 64x48"):
+        write_all(tmp_path / "a.gif", [moving_square(1)[0], np.zeros((5, 5, 3), np.uint8)])
+    with pytest.raises(RenderError, match="no frames"):
+        write_all(tmp_path / "a.gif", [])
+    assert list(tmp_path.iterdir()) == []
