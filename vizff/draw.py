@@ -59,7 +59,7 @@ def font(pixels: int, bold: bool = False) -> ImageFont.FreeTypeFont:
         font_manager.FontProperties(family="DejaVu Sans", weight="bold" if bold else "normal"),
         fallback_to_default=True,
     )
-    return ImageFont.truetype(path, max(6, int(round(pixels))))
+    return ImageFont.truetype(path, max(8, int(round(pixels))))  # 8 px: the least legible
 
 
 def text(

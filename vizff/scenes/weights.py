@@ -78,8 +78,9 @@ class Weights(TrainingScene):
         top, bottom = round(58 * s), height - round(52 * s)
         left_w = round(width * 0.52) - margin
         cell = min((left_w + gap) / self.cols, (bottom - top + gap) / self.rows) - gap
-        self.factor = max(1, int(cell // 28))
-        tile = 28 * self.factor
+        # whole multiples of 28 keep every weight one crisp square; below 56 px fill the cell
+        tile = 28 * int(cell // 28) if cell >= 56 else max(14, int(cell))
+        self.pixel_of = np.arange(tile) * 28 // tile  # tile pixel -> weight row (and column)
         self.tiles = [
             Box(
                 margin + (i % self.cols) * (tile + gap),
@@ -242,11 +243,10 @@ class Weights(TrainingScene):
             history.append(snap.loss)
             frame = background.copy()
             first = snap.network.weights[0][:, : self.units].T.reshape(self.units, 28, 28)
-            painted = colours[diverging_index(first, weight_limit)]  # (units, 28, 28, 3)
+            levels = diverging_index(first, weight_limit)[:, self.pixel_of][:, :, self.pixel_of]
+            painted = colours[levels]  # (units, tile, tile, 3)
             for tile, heat in zip(self.tiles, painted):
-                frame[tile.y : tile.y + tile.h, tile.x : tile.x + tile.w] = upscale(
-                    heat, self.factor
-                )
+                frame[tile.y : tile.y + tile.h, tile.x : tile.x + tile.w] = heat
             output = colours[diverging_index(snap.network.weights[-1].T, output_limit)]
             out = self.output
             frame[out.y : out.y + out.h, out.x : out.x + out.w] = upscale(output, self.out_factor)
