@@ -86,6 +86,38 @@ def text_width(content: str, pixels: float, bold: bool = False) -> int:
     return int(font(int(round(pixels)), bold).getlength(content))
 
 
+class TextStamp:
+    """Fast text for numbers that change every frame: each glyph is rasterised once, then
+    copied. Only for one font size and colour on one flat background."""
+
+    def __init__(
+        self,
+        pixels: float,
+        *,
+        colour: RGB = INK,
+        background: RGB = BACKGROUND,
+        alphabet: str = "0123456789./-+ %",
+    ):
+        face = font(int(round(pixels)))
+        ascent, descent = face.getmetrics()
+        self.ascent, self.height = ascent, ascent + descent
+        self.glyphs: dict[str, np.ndarray] = {}
+        for char in alphabet:
+            width = max(1, int(round(face.getlength(char))))
+            glyph = Image.new("RGB", (width, self.height), background)
+            ImageDraw.Draw(glyph).text((0, 0), char, font=face, fill=colour, anchor="la")
+            self.glyphs[char] = np.asarray(glyph)
+
+    def width(self, content: str) -> int:
+        return sum(self.glyphs[c].shape[1] for c in content)
+
+    def stamp(self, frame: np.ndarray, x: int, baseline: int, content: str) -> None:
+        """Write `content` with its left end at x and its baseline at `baseline` (pixels)."""
+        strip = np.hstack([self.glyphs[c] for c in content])  # (height, width, 3)
+        top = baseline - self.ascent
+        frame[top : top + self.height, x : x + strip.shape[1]] = strip
+
+
 @lru_cache(maxsize=8)
 def diverging_colours(levels: int = DIVERGING_LEVELS) -> np.ndarray:
     """(levels, 3) uint8 blue -> white -> red (RdBu reversed); level levels//2 is zero."""

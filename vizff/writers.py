@@ -123,16 +123,23 @@ class Quantizer:
         self.palette = palette
         self._colours = palette.astype(np.int32)
         self._table = np.full(1 << 24, TRANSPARENT, dtype=np.uint8)
+        self._packed: np.ndarray | None = None
 
     def __call__(self, frame: np.ndarray) -> np.ndarray:
-        rgb = frame.astype(np.uint32)
-        packed = (rgb[..., 0] << 16) | (rgb[..., 1] << 8) | rgb[..., 2]  # (h, w)
-        indices = self._table[packed]
-        missing = indices == TRANSPARENT
-        if missing.any():
-            new = np.unique(packed[missing])
+        """Palette indices of an RGB frame: a new (h, w) uint8 array."""
+        if self._packed is None or self._packed.shape != frame.shape[:2]:
+            self._packed = np.empty(frame.shape[:2], dtype=np.uint32)  # reused: no page faults
+        packed = self._packed  # r << 16 | g << 8 | b, built in place
+        np.copyto(packed, frame[..., 0])
+        packed <<= 8
+        packed |= frame[..., 1]
+        packed <<= 8
+        packed |= frame[..., 2]
+        indices = np.take(self._table, packed)
+        if indices.max() == TRANSPARENT:  # colours never seen before: search them once
+            new = np.unique(packed[indices == TRANSPARENT])
             self._table[new] = self._nearest(new)
-            indices = self._table[packed]
+            indices = np.take(self._table, packed)
         return indices
 
     def _nearest(self, packed: np.ndarray) -> np.ndarray:

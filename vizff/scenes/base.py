@@ -97,6 +97,7 @@ class TrainingScene(Scene):
     default_steps: ClassVar[int] = 300
     default_every: ClassVar[int] = 3
     default_train: ClassVar[dict[str, Any]] = {}
+    shows_test_accuracy: ClassVar[bool] = True  # evaluate on the test split at every frame
 
     def __init__(self, options: SceneOptions = SceneOptions()):
         super().__init__(options)
@@ -111,7 +112,8 @@ class TrainingScene(Scene):
             )
         settings = {**self.default_train, "seed": options.seed, **options.train}
         settings.pop("epochs", None)
-        self.config = TrainConfig(**settings, steps=self.steps, eval_every=self.every)
+        evaluate = self.every if self.shows_test_accuracy else 0
+        self.config = TrainConfig(**settings, steps=self.steps, eval_every=evaluate)
         self._digits: Digits | None = None
 
     def load(self) -> None:

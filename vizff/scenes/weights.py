@@ -1,4 +1,9 @@
-"""weights: every first-layer unit's 784 weights as a 28x28 heatmap, learning step by step."""
+"""weights: every first-layer unit's 784 weights as a 28x28 heatmap, learning step by step.
+
+Everything that does not move is drawn once; a frame is the background, two gathers that paint
+the heatmaps, a short polyline and the caption's numbers. That keeps the render close to the
+GIF encoder's own speed.
+"""
 
 from __future__ import annotations
 
@@ -14,19 +19,20 @@ from vizff.draw import (
     BLUE,
     DIVERGING_LEVELS,
     FAINT,
-    INK,
     MUTED,
+    TextStamp,
     diverging_colours,
     diverging_index,
     make_palette,
     scale_of,
     text,
-    upscale,
+    text_width,
 )
 from vizff.scenes.base import Param, TrainingScene
 from vizff.train import Snapshot
 
 MAX_TILES = 64  # more units than this are not legible as heatmaps; the first 64 are shown
+LOSS_TOP = 3.0  # top of the loss chart: the first loss is about ln 10 = 2.3; more is clipped
 
 
 def nice_limit(value: float) -> float:
@@ -44,12 +50,67 @@ class Box:
     w: int
     h: int
 
+    @property
+    def slices(self) -> tuple[slice, slice]:
+        return slice(self.y, self.y + self.h), slice(self.x, self.x + self.w)
+
+
+class Heatmaps:
+    """Paints levels of a flat array of values into a region of the frame with two gathers.
+
+    `source[y, x]` names which value a pixel shows; pixels that show none keep the background,
+    through extra entries appended after the values.
+    """
+
+    def __init__(self, box: Box, source: np.ndarray, background: np.ndarray, values: int):
+        self.box = box
+        static = background[box.slices]  # (h, w, 3)
+        outside = source < 0
+        kept, where = np.unique(static[outside].reshape(-1, 3), axis=0, return_inverse=True)
+        self.source = source.astype(np.int32)  # np.take on small types: 3x faster than [...]
+        self.source[outside] = values + where.ravel()
+        self.extra = np.arange(DIVERGING_LEVELS, DIVERGING_LEVELS + len(kept), dtype=np.uint8)
+        self.colours = np.vstack([diverging_colours(), kept]).astype(np.uint8)
+
+    def paint(self, frame: np.ndarray, levels: np.ndarray) -> None:
+        every = np.concatenate([levels.ravel().astype(np.uint8), self.extra])
+        frame[self.box.slices] = np.take(self.colours, np.take(every, self.source), axis=0)
+
+
+class LossChart:
+    """The batch loss as a growing line: each new segment is drawn once, on a kept layer."""
+
+    def __init__(self, chart: Box, steps: int, scale: float, background: np.ndarray):
+        pad = max(2, round(4 * scale))  # room for the marker beyond the chart's edges
+        self.chart, self.steps, self.pad = chart, steps, pad
+        self.box = Box(chart.x - pad, chart.y - pad, chart.w + 2 * pad, chart.h + 2 * pad)
+        self.layer = Image.fromarray(background[self.box.slices])
+        self.width, self.radius = max(1, round(2 * scale)), max(2, round(3.5 * scale))
+        self.last: tuple[float, float] | None = None
+
+    def add(self, step: int, loss: float) -> None:
+        chart, pad = self.chart, self.pad
+        point = (
+            pad + step / self.steps * chart.w,
+            pad + chart.h * (1 - min(loss, LOSS_TOP) / LOSS_TOP),
+        )
+        if self.last is not None:
+            ImageDraw.Draw(self.layer).line((self.last, point), fill=BLUE, width=self.width)
+        self.last = point
+
+    def paint(self, frame: np.ndarray) -> None:
+        marked = self.layer.copy()
+        (x, y), r = self.last, self.radius
+        ImageDraw.Draw(marked).ellipse((x - r, y - r, x + r, y + r), fill=BLUE)
+        frame[self.box.slices] = np.asarray(marked)
+
 
 class Weights(TrainingScene):
     name = "weights"
     summary = "first-layer weights as 28x28 heatmaps and the output matrix, step by step"
     default_steps, default_every = 300, 3
     default_train = {"hidden": (16,)}
+    shows_test_accuracy = False  # the caption gives step, epoch and loss; the loss scene tests
     PARAMS = {
         "weight_limit": Param(
             float,
@@ -65,7 +126,37 @@ class Weights(TrainingScene):
 
     @property
     def palette(self) -> np.ndarray:
-        return make_palette(inks=(BLUE,), diverging=True, extra=(BLUE,))
+        return make_palette(inks=(BLUE,), diverging=True)
+
+    # ---- the numbers a frame shows --------------------------------------------------------
+    def caption_fields(self, snap: Snapshot) -> dict[str, str]:
+        """The values under the frame, by label: exactly the snapshot's."""
+        return {
+            "step": f"{snap.step}/{self.steps}",
+            "epoch": str(snap.epoch),
+            "batch loss": f"{snap.loss:.4f}",
+        }
+
+    def caption(self, snap: Snapshot) -> str:
+        return "   ".join(f"{label} {value}" for label, value in self.caption_fields(snap).items())
+
+    def _limits(self) -> tuple[float, float]:
+        """Colour limits fixed for the whole run: measured on a first, silent pass."""
+        weight_limit, output_limit = self.params["weight_limit"], self.params["output_limit"]
+        if weight_limit and output_limit:
+            return weight_limit, output_limit
+        if self.config.method == "numerical":  # a second pass would double hours of work
+            return (
+                weight_limit or nice_limit(3 / math.sqrt(784)),
+                output_limit or nice_limit(3 / math.sqrt(self.config.hidden[-1])),
+            )
+        top_w = top_o = 0.0
+        for index, snap in enumerate(self.frame_snapshots(self.quiet_config())):
+            if index % 5 and snap.step != self.steps:  # weights move slowly: sample the run
+                continue
+            top_w = max(top_w, float(np.percentile(np.abs(snap.network.weights[0]), 99.5)))
+            top_o = max(top_o, float(np.percentile(np.abs(snap.network.weights[-1]), 99.5)))
+        return weight_limit or nice_limit(top_w), output_limit or nice_limit(top_o)
 
     # ---- layout: computed once, in pixels -------------------------------------------------
     def _layout(self) -> None:
@@ -73,73 +164,86 @@ class Weights(TrainingScene):
         s = self.s = scale_of(self.size)
         margin, gap = round(12 * s), max(2, round(5 * s))
         self.units = min(self.config.hidden[0], MAX_TILES)
-        self.cols = math.ceil(math.sqrt(self.units))
-        self.rows = math.ceil(self.units / self.cols)
+        cols = math.ceil(math.sqrt(self.units))
+        rows = math.ceil(self.units / cols)
         top, bottom = round(58 * s), height - round(52 * s)
         left_w = round(width * 0.52) - margin
-        cell = min((left_w + gap) / self.cols, (bottom - top + gap) / self.rows) - gap
+        cell = min((left_w + gap) / cols, (bottom - top + gap) / rows) - gap
         # whole multiples of 28 keep every weight one crisp square; below 56 px fill the cell
         tile = 28 * int(cell // 28) if cell >= 56 else max(14, int(cell))
         self.pixel_of = np.arange(tile) * 28 // tile  # tile pixel -> weight row (and column)
         self.tiles = [
-            Box(
-                margin + (i % self.cols) * (tile + gap),
-                top + (i // self.cols) * (tile + gap),
-                tile,
-                tile,
-            )
+            Box(margin + (i % cols) * (tile + gap), top + (i // cols) * (tile + gap), tile, tile)
             for i in range(self.units)
         ]
-        grid_w = self.cols * (tile + gap) - gap
-        right_x = max(margin + grid_w + round(40 * s), round(width * 0.55))
-        right_w = width - margin - right_x - round(16 * s)
+        grid_w = cols * (tile + gap) - gap
+        right_x = max(margin + grid_w + round(40 * s), round(width * 0.55)) + round(16 * s)
+        right_w = width - margin - right_x
         hidden = self.config.hidden[-1]  # the output layer's inputs
-        out_cell = max(1, int(min(right_w / hidden, (height * 0.36) / 10)))
-        self.out_factor = out_cell
-        self.output = Box(right_x + round(16 * s), top, hidden * out_cell, 10 * out_cell)
+        self.out_cell = max(1, int(min(right_w / hidden, height * 0.36 / 10)))
+        self.output = Box(right_x, top, hidden * self.out_cell, 10 * self.out_cell)
         chart_top = self.output.y + self.output.h + round(40 * s)
-        self.chart = Box(
-            right_x + round(16 * s),
-            chart_top,
-            width - margin - right_x - round(16 * s),
-            bottom - chart_top,
-        )
-        self.grid_w, self.margin, self.top, self.bottom = grid_w, margin, top, bottom
+        self.chart = Box(right_x, chart_top, right_w, bottom - chart_top)
+        self.margin, self.top, self.bottom = margin, top, bottom
+        self.stamp = TextStamp(12 * s)  # the caption's numbers, redrawn every frame
 
+    def _tile_source(self) -> tuple[Box, np.ndarray]:
+        first, last = self.tiles[0], self.tiles[-1]
+        box = Box(
+            first.x,
+            first.y,
+            max(t.x + t.w for t in self.tiles) - first.x,
+            last.y + last.h - first.y,
+        )
+        source = np.full((box.h, box.w), -1, dtype=np.intp)
+        within = self.pixel_of[:, None] * 28 + self.pixel_of[None, :]  # (tile, tile) in 0..783
+        for unit, tile in enumerate(self.tiles):
+            source[
+                tile.y - box.y : tile.y - box.y + tile.h, tile.x - box.x : tile.x - box.x + tile.w
+            ] = unit * 784 + within
+        return box, source
+
+    def _output_source(self) -> np.ndarray:
+        hidden, cell = self.config.hidden[-1], self.out_cell
+        digit = np.arange(10 * cell) // cell
+        unit = np.arange(hidden * cell) // cell
+        return digit[:, None] * hidden + unit[None, :]  # into W_out.T flattened (10, hidden)
+
+    # ---- the picture that does not move ---------------------------------------------------
     def _background(self, weight_limit: float, output_limit: float) -> np.ndarray:
-        s = self.s
+        s, out, chart = self.s, self.output, self.chart
         image = Image.new("RGB", self.size, BACKGROUND)
         draw = ImageDraw.Draw(image)
+        small, tiny = 11 * s, 9 * s
         text(image, (self.margin, round(10 * s)), "How the weights learn", pixels=18 * s, bold=True)
+        hidden = self.config.hidden
         shown = (
-            f"first layer: {self.units} of {self.config.hidden[0]} units"
-            if self.units < self.config.hidden[0]
-            else f"first layer: {self.units} units"
+            f"{self.units} of {hidden[0]} units"
+            if self.units < hidden[0]
+            else f"{self.units} units"
         )
         text(
             image,
             (self.margin, self.top - round(8 * s)),
-            f"{shown}, 784 weights each (as 28x28)",
-            pixels=11 * s,
+            f"first layer: {shown}, 784 weights each (as 28x28)",
+            pixels=small,
             colour=MUTED,
             anchor="ld",
         )
-        out = self.output
         text(
             image,
             (out.x, self.top - round(8 * s)),
-            f"output layer: 10 digits x {self.config.hidden[-1]} units",
-            pixels=11 * s,
+            f"output layer: 10 digits x {hidden[-1]} units",
+            pixels=small,
             colour=MUTED,
             anchor="ld",
         )
         for digit in range(10):
             text(
                 image,
-                (out.x - round(4 * s), out.y + (digit + 0.5) * self.out_factor),
+                (out.x - round(4 * s), out.y + (digit + 0.5) * self.out_cell),
                 str(digit),
-                pixels=min(10 * s, self.out_factor * 0.95),
-                colour=INK,
+                pixels=min(10 * s, self.out_cell * 0.95),
                 anchor="rm",
             )
         for tile in self.tiles:
@@ -148,18 +252,17 @@ class Weights(TrainingScene):
             )
         self._colour_bar(image, self.margin, self.bottom + round(14 * s), weight_limit)
         self._colour_bar(image, out.x, out.y + out.h + round(12 * s), output_limit)
-        chart = self.chart
         draw.line(
             (chart.x, chart.y, chart.x, chart.y + chart.h, chart.x + chart.w, chart.y + chart.h),
             fill=MUTED,
             width=max(1, round(s)),
         )
-        text(image, (chart.x + round(4 * s), chart.y), "batch loss", pixels=11 * s, colour=MUTED)
+        text(image, (chart.x + round(4 * s), chart.y), "batch loss", pixels=small, colour=MUTED)
         text(
             image,
             (chart.x - round(4 * s), chart.y),
-            f"{self.loss_top:g}",
-            pixels=9 * s,
+            f"{LOSS_TOP:g}",
+            pixels=tiny,
             colour=MUTED,
             anchor="ra",
         )
@@ -167,7 +270,7 @@ class Weights(TrainingScene):
             image,
             (chart.x - round(4 * s), chart.y + chart.h),
             "0",
-            pixels=9 * s,
+            pixels=tiny,
             colour=MUTED,
             anchor="rd",
         )
@@ -175,17 +278,17 @@ class Weights(TrainingScene):
             image,
             (chart.x + chart.w, chart.y + chart.h + round(3 * s)),
             f"step {self.steps}",
-            pixels=9 * s,
+            pixels=tiny,
             colour=MUTED,
             anchor="ra",
         )
+        self._caption_labels(image)
         return np.array(image)
 
     def _colour_bar(self, image: Image.Image, x: int, y: int, limit: float) -> None:
         s = self.s
         bar_w, bar_h = round(120 * s), max(4, round(7 * s))
-        levels = diverging_colours()
-        ramp = levels[np.linspace(0, DIVERGING_LEVELS - 1, bar_w).round().astype(int)]
+        ramp = diverging_colours()[np.linspace(0, DIVERGING_LEVELS - 1, bar_w).round().astype(int)]
         image.paste(Image.fromarray(np.repeat(ramp[None], bar_h, axis=0)), (x + round(44 * s), y))
         text(
             image,
@@ -204,76 +307,42 @@ class Weights(TrainingScene):
             anchor="lm",
         )
 
+    def _caption_labels(self, image: Image.Image) -> None:
+        """Draw the caption's labels once; remember where each value goes (fixed widths)."""
+        pixels, s = 12 * self.s, self.s
+        widest = {
+            "step": f"{self.steps}/{self.steps}",
+            "epoch": "9" * len(str(self.steps)),
+            "batch loss": "00.0000",
+        }
+        x, self.caption_baseline = self.margin, self.size[1] - round(12 * s)
+        self.value_at: dict[str, int] = {}
+        for label, sample in widest.items():
+            text(image, (x, self.caption_baseline), label, pixels=pixels, colour=MUTED, anchor="ls")
+            x += text_width(label + " ", pixels)
+            self.value_at[label] = x
+            x += self.stamp.width(sample) + round(18 * s)
+
     # ---- frames --------------------------------------------------------------------------
-    def _limits(self) -> tuple[float, float]:
-        """Colour limits fixed for the whole run: measured on a first, silent pass."""
-        weight_limit, output_limit = (self.params["weight_limit"], self.params["output_limit"])
-        if weight_limit and output_limit:
-            return weight_limit, output_limit
-        if self.config.method == "numerical":  # a second pass would double hours of work
-            first = 3 / math.sqrt(784)
-            return weight_limit or nice_limit(first), output_limit or nice_limit(
-                3 / math.sqrt(self.config.hidden[0])
-            )
-        top_w, top_o = 0.0, 0.0
-        for snap in self.frame_snapshots(self.quiet_config()):
-            top_w = max(top_w, float(np.percentile(np.abs(snap.network.weights[0]), 99.5)))
-            top_o = max(top_o, float(np.percentile(np.abs(snap.network.weights[-1]), 99.5)))
-        return weight_limit or nice_limit(top_w), output_limit or nice_limit(top_o)
-
-    def caption(self, snap: Snapshot) -> str:
-        """The numbers under the frame: exactly the snapshot's."""
-        parts = [
-            f"step {snap.step}/{self.steps}",
-            f"epoch {snap.epoch}",
-            f"batch loss {snap.loss:.4f}",
-        ]
-        if snap.test_accuracy is not None:
-            parts.append(f"test accuracy {snap.test_accuracy:.4f}")
-        return "   ".join(parts)
-
     def frames(self) -> Iterator[np.ndarray]:
         self._layout()
         weight_limit, output_limit = self.limits = self._limits()
-        self.loss_top = 3.0  # initial loss is about ln 10 = 2.3; higher values are clipped
         background = self._background(weight_limit, output_limit)
-        colours = diverging_colours()
-        history: list[float] = []
+        tiles = Heatmaps(*self._tile_source(), background, self.units * 784)
+        outputs = Heatmaps(
+            self.output, self._output_source(), background, 10 * self.config.hidden[-1]
+        )
+        chart = LossChart(self.chart, self.steps, self.s, background)
         for snap in self.frame_snapshots():
-            history.append(snap.loss)
             frame = background.copy()
-            first = snap.network.weights[0][:, : self.units].T.reshape(self.units, 28, 28)
-            levels = diverging_index(first, weight_limit)[:, self.pixel_of][:, :, self.pixel_of]
-            painted = colours[levels]  # (units, tile, tile, 3)
-            for tile, heat in zip(self.tiles, painted):
-                frame[tile.y : tile.y + tile.h, tile.x : tile.x + tile.w] = heat
-            output = colours[diverging_index(snap.network.weights[-1].T, output_limit)]
-            out = self.output
-            frame[out.y : out.y + out.h, out.x : out.x + out.w] = upscale(output, self.out_factor)
-            image = Image.fromarray(frame)
-            self._draw_loss(image, history, snap.step)
-            text(
-                image,
-                (self.margin, self.size[1] - round(12 * self.s)),
-                self.caption(snap),
-                pixels=12 * self.s,
-                anchor="ld",
-            )
-            yield np.asarray(image)
+            first = snap.network.weights[0][:, : self.units].T  # (units, 784)
+            tiles.paint(frame, diverging_index(first, weight_limit))
+            outputs.paint(frame, diverging_index(snap.network.weights[-1].T, output_limit))
+            chart.add(snap.step, snap.loss)
+            chart.paint(frame)
+            self._draw_caption(frame, self.caption_fields(snap))
+            yield frame
 
-    def _draw_loss(self, image: Image.Image, history: list[float], step: int) -> None:
-        chart, s = self.chart, self.s
-        steps = np.arange(1, len(history) + 1) * self.every
-        steps[-1] = step
-        xs = chart.x + steps / self.steps * chart.w
-        ys = chart.y + chart.h * (1 - np.minimum(history, self.loss_top) / self.loss_top)
-        draw = ImageDraw.Draw(image)
-        if len(history) > 1:
-            draw.line(
-                list(zip(xs.tolist(), ys.tolist())),
-                fill=BLUE,
-                width=max(1, round(2 * s)),
-                joint="curve",
-            )
-        r = max(2, round(3.5 * s))
-        draw.ellipse((xs[-1] - r, ys[-1] - r, xs[-1] + r, ys[-1] + r), fill=BLUE)
+    def _draw_caption(self, frame: np.ndarray, fields: dict[str, str]) -> None:
+        for label, value in fields.items():
+            self.stamp.stamp(frame, self.value_at[label], self.caption_baseline, value)
