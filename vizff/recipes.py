@@ -82,7 +82,9 @@ def _hidden(value: Any, where: str) -> tuple[int, ...]:
     if isinstance(value, str):
         value = value.split(",")
     try:
-        return tuple(int(v) for v in value if not isinstance(v, (bool, float)))
+        if any(isinstance(v, (bool, float)) for v in value):
+            raise TypeError
+        return tuple(int(v) for v in value)
     except (TypeError, ValueError):
         raise ConfigError(
             f"{where}hidden: expected an integer or a list of integers, got {value!r}"
@@ -126,6 +128,8 @@ def make_recipe(
         elif key == "size":
             recipe["size"] = parse_size(value, f"{where}size =" if where else "--size")
         elif key == "out":
+            if not value.strip():
+                raise ConfigError(f"{where}out: give a file name (.gif .mp4 .webp .png) or a folder")
             out = Path(value).expanduser()
             recipe["out"] = out if out.is_absolute() or base_dir is None else base_dir / out
         elif key in ("fps", "hold"):

@@ -82,6 +82,7 @@ class TrainConfig:
             "--dtype",
             f"must be float32 or float64, got {self.dtype!r}",
         )
+        _check(0 <= self.seed < 2**63, "--seed", f"must be 0 or more, got {self.seed}")
         _check(self.eval_every >= 0, "--eval-every", f"must be 0 or more, got {self.eval_every}")
 
     def steps_per_epoch(self, n_train: int) -> int:

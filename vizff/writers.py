@@ -22,6 +22,7 @@ from vizff.errors import ConfigError, RenderError
 from vizff.files import TEMP_PREFIX, atomic_path, ensure_parent
 
 FORMATS = (".gif", ".mp4", ".webp", ".png")
+MAX_FPS = 240  # any format; more is not an animation anyone can see
 MAX_GIF_FPS = 50  # browsers slow any delay under 2/100 s down to 1/10 s
 TRANSPARENT = 255  # GIF palette index kept free: "unchanged since the previous frame"
 
@@ -48,8 +49,8 @@ class FrameWriter:
     suffix = ""
 
     def __init__(self, path: str | os.PathLike[str], *, fps: float = 20.0, hold: float = 0.0):
-        if not (math.isfinite(fps) and fps > 0):
-            raise ConfigError(f"--fps {fps}: must be a positive number of frames per second")
+        if not (math.isfinite(fps) and 0 < fps <= MAX_FPS):
+            raise ConfigError(f"--fps {fps:g}: must be more than 0 and at most {MAX_FPS}")
         if not (math.isfinite(hold) and 0 <= hold <= 3600):
             raise ConfigError(f"--hold {hold}: must be 0 to 3600 seconds")
         self.path, self.fps, self.hold = Path(path), fps, hold

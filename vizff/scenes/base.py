@@ -65,6 +65,8 @@ class Scene:
     def __init__(self, options: SceneOptions = SceneOptions()):
         self.options = options
         self.size = options.size
+        if not 0 <= options.seed < 2**63:
+            raise ConfigError(f"--seed {options.seed}: must be 0 or more")
         unknown = set(options.params) - set(self.PARAMS)
         if unknown:
             raise ConfigError(

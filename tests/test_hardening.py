@@ -1,0 +1,267 @@
+"""Bad input, faults and interruptions: every case ends in a clear error or a correct result,
+and nothing that was there before is lost."""
+
+import errno
+import gzip
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from PIL import Image
+
+from tests.conftest import idx_images, idx_labels
+from tests.servers import serve
+from vizff.data import read_idx_images, read_idx_labels
+from vizff.errors import ConfigError, DataError, RenderError
+from vizff.recipes import COMMON_KEYS, make_recipe, read_scene_file
+from vizff.render import prepare, render
+from vizff.scenes import SCENES
+
+FUZZ = settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+
+
+def read_either(path: Path):
+    for reader in (read_idx_images, read_idx_labels):
+        try:
+            reader(path)
+        except DataError as exc:
+            assert str(exc) and "\n" not in str(exc)
+
+
+# ---- 1. fuzzed parsers --------------------------------------------------------------------
+@FUZZ
+@given(st.binary(max_size=2048))
+def test_idx_reader_random_bytes(tmp_path, data):
+    path = tmp_path / "f"
+    path.write_bytes(data)
+    read_either(path)
+    path.write_bytes(gzip.compress(data))
+    read_either(path)
+
+
+VALID_IMAGES = idx_images(np.arange(3 * 28 * 28).reshape(3, 28, 28) % 256)
+VALID_LABELS = idx_labels(np.array([1, 2, 3]))
+
+
+@pytest.mark.parametrize("payload", [VALID_IMAGES, VALID_LABELS])
+@pytest.mark.parametrize("gz", [False, True])
+def test_idx_reader_every_truncation(tmp_path, payload, gz):
+    stored = gzip.compress(payload, mtime=0) if gz else payload
+    cuts = sorted(
+        set(range(0, 40))
+        | {len(stored) - k for k in range(1, 12)}
+        | set(range(40, len(stored), 97))
+    )
+    for cut in (c for c in cuts if 0 <= c < len(stored)):
+        path = tmp_path / f"cut{cut}"
+        path.write_bytes(stored[:cut])
+        reader = read_idx_images if payload is VALID_IMAGES else read_idx_labels
+        with pytest.raises(DataError):
+            reader(path)
+
+
+@FUZZ
+@given(
+    st.integers(0, 2**32 - 1),
+    st.integers(0, 2**32 - 1),
+    st.integers(0, 2**32 - 1),
+    st.integers(0, 2**32 - 1),
+)
+def test_idx_lying_headers_never_allocate(tmp_path, magic, count, rows, cols):
+    header = np.array([magic, count, rows, cols], dtype=">u4").tobytes()
+    path = tmp_path / "lie"
+    path.write_bytes(header + bytes(1000))
+    read_either(path)  # returns or raises a DataError; a lie cannot make it allocate
+
+
+def test_huge_count_is_a_quick_clear_error(tmp_path):
+    path = tmp_path / "huge"
+    path.write_bytes(np.array([2051, 2**32 - 1, 28, 28], dtype=">u4").tobytes() + bytes(784))
+    start = time.perf_counter()
+    with pytest.raises(
+        DataError, match="header says 4294967295 images of 28x28 but the file holds 1"
+    ):
+        read_idx_images(path)
+    assert time.perf_counter() - start < 5
+
+
+toml_scalar = st.one_of(
+    st.integers(-(2**70), 2**70), st.floats(allow_nan=True), st.booleans(), st.text(max_size=12)
+)
+toml_value = st.recursive(
+    toml_scalar,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=5), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
+keys = st.sampled_from(
+    sorted({*COMMON_KEYS, *(k for s in SCENES.values() for k in s.PARAMS), "bogus"})
+)
+
+
+@FUZZ
+@given(st.sampled_from(list(SCENES)), st.dictionaries(keys, toml_value, max_size=5))
+def test_scene_recipes_random_values(scene, values):
+    values = {**values, "scene": scene}
+    values.pop("out", None)  # keep the fuzz off the file system: outputs are never opened here
+    try:
+        prepare(make_recipe(values))
+    except ConfigError as exc:
+        assert str(exc) and "\n" not in str(exc)
+
+
+@FUZZ
+@given(st.binary(max_size=300))
+def test_scene_file_random_bytes(tmp_path, data):
+    path = tmp_path / "s.toml"
+    path.write_bytes(data)
+    try:
+        table = read_scene_file(path)
+    except ConfigError as exc:
+        assert str(exc).startswith(str(path))
+    else:
+        assert isinstance(table, dict)
+
+
+# ---- 3. write failures --------------------------------------------------------------------
+QUICK = {"scene": "sigmoid", "frames": 4, "size": "320x180"}
+
+
+def test_missing_output_directories_are_created(tmp_path):
+    result = render(make_recipe({**QUICK, "out": str(tmp_path / "a" / "b" / "s.gif")}))
+    assert result.path.is_file() and Image.open(result.path).n_frames == 4
+
+
+def test_output_under_a_file_is_a_clear_error(tmp_path):
+    (tmp_path / "file").write_text("not a directory")
+    with pytest.raises(RenderError, match="cannot create directory"):
+        render(make_recipe({**QUICK, "out": str(tmp_path / "file" / "s.gif")}))
+
+
+def test_unwritable_directory_is_a_clear_error(tmp_path, monkeypatch):
+    import tempfile
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(errno.EACCES, "Permission denied")
+
+    monkeypatch.setattr(tempfile, "mkstemp", refuse)  # root ignores chmod, so simulate it
+    with pytest.raises(RenderError, match=r"cannot write in .*Permission denied"):
+        render(make_recipe({**QUICK, "out": str(tmp_path / "s.gif")}))
+
+
+class FullDisk:
+    """A file that accepts `limit` bytes, then fails as a full disk does."""
+
+    def __init__(self, path, mode, limit=3000):
+        self.handle, self.left = open(path, mode), limit
+
+    def write(self, data):
+        self.left -= len(data)
+        if self.left < 0:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return self.handle.write(data)
+
+    def __getattr__(self, name):
+        return getattr(self.handle, name)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.handle.close()
+
+
+@pytest.mark.parametrize("suffix", [".gif", ".webp", ".png"])
+def test_disk_full_keeps_the_old_file(tmp_path, monkeypatch, suffix):
+    import vizff.writers
+
+    target = tmp_path / f"s{suffix}"
+    target.write_bytes(b"old and good")
+    monkeypatch.setattr(vizff.writers, "open", FullDisk, raising=False)
+    monkeypatch.setattr(
+        Image.Image, "save", lambda self, fp, *a, **k: FullDisk(fp, "wb", 10).write(b"x" * 100)
+    )
+    with pytest.raises(RenderError, match="No space left on device"):
+        render(make_recipe({**QUICK, "out": str(target)}))
+    assert target.read_bytes() == b"old and good"
+    assert [p.name for p in tmp_path.iterdir()] == [target.name]
+
+
+# ---- 2. interrupted downloads -------------------------------------------------------------
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_interrupted_download_leaves_nothing(tmp_path, sig):
+    def trickle(request):
+        request.send_response(200)
+        request.send_header("Content-Length", "9912422")
+        request.end_headers()
+        try:
+            for _ in range(600):
+                request.wfile.write(b"\0" * 4096)
+                request.wfile.flush()
+                time.sleep(0.05)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    cache = tmp_path / "cache"
+    with serve(trickle) as url:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "vizff",
+                "data",
+                "download",
+                "--dir",
+                str(cache),
+                "--mirror",
+                url,
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            temps = list(cache.glob(".vizff-*")) if cache.exists() else []
+            if temps and temps[0].stat().st_size > 8192:
+                break
+            time.sleep(0.05)
+        process.send_signal(sig)
+        _, err = process.communicate(timeout=30)
+    assert process.returncode != 0 and "interrupted" in err and "Traceback" not in err
+    assert list(cache.iterdir()) == []
+
+
+# ---- 6. concurrency -----------------------------------------------------------------------
+def test_two_renders_to_one_output_at_once(tmp_path):
+    out = tmp_path / "w.gif"
+    command = [
+        sys.executable,
+        "-m",
+        "vizff",
+        "render",
+        "weights",
+        "--steps",
+        "60",
+        "--every",
+        "1",
+        "--out",
+        str(out),
+    ]
+    first = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    second = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert first.wait(timeout=120) == 0 and second.wait(timeout=120) == 0
+    image = Image.open(out)
+    assert image.n_frames == 60
+    image.seek(59)
+    image.load()  # the whole file decodes
+    assert [p.name for p in tmp_path.iterdir()] == ["w.gif"]
