@@ -104,6 +104,13 @@ def test_scenes_lists_every_scene(capsys):
         (["render", "sigmoid", "--set", "frames"], "--set frames: write KEY=VALUE"),
         (["render", "weights", "--size", "641x360", "--out", "x.mp4"], "even width and height"),
         (["render"], "name a scene"),
+        (["render", "weights", "--hold", "-1"], "--hold -1"),
+        (["render", "weights", "--hold", "nan"], "--hold: must be a finite number"),
+        (["render", "softmax", "--seed", "-1"], "--seed -1"),
+        (["render", "softmax", "--fps", "1000", "--out", "x.mp4"], "--fps 1000"),
+        (["render", "softmax", "--set", "low=nan"], "low: must be a finite number"),
+        (["render", "weights", "--batch-size", "0"], "--batch-size"),
+        (["render", "weights", "--lr", "inf"], "--lr"),
         (["render", "weights", "loss", "--out", "x.gif"], "--out: only with a single scene"),
         (
             ["render", "weights", "--data", "/no/such/dir", "--steps", "2", "--every", "1"],

@@ -78,8 +78,9 @@ def test_weights_heatmaps_show_the_snapshot_weights():
     for frame, snap in zip(frames, snaps):
         for unit, tile in enumerate(scene.tiles):
             expected = colours[diverging_index(snap.network.weights[0][:, unit], limit)]
-            first_pixel = np.searchsorted(scene.pixel_of, np.arange(28))  # of each weight
-            shown = frame[tile.y + first_pixel][:, tile.x + first_pixel]
+            row = np.searchsorted(scene.rows_of, np.arange(28))  # first pixel of each weight
+            col = np.searchsorted(scene.cols_of, np.arange(28))
+            shown = frame[tile.y + row][:, tile.x + col]
             np.testing.assert_array_equal(shown.reshape(-1, 3), expected)
 
 
@@ -135,6 +136,24 @@ def test_sigmoid_and_softmax_show_the_core_functions():
 def test_scene_option_errors(name, opts, needle):
     with pytest.raises(ConfigError, match=needle):
         SCENES[name](opts)
+
+
+def test_weights_scene_with_images_of_another_size(tmp_path):
+    import gzip
+
+    from tests.conftest import idx_images, idx_labels
+
+    rng = np.random.default_rng(0)
+    for role, payload in {
+        "train-images-idx3-ubyte.gz": idx_images(rng.integers(0, 256, (50, 20, 12))),
+        "train-labels-idx1-ubyte.gz": idx_labels(np.arange(50) % 10),
+        "t10k-images-idx3-ubyte.gz": idx_images(rng.integers(0, 256, (10, 20, 12))),
+        "t10k-labels-idx1-ubyte.gz": idx_labels(np.arange(10)),
+    }.items():
+        (tmp_path / role).write_bytes(gzip.compress(payload))
+    scene = SCENES["weights"](SceneOptions(data=str(tmp_path), steps=4, every=2))
+    frames = list(scene.frames())
+    assert len(frames) == 2 and scene.tiles[0].h / scene.tiles[0].w == pytest.approx(20 / 12, 0.1)
 
 
 def test_mosaic_past_the_end_of_the_data():

@@ -152,12 +152,7 @@ def train(
     digits = load_digits(data)
     total = config.total_steps(len(digits.train_labels))
     if config.method == "numerical":
-        sizes = (digits.train_images[0].size, *config.hidden, 10)
-        n_params = sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
-        err.print(
-            f"warning: --method numerical costs {2 * n_params:,} loss evaluations "
-            f"(two per parameter) for every one of the {total:,} steps"
-        )
+        warn_numerical(config, digits.train_images[0].size, total)
     start, last = time.perf_counter(), None
     with progress_bar() as bar:
         task = bar.add_task("training", total=total)
@@ -176,6 +171,17 @@ def train(
         f"({len(digits.train_labels)} train / {len(digits.test_labels)} test)"
     )
     print(f"test accuracy {last.test_accuracy:.4f}")
+
+
+def warn_numerical(config, inputs: int, steps: int) -> None:
+    """Say up front what the lesson's numerical gradient will cost."""
+    sizes = (inputs, *config.hidden, 10)
+    n_params = sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
+    err.print(
+        f"warning: --method numerical costs {2 * n_params:,} loss evaluations "
+        f"(two per parameter) for every one of the {steps:,} steps",
+        soft_wrap=True,
+    )
 
 
 def save_network(network, path: Path) -> None:
@@ -284,6 +290,10 @@ def render_command(
     # every recipe, scene and writer is checked before the first frame is drawn
     jobs = [prepare(load_recipe(t, overrides, out_dir=out_dir), out_dir=out_dir) for t in targets]
     for job in jobs:
+        config = getattr(job.scene, "config", None)
+        if config is not None and config.method == "numerical":
+            job.scene.load()
+            warn_numerical(config, job.scene.digits.train_images[0].size, job.scene.steps)
         with progress_bar() as bar:
             task = bar.add_task(job.name, total=job.total)
             result = job.run(progress=lambda done, _, task=task: bar.update(task, completed=done))

@@ -74,6 +74,11 @@ def valid_keys(scene: str | None) -> list[str]:
     return [*COMMON_KEYS, *extra]
 
 
+def _named(key: str, where: str) -> str:
+    """A key as the user wrote it: `batch_size` in a scene file, `--batch-size` on the CLI."""
+    return key if where else "--" + key.replace("_", "-")
+
+
 def _hidden(value: Any, where: str) -> tuple[int, ...]:
     if isinstance(value, bool):
         raise ConfigError(f"{where}hidden: expected an integer or a list of integers")
@@ -119,7 +124,8 @@ def make_recipe(
         kinds, described = COMMON_KEYS[key]
         if isinstance(value, bool) or not isinstance(value, kinds):
             raise ConfigError(
-                f"{where}{key}: expected {described}, got {type(value).__name__} {value!r}"
+                f"{where}{_named(key, where)}: expected {described}, got {type(value).__name__} "
+                f"{value!r}"
             )
         if key == "hidden":
             train["hidden"] = _hidden(value, where)
@@ -129,12 +135,16 @@ def make_recipe(
             recipe["size"] = parse_size(value, f"{where}size =" if where else "--size")
         elif key == "out":
             if not value.strip():
-                raise ConfigError(f"{where}out: give a file name (.gif .mp4 .webp .png) or a folder")
+                raise ConfigError(
+                    f"{where}out: give a file name (.gif .mp4 .webp .png) or a folder"
+                )
             out = Path(value).expanduser()
             recipe["out"] = out if out.is_absolute() or base_dir is None else base_dir / out
         elif key in ("fps", "hold"):
             if not math.isfinite(value):
-                raise ConfigError(f"{where}{key}: must be a finite number, got {value}")
+                raise ConfigError(
+                    f"{where}{_named(key, where)}: must be a finite number, got {value}"
+                )
             recipe[key] = float(value)
         elif key != "scene":
             recipe[key] = value

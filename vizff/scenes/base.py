@@ -32,6 +32,8 @@ class Param:
             raise ConfigError(
                 f"{key}: expected {self.kind.__name__}, got {type(value).__name__} {value!r}"
             )
+        if self.kind is float and not math.isfinite(value):
+            raise ConfigError(f"{key}: must be a finite number, got {value!r}")
         if self.choices and value not in self.choices:
             raise ConfigError(f"{key}: must be one of {', '.join(self.choices)}, got {value!r}")
         if (self.low is not None and value < self.low) or (

@@ -1,5 +1,7 @@
 """weights: every first-layer unit's 784 weights as a 28x28 heatmap, learning step by step.
 
+(784 and 28x28 for MNIST; images of another size give heatmaps of that size.)
+
 Everything that does not move is drawn once; a frame is the background, two gathers that paint
 the heatmaps, a short polyline and the caption's numbers. That keeps the render close to the
 GIF encoder's own speed.
@@ -147,7 +149,7 @@ class Weights(TrainingScene):
             return weight_limit, output_limit
         if self.config.method == "numerical":  # a second pass would double hours of work
             return (
-                weight_limit or nice_limit(3 / math.sqrt(784)),
+                weight_limit or nice_limit(3 / math.sqrt(self.digits.train_images[0].size)),
                 output_limit or nice_limit(3 / math.sqrt(self.config.hidden[-1])),
             )
         top_w = top_o = 0.0
@@ -169,11 +171,17 @@ class Weights(TrainingScene):
         top, bottom = round(58 * s), height - round(52 * s)
         left_w = round(width * 0.52) - margin
         cell = min((left_w + gap) / cols, (bottom - top + gap) / rows) - gap
-        # whole multiples of 28 keep every weight one crisp square; below 56 px fill the cell
-        tile = 28 * int(cell // 28) if cell >= 56 else max(14, int(cell))
-        self.pixel_of = np.arange(tile) * 28 // tile  # tile pixel -> weight row (and column)
+        image_rows, image_cols = self.image_shape = self.digits.image_shape
+        side = max(image_rows, image_cols)
+        # whole multiples of the image keep every weight one crisp square; else fill the cell
+        tile = side * int(cell // side) if cell >= 2 * side else max(side // 2, int(cell))
+        tile_h, tile_w = image_rows * tile // side, image_cols * tile // side
+        self.rows_of = np.arange(tile_h) * image_rows // tile_h  # tile pixel -> weight row
+        self.cols_of = np.arange(tile_w) * image_cols // tile_w  # tile pixel -> weight column
         self.tiles = [
-            Box(margin + (i % cols) * (tile + gap), top + (i // cols) * (tile + gap), tile, tile)
+            Box(
+                margin + (i % cols) * (tile + gap), top + (i // cols) * (tile + gap), tile_w, tile_h
+            )
             for i in range(self.units)
         ]
         grid_w = cols * (tile + gap) - gap
@@ -196,11 +204,12 @@ class Weights(TrainingScene):
             last.y + last.h - first.y,
         )
         source = np.full((box.h, box.w), -1, dtype=np.intp)
-        within = self.pixel_of[:, None] * 28 + self.pixel_of[None, :]  # (tile, tile) in 0..783
+        inputs = self.image_shape[0] * self.image_shape[1]
+        within = self.rows_of[:, None] * self.image_shape[1] + self.cols_of[None, :]
         for unit, tile in enumerate(self.tiles):
             source[
                 tile.y - box.y : tile.y - box.y + tile.h, tile.x - box.x : tile.x - box.x + tile.w
-            ] = unit * 784 + within
+            ] = unit * inputs + within
         return box, source
 
     def _output_source(self) -> np.ndarray:
@@ -216,7 +225,7 @@ class Weights(TrainingScene):
         draw = ImageDraw.Draw(image)
         small, tiny = 11 * s, 9 * s
         text(image, (self.margin, round(10 * s)), "How the weights learn", pixels=18 * s, bold=True)
-        hidden = self.config.hidden
+        hidden, (rows, cols) = self.config.hidden, self.image_shape
         shown = (
             f"{self.units} of {hidden[0]} units"
             if self.units < hidden[0]
@@ -225,7 +234,7 @@ class Weights(TrainingScene):
         text(
             image,
             (self.margin, self.top - round(8 * s)),
-            f"first layer: {shown}, 784 weights each (as 28x28)",
+            f"first layer: {shown}, {rows * cols} weights each (as {rows}x{cols})",
             pixels=small,
             colour=MUTED,
             anchor="ld",
@@ -328,14 +337,15 @@ class Weights(TrainingScene):
         self._layout()
         weight_limit, output_limit = self.limits = self._limits()
         background = self._background(weight_limit, output_limit)
-        tiles = Heatmaps(*self._tile_source(), background, self.units * 784)
+        inputs = self.image_shape[0] * self.image_shape[1]
+        tiles = Heatmaps(*self._tile_source(), background, self.units * inputs)
         outputs = Heatmaps(
             self.output, self._output_source(), background, 10 * self.config.hidden[-1]
         )
         chart = LossChart(self.chart, self.steps, self.s, background)
         for snap in self.frame_snapshots():
             frame = background.copy()
-            first = snap.network.weights[0][:, : self.units].T  # (units, 784)
+            first = snap.network.weights[0][:, : self.units].T  # (units, rows * cols)
             tiles.paint(frame, diverging_index(first, weight_limit))
             outputs.paint(frame, diverging_index(snap.network.weights[-1].T, output_limit))
             chart.add(snap.step, snap.loss)
