@@ -58,7 +58,7 @@ def test_default_output_is_named_after_the_file(tmp_path):
         ('scene = "nope"\n', "scene: 'nope' is not a scene; choose one of mosaic"),
         ("steps = 3\n", 'needs a line scene = "NAME"'),
         ('scene = "weights"\nsize = "big"\n', "size = big: write it as WIDTHxHEIGHT"),
-        ('scene = "weights"\nhidden = ["a"]\n', "hidden: expected an integer or a list"),
+        ('scene = "weights"\nhidden = ["a"]\n', "hidden: expected sizes such as 128 or 128,64"),
         ('scene = "weights"\n[table]\nx = 1\n', "unknown key 'table'"),
         ('scene = "weights\n', "not valid TOML"),
     ],

@@ -66,17 +66,6 @@ SeedOpt = Annotated[Optional[int], typer.Option("--seed", help="seed of every ra
 DtypeOpt = Annotated[Optional[str], typer.Option("--dtype", help="float32 | float64")]
 
 
-def parse_hidden(text: str) -> tuple[int, ...]:
-    """`128,64` -> (128, 64), with an error that names --hidden."""
-    try:
-        sizes = tuple(int(part) for part in text.split(",") if part.strip())
-    except ValueError:
-        raise ConfigError(
-            f"--hidden: {text!r} is not a comma-separated list of sizes, e.g. 128 or 128,64"
-        ) from None
-    return sizes
-
-
 def training_options(
     *,
     hidden: str | None,
@@ -103,6 +92,8 @@ def training_options(
         dtype=dtype,
     )
     if hidden is not None:
+        from vizff.recipes import parse_hidden
+
         given["hidden"] = parse_hidden(hidden)
     return {key: value for key, value in given.items() if value is not None}
 

@@ -79,20 +79,20 @@ def _named(key: str, where: str) -> str:
     return key if where else "--" + key.replace("_", "-")
 
 
-def _hidden(value: Any, where: str) -> tuple[int, ...]:
-    if isinstance(value, bool):
-        raise ConfigError(f"{where}hidden: expected an integer or a list of integers")
-    if isinstance(value, int):
-        return (value,)
+def parse_hidden(value: Any, where: str = "") -> tuple[int, ...]:
+    """Hidden sizes from `"128,64"`, `128` or `[128, 64]`; errors name the key or --hidden."""
     if isinstance(value, str):
-        value = value.split(",")
+        value = [part for part in value.split(",") if part.strip()]
+    elif isinstance(value, int) and not isinstance(value, bool):
+        value = [value]
     try:
-        if any(isinstance(v, (bool, float)) for v in value):
+        if isinstance(value, bool) or any(isinstance(v, (bool, float)) for v in value):
             raise TypeError
         return tuple(int(v) for v in value)
     except (TypeError, ValueError):
         raise ConfigError(
-            f"{where}hidden: expected an integer or a list of integers, got {value!r}"
+            f"{where}{_named('hidden', where)}: expected sizes such as 128 or 128,64, "
+            f"got {value!r}"
         ) from None
 
 
@@ -128,7 +128,7 @@ def make_recipe(
                 f"{value!r}"
             )
         if key == "hidden":
-            train["hidden"] = _hidden(value, where)
+            train["hidden"] = parse_hidden(value, where)
         elif key in TRAIN_KEYS:
             train[key] = float(value) if key == "lr" else value
         elif key == "size":
