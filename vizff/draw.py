@@ -26,7 +26,7 @@ GREEN: RGB = (44, 160, 44)
 RED: RGB = (214, 39, 40)
 PURPLE: RGB = (148, 103, 189)
 ACCENTS = (BLUE, ORANGE, GREEN, RED, PURPLE)
-DIVERGING_LEVELS = 63  # odd: the middle level is exactly zero
+DIVERGING_LEVELS = 31  # odd: the middle level is exactly zero; finer levels only add GIF bytes
 
 
 def hex_colour(rgb: RGB) -> str:
