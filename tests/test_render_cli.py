@@ -79,6 +79,13 @@ def test_scenes_lists_every_scene(capsys):
     ]
 
 
+def test_scenes_name_lists_its_own_options(capsys):
+    code, stdout, _ = run(capsys, "scenes", "mosaic")
+    assert code == 0 and "labels = false" in stdout and 'split = "test"' in stdout
+    code, _, err = run(capsys, "scenes", "nosuch")
+    assert code == 2 and "nosuch: not a scene" in err
+
+
 @pytest.mark.parametrize(
     "argv, needle",
     [

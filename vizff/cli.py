@@ -321,12 +321,28 @@ def human_bytes(count: int) -> str:
 
 
 @app.command("scenes")
-def scenes_command() -> None:
-    """List the built-in scenes, one line each."""
+def scenes_command(
+    name: Annotated[Optional[str], typer.Argument(help="a scene: list its own options")] = None,
+) -> None:
+    """List the built-in scenes, one line each; with a name, that scene's own options."""
     from vizff.scenes import SCENES
 
-    for name, scene in SCENES.items():
-        print(f"{name:<9} {scene.summary}")
+    if name is None:
+        for scene_name, scene in SCENES.items():
+            print(f"{scene_name:<9} {scene.summary}")
+        return
+    if name not in SCENES:
+        raise ConfigError(f"{name}: not a scene; scenes: {', '.join(SCENES)}")
+    print(f"{name}: {SCENES[name].summary}")
+    for key, param in SCENES[name].PARAMS.items():
+        print(f"  {f'{key} = {toml_literal(param.default)}':<22} {param.help}")
+
+
+def toml_literal(value) -> str:
+    """A default as a scene file would write it: true, "test", 0.5."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return f'"{value}"' if isinstance(value, str) else repr(value)
 
 
 @data_app.command("info")
