@@ -48,20 +48,24 @@ def main() -> None:
     error = np.linalg.norm(flat_n - flat_b) / (np.linalg.norm(flat_n) + np.linalg.norm(flat_b))
     params = loss_evaluations(network) // 2
     print(f"network 784-{args.hidden}-10 ({params:,} parameters), batch {args.batch}, float64")
-    print(f"  numerical   {t_num * 1e3:10.1f} ms per gradient "
-          f"({2 * params:,} loss evaluations)")
+    print(f"  numerical   {t_num * 1e3:10.1f} ms per gradient ({2 * params:,} loss evaluations)")
     print(f"  backprop    {t_bp * 1e3:10.3f} ms per gradient")
     print(f"  ratio       {t_num / t_bp:10.0f}x   relative error {error:.2e}")
     steps = len(digits.train_labels) // args.batch
-    print(f"  one epoch of the {len(digits.train_labels)} sample digits ({steps} steps): "
-          f"numerical {steps * t_num:.0f} s, backprop {steps * t_bp * 1e3:.0f} ms")
+    print(
+        f"  one epoch of the {len(digits.train_labels)} sample digits ({steps} steps): "
+        f"numerical {steps * t_num:.0f} s, backprop {steps * t_bp * 1e3:.0f} ms"
+    )
     per_epoch_full = 60000 // args.batch * t_num
     big = 784 * 128 + 128 + 128 * 10 + 10  # the 784-128-10 network of the training benchmark
     # twice the loss evaluations per parameter, and each evaluation costs in proportion too
     scaled = per_epoch_full * (big / params) ** 2
-    print(f"  one epoch of full MNIST by numerical gradients: {per_epoch_full / 60:.0f} min "
-          f"(784-{args.hidden}-10); for 784-128-10, about {scaled / 86400:.1f} days "
-          f"(the lesson: 3-4 days to 80-90%)")
+    print(
+        f"  one epoch of full MNIST by numerical gradients: {per_epoch_full / 60:.0f} min "
+        f"(784-{args.hidden}-10); for 784-128-10, about {scaled / 86400:.1f} days "
+        f"(the lesson: 3-4 days to 80-90%)"
+    )
+
 
 if __name__ == "__main__":
     main()

@@ -38,8 +38,9 @@ print(json.dumps({{"python_mb": own, "ffmpeg_mb": child}}))
 def peak(side: str, fmt: str, n: int) -> dict:
     out = str(RESULTS / f"memory-{side}-{n}.{fmt}")
     code = CHILD.format(here=str(HERE), side=side, fmt=fmt, n=n, out=out)
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
@@ -57,8 +58,11 @@ def main() -> None:
             for side in args.sides.split(","):
                 table[side, n] = peak(side, fmt, n)
                 got = table[side, n]
-                print(f"[{fmt}] {side:<8} {n:>5} frames: python {got['python_mb']:7.1f} MB"
-                      f"   children (ffmpeg) {got['ffmpeg_mb']:6.1f} MB", flush=True)
+                print(
+                    f"[{fmt}] {side:<8} {n:>5} frames: python {got['python_mb']:7.1f} MB"
+                    f"   children (ffmpeg) {got['ffmpeg_mb']:6.1f} MB",
+                    flush=True,
+                )
         low, high = min(counts), max(counts)
         for side in args.sides.split(","):
             growth = table[side, high]["python_mb"] - table[side, low]["python_mb"]

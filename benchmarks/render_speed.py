@@ -31,8 +31,18 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def recipe(out: Path, frames: int):
-    return make_recipe({"scene": "weights", "out": str(out), "steps": frames, "every": 1,
-                        "hidden": [16], "size": "640x360", "fps": 20, "hold": 0})
+    return make_recipe(
+        {
+            "scene": "weights",
+            "out": str(out),
+            "steps": frames,
+            "every": 1,
+            "hidden": [16],
+            "size": "640x360",
+            "fps": 20,
+            "hold": 0,
+        }
+    )
 
 
 def timed(action) -> float:
@@ -47,6 +57,7 @@ def bare_encoder(frames: list[np.ndarray], out: Path, palette) -> float:
         with open_writer(out, fps=20, hold=0, palette=palette) as writer:
             for frame in frames:
                 writer.write(frame)
+
     return timed(encode)
 
 
@@ -72,8 +83,13 @@ def main() -> None:
         limits = job.scene.limits
         for _ in range(args.rounds):  # alternate, so machine noise hits both sides alike
             ours.append(timed(lambda out=vizff_out: prepare(recipe(out, n)).run()))
-            base.append(timed(lambda out=base_out, lim=limits: render_baseline(
-                str(out), frames=n, weight_limit=lim[0], output_limit=lim[1])))
+            base.append(
+                timed(
+                    lambda out=base_out, lim=limits: render_baseline(
+                        str(out), frames=n, weight_limit=lim[0], output_limit=lim[1]
+                    )
+                )
+            )
             enc.append(bare_encoder(frames, RESULTS / f"bare.{fmt}", job.scene.palette))
         t_ours, t_base, t_enc = (statistics.median(x) for x in (ours, base, enc))
         print(f"[{fmt}] {n} frames, 640x360, 16 hidden units, median of {args.rounds} rounds")
@@ -83,8 +99,10 @@ def main() -> None:
         print(f"  speed-up vs baseline      {t_base / t_ours:6.1f}x")
         print(f"  render / bare encoder     {t_ours / t_enc:6.2f}x")
         size_ours, size_base = vizff_out.stat().st_size, base_out.stat().st_size
-        print(f"  size vizff {size_ours / 1024:.0f} KB, baseline {size_base / 1024:.0f} KB, "
-              f"ratio {size_ours / size_base:.3f}")
+        print(
+            f"  size vizff {size_ours / 1024:.0f} KB, baseline {size_base / 1024:.0f} KB, "
+            f"ratio {size_ours / size_base:.3f}"
+        )
         if fmt == "gif":
             still(vizff_out, n - 1, "vizff-last.png")
             still(base_out, n - 1, "baseline-last.png")

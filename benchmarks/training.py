@@ -27,8 +27,9 @@ HIDDEN, BATCH, LR = 128, 64, 1.0
 
 def vizff_epochs(digits, epochs: int, eval_every: int = 0):
     """Yield (seconds for that stretch, test accuracy) at each evaluation of one vizff run."""
-    config = TrainConfig(hidden=(HIDDEN,), batch_size=BATCH, lr=LR, epochs=epochs,
-                         eval_every=eval_every)
+    config = TrainConfig(
+        hidden=(HIDDEN,), batch_size=BATCH, lr=LR, epochs=epochs, eval_every=eval_every
+    )
     start = time.perf_counter()
     for snap in train(digits, config):
         if snap.test_accuracy is not None:
@@ -46,8 +47,9 @@ def torch_epochs(digits, epochs: int, eval_every: int = 0):
     y = torch.from_numpy(digits.train_labels.astype(np.int64))
     x_test = torch.from_numpy(as_inputs(digits.test_images))
     y_test = torch.from_numpy(digits.test_labels.astype(np.int64))
-    model = torch.nn.Sequential(torch.nn.Linear(784, HIDDEN), torch.nn.Sigmoid(),
-                                torch.nn.Linear(HIDDEN, 10))
+    model = torch.nn.Sequential(
+        torch.nn.Linear(784, HIDDEN), torch.nn.Sigmoid(), torch.nn.Linear(HIDDEN, 10)
+    )
     optimiser = torch.optim.SGD(model.parameters(), lr=LR)
     loss_fn = torch.nn.CrossEntropyLoss()
 
@@ -59,7 +61,7 @@ def torch_epochs(digits, epochs: int, eval_every: int = 0):
     for _ in range(epochs):
         order = torch.randperm(len(x))
         for first in range(0, len(x), BATCH):
-            batch = order[first:first + BATCH]
+            batch = order[first : first + BATCH]
             optimiser.zero_grad()
             loss_fn(model(x[batch]), y[batch]).backward()
             optimiser.step()
@@ -87,6 +89,7 @@ def main() -> None:
     digits = load_digits(args.data)
     try:
         import torch  # noqa: F401
+
         have_torch = True
     except ImportError:
         have_torch = False

@@ -91,8 +91,7 @@ def parse_hidden(value: Any, where: str = "") -> tuple[int, ...]:
         return tuple(int(v) for v in value)
     except (TypeError, ValueError):
         raise ConfigError(
-            f"{where}{_named('hidden', where)}: expected sizes such as 128 or 128,64, "
-            f"got {value!r}"
+            f"{where}{_named('hidden', where)}: expected sizes such as 128 or 128,64, got {value!r}"
         ) from None
 
 
