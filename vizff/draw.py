@@ -195,7 +195,7 @@ class Blitter:
         return canvas_frame(self.canvas)
 
 
-def style_axes(axes, scale: float) -> None:
+def style_axes(axes) -> None:
     """Quiet axes: no top/right spines, light grid, ink-coloured ticks at readable sizes."""
     for side in ("top", "right"):
         axes.spines[side].set_visible(False)
@@ -204,8 +204,3 @@ def style_axes(axes, scale: float) -> None:
     axes.tick_params(colors=hex_colour(INK), labelsize=9, length=3)
     axes.grid(True, color=hex_colour(FAINT), linewidth=0.8)
     axes.set_axisbelow(True)
-
-
-def upscale(image: np.ndarray, factor: int) -> np.ndarray:
-    """Nearest-neighbour enlargement by a whole factor: every weight stays one crisp square."""
-    return np.repeat(np.repeat(image, factor, axis=0), factor, axis=1)

@@ -56,7 +56,7 @@ class Loss(TrainingScene):
     def frames(self) -> Iterator[np.ndarray]:
         figure, canvas = new_figure(self.size)
         axes = figure.add_axes((0.09, 0.2, 0.80, 0.6))
-        style_axes(axes, 1)
+        style_axes(axes)
         accuracy_axes = axes.twinx()
         accuracy_axes.set_ylim(0, 1.0)
         accuracy_axes.tick_params(colors=hex_colour(GREEN), labelsize=9, length=3)

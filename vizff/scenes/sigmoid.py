@@ -43,7 +43,7 @@ class Sigmoid(Scene):
         x_max = self.params["x_max"]
         figure, canvas = new_figure(self.size)
         axes = figure.add_axes((0.08, 0.15, 0.89, 0.68))
-        style_axes(axes, 1)
+        style_axes(axes)
         xs = np.linspace(-x_max, x_max, 801)
         tail = float(np.log(1 / SATURATED_SLOPE))  # sigma' < 0.01 for |x| > about 4.6
         for side in (-1, 1):

@@ -59,7 +59,7 @@ class Softmax(Scene):
         left = figure.add_axes((0.07, 0.2, 0.40, 0.58))
         right = figure.add_axes((0.57, 0.2, 0.40, 0.58))
         for axes in (left, right):
-            style_axes(axes, 1)
+            style_axes(axes)
             axes.set_xticks(range(10))
             axes.set_xlabel("digit", fontsize=9, color=hex_colour(MUTED))
         span = max(abs(base).max(), abs(values).max() if mode == "logit" else 0) * 1.25
