@@ -66,38 +66,6 @@ SeedOpt = Annotated[Optional[int], typer.Option("--seed", help="seed of every ra
 DtypeOpt = Annotated[Optional[str], typer.Option("--dtype", help="float32 | float64")]
 
 
-def training_options(
-    *,
-    hidden: str | None,
-    activation: str | None,
-    lr: float | None,
-    batch_size: int | None,
-    epochs: int | None,
-    steps: int | None,
-    method: str | None,
-    seed: int | None,
-    dtype: str | None,
-) -> dict:
-    """The training options the user gave, as TrainConfig keywords (None means not given)."""
-    if epochs is not None and steps is not None:
-        raise ConfigError("--epochs and --steps: give one or the other, not both")
-    given = dict(
-        activation=activation,
-        lr=lr,
-        batch_size=batch_size,
-        epochs=epochs,
-        steps=steps,
-        method=method,
-        seed=seed,
-        dtype=dtype,
-    )
-    if hidden is not None:
-        from vizff.recipes import parse_hidden
-
-        given["hidden"] = parse_hidden(hidden)
-    return {key: value for key, value in given.items() if value is not None}
-
-
 def progress_bar(*, bytes_: bool = False) -> Progress:
     columns = [
         TextColumn("{task.description}"),
@@ -124,22 +92,24 @@ def train(
 ) -> None:
     """Train the network and print the test accuracy."""
     from vizff.data import load_digits
+    from vizff.recipes import parse_hidden
     from vizff.train import TrainConfig
     from vizff.train import train as run
 
-    config = TrainConfig(
-        **training_options(
-            hidden=hidden,
-            activation=activation,
-            lr=lr,
-            batch_size=batch_size,
-            epochs=epochs,
-            steps=steps,
-            method=method,
-            seed=seed,
-            dtype=dtype,
-        )
+    if epochs is not None and steps is not None:
+        raise ConfigError("--epochs and --steps: give one or the other, not both")
+    given = dict(
+        activation=activation,
+        lr=lr,
+        batch_size=batch_size,
+        epochs=epochs,
+        steps=steps,
+        method=method,
+        seed=seed,
+        dtype=dtype,
+        hidden=None if hidden is None else parse_hidden(hidden),
     )
+    config = TrainConfig(**{key: value for key, value in given.items() if value is not None})
     digits = load_digits(data)
     total = config.total_steps(len(digits.train_labels))
     if config.method == "numerical":
