@@ -104,3 +104,13 @@ def test_full_mnist_first_epoch(shared_mnist):
     snaps = train(digits, TrainConfig(hidden=(128,), epochs=1))
     last = [s for s in snaps if s.epoch_end][-1]
     assert last.test_accuracy >= 0.90
+
+
+def test_empty_splits_are_a_clear_error(tmp_path):
+    from tests.conftest import write_idx_dir
+    from vizff.data import read_directory
+    from vizff.errors import DataError
+
+    empty = read_directory(write_idx_dir(tmp_path, n_train=0, n_test=5))
+    with pytest.raises(DataError, match="need at least one digit each"):
+        next(train(empty, TrainConfig(steps=1)))

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from vizff.data import Digits, as_inputs
-from vizff.errors import ConfigError, TrainingDiverged
+from vizff.errors import ConfigError, DataError, TrainingDiverged
 from vizff.nn import (
     ACTIVATIONS,
     GRADIENT_METHODS,
@@ -128,6 +128,11 @@ def _freeze(*groups: tuple[np.ndarray, ...]) -> None:
 
 def train(data: Digits, config: TrainConfig = TrainConfig()) -> Iterator[Snapshot]:
     """Plain mini-batch gradient descent, yielding one Snapshot per step; same seed, same run."""
+    if len(data.train_labels) == 0 or len(data.test_labels) == 0:
+        raise DataError(
+            f"{data.path}: the train and test splits need at least one digit each "
+            f"(they hold {len(data.train_labels)} and {len(data.test_labels)})"
+        )
     rng = np.random.default_rng(config.seed)
     x_train = as_inputs(data.train_images, config.dtype)  # (n, 784) in [0, 1]
     y_train = data.train_labels.astype(np.intp)
