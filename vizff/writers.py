@@ -23,6 +23,7 @@ from vizff.files import TEMP_PREFIX, atomic_path, ensure_parent
 
 FORMATS = (".gif", ".mp4", ".webp", ".png")
 MAX_FPS = 240  # any format; more is not an animation anyone can see
+MAX_HOLD = 600  # seconds; a GIF delay field holds at most 655.35 s
 MAX_GIF_FPS = 50  # browsers slow any delay under 2/100 s down to 1/10 s
 TRANSPARENT = 255  # GIF palette index kept free: "unchanged since the previous frame"
 
@@ -51,8 +52,8 @@ class FrameWriter:
     def __init__(self, path: str | os.PathLike[str], *, fps: float = 20.0, hold: float = 0.0):
         if not (math.isfinite(fps) and 0 < fps <= MAX_FPS):
             raise ConfigError(f"--fps {fps:g}: must be more than 0 and at most {MAX_FPS}")
-        if not (math.isfinite(hold) and 0 <= hold <= 3600):
-            raise ConfigError(f"--hold {hold}: must be 0 to 3600 seconds")
+        if not (math.isfinite(hold) and 0 <= hold <= MAX_HOLD):
+            raise ConfigError(f"--hold {hold}: must be 0 to {MAX_HOLD} seconds")
         self.path, self.fps, self.hold = Path(path), fps, hold
         self.frames = 0
         self.size: tuple[int, int] | None = None  # (width, height) of the first frame
