@@ -111,6 +111,8 @@ def test_scenes_name_lists_its_own_options(capsys):
         (["render", "sigmoid", "--set", "frames"], "--set frames: write KEY=VALUE"),
         (["render", "weights", "--size", "641x360", "--out", "x.mp4"], "even width and height"),
         (["render"], "name a scene"),
+        (["render", "loss", "--epochs", "2", "--steps", "4"], "--epochs and --steps"),
+        (["render", "loss", "--epochs", "0"], "--epochs 0"),
         (["render", "weights", "--hold", "-1"], "--hold -1"),
         (["render", "weights", "--hold", "nan"], "--hold: must be a finite number"),
         (["render", "softmax", "--seed", "-1"], "--seed -1"),

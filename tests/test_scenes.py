@@ -157,6 +157,11 @@ def test_weights_scene_with_images_of_another_size(tmp_path):
     assert len(frames) == 2 and scene.tiles[0].h / scene.tiles[0].w == pytest.approx(20 / 12, 0.1)
 
 
+def test_training_scene_epochs_become_steps():
+    scene = SCENES["loss"](SceneOptions(train={"epochs": 2, "batch_size": 100}, every=10))
+    assert scene.steps == 2 * 40 and scene.frame_count() == 8  # 4000 sample digits / 100
+
+
 def test_mosaic_past_the_end_of_the_data():
     scene = SCENES["mosaic"](SceneOptions(params={"start": 999, "rows": 2, "cols": 2}))
     with pytest.raises(ConfigError, match="start: 999 \\+ 4 digits is past the 1000"):

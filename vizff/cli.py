@@ -202,6 +202,7 @@ def render_command(
     batch_size: BatchOpt = None,
     method: MethodOpt = None,
     dtype: DtypeOpt = None,
+    epochs: EpochsOpt = None,
     steps: Annotated[
         Optional[int], typer.Option("--steps", help="training scenes: gradient steps")
     ] = None,
@@ -240,6 +241,7 @@ def render_command(
         batch_size=batch_size,
         method=method,
         dtype=dtype,
+        epochs=epochs,
         steps=steps,
         every=every,
         hidden=hidden,

@@ -31,9 +31,10 @@ COMMON_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
     "method": ((str,), "a string"),
     "dtype": ((str,), "a string"),
     "steps": ((int,), "an integer"),
+    "epochs": ((int,), "an integer"),
     "every": ((int,), "an integer"),
 }
-TRAIN_KEYS = ("hidden", "activation", "lr", "batch_size", "method", "dtype")
+TRAIN_KEYS = ("hidden", "activation", "lr", "batch_size", "method", "dtype", "epochs")
 
 
 @dataclass(frozen=True)

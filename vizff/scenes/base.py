@@ -105,20 +105,34 @@ class TrainingScene(Scene):
 
     def __init__(self, options: SceneOptions = SceneOptions()):
         super().__init__(options)
-        self.steps = options.steps if options.steps is not None else self.default_steps
+        self._digits: Digits | None = None
+        settings = {**self.default_train, "seed": options.seed, **options.train}
+        epochs = settings.pop("epochs", None)
+        self.steps = self._steps(options.steps, epochs, settings)
         self.every = options.every if options.every is not None else self.default_every
-        if self.steps < 1:
-            raise ConfigError(f"--steps {self.steps}: a training scene needs at least 1 step")
         if not 1 <= self.every <= self.steps:
             raise ConfigError(
                 f"--every {self.every}: must be 1..{self.steps} (the number of "
                 "steps), one frame per that many steps"
             )
-        settings = {**self.default_train, "seed": options.seed, **options.train}
-        settings.pop("epochs", None)
         evaluate = self.every if self.shows_test_accuracy else 0
         self.config = TrainConfig(**settings, steps=self.steps, eval_every=evaluate)
-        self._digits: Digits | None = None
+
+    def _steps(self, steps: int | None, epochs: int | None, settings: dict[str, Any]) -> int:
+        """Gradient steps from --steps, or from --epochs over this dataset, or the default."""
+        if steps is not None and epochs is not None:
+            raise ConfigError("--epochs and --steps: give one or the other, not both")
+        if epochs is not None:
+            if epochs < 1:
+                raise ConfigError(f"--epochs {epochs}: must be at least 1")
+            batch = settings.get("batch_size", TrainConfig.batch_size)
+            if batch < 1:
+                raise ConfigError(f"--batch-size {batch}: must be at least 1")
+            steps = epochs * math.ceil(len(self.digits.train_labels) / batch)
+        steps = self.default_steps if steps is None else steps
+        if steps < 1:
+            raise ConfigError(f"--steps {steps}: a training scene needs at least 1 step")
+        return steps
 
     def load(self) -> None:
         self.digits  # noqa: B018 (reads and caches the dataset)
