@@ -21,7 +21,6 @@ from PIL import GifImagePlugin, Image
 from vizff.errors import ConfigError, RenderError
 from vizff.files import TEMP_PREFIX, atomic_path, ensure_parent
 
-FORMATS = (".gif", ".mp4", ".webp", ".png")
 MAX_FPS = 240  # any format; more is not an animation anyone can see
 MAX_HOLD = 600  # seconds; a GIF delay field holds at most 655.35 s
 MAX_GIF_FPS = 50  # browsers slow any delay under 2/100 s down to 1/10 s
