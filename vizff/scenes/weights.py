@@ -188,8 +188,10 @@ class Weights(TrainingScene):
         right_x = max(margin + grid_w + round(40 * s), round(width * 0.55)) + round(16 * s)
         right_w = width - margin - right_x
         hidden = self.config.hidden[-1]  # the output layer's inputs
-        self.out_cell = max(1, int(min(right_w / hidden, height * 0.36 / 10)))
-        self.output = Box(right_x, top, hidden * self.out_cell, 10 * self.out_cell)
+        # one row per digit, tall enough for its label; columns narrow down for many units
+        self.out_cell = max(1, int(height * 0.36 / 10))  # row height
+        self.out_col = max(1, min(self.out_cell, int(right_w / hidden)))
+        self.output = Box(right_x, top, hidden * self.out_col, 10 * self.out_cell)
         chart_top = self.output.y + self.output.h + round(40 * s)
         self.chart = Box(right_x, chart_top, right_w, bottom - chart_top)
         self.margin, self.top, self.bottom = margin, top, bottom
@@ -213,9 +215,9 @@ class Weights(TrainingScene):
         return box, source
 
     def _output_source(self) -> np.ndarray:
-        hidden, cell = self.config.hidden[-1], self.out_cell
-        digit = np.arange(10 * cell) // cell
-        unit = np.arange(hidden * cell) // cell
+        hidden = self.config.hidden[-1]
+        digit = np.arange(10 * self.out_cell) // self.out_cell
+        unit = np.arange(hidden * self.out_col) // self.out_col
         return digit[:, None] * hidden + unit[None, :]  # into W_out.T flattened (10, hidden)
 
     # ---- the picture that does not move ---------------------------------------------------
