@@ -1,5 +1,11 @@
 """The one error base class and its few children; the CLI turns any of them into `error: ...`."""
 
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
 
 class VizffError(Exception):
     """Something the user can fix: the message says what was wrong, where, and what to do."""
@@ -31,3 +37,94 @@ class TrainingDiverged(VizffError):
 
 class RenderError(VizffError):
     """A frame could not be drawn or written."""
+
+
+# ---- options named as the user wrote them -------------------------------------------------
+MAX_SHOWN = 60  # characters of a value quoted back in a message: a 10 MB string is not echoed
+_UNSET = object()
+
+
+def shorten(text: str, limit: int = MAX_SHOWN) -> str:
+    """`text`, cut to `limit` characters with an ellipsis and the full length when longer."""
+    if len(text) <= limit:
+        return text
+    return f"{text[: limit - 1]}… ({len(text):,} characters)"
+
+
+@dataclass(frozen=True)
+class Cli:
+    """Options typed on the command line: `--batch-size 0`."""
+
+    def name(self, key: str, value: Any = _UNSET) -> str:
+        flag = "--" + key.replace("_", "-")
+        if value is _UNSET:
+            return flag
+        if isinstance(value, bool):
+            return flag if value else f"--no-{key.replace('_', '-')}"
+        shown = ",".join(map(str, value)) if isinstance(value, (tuple, list)) else str(value)
+        return f"{flag} {shorten(shown)}"
+
+
+@dataclass(frozen=True)
+class File:
+    """Keys of a scene file or storyboard: `lesson.toml: part 3 ("The network"): lr = 0`."""
+
+    path: Path
+    part: int | None = None  # 1-based part number in a storyboard
+    title: str = ""  # the part's title, when it has one
+
+    def prefix(self) -> str:
+        where = f"{self.path}"
+        if self.part is not None:
+            where += f": part {self.part}" + (
+                f' ("{shorten(self.title, 40)}")' if self.title else ""
+            )
+        return where
+
+    def name(self, key: str, value: Any = _UNSET) -> str:
+        if value is _UNSET:
+            return f"{self.prefix()}: {key}"
+        return f"{self.prefix()}: {key} = {shorten(toml_literal(value))}"
+
+
+@dataclass(frozen=True)
+class Python:
+    """Keywords of the Python API: `render_scene(..., batch_size=0)`."""
+
+    def name(self, key: str, value: Any = _UNSET) -> str:
+        return key if value is _UNSET else f"{key}={shorten(repr(value))}"
+
+
+Source = Cli | File | Python
+
+
+def toml_literal(value: Any) -> str:
+    """A value as a TOML file would write it: true, "test", 0.5, [16, 8]."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, (tuple, list)):
+        return "[" + ", ".join(toml_literal(v) for v in value) + "]"
+    if isinstance(value, Path):
+        return toml_literal(str(value))
+    return repr(value)
+
+
+class OptionError(ConfigError):
+    """A value given for a named option is refused.
+
+    Raised with the option's key (its Python keyword, e.g. `batch_size`); whoever read the
+    value sets `source`, so the message names it as the user wrote it: `--batch-size 0` on the
+    command line, `lesson.toml: batch_size = 0` in a file, `batch_size=0` in Python.
+    """
+
+    def __init__(
+        self, key: str, problem: str, *, value: Any = _UNSET, source: Source | None = None
+    ):
+        super().__init__(problem)
+        self.key, self.problem, self.value, self.source = key, problem, value, source
+
+    def __str__(self) -> str:
+        source = self.source or Python()
+        return f"{source.name(self.key, self.value)}: {self.problem}"
