@@ -1,12 +1,18 @@
-"""The typer app: commands only parse options, call the library, and report."""
+"""The typer app: commands only parse options, call the library, and report.
+
+The flags of `render` and `train` are made from the option schema (`vizff.options`): one
+declaration gives the flag, its help, its check and its place in `vizff scenes NAME`.
+"""
 
 from __future__ import annotations
 
+import inspect
 import signal
 import sys
 import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import numpy as np
 import typer
@@ -20,7 +26,8 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from vizff.errors import ConfigError, VizffError
+from vizff.errors import Cli, ConfigError, OptionError, VizffError
+from vizff.options import SHARED, Option, options_of, settle
 
 app = typer.Typer(
     help="Train the simplest numpy network on MNIST and render how it learns.",
@@ -35,35 +42,57 @@ app.add_typer(data_app, name="data")
 err = Console(stderr=True, highlight=False)
 # typer >= 0.29 vendors click; take its exception base from typer itself, whichever it is
 UsageProblem = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
+PANELS = {
+    "output": "Output",
+    "look": "Look and language",
+    "data": "Data",
+    "seed": "Data",
+    "training": "Training (every training scene)",
+}
 
-# Options shared by `train` and `render`, as aliases (declared once).
-DataOpt = Annotated[
-    str,
-    typer.Option(
-        "--data",
-        help="sample (embedded, default) | mnist (download cache) | a directory of IDX files",
-    ),
-]
-HiddenOpt = Annotated[
-    Optional[str],
-    typer.Option("--hidden", help="hidden layer sizes, comma-separated: 128 or 128,64"),
-]
-ActivationOpt = Annotated[Optional[str], typer.Option("--activation", help="sigmoid | tanh | relu")]
-LrOpt = Annotated[
-    Optional[float],
-    typer.Option("--lr", help="learning rate (default: 1.0 sigmoid, 0.5 tanh, 0.2 relu)"),
-]
-BatchOpt = Annotated[Optional[int], typer.Option("--batch-size", help="examples per step")]
-EpochsOpt = Annotated[Optional[int], typer.Option("--epochs", help="passes over the train split")]
-StepsOpt = Annotated[
-    Optional[int], typer.Option("--steps", help="gradient steps (not with --epochs)")
-]
-MethodOpt = Annotated[
-    Optional[str],
-    typer.Option("--method", help="backprop | numerical (the lesson's central differences: slow)"),
-]
-SeedOpt = Annotated[Optional[int], typer.Option("--seed", help="seed of every random draw")]
-DtypeOpt = Annotated[Optional[str], typer.Option("--dtype", help="float32 | float64")]
+
+def schema_parameters(options: Iterable[Option]) -> list[inspect.Parameter]:
+    """Typer parameters for schema options: every flag takes text, which the schema parses."""
+    parameters = []
+    for option in options:
+        annotation = Annotated[
+            Optional[str],
+            typer.Option(
+                option.flag,
+                help=option.help,
+                metavar=option.metavar or option.kind.upper(),
+                rich_help_panel=PANELS.get(option.group, "Scene"),
+                show_default=False,
+            ),
+        ]
+        parameters.append(
+            inspect.Parameter(
+                option.key, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=annotation
+            )
+        )
+    return parameters
+
+
+def with_schema(options: Iterable[Option]) -> Callable:
+    """Give a command `**given` keyword parameters for `options`, after its own."""
+
+    def decorate(function: Callable) -> Callable:
+        own = [
+            p
+            for p in inspect.signature(function).parameters.values()
+            if p.kind is not inspect.Parameter.VAR_KEYWORD
+        ]
+        parameters = own + schema_parameters(options)
+        function.__signature__ = inspect.Signature(parameters)
+        function.__annotations__ = {p.name: p.annotation for p in parameters}
+        return function
+
+    return decorate
+
+
+def given_values(given: dict[str, Any]) -> dict[str, Any]:
+    """The schema options the user typed (typer passes None for the rest)."""
+    return {key: value for key, value in given.items() if value is not None}
 
 
 def progress_bar(*, bytes_: bool = False) -> Progress:
@@ -76,50 +105,53 @@ def progress_bar(*, bytes_: bool = False) -> Progress:
     return Progress(*columns, console=err, transient=True, disable=not err.is_terminal)
 
 
+def note(message: str) -> None:
+    err.print(f"note: {message}", markup=False, soft_wrap=True)
+
+
+# ---- train ------------------------------------------------------------------------------------
+class TrainCommand:
+    """`vizff train` takes the data, seed and training options (not every or on_diverge)."""
+
+    name = "train"
+    always = ()
+    takes = ("data", "seed", "training")
+    excludes = ("every", "on_diverge", "classes")
+    OPTIONS = ()
+    DEFAULTS: dict[str, Any] = {}
+
+
 @app.command()
+@with_schema(options_of(TrainCommand).values())
 def train(
-    data: DataOpt = "sample",
-    hidden: HiddenOpt = None,
-    activation: ActivationOpt = None,
-    lr: LrOpt = None,
-    batch_size: BatchOpt = None,
-    epochs: EpochsOpt = None,
-    steps: StepsOpt = None,
-    method: MethodOpt = None,
-    seed: SeedOpt = None,
-    dtype: DtypeOpt = None,
     save: Annotated[Optional[Path], typer.Option("--save", help="write the weights (.npz)")] = None,
+    **given: Any,
 ) -> None:
     """Train the network and print the test accuracy."""
     from vizff.data import load_digits
-    from vizff.recipes import parse_hidden
-    from vizff.train import TrainConfig
+    from vizff.train import TrainConfig, estimated_seconds
     from vizff.train import train as run
 
-    if epochs is not None and steps is not None:
-        raise ConfigError("--epochs and --steps: give one or the other, not both")
-    given = dict(
-        activation=activation,
-        lr=lr,
-        batch_size=batch_size,
-        epochs=epochs,
-        steps=steps,
-        method=method,
-        seed=seed,
-        dtype=dtype,
-        hidden=None if hidden is None else parse_hidden(hidden),
-    )
-    config = TrainConfig(**{key: value for key, value in given.items() if value is not None})
-    digits = load_digits(data)
+    settings = settle(TrainCommand, [(given_values(given), Cli())])
+    if settings.given("epochs") and settings.given("steps"):
+        raise OptionError("epochs", "give --epochs or --steps, not both", source=Cli())
+    keys = ("hidden", "activation", "lr", "batch_size", "method", "seed", "dtype")
+    config_values = {key: settings[key] for key in keys}
+    for key in ("epochs", "steps"):
+        if settings.given(key):
+            config_values[key] = settings[key]
+    with named_cli(settings):
+        config = TrainConfig(**config_values)
+    digits = load_digits(settings.data)
     total = config.total_steps(len(digits.train_labels))
-    if config.method == "numerical":
-        warn_numerical(config, digits.train_images[0].size, total)
+    warn_if_long(estimated_seconds(config, digits), config)
     start, last = time.perf_counter(), None
     with progress_bar() as bar:
         task = bar.add_task("training", total=total)
         for snap in run(digits, config):
-            bar.advance(task)
-            if snap.epoch_end or snap.step == total:
+            if snap.step:
+                bar.advance(task)
+            if snap.step and (snap.epoch_end or snap.step == total):
                 print(
                     f"epoch {snap.epoch}  step {snap.step}/{total}  batch loss {snap.loss:.4f}"
                     f"  test loss {snap.test_loss:.4f}  test accuracy {snap.test_accuracy:.4f}"
@@ -134,15 +166,25 @@ def train(
     print(f"test accuracy {last.test_accuracy:.4f}")
 
 
-def warn_numerical(config, inputs: int, steps: int) -> None:
-    """Say up front what the lesson's numerical gradient will cost."""
-    sizes = (inputs, *config.hidden, 10)
-    n_params = sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
-    err.print(
-        f"warning: --method numerical costs {2 * n_params:,} loss evaluations "
-        f"(two per parameter) for every one of the {steps:,} steps",
-        soft_wrap=True,
-    )
+def named_cli(settings):
+    from vizff.render import named
+
+    return named(settings)
+
+
+def warn_if_long(seconds: float | None, config) -> None:
+    """Say up front what a long run will cost, from a short measured probe."""
+    if seconds is None:
+        return
+    if config.method != "backprop" or seconds > 60:
+        minutes = seconds / 60
+        shown = f"{seconds:.0f} s" if seconds < 120 else f"{minutes:.0f} min"
+        if seconds > 2 * 86400:
+            shown = f"{seconds / 86400:.1f} days"
+        elif seconds > 3 * 3600:
+            shown = f"{seconds / 3600:.1f} h"
+        method = "" if config.method == "backprop" else f" by --method {config.method}"
+        note(f"estimated {shown} of training{method} (measured on a few steps)")
 
 
 def save_network(network, path: Path) -> None:
@@ -157,7 +199,9 @@ def save_network(network, path: Path) -> None:
             np.savez(handle, activation=np.array(network.activation), **arrays)
 
 
+# ---- render -----------------------------------------------------------------------------------
 @app.command("render")
+@with_schema(SHARED)
 def render_command(
     targets: Annotated[
         Optional[list[str]],
@@ -169,53 +213,17 @@ def render_command(
     scenes_dir: Annotated[Path, typer.Option("--scenes-dir", help="where --all looks")] = Path(
         "scenes"
     ),
-    out_dir: Annotated[Path, typer.Option("--out-dir", help="where outputs go by default")] = Path(
-        "outputs"
-    ),
-    out: Annotated[
-        Optional[Path],
-        typer.Option(
-            "--out",
-            help="output file (.gif .mp4 .webp .png) "
-            "or a folder for numbered PNGs; default <out-dir>/<scene>.gif",
-        ),
-    ] = None,
-    fps: Annotated[
-        Optional[float], typer.Option("--fps", help="frames per second (default 20)")
-    ] = None,
-    size: Annotated[
-        Optional[str], typer.Option("--size", help="WIDTHxHEIGHT (default 640x360)")
-    ] = None,
-    hold: Annotated[
-        Optional[float], typer.Option("--hold", help="seconds on the last frame")
-    ] = None,
-    frame: Annotated[
-        Optional[int], typer.Option("--frame", help="for .png: which frame (0-based, -1 the last)")
-    ] = None,
-    seed: SeedOpt = None,
-    data: Annotated[
-        Optional[str], typer.Option("--data", help="sample | mnist | a directory of IDX files")
-    ] = None,
-    hidden: HiddenOpt = None,
-    activation: ActivationOpt = None,
-    lr: LrOpt = None,
-    batch_size: BatchOpt = None,
-    method: MethodOpt = None,
-    dtype: DtypeOpt = None,
-    epochs: EpochsOpt = None,
-    steps: Annotated[
-        Optional[int], typer.Option("--steps", help="training scenes: gradient steps")
-    ] = None,
-    every: Annotated[
-        Optional[int], typer.Option("--every", help="training scenes: one frame per K steps")
-    ] = None,
+    out_dir: Annotated[
+        Path, typer.Option("--out-dir", help="where outputs go unless --out names one")
+    ] = Path("outputs"),
     set_: Annotated[
         Optional[list[str]],
         typer.Option("--set", help="a scene's own option, KEY=VALUE (TOML value), repeatable"),
     ] = None,
+    **given: Any,
 ) -> None:
     """Render scenes to GIF, MP4, WebP or PNG."""
-    from vizff.recipes import load_recipe
+    from vizff.recipes import check_taken, load_recipe
     from vizff.render import prepare
 
     targets = list(targets or [])
@@ -226,46 +234,33 @@ def render_command(
         targets += [str(f) for f in files]
     if not targets:
         raise ConfigError("render: name a scene (see `vizff scenes`), a scene file, or --all")
-    if out is not None and len(targets) > 1:
+    values = {**given_values(given), **parse_sets(set_ or [])}
+    if "out" in values and len(targets) > 1:
         raise ConfigError("--out: only with a single scene; use --out-dir for several")
-    given = dict(
-        out=out,
-        fps=fps,
-        size=size,
-        hold=hold,
-        frame=frame,
-        seed=seed,
-        data=data,
-        activation=activation,
-        lr=lr,
-        batch_size=batch_size,
-        method=method,
-        dtype=dtype,
-        epochs=epochs,
-        steps=steps,
-        every=every,
-        hidden=hidden,
-    )
-    overrides = {
-        k: (str(v) if isinstance(v, Path) else v) for k, v in given.items() if v is not None
-    }
-    overrides.update(parse_sets(set_ or []))
+    recipes = [load_recipe(t, values, out_dir=out_dir) for t in targets]
+    lenient = Cli() if len(recipes) > 1 else None
+    if lenient:
+        check_taken(recipes, values, Cli())
     # every recipe, scene and writer is checked before the first frame is drawn
-    jobs = [prepare(load_recipe(t, overrides, out_dir=out_dir), out_dir=out_dir) for t in targets]
+    jobs = [prepare(r, out_dir=out_dir, lenient=lenient) for r in recipes]
     for job in jobs:
-        config = getattr(job.scene, "config", None)
-        if config is not None and config.method == "numerical":
-            job.scene.load()
-            warn_numerical(config, job.scene.digits.train_images[0].size, job.scene.steps)
-        with progress_bar() as bar:
-            task = bar.add_task(job.name, total=job.total)
-            result = job.run(progress=lambda done, _, task=task: bar.update(task, completed=done))
-        for note in result.notes:
-            err.print(f"note: {note}", markup=False, soft_wrap=True)
-        print(
-            f"{result.path}  {result.frames} frames  {human_bytes(result.bytes)}  "
-            f"{result.seconds:.1f} s"
-        )
+        render_job(job)
+
+
+def render_job(job) -> None:
+    config = getattr(job.scene, "config", None)
+    if config is not None:
+        job.scene.load()
+        warn_if_long(job.scene.estimate_seconds(), config)
+    with progress_bar() as bar:
+        task = bar.add_task(job.name, total=job.total)
+        result = job.run(progress=lambda done, _, task=task: bar.update(task, completed=done))
+    for message in result.notes:
+        note(message)
+    print(
+        f"{result.path}  {result.frames} frames  {human_bytes(result.bytes)}  "
+        f"{result.seconds:.1f} s"
+    )
 
 
 def parse_sets(items: list[str]) -> dict:
@@ -279,7 +274,7 @@ def parse_sets(items: list[str]) -> dict:
             raise ConfigError(f"--set {item}: write KEY=VALUE, e.g. --set rows=4")
         try:
             values[key.strip()] = tomllib.loads(f"v = {raw}")["v"]
-        except tomllib.TOMLDecodeError:
+        except (tomllib.TOMLDecodeError, RecursionError):
             values[key.strip()] = raw  # a bare word is a string
     return values
 
@@ -294,31 +289,32 @@ def human_bytes(count: int) -> str:
 
 @app.command("scenes")
 def scenes_command(
-    name: Annotated[Optional[str], typer.Argument(help="a scene: list its own options")] = None,
+    name: Annotated[Optional[str], typer.Argument(help="a scene: list its options")] = None,
 ) -> None:
-    """List the built-in scenes, one line each; with a name, that scene's own options."""
+    """List the built-in scenes, one line each; with a name, that scene's options."""
+    from vizff.options import listing
+    from vizff.recipes import scene_class
     from vizff.scenes import SCENES
 
     if name is None:
         for scene_name, scene in SCENES.items():
-            print(f"{scene_name:<9} {scene.summary}")
+            print(f"{scene_name:<12} {scene.summary}")
         return
-    if name not in SCENES:
-        raise ConfigError(f"{name}: not a scene; scenes: {', '.join(SCENES)}")
-    print(f"{name}: {SCENES[name].summary}")
-    for key, param in SCENES[name].PARAMS.items():
-        print(f"  {f'{key} = {toml_literal(param.default)}':<22} {param.help}")
-
-
-def toml_literal(value) -> str:
-    """A default as a scene file would write it: true, "test", 0.5."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return f'"{value}"' if isinstance(value, str) else repr(value)
+    cls = scene_class(name, Cli())
+    print(f"{name}: {cls.summary}")
+    for line in listing(cls):
+        print(line)
 
 
 @data_app.command("info")
-def data_info(data: DataOpt = "sample") -> None:
+def data_info(
+    data: Annotated[
+        str,
+        typer.Option(
+            "--data", help="sample (embedded, default) | mnist (download cache) | a directory"
+        ),
+    ] = "sample",
+) -> None:
     """Source, path, counts, image size and class balance of a dataset."""
     from vizff.data import class_counts, load_digits
 
@@ -383,6 +379,10 @@ def main(argv: list[str] | None = None) -> None:
         fail(f"error: {exc.format_message()}", exc.exit_code)
     except (typer.Abort, KeyboardInterrupt):
         code = INTERRUPTED
+    except OptionError as exc:
+        if exc.source is None:
+            exc.source = Cli()
+        fail(f"error: {exc}", exc.exit_code)
     except VizffError as exc:
         fail(f"error: {exc}", exc.exit_code)
     if code == INTERRUPTED:  # typer turns Ctrl-C (and our SIGTERM) into exit code 130

@@ -41,7 +41,7 @@ class RenderError(VizffError):
 
 # ---- options named as the user wrote them -------------------------------------------------
 MAX_SHOWN = 60  # characters of a value quoted back in a message: a 10 MB string is not echoed
-_UNSET = object()
+UNSET = object()
 
 
 def shorten(text: str, limit: int = MAX_SHOWN) -> str:
@@ -55,9 +55,9 @@ def shorten(text: str, limit: int = MAX_SHOWN) -> str:
 class Cli:
     """Options typed on the command line: `--batch-size 0`."""
 
-    def name(self, key: str, value: Any = _UNSET) -> str:
+    def name(self, key: str, value: Any = UNSET) -> str:
         flag = "--" + key.replace("_", "-")
-        if value is _UNSET:
+        if value is UNSET:
             return flag
         if isinstance(value, bool):
             return flag if value else f"--no-{key.replace('_', '-')}"
@@ -81,8 +81,8 @@ class File:
             )
         return where
 
-    def name(self, key: str, value: Any = _UNSET) -> str:
-        if value is _UNSET:
+    def name(self, key: str, value: Any = UNSET) -> str:
+        if value is UNSET:
             return f"{self.prefix()}: {key}"
         return f"{self.prefix()}: {key} = {shorten(toml_literal(value))}"
 
@@ -91,8 +91,8 @@ class File:
 class Python:
     """Keywords of the Python API: `render_scene(..., batch_size=0)`."""
 
-    def name(self, key: str, value: Any = _UNSET) -> str:
-        return key if value is _UNSET else f"{key}={shorten(repr(value))}"
+    def name(self, key: str, value: Any = UNSET) -> str:
+        return key if value is UNSET else f"{key}={shorten(repr(value))}"
 
 
 Source = Cli | File | Python
@@ -119,9 +119,7 @@ class OptionError(ConfigError):
     command line, `lesson.toml: batch_size = 0` in a file, `batch_size=0` in Python.
     """
 
-    def __init__(
-        self, key: str, problem: str, *, value: Any = _UNSET, source: Source | None = None
-    ):
+    def __init__(self, key: str, problem: str, *, value: Any = UNSET, source: Source | None = None):
         super().__init__(problem)
         self.key, self.problem, self.value, self.source = key, problem, value, source
 

@@ -1,191 +1,152 @@
-"""Render recipes: a scene and its options, from a scene file (TOML), the CLI, or Python."""
+"""Recipes: which scene to render with which given values, from a scene file, the CLI or Python.
+
+A recipe keeps each layer of values with where it came from (a file, the command line, a
+keyword), so every error names the option as the user wrote it. The values are checked when
+the recipe is settled into a scene's Settings (`vizff.options.settle`).
+"""
 
 from __future__ import annotations
 
-import math
 import tomllib
-from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from vizff.draw import parse_size
-from vizff.errors import ConfigError
-from vizff.scenes import SCENES, SceneOptions
+from vizff.errors import Cli, ConfigError, File, OptionError, Python, Source
+from vizff.options import Layer, Settings, close_match, settle
 
-NUMBER = (int, float)
-# key: (accepted types, what to call them in an error)
-COMMON_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
-    "scene": ((str,), "a scene name"),
-    "out": ((str,), "a file name (.gif .mp4 .webp .png) or a folder"),
-    "fps": (NUMBER, "a number"),
-    "size": ((str,), 'a string like "640x360"'),
-    "hold": (NUMBER, "a number of seconds"),
-    "frame": ((int,), "an integer"),
-    "seed": ((int,), "an integer"),
-    "data": ((str,), "a string: sample, mnist or a directory"),
-    "hidden": ((int, list, str), "an integer or a list of integers"),
-    "activation": ((str,), "a string"),
-    "lr": (NUMBER, "a number"),
-    "batch_size": ((int,), "an integer"),
-    "method": ((str,), "a string"),
-    "dtype": ((str,), "a string"),
-    "steps": ((int,), "an integer"),
-    "epochs": ((int,), "an integer"),
-    "every": ((int,), "an integer"),
-}
-TRAIN_KEYS = ("hidden", "activation", "lr", "batch_size", "method", "dtype", "epochs")
+SOURCES_WITH_PATHS = ("sample", "mnist")
 
 
 @dataclass(frozen=True)
 class Recipe:
-    """One render: which scene, with which options, to which file."""
+    """One render: a scene, the layers of values given for it (later wins), and its name."""
 
     scene: str
-    out: Path | None = None  # None: <out_dir>/<scene>.gif
-    fps: float = 20.0
-    size: tuple[int, int] = (640, 360)
-    hold: float | None = None  # seconds on the last frame; None: the scene's default
-    frame: int | None = None  # which frame a .png output keeps (default: the last)
-    seed: int = 0
-    data: str = "sample"
-    train: Mapping[str, Any] = field(default_factory=dict)
-    steps: int | None = None
-    every: int | None = None
-    params: Mapping[str, Any] = field(default_factory=dict)
-    name: str = ""  # the scene file's stem, or the scene's name
+    layers: tuple[Layer, ...] = ()
+    name: str = ""  # the scene file's stem, or the scene's name: names the default output
 
-    def output(self, out_dir: Path = Path("outputs")) -> Path:
-        return self.out if self.out is not None else out_dir / f"{self.name or self.scene}.gif"
+    def settle(self, *, lenient: Source | None = None) -> Settings:
+        from vizff.scenes import SCENES
 
-    def scene_options(self) -> SceneOptions:
-        return SceneOptions(
-            size=self.size,
-            seed=self.seed,
-            data=self.data,
-            train=self.train,
-            steps=self.steps,
-            every=self.every,
-            params=self.params,
-        )
+        return settle(SCENES[self.scene], self.layers, lenient=lenient)
+
+    def with_layer(self, values: Mapping[str, Any], source: Source) -> Recipe:
+        return replace(self, layers=(*self.layers, (dict(values), source)))
 
 
-def valid_keys(scene: str | None) -> list[str]:
-    extra = list(SCENES[scene].PARAMS) if scene in SCENES else []
-    return [*COMMON_KEYS, *extra]
+def scene_class(name: Any, source: Source):
+    """The scene class called `name`, or an error listing the scenes (with a near match)."""
+    from vizff.scenes import SCENES
+
+    if isinstance(name, str) and name in SCENES:
+        return SCENES[name]
+    hint = close_match(str(name), SCENES) if isinstance(name, str) else ""
+    raise OptionError(
+        "scene", f"not a scene{hint}; scenes: {', '.join(SCENES)}", value=name, source=source
+    )
 
 
-def _named(key: str, where: str) -> str:
-    """A key as the user wrote it: `batch_size` in a scene file, `--batch-size` on the CLI."""
-    return key if where else "--" + key.replace("_", "-")
-
-
-def parse_hidden(value: Any, where: str = "") -> tuple[int, ...]:
-    """Hidden sizes from `"128,64"`, `128` or `[128, 64]`; errors name the key or --hidden."""
-    if isinstance(value, str):
-        value = [part for part in value.split(",") if part.strip()]
-    elif isinstance(value, int) and not isinstance(value, bool):
-        value = [value]
-    try:
-        if isinstance(value, bool) or any(isinstance(v, (bool, float)) for v in value):
-            raise TypeError
-        return tuple(int(v) for v in value)
-    except (TypeError, ValueError):
-        raise ConfigError(
-            f"{where}{_named('hidden', where)}: expected sizes such as 128 or 128,64, got {value!r}"
-        ) from None
-
-
-def make_recipe(
-    values: Mapping[str, Any], *, where: str = "", base_dir: Path | None = None
-) -> Recipe:
-    """Check every key and type and build a Recipe; `where` prefixes errors (a file name)."""
-    scene = values.get("scene")
-    if not isinstance(scene, str) or scene not in SCENES:
-        raise ConfigError(
-            f"{where}scene: {scene!r} is not a scene; choose one of {', '.join(SCENES)}"
-        )
-    params = SCENES[scene].PARAMS
-    recipe: dict[str, Any] = {"scene": scene}
-    train: dict[str, Any] = {}
-    scene_params: dict[str, Any] = {}
-    for key, value in values.items():
-        if key in params:
-            try:
-                scene_params[key] = params[key].check(key, value)
-            except ConfigError as exc:
-                raise ConfigError(f"{where}{exc}") from None
-            continue
-        if key not in COMMON_KEYS:
-            raise ConfigError(
-                f"{where}unknown key {key!r}; valid keys for scene {scene}: "
-                f"{', '.join(valid_keys(scene))}"
-            )
-        kinds, described = COMMON_KEYS[key]
-        if isinstance(value, bool) or not isinstance(value, kinds):
-            raise ConfigError(
-                f"{where}{_named(key, where)}: expected {described}, got {type(value).__name__} "
-                f"{value!r}"
-            )
-        if key == "hidden":
-            train["hidden"] = parse_hidden(value, where)
-        elif key in TRAIN_KEYS:
-            train[key] = float(value) if key == "lr" else value
-        elif key == "size":
-            recipe["size"] = parse_size(value, f"{where}size =" if where else "--size")
-        elif key == "out":
-            if not value.strip():
-                raise ConfigError(
-                    f"{where}out: give a file name (.gif .mp4 .webp .png) or a folder"
-                )
-            out = Path(value).expanduser()
-            recipe["out"] = out if out.is_absolute() or base_dir is None else base_dir / out
-        elif key in ("fps", "hold"):
-            if not math.isfinite(value):
-                raise ConfigError(
-                    f"{where}{_named(key, where)}: must be a finite number, got {value}"
-                )
-            recipe[key] = float(value)
-        elif key != "scene":
-            recipe[key] = value
-    return Recipe(**recipe, train=train, params=scene_params)
-
-
-def read_scene_file(path: Path) -> dict[str, Any]:
-    """The key/value table of a scene file, with TOML errors naming the file."""
+def read_toml(path: Path) -> dict[str, Any]:
+    """A TOML file's table, with every failure one line naming the file."""
     try:
         with open(path, "rb") as handle:
             return tomllib.load(handle)
     except FileNotFoundError:
-        raise ConfigError(f"{path}: no such scene file") from None
+        raise ConfigError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{path}: is a folder, not a .toml file") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: nested too deeply to be a scene file") from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot be read ({exc})") from None
+        raise ConfigError(
+            f"{path}: cannot be read ({getattr(exc, 'strerror', '') or exc})"
+        ) from None
+
+
+def file_values(
+    values: Mapping[str, Any], source: File, *, out_dir: Path | None = None
+) -> dict[str, Any]:
+    """A file's values with its paths resolved: `data` against the file's folder, `out`
+    against the output folder; the resolved path is what errors show."""
+    resolved = dict(values)
+    folder = source.path.parent
+    data = resolved.get("data")
+    if isinstance(data, str) and data not in SOURCES_WITH_PATHS and data.strip():
+        path = Path(data).expanduser()
+        resolved["data"] = str(path if path.is_absolute() else folder / path)
+    font = resolved.get("font")
+    if isinstance(font, str) and font.strip():
+        path = Path(font).expanduser()
+        resolved["font"] = str(path if path.is_absolute() else folder / path)
+    out = resolved.get("out")
+    if isinstance(out, str) and out.strip() and out_dir is not None:
+        path = Path(out).expanduser()
+        resolved["out"] = str(path if path.is_absolute() else out_dir / path)
+    return resolved
 
 
 def load_recipe(
-    target: str, overrides: Mapping[str, Any] | None = None, *, out_dir: Path = Path("outputs")
+    target: str | Path,
+    given: Mapping[str, Any] | None = None,
+    *,
+    source: Source = Cli(),
+    out_dir: Path = Path("outputs"),
 ) -> Recipe:
-    """A recipe from a scene name or a .toml file; `overrides` (the CLI's options) win.
-
-    A file's `out` is relative to `out_dir`; the CLI's --out to where the user stands.
-    """
-    overrides = dict(overrides or {})
-    out = overrides.pop("out", None)
-    if target.endswith(".toml"):
-        path = Path(target)
-        values = read_scene_file(path)
-        if not isinstance(values.get("scene"), str):
-            raise ConfigError(f'{path}: needs a line scene = "NAME" (one of {", ".join(SCENES)})')
-        if overrides and values["scene"] in SCENES:  # the CLI's own values, under CLI names
-            make_recipe({"scene": values["scene"], **overrides})
-        recipe = make_recipe({**values, **overrides}, where=f"{path}: ", base_dir=out_dir)
-        recipe = replace(recipe, name=path.stem)
-    elif target in SCENES:
-        recipe = make_recipe({"scene": target, **overrides})
+    """A recipe from a scene name or a scene file, with `given` values (the CLI's) on top."""
+    given = dict(given or {})
+    text = str(target)
+    if text.endswith(".toml") or Path(text).suffix == ".toml":
+        path = Path(text)
+        table = read_toml(path)
+        file = File(path)
+        if "part" in table:
+            raise ConfigError(
+                f"{path}: is a storyboard (it has [[part]] tables); render it with "
+                f"`vizff render {path} --out lesson.mp4`"
+            )
+        if "scene" not in table:
+            raise ConfigError(
+                f'{path}: a scene file needs a line scene = "NAME", a storyboard [[part]] '
+                "tables; this file has neither"
+            )
+        values = dict(table)
+        cls = scene_class(values.pop("scene"), file)
+        recipe = Recipe(cls.name, ((file_values(values, file, out_dir=out_dir), file),), path.stem)
     else:
-        raise ConfigError(
-            f"{target}: not a scene or a .toml scene file; scenes: {', '.join(SCENES)}"
-        )
-    return replace(recipe, out=Path(out)) if out is not None else recipe
+        cls = scene_class(text, source)
+        recipe = Recipe(cls.name, (), cls.name)
+    return recipe.with_layer(given, source) if given else recipe
+
+
+def python_recipe(scene: str, out: str | Path | None, options: Mapping[str, Any]) -> Recipe:
+    """The recipe of `render_scene(scene, out, **options)`; errors name the keywords."""
+    cls = scene_class(scene, Python())
+    values = dict(options)
+    if out is not None:
+        values["out"] = out
+    return Recipe(cls.name, ((values, Python()),), cls.name)
+
+
+def default_output(recipe: Recipe, settings: Settings, out_dir: Path) -> Path:
+    """Where a render goes: the `out` given, else `<out_dir>/<name>.gif`."""
+    if settings.out is not None:
+        return Path(settings.out).expanduser()
+    return out_dir / f"{recipe.name or recipe.scene}.gif"
+
+
+def check_taken(recipes: Sequence[Recipe], given: Mapping[str, Any], source: Source) -> None:
+    """With several targets, an option the CLI gives must be taken by at least one of them."""
+    from vizff.options import options_of
+    from vizff.scenes import SCENES
+
+    for key, value in given.items():
+        if not any(key in options_of(SCENES[r.scene]) for r in recipes):
+            scenes = sorted({r.scene for r in recipes})
+            raise OptionError(
+                key, f"none of the scenes rendered ({', '.join(scenes)}) takes this option",
+                value=value, source=source,
+            )  # fmt: skip

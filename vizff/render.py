@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from vizff.recipes import Recipe, make_recipe
+import numpy as np
+
+from vizff.errors import OptionError, Source
+from vizff.options import Settings
+from vizff.recipes import Recipe, default_output, python_recipe
 from vizff.scenes import SCENES, Scene
 from vizff.writers import FrameWriter, open_writer
 
@@ -30,6 +35,7 @@ class RenderJob:
     name: str
     scene: Scene
     writer: FrameWriter
+    settings: Settings
 
     @property
     def total(self) -> int:
@@ -37,12 +43,15 @@ class RenderJob:
 
     def run(self, progress: Progress | None = None) -> RenderResult:
         start, total = time.perf_counter(), self.total
-        self.scene.load()  # data errors surface before the output is touched
-        with self.writer as writer:
-            for frame in self.scene.frames():
-                writer.write(frame)
-                if progress:
-                    progress(writer.frames, total)
+        with self.settings_named():
+            self.scene.load()  # data errors surface before the output is touched
+            with self.writer as writer:
+                for frame in self.scene.frames():
+                    writer.write(frame)
+                    if progress:
+                        progress(writer.frames, total)
+                    if getattr(writer, "satisfied", False):  # a single PNG has its frame
+                        break
         path = self.writer.path
         if path.is_dir():
             size = sum(p.stat().st_size for p in path.glob("frame_*.png"))
@@ -53,21 +62,42 @@ class RenderJob:
             path, self.writer.frames, size, time.perf_counter() - start, (note,) if note else ()
         )
 
+    def settings_named(self):
+        return named(self.settings)
 
-def prepare(recipe: Recipe, *, out_dir: Path = Path("outputs")) -> RenderJob:
+
+class named:
+    """Context: an OptionError raised inside names its option as the user gave it."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, error, trace) -> bool:
+        if isinstance(error, OptionError):
+            self.settings.attribute(error)
+        return False
+
+
+def prepare(
+    recipe: Recipe, *, out_dir: Path = Path("outputs"), lenient: Source | None = None
+) -> RenderJob:
     """Build the scene and the writer a recipe names: every option is checked here."""
-    scene = SCENES[recipe.scene](recipe.scene_options())
-    hold = scene.default_hold if recipe.hold is None else recipe.hold
-    writer = open_writer(
-        recipe.output(out_dir),
-        fps=recipe.fps,
-        hold=hold,
-        palette=scene.palette,
-        frame=recipe.frame,
-        total=scene.frame_count(),
-    )
-    writer.check_size(scene.size)
-    return RenderJob(recipe.name or recipe.scene, scene, writer)
+    settings = recipe.settle(lenient=lenient)
+    with named(settings):
+        scene = SCENES[recipe.scene](settings)
+        writer = open_writer(
+            default_output(recipe, settings, out_dir),
+            fps=settings.fps,
+            hold=settings.hold,
+            palette=scene.palette,
+            frame=settings.frame,
+            total=scene.frame_count() if settings.frame is not None else None,
+        )
+        writer.check_size(scene.size)
+    return RenderJob(recipe.name or recipe.scene, scene, writer, settings)
 
 
 def render(recipe: Recipe, *, out_dir: Path = Path("outputs"), progress: Progress | None = None):
@@ -75,13 +105,20 @@ def render(recipe: Recipe, *, out_dir: Path = Path("outputs"), progress: Progres
     return prepare(recipe, out_dir=out_dir).run(progress)
 
 
-def render_scene(scene: str, out: str | Path | None = None, **options) -> RenderResult:
+def render_scene(scene: str, out: str | Path | None = None, **options: Any) -> RenderResult:
     """Python entry point: `render_scene("weights", "w.gif", steps=100, hidden=[16])`.
 
-    Options are the scene-file keys (fps, size, hold, seed, data, hidden, lr, steps, every,
-    and the scene's own); the output defaults to outputs/<scene>.gif.
+    Keywords are the scene-file keys (`vizff scenes NAME` lists them); errors name them as
+    keywords. The output defaults to outputs/<scene>.gif.
     """
-    values = {"scene": scene, **options}
-    if out is not None:
-        values["out"] = str(out)
-    return render(make_recipe(values))
+    return render(python_recipe(scene, out, options))
+
+
+def scene_frames(scene: str, **options: Any) -> Iterator[np.ndarray]:
+    """The frames of a scene as (height, width, 3) uint8 arrays, one at a time, no file."""
+    recipe = python_recipe(scene, None, options)
+    settings = recipe.settle()
+    with named(settings):
+        instance = SCENES[recipe.scene](settings)
+        instance.load()
+    yield from instance.frames()

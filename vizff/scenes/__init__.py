@@ -1,6 +1,6 @@
 """The built-in scenes, by name: adding a scene is one module and one line here."""
 
-from vizff.scenes.base import Param, Scene, SceneOptions, TrainingScene
+from vizff.scenes.base import DataScene, Scene, TrainingScene
 from vizff.scenes.loss import Loss
 from vizff.scenes.mosaic import Mosaic
 from vizff.scenes.sigmoid import Sigmoid
@@ -15,4 +15,4 @@ SCENES: dict[str, type[Scene]] = {
     "loss": Loss,
 }
 
-__all__ = ["SCENES", "Param", "Scene", "SceneOptions", "TrainingScene"]
+__all__ = ["SCENES", "DataScene", "Scene", "TrainingScene"]

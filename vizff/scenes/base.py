@@ -1,84 +1,62 @@
-"""What every scene shares: its options, its parameters, and the training-scene plumbing."""
+"""What every scene shares: its settings, its look (theme, words, page), and training plumbing."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterator
+from functools import cached_property
 from typing import Any, ClassVar
 
 import numpy as np
 
 from vizff.data import Digits, load_digits
-from vizff.errors import ConfigError
+from vizff.draw import THEMES, Look, Page, catalogue, numbers
+from vizff.errors import OptionError, Python
+from vizff.options import Option, Settings, settle
 from vizff.train import Snapshot, TrainConfig, train
 
 
-@dataclass(frozen=True)
-class Param:
-    """A scene-specific option: its type, default, accepted range and a one-line help."""
-
-    kind: type
-    default: Any
-    help: str
-    low: float | None = None
-    high: float | None = None
-    choices: tuple[str, ...] = ()
-
-    def check(self, key: str, value: Any) -> Any:
-        if self.kind is float and isinstance(value, int) and not isinstance(value, bool):
-            value = float(value)
-        if not isinstance(value, self.kind) or (self.kind is int and isinstance(value, bool)):
-            raise ConfigError(
-                f"{key}: expected {self.kind.__name__}, got {type(value).__name__} {value!r}"
-            )
-        if self.kind is float and not math.isfinite(value):
-            raise ConfigError(f"{key}: must be a finite number, got {value!r}")
-        if self.choices and value not in self.choices:
-            raise ConfigError(f"{key}: must be one of {', '.join(self.choices)}, got {value!r}")
-        if (self.low is not None and value < self.low) or (
-            self.high is not None and value > self.high
-        ):
-            raise ConfigError(f"{key}: must be {self.low:g}..{self.high:g}, got {value!r}")
-        return value
-
-
-@dataclass(frozen=True)
-class SceneOptions:
-    """Everything a scene needs to draw its frames (the output's options live with the writer)."""
-
-    size: tuple[int, int] = (640, 360)  # pixels, width x height
-    seed: int = 0
-    data: str = "sample"  # sample | mnist | a directory
-    train: Mapping[str, Any] = field(default_factory=dict)  # TrainConfig keywords given
-    steps: int | None = None  # training scenes: gradient steps (None: the scene's default)
-    every: int | None = None  # training scenes: one frame per `every` steps
-    params: Mapping[str, Any] = field(default_factory=dict)  # scene-specific, checked by Param
-
-
 class Scene:
-    """One animation: `frame_count()` frames of `options.size`, produced by `frames()`."""
+    """One animation: `frame_count()` frames of `size`, produced by `frames()`.
+
+    Build it from checked `Settings` (the CLI, scene files and storyboards do), or in Python
+    with keywords: `Weights(hidden=(16,), steps=100, theme="dark")`.
+    """
 
     name: ClassVar[str]
     summary: ClassVar[str]
-    PARAMS: ClassVar[dict[str, Param]] = {}
-    default_hold: ClassVar[float] = 1.5  # seconds on the last frame
+    takes: ClassVar[tuple[str, ...]] = ()  # shared option groups beyond output and look
+    OPTIONS: ClassVar[tuple[Option, ...]] = ()  # this scene's own options
+    DEFAULTS: ClassVar[dict[str, Any]] = {}  # this scene's own defaults for shared options
 
-    def __init__(self, options: SceneOptions = SceneOptions()):
-        self.options = options
-        self.size = options.size
-        if not 0 <= options.seed < 2**63:
-            raise ConfigError(f"--seed {options.seed}: must be 0 or more")
-        unknown = set(options.params) - set(self.PARAMS)
-        if unknown:
-            raise ConfigError(
-                f"{', '.join(sorted(unknown))}: not an option of scene {self.name}; "
-                f"its options are {', '.join(self.PARAMS) or 'none'}"
-            )
-        self.params = {
-            key: param.check(key, options.params.get(key, param.default))
-            for key, param in self.PARAMS.items()
-        }
+    def __init__(self, settings: Settings | None = None, **options: Any):
+        if settings is None:
+            settings = settle(type(self), [(options, Python())])
+        self.settings = settings
+        self.size: tuple[int, int] = settings.size
+        self.look = Look(
+            theme=THEMES[settings.theme],
+            words=catalogue(settings.lang),
+            title=settings.title,
+            subtitle=settings.subtitle,
+            font=settings.font,
+        )
+        self.page: Page | None = None  # made by frames(); its texts are the frame's words
+        try:
+            self.check()
+        except OptionError as error:
+            raise settings.attribute(error) from None
+
+    @property
+    def theme(self):
+        return self.look.theme
+
+    @property
+    def words(self):
+        return self.look.words
+
+    def check(self) -> None:
+        """Checks across options (raise OptionError with the key); run when the scene is made."""
 
     def load(self) -> None:
         """Read what the frames need (a dataset), so its errors come before any file is opened."""
@@ -94,66 +72,162 @@ class Scene:
         """The colours this scene draws with (for GIF); None lets the writer choose."""
         return None
 
+    def estimate_seconds(self) -> float | None:
+        """A rough estimate of the render's duration, when it may be long (training)."""
+        return None
 
-class TrainingScene(Scene):
-    """A scene driven by `train()`: one frame per `every` steps, always ending on the last."""
+    def title(self) -> str:
+        """The scene's title in its language (before a user's own title replaces it)."""
+        return self.words(f"{self.name}.title")
 
-    default_steps: ClassVar[int] = 300
-    default_every: ClassVar[int] = 3
-    default_train: ClassVar[dict[str, Any]] = {}
-    shows_test_accuracy: ClassVar[bool] = True  # evaluate on the test split at every frame
 
-    def __init__(self, options: SceneOptions = SceneOptions()):
-        super().__init__(options)
-        self._digits: Digits | None = None
-        settings = {**self.default_train, "seed": options.seed, **options.train}
-        epochs = settings.pop("epochs", None)
-        self.steps = self._steps(options.steps, epochs, settings)
-        self.every = options.every if options.every is not None else self.default_every
-        if not 1 <= self.every <= self.steps:
-            raise ConfigError(
-                f"--every {self.every}: must be 1..{self.steps} (the number of "
-                "steps), one frame per that many steps"
-            )
-        evaluate = self.every if self.shows_test_accuracy else 0
-        self.config = TrainConfig(**settings, steps=self.steps, eval_every=evaluate)
+class DataScene(Scene):
+    """A scene that shows a dataset's images: the data and how its classes are named."""
 
-    def _steps(self, steps: int | None, epochs: int | None, settings: dict[str, Any]) -> int:
-        """Gradient steps from --steps, or from --epochs over this dataset, or the default."""
-        if steps is not None and epochs is not None:
-            raise ConfigError("--epochs and --steps: give one or the other, not both")
-        if epochs is not None:
-            if epochs < 1:
-                raise ConfigError(f"--epochs {epochs}: must be at least 1")
-            batch = settings.get("batch_size", TrainConfig.batch_size)
-            if batch < 1:
-                raise ConfigError(f"--batch-size {batch}: must be at least 1")
-            steps = epochs * math.ceil(len(self.digits.train_labels) / batch)
-        steps = self.default_steps if steps is None else steps
-        if steps < 1:
-            raise ConfigError(f"--steps {steps}: a training scene needs at least 1 step")
-        return steps
+    takes = ("data",)
 
     def load(self) -> None:
         self.digits  # noqa: B018 (reads and caches the dataset)
 
-    @property
+    @cached_property
     def digits(self) -> Digits:
-        if self._digits is None:
-            self._digits = load_digits(self.options.data)
-        return self._digits
+        return load_digits(self.settings.data)
+
+    def dataset_name(self) -> str:
+        """`MNIST sample`, `MNIST`, or the folder's name for a directory of IDX files."""
+        if self.digits.source in ("sample", "mnist"):
+            return self.words(f"data.{self.digits.source}")
+        return self.digits.path.rstrip("/").rsplit("/", 1)[-1] or self.digits.path
+
+    def class_names(self) -> list[str]:
+        """The names of labels 0..9: digits, Fashion-MNIST's items, or the user's own."""
+        classes = self.settings.classes
+        if isinstance(classes, tuple):
+            return list(classes)
+        return self.words.list(f"classes.{classes}.names")
+
+    def things(self, plural: bool = True) -> str:
+        """What one image shows: `digits`, `items`, `classes` (from the classes option)."""
+        kind = self.settings.classes if isinstance(self.settings.classes, str) else "custom"
+        return self.words(f"classes.{kind}.{'plural' if plural else 'noun'}")
+
+    def image_size(self) -> str:
+        rows, cols = self.digits.image_shape
+        return f"{rows}×{cols}"
+
+
+class TrainingScene(DataScene):
+    """A scene driven by `train()`: frames at steps 0, every, 2·every, ... and the last.
+
+    Step 0 is the untrained network. Every training scene takes the same training options
+    with the same defaults, so two clips of one lesson show the same run.
+    """
+
+    takes = ("data", "seed", "training")
+    DEFAULTS: ClassVar[dict[str, Any]] = {"steps": 300, "every": 3}
+    shows_test_accuracy: ClassVar[bool] = True  # evaluate on the test split at every frame
+
+    def check(self) -> None:
+        settings = self.settings
+        if settings.given("epochs") and settings.given("steps"):
+            raise OptionError("epochs", "give epochs or steps, not both")
+
+    @cached_property
+    def steps(self) -> int:
+        """Gradient steps: from `epochs` over this dataset, or `steps`, or the default."""
+        settings = self.settings
+        if settings.given("epochs"):
+            per_epoch = math.ceil(len(self.digits.train_labels) / settings.batch_size)
+            steps = settings.epochs * per_epoch
+            if steps > 1_000_000:
+                raise settings.attribute(
+                    OptionError("epochs", f"is {steps:,} steps on this data; at most 1,000,000")
+                )
+            return steps
+        return settings.steps
+
+    @cached_property
+    def every(self) -> int:
+        every = self.settings.every
+        if self.steps and every > self.steps and self.settings.given("every"):
+            raise self.settings.attribute(
+                OptionError("every", f"must be 1 to {self.steps} (the number of steps)")
+            )
+        return max(1, min(every, self.steps))
+
+    @cached_property
+    def config(self) -> TrainConfig:
+        s = self.settings
+        return TrainConfig(
+            hidden=s.hidden,
+            activation=s.activation,
+            lr=s.lr,
+            batch_size=s.batch_size,
+            steps=self.steps,
+            method=s.method,
+            seed=s.seed,
+            dtype=s.dtype,
+            on_diverge=s.on_diverge,
+            eval_every=self.every if self.shows_test_accuracy else 0,
+        )
+
+    def load(self) -> None:
+        super().load()
+        self.config  # noqa: B018 (epochs over the data, every, the training checks)
+
+    def frame_steps(self) -> list[int]:
+        """The steps that become frames: 0, every, 2·every, ..., and the last."""
+        steps = list(range(0, self.steps + 1, self.every))
+        if steps[-1] != self.steps:
+            steps.append(self.steps)
+        return steps
 
     def frame_count(self) -> int:
-        return math.ceil(self.steps / self.every)
+        return len(self.frame_steps())
 
     def is_frame(self, snapshot: Snapshot) -> bool:
-        """Steps every, 2*every, ... and the last one become frames."""
-        return snapshot.step % self.every == 0 or snapshot.step == self.steps
+        return (
+            snapshot.step % self.every == 0
+            or snapshot.step == self.steps
+            or snapshot.diverged_at is not None
+        )
 
     def frame_snapshots(self, config: TrainConfig | None = None) -> Iterator[Snapshot]:
-        """The snapshots that become frames."""
-        return filter(self.is_frame, train(self.digits, config or self.config))
+        """The snapshots that become frames; after a shown divergence, the last one again for
+        each frame left, so the render keeps its length and ends cleanly."""
+        shown = 0
+        last = None
+        for snapshot in train(self.digits, config or self.config):
+            if self.is_frame(snapshot):
+                shown += 1
+                last = snapshot
+                yield snapshot
+        while last is not None and last.diverged_at is not None and shown < self.frame_count():
+            shown += 1
+            yield last
 
-    def quiet_config(self) -> TrainConfig:
-        """The same run without test evaluations: for a pre-pass that only measures weights."""
-        return replace(self.config, eval_every=0)
+    def network_text(self) -> str:
+        """`784-32-10 sigmoid, learning rate 1.0, batch 64, MNIST sample`, in the language."""
+        config = self.config
+        inputs = self.digits.train_images[0].size
+        sizes = "-".join(str(n) for n in (inputs, *config.hidden, 10))
+        return self.words(
+            "common.network",
+            sizes=sizes,
+            activation=config.activation,
+            lr=f"{config.lr:g}",
+            batch=config.batch_size,
+            dataset=self.dataset_name(),
+            method=self.words(f"common.method.{config.method}"),
+        )
+
+    def estimate_seconds(self) -> float | None:
+        from vizff.train import estimated_seconds
+
+        return estimated_seconds(self.config, self.digits)
+
+    def diverged_text(self, snapshot: Snapshot) -> str:
+        return self.words("common.diverged", step=snapshot.diverged_at)
+
+    def loss_text(self, value: float) -> str:
+        return numbers.fixed(value, 4)

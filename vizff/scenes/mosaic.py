@@ -1,4 +1,8 @@
-"""mosaic: a grid of sample digits, filled column by column as in the lesson, revealed in turn."""
+"""mosaic: a grid of sample digits, filled column by column as in the lesson, revealed in turn.
+
+Each image is drawn as its own grey pixels, enlarged by a whole number (nearest neighbour),
+so a 28x28 digit shows as 28x28 crisp squares.
+"""
 
 from __future__ import annotations
 
@@ -6,116 +10,96 @@ import math
 from collections.abc import Iterator
 
 import numpy as np
-from PIL import Image, ImageDraw
 
-from vizff.data import load_digits
-from vizff.draw import BACKGROUND, FAINT, MUTED, ORANGE, blends, make_palette, scale_of, text
-from vizff.errors import ConfigError
-from vizff.scenes.base import Param, Scene
-
-TILE_BACKGROUND = (0, 0, 0)  # MNIST's own look: white ink on black
+from vizff.draw import Page, TileGrid, make_palette, pixel_map
+from vizff.errors import OptionError
+from vizff.options import Option
+from vizff.scenes.base import DataScene
 
 
-class Mosaic(Scene):
+class Mosaic(DataScene):
     name = "mosaic"
     summary = "a grid of sample digits, filled column by column, revealed progressively"
-    default_hold = 2.0
-    PARAMS = {
-        "rows": Param(int, 6, "rows of the grid", 1, 60),
-        "cols": Param(int, 12, "columns of the grid", 1, 120),
-        "labels": Param(bool, False, "write each digit's label in its corner"),
-        "split": Param(str, "test", "which split the digits come from", choices=("test", "train")),
-        "start": Param(int, 0, "index of the first digit shown", 0, 10**6),
-        "reveal": Param(int, 48, "frames over which the digits appear", 1, 5000),
-    }
+    DEFAULTS = {"hold": 2.0}
+    OPTIONS = (
+        Option("rows", "int", 6, "rows of the grid", low=1, high=60),
+        Option("cols", "int", 12, "columns of the grid", low=1, high=120),
+        Option("labels", "bool", False, "write each image's label under it"),
+        Option("split", "str", "test", "which split the images come from",
+               choices=("test", "train")),
+        Option("start", "int", 0, "index of the first image shown", low=0, high=10**6),
+        Option("reveal", "int", 48, "frames over which the images appear", low=1, high=5000),
+    )  # fmt: skip
 
     @property
     def palette(self) -> np.ndarray:
-        return make_palette(inks=(ORANGE,), greys=96, extra=tuple(blends(ORANGE, TILE_BACKGROUND)))
+        greys = [(g, g, g) for g in np.arange(0, 256, step=3).tolist()]
+        return make_palette(self.theme, inks=("secondary",), extra=greys)
 
     def frame_count(self) -> int:
-        return self.params["reveal"]
+        return self.settings.reveal
+
+    def title(self) -> str:
+        return self.words("mosaic.title", dataset=self.dataset_name(), things=self.things(),
+                          shape=self.image_size())  # fmt: skip
 
     def load(self) -> None:
-        self._chosen = self._digits()
+        super().load()
+        self.chosen()
 
-    def _digits(self) -> tuple[np.ndarray, np.ndarray]:
-        digits = load_digits(self.options.data)
+    def chosen(self) -> tuple[np.ndarray, np.ndarray]:
+        """The images and labels shown, in order: `start` onwards in the chosen split."""
+        s, digits = self.settings, self.digits
         images, labels = (
             (digits.test_images, digits.test_labels)
-            if self.params["split"] == "test"
+            if s.split == "test"
             else (digits.train_images, digits.train_labels)
         )
-        start, count = self.params["start"], self.params["rows"] * self.params["cols"]
-        if start + count > len(images):
-            raise ConfigError(
-                f"start: {start} + {count} digits is past the {len(images)} "
-                f"{self.params['split']} digits of {digits.source}; lower start, "
-                "rows or cols"
-            )
-        return images[start : start + count], labels[start : start + count]
+        count = s.rows * s.cols
+        if s.start + count > len(images):
+            raise self.settings.attribute(OptionError(
+                "start", f"{s.start} + {count} images is past the {len(images)} {s.split} "
+                f"images of {self.dataset_name()}; lower start, rows or cols"))  # fmt: skip
+        return images[s.start : s.start + count], labels[s.start : s.start + count]
+
+    def caption(self) -> str:
+        s = self.settings
+        return self.words("mosaic.caption", split=self.words(f"data.{s.split}"),
+                          things=self.things(), first=s.start,
+                          last=s.start + s.rows * s.cols - 1, rows=s.rows)  # fmt: skip
 
     def frames(self) -> Iterator[np.ndarray]:
-        rows, cols = self.params["rows"], self.params["cols"]
-        width, height = self.size
-        s = scale_of(self.size)
-        top, bottom, margin = round(46 * s), height - round(30 * s), round(12 * s)
-        cell = int(min((width - 2 * margin) / cols, (bottom - top) / rows))
-        if cell < 8:
-            raise ConfigError(
-                f"rows x cols: {rows}x{cols} digits do not fit in {width}x{height}; "
-                "use fewer or a larger --size"
-            )
-        gap = max(1, round(cell * 0.08))
-        tile = cell - gap
-        x0 = (width - cols * cell + gap) // 2
-        if not hasattr(self, "_chosen"):
-            self.load()
-        images, labels = self._chosen
-        page = Image.new("RGB", self.size, BACKGROUND)
-        first = self.params["start"]
-        text(
-            page,
-            (margin, round(10 * s)),
-            "The input: MNIST digits, 28x28 grey pixels",
-            pixels=18 * s,
-            bold=True,
-        )
-        text(
-            page,
-            (margin, height - round(9 * s)),
-            f"{self.params['split']} digits {first}-{first + rows * cols - 1}, filled column by "
-            f"column: image i*{rows} + j goes to column i, row j",
-            pixels=11 * s,
-            colour=MUTED,
-            anchor="ld",
-        )
-        draw = ImageDraw.Draw(page)
-        # image k = i*rows + j goes to column i, row j: the lesson's column-by-column fill
-        boxes = self.boxes = [
-            (x0 + (k // rows) * cell, top + (k % rows) * cell) for k in range(rows * cols)
-        ]
-        self.tile = tile
-        for x, y in boxes:
-            draw.rectangle((x, y, x + tile - 1, y + tile - 1), outline=FAINT)
-        total = self.frame_count()
-        shown = 0
+        self.load()
+        s = self.settings
+        self.page = page = Page(self.size, self.look, title=self.title(), caption=self.caption())
+        below = page.line_height("small") if s.labels else 0
+        gap = max(1, round(3 * page.s))
+        grid = self.grid = TileGrid.fit(page.body, s.rows * s.cols, self.digits.image_shape,
+                                        gap=gap, below=below, column_major=True, cols=s.cols,
+                                        rows=s.rows)  # fmt: skip
+        if grid.tiles[0].w < 4 or grid.tiles[0].h < 4:
+            raise self.settings.attribute(OptionError(
+                "rows", f"{s.rows}x{s.cols} images do not fit in {self.size[0]}x{self.size[1]}; "
+                "use fewer rows and cols or a larger size"))  # fmt: skip
+        images, labels = self.chosen()
+        names = self.class_names()
+        page_frame = page.canvas()
+        for tile in grid.tiles:  # a faint frame shows where each image will appear
+            page_frame[tile.y - 1 : tile.bottom + 1, tile.x - 1 : tile.right + 1] = self.theme.faint
+            page_frame[tile.slices] = self.theme.background
+        page.caption(page_frame, self.caption())
+        rows_of, cols_of = pixel_map((grid.tiles[0].w, grid.tiles[0].h), self.digits.image_shape)
+        total, shown = self.frame_count(), 0
         for index in range(total):
-            upto = math.ceil((index + 1) * len(boxes) / total)
-            for k in range(shown, upto):  # paste the newly revealed digits onto the page
-                self._paste(page, boxes[k], tile, images[k], int(labels[k]), s)
+            page.begin_frame()
+            upto = math.ceil((index + 1) * len(grid.tiles) / total)
+            for k in range(shown, upto):  # the newly revealed images, onto the kept page
+                tile = grid.tiles[k]
+                pixels = images[k][rows_of[:, None], cols_of[None, :]]  # (h, w) grey levels
+                page_frame[tile.slices] = pixels[..., None]
+                if s.labels:
+                    page.text(page_frame, (tile.x + tile.w / 2, tile.bottom + 1),
+                              names[int(labels[k])], size="small", colour="secondary",
+                              anchor="mt", width=tile.w + gap, role="label", keep=True)  # fmt: skip
             shown = upto
-            yield np.asarray(page).copy()
-
-    def _paste(self, page: Image.Image, box, tile: int, image: np.ndarray, label: int, s: float):
-        digit = Image.fromarray(image).resize((tile, tile), Image.Resampling.LANCZOS)
-        page.paste(digit.convert("RGB"), box)
-        if self.params["labels"]:
-            text(
-                page,
-                (box[0] + tile * 0.06, box[1] + tile * 0.04),
-                str(label),
-                pixels=max(7, tile * 0.3),
-                colour=ORANGE,
-                bold=True,
-            )
+            yield page_frame.copy()

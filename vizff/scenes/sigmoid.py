@@ -1,4 +1,7 @@
-"""sigmoid: the activation and its slope; a point travels along the curve with its tangent."""
+"""sigmoid: an activation and its slope; a point travels along the curve with its tangent.
+
+The curves are the network's own functions (`vizff.nn.ACTIVATIONS`): sigmoid, tanh or relu.
+"""
 
 from __future__ import annotations
 
@@ -6,95 +9,138 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from vizff.draw import (
-    BLUE,
-    FAINT,
-    INK,
-    MUTED,
-    ORANGE,
-    Blitter,
-    hex_colour,
-    make_palette,
-    new_figure,
-    style_axes,
-)
-from vizff.nn import derivative_sigmoid, sigmoid
-from vizff.scenes.base import Param, Scene
+from vizff.draw import Axis, Chart, Page, Plot, hex_colour, make_palette, numbers
+from vizff.draw.plot import nice_ticks
+from vizff.nn import ACTIVATIONS
+from vizff.options import Option
+from vizff.scenes.base import Scene
 
 SATURATED_SLOPE = 0.01  # below this slope a unit barely learns: the flat tails
+SYMBOL = {"sigmoid": "σ", "tanh": "tanh", "relu": "relu"}
+
+
+def activation(function: str, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(f(x), f'(x)) by the network's own activation and its derivative through f(x)."""
+    forward, derivative = ACTIVATIONS[function]
+    values = forward(np.asarray(x, dtype=np.float64))
+    return values, derivative(values)
 
 
 class Sigmoid(Scene):
     name = "sigmoid"
-    summary = "sigmoid and its derivative; a point with its tangent travels along the curve"
-    PARAMS = {
-        "x_max": Param(float, 8.0, "the curve is drawn over -x_max..x_max", 1.0, 50.0),
-        "frames": Param(int, 90, "frames for the point's journey from -x_max to x_max", 2, 5000),
-    }
+    summary = "an activation (sigmoid, tanh or relu) and its slope; a point with its tangent"
+    OPTIONS = (
+        Option("function", "str", "sigmoid", "which activation: the lesson's sigmoid, tanh or "
+               "relu", choices=tuple(ACTIVATIONS)),
+        Option("x_max", "float", 8.0, "the curve is drawn over -x_max..x_max", low=1.0, high=50.0),
+        Option("frames", "int", 90, "frames for the point's journey from -x_max to x_max",
+               low=2, high=5000),
+    )  # fmt: skip
 
     @property
     def palette(self) -> np.ndarray:
-        return make_palette(inks=(BLUE, ORANGE), extra=((244, 244, 244),))
+        theme = self.theme
+        return make_palette(theme, inks=("primary", "secondary", "ink"), under=(theme.panel,))
 
     def frame_count(self) -> int:
-        return self.params["frames"]
+        return self.settings.frames
+
+    def title(self) -> str:
+        return self.words("sigmoid.title", function=self.settings.function)
+
+    def xs(self) -> np.ndarray:
+        """Where the point stands in each frame."""
+        x_max = self.settings.x_max
+        return np.linspace(-x_max, x_max, self.frame_count())
+
+    def readout(self, x: float) -> str:
+        """The numbers under the chart at x: the network's own f(x) and f'(x)."""
+        y, slope = (float(v) for v in activation(self.settings.function, np.array(x)))
+        return self.words(
+            "sigmoid.readout",
+            x=numbers.signed(x, 2),
+            f=SYMBOL[self.settings.function],
+            y=numbers.fixed(y, 4),
+            slope=numbers.fixed(slope, 4),
+        )
+
+    def _axes(self) -> tuple[Axis, Axis]:
+        function, x_max = self.settings.function, self.settings.x_max
+        margin = x_max * 0.04  # the point at either end is drawn whole, not clipped
+        x = Axis(-x_max - margin, x_max + margin, nice_ticks(-x_max, x_max, 7),
+                 label=lambda v: numbers.minus(f"{v:g}"), title=self.words("sigmoid.x_axis"))  # fmt: skip
+        if function == "sigmoid":
+            y = Axis(-0.05, 1.22, [0, 0.25, 0.5, 0.75, 1.0])
+        elif function == "tanh":
+            y = Axis(-1.15, 1.3, [-1, -0.5, 0, 0.5, 1])
+        else:
+            y = Axis(-0.06 * x_max - 0.5, x_max * 1.12, nice_ticks(0, x_max, 5))
+        return x, Axis(y.low, y.high, y.ticks, label=lambda v: numbers.minus(f"{v:g}"))
 
     def frames(self) -> Iterator[np.ndarray]:
-        x_max = self.params["x_max"]
-        figure, canvas = new_figure(self.size)
-        axes = figure.add_axes((0.08, 0.15, 0.89, 0.68))
-        style_axes(axes)
-        xs = np.linspace(-x_max, x_max, 801)
-        tail = float(np.log(1 / SATURATED_SLOPE))  # sigma' < 0.01 for |x| > about 4.6
-        for side in (-1, 1):
-            if tail < x_max:
-                axes.axvspan(side * tail, side * x_max, color="#f4f4f4", zorder=0, lw=0)
-        if tail < x_max:
-            for side in (-1, 1):
-                axes.text(
-                    side * (tail + x_max) / 2,
-                    1.02,
-                    "saturated\nslope < 0.01",
-                    ha="center",
-                    va="bottom",
-                    fontsize=7.5,
-                    color=hex_colour(MUTED),
-                )
-        axes.plot(
-            xs, sigmoid(xs), color=hex_colour(BLUE), lw=2.2, label=r"$\sigma(x) = 1/(1+e^{-x})$"
-        )
-        axes.plot(
-            xs,
-            derivative_sigmoid(xs),
-            color=hex_colour(ORANGE),
-            lw=2,
-            label=r"$\sigma'(x) = \sigma(x)\,(1-\sigma(x))$",
-        )
-        axes.set(xlim=(-x_max, x_max), ylim=(-0.05, 1.2))
-        axes.legend(loc="center right", fontsize=9, frameon=False, bbox_to_anchor=(1.0, 0.42))
-        figure.text(
-            0.02,
-            0.95,
-            "The activation: sigmoid and its slope",
-            fontsize=14,
-            weight="bold",
-            color=hex_colour(INK),
-            va="top",
-        )
-        guide = axes.axvline(0, color=hex_colour(FAINT), lw=1.2, zorder=1)
-        (tangent,) = axes.plot([], [], color=hex_colour(INK), lw=1.3, ls="--")
-        (dot,) = axes.plot([], [], "o", color=hex_colour(BLUE), ms=7)
-        (slope_dot,) = axes.plot([], [], "o", color=hex_colour(ORANGE), ms=6)
-        readout = figure.text(0.02, 0.025, "", fontsize=10.5, color=hex_colour(INK))
-        blitter = Blitter(figure, canvas, [guide, tangent, dot, slope_dot, readout])
-        half = 0.12 * x_max  # the tangent is drawn over x +- half
-        for x in np.linspace(-x_max, x_max, self.frame_count()):
-            y, slope = float(sigmoid(np.array(x))), float(derivative_sigmoid(np.array(x)))
+        function, x_max = self.settings.function, self.settings.x_max
+        self.page = page = Page(self.size, self.look, title=self.title(),
+                                caption=self.readout(-x_max * 0.999))  # fmt: skip
+        theme, words, s = self.theme, self.words, page.s
+        plot = Plot(page)
+        legend = [
+            (words(f"sigmoid.legend.{function}"), "primary"),
+            (words(f"sigmoid.legend.{function}_slope"), "secondary"),
+            (words("sigmoid.tangent"), "ink"),
+        ]
+        x_axis, y_axis = self._axes()
+        chart = Chart(plot, page.body, x_axis, y_axis, legend=legend)
+        axes = chart.axes
+        curve_x = np.linspace(-x_max, x_max, 801)
+        values, slopes = activation(function, curve_x)
+        tails = self._tails(curve_x, slopes)
+        for low, high in tails:
+            axes.axvspan(low, high, color=hex_colour(theme.panel), zorder=0, lw=0)
+        axes.plot(curve_x, values, color=hex_colour(theme.primary), lw=plot.points(2.2))
+        axes.plot(curve_x, slopes, color=hex_colour(theme.secondary), lw=plot.points(2))
+        guide = axes.axvline(0, color=hex_colour(theme.faint), lw=plot.points(1.4), zorder=1)
+        (tangent,) = axes.plot([], [], color=hex_colour(theme.ink), lw=plot.points(1.3),
+                               ls=(0, (4, 2.5)))  # fmt: skip
+        (dot,) = axes.plot([], [], "o", color=hex_colour(theme.primary), ms=plot.points(7),
+                           mec=hex_colour(theme.background), mew=plot.points(1.2), clip_on=False)  # fmt: skip
+        (slope_dot,) = axes.plot([], [], "o", color=hex_colour(theme.secondary),
+                                 ms=plot.points(6), mec=hex_colour(theme.background),
+                                 mew=plot.points(1.2), clip_on=False)  # fmt: skip
+        moving = [guide, tangent, dot, slope_dot]
+        background = page.canvas(plot.render(moving))
+        self._static_text(page, chart, background, tails)
+        plot.adopt(background)
+        half = 0.16 * x_max  # the tangent reaches past the curve on both sides
+        for x in self.xs():
+            page.begin_frame()
+            y, slope = (float(v) for v in activation(function, np.array(x)))
             guide.set_xdata([x, x])
             tangent.set_data([x - half, x + half], [y - slope * half, y + slope * half])
             dot.set_data([x], [y])
             slope_dot.set_data([x], [slope])
-            readout.set_text(
-                f"x = {x:+.2f}     \u03c3(x) = {y:.4f}     slope \u03c3'(x) = {slope:.4f}"
-            )
-            yield blitter.frame()
+            frame = plot.frame(moving)
+            page.caption(frame, self.readout(float(x)))
+            yield frame
+
+    def _tails(self, xs: np.ndarray, slopes: np.ndarray) -> list[tuple[float, float]]:
+        """The stretches of x where the slope is below SATURATED_SLOPE (at the ends)."""
+        flat = slopes < SATURATED_SLOPE
+        tails = []
+        if flat[0]:
+            end = int(np.argmin(flat)) if not flat.all() else len(xs) - 1
+            tails.append((float(xs[0]), float(xs[end])))
+        if flat[-1] and not flat.all():
+            start = len(xs) - int(np.argmin(flat[::-1]))
+            tails.append((float(xs[start]), float(xs[-1])))
+        return tails
+
+    def _static_text(self, page: Page, chart: Chart, frame: np.ndarray, tails) -> None:
+        """Axis labels, legend, and a label in each saturated stretch."""
+        chart.draw_labels(frame)
+        words = self.words
+        top = chart.y.high - (chart.y.high - chart.y.low) * 0.03
+        for low, high in tails:
+            left, y = chart.to_px(low, top)
+            right, _ = chart.to_px(high, top)
+            page.text(frame, ((left + right) / 2, y), words("sigmoid.saturated"), size="small",
+                      colour="muted", anchor="mt", width=(right - left) * 0.92)  # fmt: skip

@@ -1,4 +1,7 @@
-"""softmax: ten logits beside their probabilities; one logit (or the temperature) sweeps."""
+"""softmax: ten scores beside their probabilities; one score (or the temperature) sweeps.
+
+The probabilities are the network's own `vizff.nn.softmax`.
+"""
 
 from __future__ import annotations
 
@@ -6,123 +9,107 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from vizff.draw import (
-    BLUE,
-    INK,
-    MUTED,
-    ORANGE,
-    Blitter,
-    hex_colour,
-    make_palette,
-    new_figure,
-    style_axes,
-)
+from vizff.draw import Axis, Bars, Chart, Page, Plot, hex_colour, make_palette, numbers
+from vizff.draw.plot import nice_ticks
 from vizff.nn import softmax
-from vizff.scenes.base import Param, Scene
+from vizff.options import Option
+from vizff.scenes.base import Scene
 
 
 class Softmax(Scene):
     name = "softmax"
-    summary = "ten logits beside their softmax probabilities; one logit or the temperature sweeps"
-    PARAMS = {
-        "mode": Param(str, "logit", "what sweeps", choices=("logit", "temperature")),
-        "index": Param(int, 3, "the logit that sweeps (mode logit)", 0, 9),
-        "low": Param(float, -4.0, "mode logit: the swept logit's first value", -50, 50),
-        "high": Param(float, 6.0, "mode logit: the swept logit's last value", -50, 50),
-        "t_low": Param(float, 0.25, "mode temperature: first temperature", 0.01, 100),
-        "t_high": Param(float, 4.0, "mode temperature: last temperature", 0.01, 100),
-        "frames": Param(int, 90, "frames for the sweep", 2, 5000),
-    }
+    summary = "ten scores beside their softmax probabilities; one score or the temperature sweeps"
+    takes = ("seed",)
+    OPTIONS = (
+        Option("mode", "str", "logit", "what sweeps", choices=("logit", "temperature")),
+        Option("index", "int", 3, "the score that sweeps (mode logit)", low=0, high=9),
+        Option("low", "float", -4.0, "mode logit: the swept score's first value", low=-50,
+               high=50),
+        Option("high", "float", 6.0, "mode logit: the swept score's last value", low=-50, high=50),
+        Option("t_low", "float", 0.25, "mode temperature: first temperature", low=0.01, high=100),
+        Option("t_high", "float", 4.0, "mode temperature: last temperature", low=0.01, high=100),
+        Option("frames", "int", 90, "frames for the sweep", low=2, high=5000),
+    )  # fmt: skip
 
     @property
     def palette(self) -> np.ndarray:
-        return make_palette(inks=(BLUE, ORANGE))
+        return make_palette(self.theme, inks=("primary", "secondary"))
 
     def frame_count(self) -> int:
-        return self.params["frames"]
+        return self.settings.frames
+
+    def title(self) -> str:
+        key = "title_temperature" if self.settings.mode == "temperature" else "title"
+        return self.words(f"softmax.{key}")
 
     def logits(self) -> np.ndarray:
         """Ten fixed scores drawn from the seed, one decimal each."""
-        rng = np.random.default_rng(self.options.seed)
+        rng = np.random.default_rng(self.settings.seed)
         return np.round(rng.normal(0.0, 1.3, 10), 1)
 
     def sweep(self) -> np.ndarray:
-        """The swept values, one per frame: logit values, or temperatures on a log scale."""
-        if self.params["mode"] == "temperature":
-            return np.geomspace(self.params["t_low"], self.params["t_high"], self.frame_count())
-        return np.linspace(self.params["low"], self.params["high"], self.frame_count())
+        """The swept values, one per frame: score values, or temperatures on a log scale."""
+        s = self.settings
+        if s.mode == "temperature":
+            return np.geomspace(s.t_low, s.t_high, self.frame_count())
+        return np.linspace(s.low, s.high, self.frame_count())
 
-    def frames(self) -> Iterator[np.ndarray]:
-        mode, index = self.params["mode"], self.params["index"]
-        base, values = self.logits(), self.sweep()
-        figure, canvas = new_figure(self.size)
-        left = figure.add_axes((0.07, 0.2, 0.40, 0.58))
-        right = figure.add_axes((0.57, 0.2, 0.40, 0.58))
-        for axes in (left, right):
-            style_axes(axes)
-            axes.set_xticks(range(10))
-            axes.set_xlabel("digit", fontsize=9, color=hex_colour(MUTED))
-        span = max(abs(base).max(), abs(values).max() if mode == "logit" else 0) * 1.25
-        left.set_ylim(-span, span)
-        left.axhline(0, color=hex_colour(MUTED), lw=0.8)
-        right.set_ylim(0, 1.12)
-        left.set_title("logits z (any real numbers)", fontsize=10, color=hex_colour(INK))
-        right.set_title(
-            r"probabilities $p_i = e^{z_i}\,/\,\Sigma_j\, e^{z_j}$",
-            fontsize=10,
-            color=hex_colour(INK),
-        )
-        figure.text(
-            0.02,
-            0.95,
-            "The output: softmax turns ten scores into probabilities",
-            fontsize=14,
-            weight="bold",
-            color=hex_colour(INK),
-            va="top",
-        )
-        colours = [
-            hex_colour(ORANGE if (mode == "logit" and i == index) else BLUE) for i in range(10)
-        ]
-        z_bars = left.bar(range(10), base, color=colours, width=0.7)
-        p_bars = right.bar(range(10), softmax(base), color=colours, width=0.7)
-        p_labels = [
-            right.text(i, 0, "", ha="center", va="bottom", fontsize=7.5, color=hex_colour(INK))
-            for i in range(10)
-        ]
-        z_labels = [
-            left.text(i, 0, "", ha="center", fontsize=7.5, color=hex_colour(INK)) for i in range(10)
-        ]
-        caption = figure.text(0.02, 0.03, "", fontsize=10.5, color=hex_colour(INK))
-        animated = [*z_bars, *p_bars, *p_labels, *z_labels, caption]
-        blitter = Blitter(figure, canvas, animated)
-        for value in values:
-            logits = base.copy()
-            if mode == "logit":
-                logits[index] = value
-            probabilities = softmax((logits if mode == "logit" else logits / value)[None])[0]
-            for i in range(10):
-                z_bars[i].set_height(logits[i])
-                p_bars[i].set_height(probabilities[i])
-                p_labels[i].set_position((i, probabilities[i] + 0.01))
-                p_labels[i].set_text(f"{probabilities[i]:.2f}")
-                z_labels[i].set_position(
-                    (i, logits[i] + (0.04 if logits[i] >= 0 else -0.04) * span)
-                )
-                z_labels[i].set_va("bottom" if logits[i] >= 0 else "top")
-                z_labels[i].set_text(f"{logits[i]:.1f}")
-            caption.set_text(self.caption(logits, probabilities, value))
-            yield blitter.frame()
+    def state(self, value: float) -> tuple[np.ndarray, np.ndarray]:
+        """(scores, probabilities) of one frame: the network's own softmax."""
+        logits = self.logits()
+        if self.settings.mode == "logit":
+            logits[self.settings.index] = value
+            return logits, softmax(logits[None])[0]
+        return logits, softmax((logits / value)[None])[0]
 
     def caption(self, logits: np.ndarray, probabilities: np.ndarray, value: float) -> str:
         best = int(probabilities.argmax())
-        if self.params["mode"] == "temperature":
-            return (
-                f"temperature T = {value:.2f}: softmax(z / T); most probable digit {best} "
-                f"with p = {probabilities[best]:.3f}   (sum = {probabilities.sum():.3f})"
-            )
-        i = self.params["index"]
-        return (
-            f"z{i} = {logits[i]:+.2f}  gives  p{i} = {probabilities[i]:.3f};   most probable "
-            f"digit {best}   (sum of p = {probabilities.sum():.3f})"
-        )
+        total = numbers.fixed(float(probabilities.sum()), 3)
+        thing = self.words("classes.digits.noun")
+        if self.settings.mode == "temperature":
+            return self.words("softmax.caption_temperature", t=numbers.fixed(value, 2),
+                              thing=thing, best=best, p=numbers.probability(probabilities[best], 3),
+                              total=total)  # fmt: skip
+        i = self.settings.index
+        return self.words("softmax.caption_logit", index=i, value=numbers.signed(logits[i], 2),
+                          p=numbers.probability(probabilities[i], 3), thing=thing, best=best,
+                          total=total)  # fmt: skip
+
+    def frames(self) -> Iterator[np.ndarray]:
+        mode, index = self.settings.mode, self.settings.index
+        values = self.sweep()
+        base = self.logits()
+        logits0, probs0 = self.state(values[0])
+        self.page = page = Page(self.size, self.look, title=self.title(),
+                                caption=self.caption(logits0, probs0, values[0]))  # fmt: skip
+        theme, words = self.theme, self.words
+        plot = Plot(page)
+        left_box, right_box = page.body.columns(1, 1, gap=round(28 * page.s))
+        span = max(abs(base).max(), abs(values).max() if mode == "logit" else 0) * 1.3
+        digits = Axis(-0.6, 9.6, list(range(10)), label=lambda v: f"{v:g}")
+        left = Chart(plot, left_box, digits,
+                     Axis(-span, span, nice_ticks(-span * 0.9, span * 0.9, 5),
+                          label=lambda v: numbers.minus(f"{v:g}"), title=words("softmax.logits")),
+                     grid=True)  # fmt: skip
+        key = "probabilities_temperature" if mode == "temperature" else "probabilities"
+        right = Chart(plot, right_box, digits,
+                      Axis(0, 1.14, [0, 0.25, 0.5, 0.75, 1.0], label=lambda v: f"{v:g}",
+                           title=words(f"softmax.{key}")), grid=True)  # fmt: skip
+        left.axes.axhline(0, color=hex_colour(theme.muted), lw=plot.points(0.9))
+        background = page.canvas(plot.render())
+        left.draw_labels(background)
+        right.draw_labels(background)
+        z_bars = Bars(page, left.box, 10, to_y=lambda v: left.to_px(0, v)[1], widest="−0.0")
+        p_bars = Bars(page, right.box, 10, to_y=lambda v: right.to_px(0, v)[1], widest="<0.01")
+        colours = [theme.secondary if (mode == "logit" and i == index) else theme.primary
+                   for i in range(10)]  # fmt: skip
+        for value in values:
+            page.begin_frame()
+            frame = background.copy()
+            logits, probabilities = self.state(float(value))
+            z_bars.draw(frame, logits, colours,
+                        [numbers.minus(f"{z:.1f}") for z in logits])  # fmt: skip
+            p_bars.draw(frame, probabilities, colours,
+                        [numbers.probability(p, 2) for p in probabilities])  # fmt: skip
+            page.caption(frame, self.caption(logits, probabilities, float(value)))
+            yield frame

@@ -1,10 +1,9 @@
-"""weights: every first-layer unit's 784 weights as a 28x28 heatmap, learning step by step.
+"""weights: every first-layer unit's incoming weights as an image-shaped heatmap, the later
+layers' matrices, and the batch loss, learning step by step.
 
-(784 and 28x28 for MNIST; images of another size give heatmaps of that size.)
-
-Everything that does not move is drawn once; a frame is the background, two gathers that paint
-the heatmaps, a short polyline and the caption's numbers. That keeps the render close to the
-GIF encoder's own speed.
+Everything that does not move is drawn once; a frame is the background, gathers that paint
+the heatmaps, one new segment of the loss line and the caption. That keeps the render close
+to the video encoder's own speed.
 """
 
 from __future__ import annotations
@@ -14,347 +13,293 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
-from PIL import Image, ImageDraw
 
 from vizff.draw import (
-    BACKGROUND,
-    BLUE,
-    DIVERGING_LEVELS,
-    FAINT,
-    MUTED,
-    TextStamp,
-    diverging_colours,
+    MAP_LEVELS,
+    Box,
+    GrowingLine,
+    Heatmaps,
+    Page,
+    TileGrid,
+    colour_bar,
     diverging_index,
+    dot,
     make_palette,
-    scale_of,
-    text,
-    text_width,
+    nice_limit,
+    numbers,
+    pixel_map,
 )
-from vizff.scenes.base import Param, TrainingScene
+from vizff.options import Option
+from vizff.scenes.base import TrainingScene
 from vizff.train import Snapshot
 
 MAX_TILES = 64  # more units than this are not legible as heatmaps; the first 64 are shown
+MAX_COLUMNS = 256  # matrix columns shown (units beyond are left out, and the label says so)
 LOSS_TOP = 3.0  # top of the loss chart: the first loss is about ln 10 = 2.3; more is clipped
 
 
-def nice_limit(value: float) -> float:
-    """Round up to two significant digits, so colour-bar labels read cleanly."""
-    if value <= 0 or not math.isfinite(value):
-        return 1.0
-    magnitude = 10 ** math.floor(math.log10(value) - 1)
-    return math.ceil(value / magnitude) * magnitude
-
-
 @dataclass(frozen=True)
-class Box:
-    x: int
-    y: int
-    w: int
-    h: int
+class Matrix:
+    """One later layer's weights W[l] (n_in, n_out), drawn with a row per output unit."""
 
-    @property
-    def slices(self) -> tuple[slice, slice]:
-        return slice(self.y, self.y + self.h), slice(self.x, self.x + self.w)
-
-
-class Heatmaps:
-    """Paints levels of a flat array of values into a region of the frame with two gathers.
-
-    `source[y, x]` names which value a pixel shows; pixels that show none keep the background,
-    through extra entries appended after the values.
-    """
-
-    def __init__(self, box: Box, source: np.ndarray, background: np.ndarray, values: int):
-        self.box = box
-        static = background[box.slices]  # (h, w, 3)
-        outside = source < 0
-        kept, where = np.unique(static[outside].reshape(-1, 3), axis=0, return_inverse=True)
-        self.source = source.astype(np.int32)  # np.take on small types: 3x faster than [...]
-        self.source[outside] = values + where.ravel()
-        self.extra = np.arange(DIVERGING_LEVELS, DIVERGING_LEVELS + len(kept), dtype=np.uint8)
-        self.colours = np.vstack([diverging_colours(), kept]).astype(np.uint8)
-
-    def paint(self, frame: np.ndarray, levels: np.ndarray) -> None:
-        every = np.concatenate([levels.ravel().astype(np.uint8), self.extra])
-        frame[self.box.slices] = np.take(self.colours, np.take(every, self.source), axis=0)
-
-
-class LossChart:
-    """The batch loss as a growing line: each new segment is drawn once, on a kept layer."""
-
-    def __init__(self, chart: Box, steps: int, scale: float, background: np.ndarray):
-        pad = max(2, round(4 * scale))  # room for the marker beyond the chart's edges
-        self.chart, self.steps, self.pad = chart, steps, pad
-        self.box = Box(chart.x - pad, chart.y - pad, chart.w + 2 * pad, chart.h + 2 * pad)
-        self.layer = Image.fromarray(background[self.box.slices])
-        self.width, self.radius = max(1, round(2 * scale)), max(2, round(3.5 * scale))
-        self.last: tuple[float, float] | None = None
-
-    def add(self, step: int, loss: float) -> None:
-        chart, pad = self.chart, self.pad
-        point = (
-            pad + step / self.steps * chart.w,
-            pad + chart.h * (1 - min(loss, LOSS_TOP) / LOSS_TOP),
-        )
-        if self.last is not None:
-            ImageDraw.Draw(self.layer).line((self.last, point), fill=BLUE, width=self.width)
-        self.last = point
-
-    def paint(self, frame: np.ndarray) -> None:
-        marked = self.layer.copy()
-        (x, y), r = self.last, self.radius
-        ImageDraw.Draw(marked).ellipse((x - r, y - r, x + r, y + r), fill=BLUE)
-        frame[self.box.slices] = np.asarray(marked)
+    layer: int  # index into network.weights
+    box: Box
+    rows: int  # output units
+    cols: int  # input units shown (the first `cols`)
+    inputs: int  # input units in all
 
 
 class Weights(TrainingScene):
     name = "weights"
-    summary = "first-layer weights as 28x28 heatmaps and the output matrix, step by step"
-    default_steps, default_every = 300, 3
-    default_train = {"hidden": (16,)}
+    summary = "first-layer weights as image-shaped heatmaps, the later matrices and the loss"
     shows_test_accuracy = False  # the caption gives step, epoch and loss; the loss scene tests
-    PARAMS = {
-        "weight_limit": Param(
-            float,
-            0.0,
-            "colour limit of first-layer weights (0: the run's 99.5th percentile of |w|)",
-            0.0,
-            1e6,
-        ),
-        "output_limit": Param(
-            float, 0.0, "colour limit of output weights (0: automatic)", 0.0, 1e6
-        ),
-    }
+    OPTIONS = (
+        Option("weight_limit", "float", 0.0, "colour limit of first-layer weights (0: the "
+               "run's 99.5th percentile of |w|)", low=0.0, high=1e6),
+        Option("output_limit", "float", 0.0, "colour limit of the later layers' weights "
+               "(0: automatic)", low=0.0, high=1e6),
+    )  # fmt: skip
 
     @property
     def palette(self) -> np.ndarray:
-        return make_palette(inks=(BLUE,), diverging=True)
-
-    # ---- the numbers a frame shows --------------------------------------------------------
-    def caption_fields(self, snap: Snapshot) -> dict[str, str]:
-        """The values under the frame, by label: exactly the snapshot's."""
-        return {
-            "step": f"{snap.step}/{self.steps}",
-            "epoch": str(snap.epoch),
-            "batch loss": f"{snap.loss:.4f}",
-        }
+        return make_palette(self.theme, inks=("primary", "secondary"), maps=("diverging",))
 
     def caption(self, snap: Snapshot) -> str:
-        return "   ".join(f"{label} {value}" for label, value in self.caption_fields(snap).items())
-
-    def _limits(self) -> tuple[float, float]:
-        """Colour limits fixed for the whole run: measured on a first, silent pass."""
-        weight_limit, output_limit = self.params["weight_limit"], self.params["output_limit"]
-        if weight_limit and output_limit:
-            return weight_limit, output_limit
-        if self.config.method == "numerical":  # a second pass would double hours of work
-            return (
-                weight_limit or nice_limit(3 / math.sqrt(self.digits.train_images[0].size)),
-                output_limit or nice_limit(3 / math.sqrt(self.config.hidden[-1])),
+        """The words under the frame: exactly the snapshot's numbers."""
+        if snap.diverged_at is not None:
+            return self.words(
+                "weights.caption_diverged",
+                step=snap.step,
+                total=self.steps,
+                diverged=self.diverged_text(snap),
             )
-        top_w = top_o = 0.0
+        return self.words(
+            "weights.caption",
+            step=snap.step,
+            total=self.steps,
+            epoch=snap.epoch,
+            loss=self.loss_text(snap.loss),
+        )
+
+    def limits(self) -> list[float]:
+        """Colour limits, fixed for the whole run: one per weight matrix, measured on a silent
+        pass over the same run (or given by weight_limit and output_limit)."""
+        first, later = self.settings.weight_limit, self.settings.output_limit
+        layers = len(self.config.hidden) + 1
+        if (first and later) or self.config.method != "backprop":  # no second numerical run
+            inputs = self.digits.train_images[0].size
+            widths = (inputs, *self.config.hidden)
+            return [
+                (first if i == 0 else later) or nice_limit(3 / math.sqrt(widths[i]))
+                for i in range(layers)
+            ]
+        tops = [0.0] * layers
         for index, snap in enumerate(self.frame_snapshots(self.quiet_config())):
             if index % 5 and snap.step != self.steps:  # weights move slowly: sample the run
                 continue
-            top_w = max(top_w, float(np.percentile(np.abs(snap.network.weights[0]), 99.5)))
-            top_o = max(top_o, float(np.percentile(np.abs(snap.network.weights[-1]), 99.5)))
-        return weight_limit or nice_limit(top_w), output_limit or nice_limit(top_o)
+            for i, w in enumerate(snap.network.weights):
+                finite = np.abs(w[np.isfinite(w)])
+                if finite.size:
+                    tops[i] = max(tops[i], float(np.percentile(finite, 99.5)))
+        return [(first if i == 0 else later) or nice_limit(tops[i]) for i in range(layers)]
 
-    # ---- layout: computed once, in pixels -------------------------------------------------
+    def quiet_config(self):
+        from dataclasses import replace
+
+        return replace(self.config, eval_every=0, on_diverge="show")
+
+    # ---- layout: computed once ----------------------------------------------------------------
     def _layout(self) -> None:
-        width, height = self.size
-        s = self.s = scale_of(self.size)
-        margin, gap = round(12 * s), max(2, round(5 * s))
+        self.page = page = Page(
+            self.size,
+            self.look,
+            title=self.title(),
+            subtitle=self.network_text(),
+            caption=self.caption_sample(),
+        )
+        s, gap = page.s, page.gap
+        left, right = page.body.columns(0.56, 0.44, gap=round(18 * s))
+        self.left, self.right = left, right
+        label_h = page.line_height("small")
+        shape = self.image_shape = self.digits.image_shape
         self.units = min(self.config.hidden[0], MAX_TILES)
-        cols = math.ceil(math.sqrt(self.units))
-        rows = math.ceil(self.units / cols)
-        top, bottom = round(58 * s), height - round(52 * s)
-        left_w = round(width * 0.52) - margin
-        cell = min((left_w + gap) / cols, (bottom - top + gap) / rows) - gap
-        image_rows, image_cols = self.image_shape = self.digits.image_shape
-        side = max(image_rows, image_cols)
-        # whole multiples of the image keep every weight one crisp square; else fill the cell
-        tile = side * int(cell // side) if cell >= 2 * side else max(side // 2, int(cell))
-        tile_h, tile_w = image_rows * tile // side, image_cols * tile // side
-        self.rows_of = np.arange(tile_h) * image_rows // tile_h  # tile pixel -> weight row
-        self.cols_of = np.arange(tile_w) * image_cols // tile_w  # tile pixel -> weight column
-        self.tiles = [
-            Box(
-                margin + (i % cols) * (tile + gap), top + (i // cols) * (tile + gap), tile_w, tile_h
-            )
-            for i in range(self.units)
-        ]
-        grid_w = cols * (tile + gap) - gap
-        right_x = max(margin + grid_w + round(40 * s), round(width * 0.55)) + round(16 * s)
-        right_w = width - margin - right_x
-        hidden = self.config.hidden[-1]  # the output layer's inputs
-        # one row per digit, tall enough for its label; columns narrow down for many units
-        self.out_cell = max(1, int(height * 0.36 / 10))  # row height
-        self.out_col = max(1, min(self.out_cell, int(right_w / hidden)))
-        self.output = Box(right_x, top, hidden * self.out_col, 10 * self.out_cell)
-        chart_top = self.output.y + self.output.h + round(40 * s)
-        self.chart = Box(right_x, chart_top, right_w, bottom - chart_top)
-        self.margin, self.top, self.bottom = margin, top, bottom
-        self.stamp = TextStamp(12 * s)  # the caption's numbers, redrawn every frame
+        header, rest = left.take_top(label_h, gap=round(3 * s))
+        grid_box, bar_box = rest.take_bottom(label_h, gap=round(6 * s))
+        self.left_header, self.left_bar = header, bar_box
+        numbered = label_h if self.units <= MAX_TILES else 0
+        self.grid = TileGrid.fit(grid_box, self.units, shape, gap=max(1, round(3 * s)),
+                                 below=numbered)  # fmt: skip
+        self.tile_labels = self.grid.tiles[0].w >= page.type.width("00", page.px("small")) * 0.9
+        self._layout_right(right, label_h)
 
-    def _tile_source(self) -> tuple[Box, np.ndarray]:
-        first, last = self.tiles[0], self.tiles[-1]
-        box = Box(
-            first.x,
-            first.y,
-            max(t.x + t.w for t in self.tiles) - first.x,
-            last.y + last.h - first.y,
-        )
-        source = np.full((box.h, box.w), -1, dtype=np.intp)
-        inputs = self.image_shape[0] * self.image_shape[1]
-        within = self.rows_of[:, None] * self.image_shape[1] + self.cols_of[None, :]
-        for unit, tile in enumerate(self.tiles):
-            source[
-                tile.y - box.y : tile.y - box.y + tile.h, tile.x - box.x : tile.x - box.x + tile.w
-            ] = unit * inputs + within
-        return box, source
+    def _layout_right(self, right: Box, label_h: int) -> None:
+        page, s = self.page, self.page.s
+        matrices_box, chart_box = right.rows(0.62, 0.38, gap=round(10 * s))
+        sizes = (*self.config.hidden, 10)
+        layers = list(range(1, len(sizes)))  # W[1] .. W[L-1]
+        tick_h = page.line_height("small")
+        fixed = len(layers) * (label_h + tick_h + round(4 * s)) + label_h + round(4 * s)
+        room = max(len(layers) * 2, matrices_box.h - fixed)
+        rows_total = sum(sizes[i] for i in layers)
+        digit_w = page.type.width("9", page.px("small")) + round(5 * s)
+        self.matrices: list[Matrix] = []
+        y = matrices_box.y
+        for i in layers:
+            rows, inputs = sizes[i], sizes[i - 1]
+            row_h = max(1, min(room * rows // rows_total // rows, round(14 * s)))
+            width = matrices_box.w - digit_w
+            cols = min(inputs, MAX_COLUMNS, max(1, width))
+            col_w = max(1, min(row_h * 2, width // cols))
+            box = Box(matrices_box.x + digit_w, y + label_h + round(2 * s), cols * col_w,
+                      rows * row_h)  # fmt: skip
+            self.matrices.append(Matrix(i, box, rows, cols, inputs))
+            y = box.bottom + tick_h + round(4 * s)
+        self.right_bar = Box(matrices_box.x + digit_w, y, min(matrices_box.w - digit_w,
+                             round(170 * s)), label_h)  # fmt: skip
+        chart_top = max(chart_box.y, self.right_bar.bottom + round(8 * s))
+        chart_box = Box(chart_box.x, chart_top, chart_box.w, chart_box.bottom - chart_top)
+        label_w = page.type.width(f"{LOSS_TOP:g}", page.px("small")) + round(5 * s)
+        self.chart = Box(chart_box.x + label_w, chart_box.y + label_h + round(3 * s),
+                         chart_box.w - label_w - round(6 * s),
+                         max(4, chart_box.h - label_h * 2 - round(6 * s)))  # fmt: skip
 
-    def _output_source(self) -> np.ndarray:
-        hidden = self.config.hidden[-1]
-        digit = np.arange(10 * self.out_cell) // self.out_cell
-        unit = np.arange(hidden * self.out_col) // self.out_col
-        return digit[:, None] * hidden + unit[None, :]  # into W_out.T flattened (10, hidden)
-
-    # ---- the picture that does not move ---------------------------------------------------
-    def _background(self, weight_limit: float, output_limit: float) -> np.ndarray:
-        s, out, chart = self.s, self.output, self.chart
-        image = Image.new("RGB", self.size, BACKGROUND)
-        draw = ImageDraw.Draw(image)
-        small, tiny = 11 * s, 9 * s
-        text(image, (self.margin, round(10 * s)), "How the weights learn", pixels=18 * s, bold=True)
-        hidden, (rows, cols) = self.config.hidden, self.image_shape
-        shown = (
-            f"{self.units} of {hidden[0]} units"
-            if self.units < hidden[0]
-            else f"{self.units} units"
-        )
-        text(
-            image,
-            (self.margin, self.top - round(8 * s)),
-            f"first layer: {shown}, {rows * cols} weights each (as {rows}x{cols})",
-            pixels=small,
-            colour=MUTED,
-            anchor="ld",
-        )
-        text(
-            image,
-            (out.x, self.top - round(8 * s)),
-            f"output layer: 10 digits x {hidden[-1]} units",
-            pixels=small,
-            colour=MUTED,
-            anchor="ld",
-        )
-        for digit in range(10):
-            text(
-                image,
-                (out.x - round(4 * s), out.y + (digit + 0.5) * self.out_cell),
-                str(digit),
-                pixels=min(10 * s, self.out_cell * 0.95),
-                anchor="rm",
-            )
-        for tile in self.tiles:
-            draw.rectangle(
-                (tile.x - 1, tile.y - 1, tile.x + tile.w, tile.y + tile.h), outline=FAINT
-            )
-        self._colour_bar(image, self.margin, self.bottom + round(14 * s), weight_limit)
-        self._colour_bar(image, out.x, out.y + out.h + round(12 * s), output_limit)
-        draw.line(
-            (chart.x, chart.y, chart.x, chart.y + chart.h, chart.x + chart.w, chart.y + chart.h),
-            fill=MUTED,
-            width=max(1, round(s)),
-        )
-        text(image, (chart.x + round(4 * s), chart.y), "batch loss", pixels=small, colour=MUTED)
-        text(
-            image,
-            (chart.x - round(4 * s), chart.y),
-            f"{LOSS_TOP:g}",
-            pixels=tiny,
-            colour=MUTED,
-            anchor="ra",
-        )
-        text(
-            image,
-            (chart.x - round(4 * s), chart.y + chart.h),
-            "0",
-            pixels=tiny,
-            colour=MUTED,
-            anchor="rd",
-        )
-        text(
-            image,
-            (chart.x + chart.w, chart.y + chart.h + round(3 * s)),
-            f"step {self.steps}",
-            pixels=tiny,
-            colour=MUTED,
-            anchor="ra",
-        )
-        self._caption_labels(image)
-        return np.array(image)
-
-    def _colour_bar(self, image: Image.Image, x: int, y: int, limit: float) -> None:
-        s = self.s
-        bar_w, bar_h = round(120 * s), max(4, round(7 * s))
-        ramp = diverging_colours()[np.linspace(0, DIVERGING_LEVELS - 1, bar_w).round().astype(int)]
-        image.paste(Image.fromarray(np.repeat(ramp[None], bar_h, axis=0)), (x + round(44 * s), y))
-        text(
-            image,
-            (x + round(40 * s), y + bar_h / 2),
-            f"-{limit:g}",
-            pixels=9 * s,
-            colour=MUTED,
-            anchor="rm",
-        )
-        text(
-            image,
-            (x + round(48 * s) + bar_w, y + bar_h / 2),
-            f"+{limit:g}",
-            pixels=9 * s,
-            colour=MUTED,
-            anchor="lm",
+    def caption_sample(self) -> str:
+        return self.words(
+            "weights.caption", step=self.steps, total=self.steps, epoch=99, loss="00.0000"
         )
 
-    def _caption_labels(self, image: Image.Image) -> None:
-        """Draw the caption's labels once; remember where each value goes (fixed widths)."""
-        pixels, s = 12 * self.s, self.s
-        widest = {
-            "step": f"{self.steps}/{self.steps}",
-            "epoch": "9" * len(str(self.steps)),
-            "batch loss": "00.0000",
-        }
-        x, self.caption_baseline = self.margin, self.size[1] - round(12 * s)
-        self.value_at: dict[str, int] = {}
-        for label, sample in widest.items():
-            text(image, (x, self.caption_baseline), label, pixels=pixels, colour=MUTED, anchor="ls")
-            x += text_width(label + " ", pixels)
-            self.value_at[label] = x
-            x += self.stamp.width(sample) + round(18 * s)
+    # ---- the picture that does not move -------------------------------------------------------
+    def _background(self, limits: list[float]) -> np.ndarray:
+        page, s, words = self.page, self.page.s, self.words
+        frame = page.canvas()
+        rows, cols = self.image_shape
+        hidden = self.config.hidden
+        shown = words("weights.units_shown", shown=self.units, units=hidden[0])
+        if self.units == hidden[0]:
+            shown = words("weights.units", units=hidden[0])
+        page.text(frame, (self.left_header.x, self.left_header.bottom),
+                  words("weights.first_layer", units=shown, inputs=rows * cols,
+                        shape=f"{rows}×{cols}"),
+                  size="small", colour="muted", anchor="lb", width=self.left_header.w)  # fmt: skip
+        border = self.theme.faint
+        for unit, tile in enumerate(self.grid.tiles):
+            frame[tile.y - 1 : tile.bottom + 1, tile.x - 1 : tile.right + 1] = border
+            if self.tile_labels:
+                page.text(frame, (tile.x + tile.w / 2, tile.bottom + 1), str(unit),
+                          size="small", colour="muted", anchor="mt", role="unit")  # fmt: skip
+        colour_bar(page, frame, self.left_bar.take_left(min(self.left_bar.w, round(170 * s)))[0],
+                   self.theme.diverging, numbers.minus(f"-{limits[0]:g}"),
+                   f"+{limits[0]:g}")  # fmt: skip
+        for matrix in self.matrices:
+            self._matrix_labels(frame, matrix)
+        later = max(limits[1:])
+        colour_bar(page, frame, self.right_bar, self.theme.diverging,
+                   numbers.minus(f"-{later:g}"), f"+{later:g}")  # fmt: skip
+        self._chart_frame(frame)
+        return frame
 
-    # ---- frames --------------------------------------------------------------------------
+    def _matrix_labels(self, frame: np.ndarray, matrix: Matrix) -> None:
+        page, s, words = self.page, self.page.s, self.words
+        last = matrix.layer == len(self.config.hidden)
+        if last:
+            label = words("weights.output_layer", things=self.things(), units=matrix.inputs)
+        else:
+            label = words("weights.hidden_layer", layer=matrix.layer + 1, units=matrix.rows,
+                          inputs=matrix.inputs)  # fmt: skip
+        if matrix.cols < matrix.inputs:
+            label += words("weights.columns_shown", shown=matrix.cols)
+        page.text(frame, (self.right.x, matrix.box.y - round(2 * s)), label, size="small",
+                  colour="muted", anchor="lb", width=self.right.w)  # fmt: skip
+        row_h = matrix.box.h / matrix.rows
+        names = self.class_names() if last else [str(u) for u in range(matrix.rows)]
+        label_px = min(page.px("small"), row_h * 0.95)
+        if label_px >= 8:
+            step = 1
+        else:
+            label_px, step = 8, math.ceil(10 / max(row_h, 0.5))
+        for r in range(0, matrix.rows, step):
+            text = names[r] if last and len(names[r]) <= 2 else str(r)
+            page.text(frame, (matrix.box.x - round(4 * s), matrix.box.y + (r + 0.5) * row_h),
+                      text, size=label_px / s, anchor="rm", role="unit")  # fmt: skip
+        col_w = matrix.box.w / matrix.cols
+        widest = page.type.width(str(matrix.cols - 1), page.px("small")) + round(6 * s)
+        step = max(1, math.ceil(widest / col_w))
+        step = next(k for k in (1, 2, 4, 5, 8, 10, 16, 20, 25, 32, 50, 64, 100, 128) if k >= step)
+        for c in range(0, matrix.cols, step):
+            page.text(frame, (matrix.box.x + (c + 0.5) * col_w, matrix.box.bottom + 1), str(c),
+                      size="small", colour="muted", anchor="mt", role="unit")  # fmt: skip
+
+    def _chart_frame(self, frame: np.ndarray) -> None:
+        page, s, chart = self.page, self.page.s, self.chart
+        width = max(1, round(s))
+        frame[chart.y : chart.bottom, chart.x - width : chart.x] = self.theme.muted
+        frame[chart.bottom : chart.bottom + width, chart.x - width : chart.right] = self.theme.muted
+        page.text(frame, (chart.x, chart.y - round(3 * s)), self.words("weights.batch_loss"),
+                  size="small", colour="primary", anchor="lb")  # fmt: skip
+        page.text(frame, (chart.x - round(4 * s), chart.y), f"{LOSS_TOP:g}", size="small",
+                  colour="muted", anchor="rm", role="tick")  # fmt: skip
+        page.text(frame, (chart.x - round(4 * s), chart.bottom), "0", size="small",
+                  colour="muted", anchor="rm", role="tick")  # fmt: skip
+        page.text(frame, (chart.right, chart.bottom + round(3 * s)),
+                  self.words("weights.last_step", step=self.steps), size="small",
+                  colour="muted", anchor="rt", role="tick")  # fmt: skip
+
+    # ---- frames --------------------------------------------------------------------------------
     def frames(self) -> Iterator[np.ndarray]:
+        self.load()
         self._layout()
-        weight_limit, output_limit = self.limits = self._limits()
-        background = self._background(weight_limit, output_limit)
-        inputs = self.image_shape[0] * self.image_shape[1]
-        tiles = Heatmaps(*self._tile_source(), background, self.units * inputs)
-        outputs = Heatmaps(
-            self.output, self._output_source(), background, 10 * self.config.hidden[-1]
-        )
-        chart = LossChart(self.chart, self.steps, self.s, background)
+        limits = self.weight_limits = self.limits()
+        background = self._background(limits)
+        shape = self.image_shape
+        colours = self.theme.diverging
+        tiles = Heatmaps.of_tiles(self.grid.tiles, shape, background, colours)
+        matrices = [self._matrix_heatmap(m, background) for m in self.matrices]
+        width = max(1.0, 1.6 * self.page.s)
+        line = GrowingLine(self.chart, background, self.theme.primary, width)
         for snap in self.frame_snapshots():
+            self.page.begin_frame()
             frame = background.copy()
-            first = snap.network.weights[0][:, : self.units].T  # (units, rows * cols)
-            tiles.paint(frame, diverging_index(first, weight_limit))
-            outputs.paint(frame, diverging_index(snap.network.weights[-1].T, output_limit))
-            chart.add(snap.step, snap.loss)
-            chart.paint(frame)
-            self._draw_caption(frame, self.caption_fields(snap))
+            weights = snap.network.weights
+            first = weights[0][:, : self.units].T  # (units, rows * cols)
+            tiles.paint(frame, diverging_index(first, limits[0]))
+            for m, heat in zip(self.matrices, matrices):
+                shown = weights[m.layer][: m.cols, :].T  # (rows, cols): a row per output unit
+                heat.paint(frame, diverging_index(shown, limits[m.layer]))
+            self._loss_point(frame, line, snap)
+            self.page.caption(frame, self.caption(snap))
             yield frame
 
-    def _draw_caption(self, frame: np.ndarray, fields: dict[str, str]) -> None:
-        for label, value in fields.items():
-            self.stamp.stamp(frame, self.value_at[label], self.caption_baseline, value)
+    def _matrix_heatmap(self, matrix: Matrix, background: np.ndarray) -> Heatmaps:
+        rows_of, cols_of = pixel_map((matrix.box.w, matrix.box.h), (matrix.rows, matrix.cols))
+        source = rows_of[:, None] * matrix.cols + cols_of[None, :]
+        return Heatmaps(matrix.box, source, background, self.theme.diverging,
+                        matrix.rows * matrix.cols)  # fmt: skip
+
+    def loss_y(self, loss: float) -> float:
+        chart = self.chart
+        shown = min(loss, LOSS_TOP) if math.isfinite(loss) else LOSS_TOP
+        return chart.bottom - chart.h * shown / LOSS_TOP
+
+    def _loss_point(self, frame: np.ndarray, line: GrowingLine, snap: Snapshot) -> None:
+        chart, s = self.chart, self.page.s
+        x = chart.x + snap.step / max(1, self.steps) * chart.w
+        y = self.loss_y(snap.loss)
+        if snap.diverged_at is None:
+            line.add(x, y)
+        line.paint(frame)
+        if snap.diverged_at is not None:  # the loss left the chart: a marker at its top edge
+            colour = self.theme.secondary
+            size = max(3, round(5 * s))
+            top = chart.y
+            for row in range(size):
+                half = row
+                frame[top + row, round(x) - half : round(x) + half + 1] = colour
+        elif line.last is not None:
+            dot(frame, x, y, max(2.0, 3.2 * s), self.theme.primary)
+
+    def frame_levels(self, snap: Snapshot) -> np.ndarray:
+        """The colour levels of the first unit's tile at a snapshot (for tests)."""
+        return diverging_index(snap.network.weights[0][:, 0], self.weight_limits[0])
+
+
+__all__ = ["MAP_LEVELS", "Weights"]

@@ -1,0 +1,82 @@
+"""Layout lint: every scene, at three sizes, in both languages and both themes, on its first,
+a middle and its last frame: text inside the frame, never overlapping other text, on a flat
+colour with a contrast of at least 4.5:1, and never drawn over afterwards."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from vizff.draw.lint import problems
+from vizff.scenes import SCENES
+
+SIZES = [(640, 360), (1280, 720), (1920, 1080)]
+# few frames per case, so 12 cases per scene stay quick; the options still reach every part
+QUICK = {
+    "mosaic": {"reveal": 3, "labels": True},
+    "sigmoid": {"frames": 3},
+    "softmax": {"frames": 3},
+    "weights": {"steps": 6, "every": 3, "hidden": (16, 8)},
+    "loss": {"steps": 6, "every": 3},
+}
+
+
+def quick(name: str) -> dict:
+    return QUICK.get(
+        name, SCENES[name].LINT_OPTIONS if hasattr(SCENES[name], "LINT_OPTIONS") else {}
+    )
+
+
+def checked_frames(scene) -> list[tuple[int, np.ndarray, list]]:
+    """(index, frame, texts) of the first, a middle and the last frame."""
+    total = scene.frame_count()
+    wanted = {0, total // 2, total - 1}
+    found = []
+    for index, frame in enumerate(scene.frames()):
+        if index in wanted:
+            found.append((index, frame, list(scene.page.texts())))
+    return found
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("name", list(SCENES))
+def test_layout_lint(name, size, lang, theme):
+    scene = SCENES[name](size=size, lang=lang, theme=theme, **quick(name))
+    frames = checked_frames(scene)
+    assert len(frames) == len({0, scene.frame_count() // 2, scene.frame_count() - 1})
+    found = [f"frame {i}: {p}" for i, frame, texts in frames for p in problems(frame, texts)]
+    assert not found, "\n".join(found[:20])
+    assert all(texts for _, _, texts in frames)  # the lint saw the text it checks
+
+
+def test_lint_fails_on_a_planted_overlap():
+    scene = SCENES["softmax"](frames=3)
+    index, frame, texts = checked_frames(scene)[0]
+    assert not problems(frame, texts)
+    caption = next(t for t in texts if t.role == "caption")
+    planted = scene.page.text(frame, (caption.box.x + 5, caption.box.y + caption.box.h / 2),
+                              "planted", anchor="lm")  # fmt: skip
+    found = problems(frame, [*texts, planted])
+    assert any("overlaps" in p for p in found)
+
+
+def test_lint_fails_on_text_over_data_and_on_low_contrast():
+    scene = SCENES["sigmoid"](frames=3)
+    _, frame, texts = checked_frames(scene)[1]
+    curve_pixel = np.argwhere((frame == scene.theme.primary).all(axis=2))[0]
+    y, x = (int(v) for v in curve_pixel)
+    over = scene.page.text(frame, (x, y), "on the curve", anchor="mm")
+    faint = scene.page.text(frame, (frame.shape[1] - 5, 3), "faint", colour="faint", anchor="rt")
+    found = problems(frame, [over, faint])
+    assert any("drawn over something" in p for p in found)
+    assert any("contrast" in p for p in found)
+
+
+def test_lint_fails_when_something_is_drawn_over_text():
+    scene = SCENES["softmax"](frames=3)
+    _, frame, texts = checked_frames(scene)[0]
+    title = next(t for t in texts if t.role == "title")
+    frame[title.box.y + 2, title.box.x : title.box.right] = scene.theme.primary
+    assert any("drawn over" in p for p in problems(frame, texts))

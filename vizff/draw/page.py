@@ -1,0 +1,198 @@
+"""Page: a frame's regions (title, subtitle, body, caption) computed once per size, and every
+text drawn on it, recorded so the layout lint can check boxes, overlaps and contrast."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from vizff.draw.box import Box
+from vizff.draw.catalogue import Catalogue
+from vizff.draw.text import Laid, TextItem, Typesetter, escape, find_font
+from vizff.draw.theme import RGB, Theme
+
+BASE_SIZE = (640, 360)  # every layout is designed at this size and scaled
+
+# text sizes in pixels at 640x360; they scale with the frame
+SIZES = {"title": 17.0, "subtitle": 10.5, "caption": 11.5, "label": 10.0, "small": 9.0}
+
+
+def scale_of(size: tuple[int, int]) -> float:
+    """How much bigger than the 640x360 design this frame is (text and lines grow with it)."""
+    return min(size[0] / BASE_SIZE[0], size[1] / BASE_SIZE[1])
+
+
+@dataclass(frozen=True)
+class Look:
+    """What a page needs besides its size: theme, words, and the user's own title and font."""
+
+    theme: Theme
+    words: Catalogue
+    title: str | None = None  # the user's title, drawn as written
+    subtitle: str | None = None
+    font: str | None = None  # a font file for characters the shipped font lacks
+
+
+class Page:
+    """Regions of one frame size and the text drawn on them.
+
+    Text drawn before the first `begin_frame()` is static (part of every frame); after it,
+    each frame's own text is recorded until the next `begin_frame()`.
+    """
+
+    def __init__(
+        self,
+        size: tuple[int, int],
+        look: Look,
+        *,
+        title: str,
+        subtitle: str | None = None,
+        caption: str | None = None,
+        caption_lines: int = 1,
+    ):
+        self.size, self.look = size, look
+        self.theme, self.words = look.theme, look.words
+        self.s = s = scale_of(size)
+        user_text = (look.title or "") + (look.subtitle or "")
+        self.type = Typesetter(find_font(user_text, look.font))
+        self.margin = max(3, round(12 * s))
+        self.gap = max(2, round(6 * s))
+        self.static: list[TextItem] = []
+        self.dynamic: list[TextItem] = []
+        self._framing = False
+        width = size[0] - 2 * self.margin
+        self.title_text = escape(look.title) if look.title is not None else title
+        chosen_subtitle = look.subtitle if look.subtitle is not None else subtitle
+        self.subtitle_text = escape(chosen_subtitle) if look.subtitle is not None else subtitle
+        self.title_laid = self.type.fit(
+            self.title_text, width, self.px("title"), bold=True, markup=look.title is None
+        )
+        top = self.margin * 0.8
+        self.title_box = Box(
+            self.margin, round(top), width, self.title_laid.ascent + self.title_laid.descent
+        )
+        below = self.title_box.bottom
+        self.subtitle_laid: Laid | None = None
+        if self.subtitle_text:
+            self.subtitle_laid = self.type.fit(
+                self.subtitle_text, width, self.px("subtitle"), markup=look.subtitle is None
+            )
+            height = self.subtitle_laid.ascent + self.subtitle_laid.descent
+            self.subtitle_box = Box(self.margin, below + round(2 * s), width, height)
+            below = self.subtitle_box.bottom
+        self.caption_lines = self._caption_lines(caption, caption_lines, width)
+        face_px = self.px("caption")
+        line = self._line_height(face_px)
+        caption_h = line * self.caption_lines if caption is not None else 0
+        bottom = size[1] - self.margin * 0.6
+        self.caption_box = Box(self.margin, round(bottom - caption_h), width, caption_h)
+        body_top = below + self.gap * 1.5
+        body_bottom = self.caption_box.y - (self.gap if caption is not None else 0)
+        self.body = Box(self.margin, round(body_top), width, max(1, round(body_bottom - body_top)))
+
+    # ---- sizes ------------------------------------------------------------------------------
+    def px(self, role: str | float) -> float:
+        """Pixels of a text size: a role (`"label"`) or a design size at 640x360."""
+        return (SIZES[role] if isinstance(role, str) else role) * self.s
+
+    def _line_height(self, pixels: float) -> int:
+        laid = self.type.lay("Ag字", pixels)
+        return laid.ascent + laid.descent + max(1, round(pixels * 0.15))
+
+    def line_height(self, role: str | float) -> int:
+        return self._line_height(self.px(role))
+
+    def _caption_lines(self, sample: str | None, lines: int, width: int) -> int:
+        if sample is None:
+            return 0
+        wrapped = self.type.wrap(sample, width, self.px("caption"), cjk=self.words.cjk)
+        return max(lines, min(len(wrapped), 3))
+
+    def colour(self, colour: str | RGB) -> RGB:
+        return getattr(self.theme, colour) if isinstance(colour, str) else colour
+
+    # ---- drawing ------------------------------------------------------------------------------
+    def canvas(self, frame: np.ndarray | None = None) -> np.ndarray:
+        """A frame with the title and subtitle drawn (static text): a new one of the page
+        colour, or `frame` (a rendered plot) drawn on in place."""
+        if frame is None:
+            frame = np.empty((self.size[1], self.size[0], 3), dtype=np.uint8)
+            frame[:] = self.theme.background
+        self._record(
+            self.type.draw(frame, self.title_laid, (self.title_box.x, self.title_box.y),
+                      self.theme.ink, anchor="lt", role="title"),
+        )  # fmt: skip
+        if self.subtitle_laid is not None:
+            item = self.type.draw(
+                frame,
+                self.subtitle_laid,
+                (self.subtitle_box.x, self.subtitle_box.y),
+                self.theme.muted,
+                anchor="lt",
+                role="subtitle",
+            )
+            self._record(item)
+        return frame
+
+    def text(
+        self,
+        frame: np.ndarray,
+        xy: tuple[float, float],
+        content: str,
+        *,
+        size: str | float = "label",
+        bold: bool = False,
+        colour: str | RGB = "ink",
+        anchor: str = "ls",
+        width: float | None = None,
+        role: str = "label",
+        markup: bool = True,
+        keep: bool = False,
+    ) -> TextItem:
+        """Draw `content` at `xy` (anchor as in Pillow), shrunk or cut to `width` if given.
+        `keep`: drawn on a picture kept from frame to frame, so it counts as static."""
+        pixels = self.px(size)
+        if width is not None:
+            laid = self.type.fit(content, width, pixels, bold=bold, markup=markup)
+        else:
+            laid = self.type.lay(content, pixels, bold=bold, markup=markup)
+        quiet = (self.theme.background, self.theme.faint)
+        item = self.type.draw(
+            frame, laid, xy, self.colour(colour), anchor=anchor, role=role, quiet=quiet
+        )
+        return self._record(item, keep)
+
+    def caption(self, frame: np.ndarray, content: str, *, colour: str | RGB = "ink") -> None:
+        """The caption region's text, wrapped into its lines (shrunk if a frame needs more)."""
+        box, pixels = self.caption_box, self.px("caption")
+        lines = self.type.wrap(content, box.w, pixels, cjk=self.words.cjk)
+        while len(lines) > self.caption_lines and pixels > 8:
+            pixels *= 0.92
+            lines = self.type.wrap(content, box.w, pixels, cjk=self.words.cjk)
+        line_h = box.h / max(1, self.caption_lines)
+        for i, line in enumerate(lines[: self.caption_lines]):
+            laid = self.type.fit(line, box.w, pixels)
+            y = box.y + line_h * (i + 0.5)
+            self._record(
+                self.type.draw(
+                    frame, laid, (box.x, y), self.colour(colour), anchor="lm", role="caption"
+                )
+            )
+
+    def _record(self, item: TextItem, keep: bool = False) -> TextItem:
+        item.static = keep or not self._framing
+        (self.static if item.static else self.dynamic).append(item)
+        return item
+
+    def begin_frame(self) -> None:
+        """From here on, text belongs to one frame; the previous frame's is forgotten."""
+        self._framing = True
+        self.dynamic = []
+
+    def texts(self) -> list[TextItem]:
+        """Every text of the current frame: static first."""
+        return [*self.static, *self.dynamic]
+
+    def strings(self) -> list[str]:
+        return [item.content for item in self.texts()]

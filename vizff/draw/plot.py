@@ -1,0 +1,240 @@
+"""Charts drawn by matplotlib's Agg (antialiased lines, curves, bars) with the kit's text.
+
+matplotlib draws geometry only; every label (ticks, axis titles, legends) is the kit's text,
+so it shares the font, the theme and the layout lint. A `Plot` keeps the static picture as
+RGBA; each frame restores it, draws the moving artists, and reads RGB out. Lines that only
+grow are baked into the kept picture a segment at a time (`grow`), so a frame costs the same
+at step 10 as at step 10,000.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from PIL import Image
+
+from vizff.draw.box import Box
+from vizff.draw.page import Page
+from vizff.draw.theme import hex_colour
+
+POINTS_PER_PIXEL = 72 / 100  # the figure is 100 dpi: one pixel is 0.72 points
+
+
+class Plot:
+    """One matplotlib figure the size of the page, its axes placed at pixel boxes."""
+
+    def __init__(self, page: Page):
+        self.page, self.theme = page, page.theme
+        width, height = page.size
+        self.figure = Figure(
+            figsize=(width / 100, height / 100),
+            dpi=100,
+            facecolor=hex_colour(self.theme.background),
+        )
+        self.canvas = FigureCanvasAgg(self.figure)
+        self.base: np.ndarray | None = None  # (h, w, 4) the static picture
+
+    def points(self, pixels_at_640: float) -> float:
+        """A line width or marker size in points that scales with the frame."""
+        return pixels_at_640 * self.page.s * POINTS_PER_PIXEL
+
+    def axes(self, box: Box, *, grid: bool = True):
+        """Axes filling `box` (pixels): theme spines, optional faint grid, no tick labels."""
+        width, height = self.page.size
+        rect = (box.x / width, 1 - box.bottom / height, box.w / width, box.h / height)
+        axes = self.figure.add_axes(rect)
+        axes.set_facecolor(hex_colour(self.theme.background))
+        for side in ("top", "right"):
+            axes.spines[side].set_visible(False)
+        for side in ("left", "bottom"):
+            axes.spines[side].set_color(hex_colour(self.theme.muted))
+            axes.spines[side].set_linewidth(self.points(1))
+        axes.tick_params(
+            labelleft=False,
+            labelbottom=False,
+            length=self.points(3),
+            width=self.points(1),
+            color=hex_colour(self.theme.muted),
+        )
+        if grid:
+            axes.grid(True, color=hex_colour(self.theme.faint), linewidth=self.points(0.8))
+        axes.set_axisbelow(True)
+        return axes
+
+    def render(self, moving: Sequence = ()) -> np.ndarray:
+        """Draw the figure once with `moving` artists left out; keep it as the base picture.
+        Returns it as a new RGB frame, for the kit to draw the static text on."""
+        for artist in moving:
+            artist.set_animated(True)
+        self.canvas.draw()
+        self.base = np.asarray(self.canvas.buffer_rgba()).copy()
+        return self.rgb()
+
+    def adopt(self, frame: np.ndarray) -> None:
+        """Make an RGB frame (the rendered base with the static text on it) the base."""
+        self.base = np.asarray(Image.fromarray(frame, "RGB").convert("RGBA")).copy()
+
+    def _restore(self) -> None:
+        np.copyto(np.asarray(self.canvas.buffer_rgba()), self.base)
+
+    def grow(self, artists: Sequence) -> None:
+        """Bake `artists` (new segments of growing lines) into the base picture."""
+        self._restore()
+        for artist in artists:
+            artist.axes.draw_artist(artist)
+        self.base = np.asarray(self.canvas.buffer_rgba()).copy()
+
+    def frame(self, moving: Sequence = ()) -> np.ndarray:
+        """The base with the `moving` artists drawn: a new RGB frame."""
+        self._restore()
+        for artist in moving:
+            artist.axes.draw_artist(artist)
+        return self.rgb()
+
+    def rgb(self) -> np.ndarray:
+        """The canvas as a new (h, w, 3) uint8 array (Pillow's packing is the fast way)."""
+        width, height = self.page.size
+        rgba = Image.frombuffer(
+            "RGBA", (width, height), self.canvas.buffer_rgba(), "raw", "RGBA", 0, 1
+        )
+        data = rgba.tobytes("raw", "RGB")
+        return np.frombuffer(data, dtype=np.uint8).reshape(height, width, 3).copy()
+
+
+@dataclass(frozen=True)
+class Axis:
+    """One axis of a chart: its limits, ticks and how their labels read."""
+
+    low: float
+    high: float
+    ticks: Sequence[float]
+    label: Callable[[float], str] = lambda v: f"{v:g}"
+    title: str | None = None
+    colour: str = "muted"
+
+
+class Chart:
+    """Axes placed inside `outer` with room for the kit's tick labels and axis titles.
+
+    y titles sit above their axis, horizontally (no rotated text); a second y axis on the
+    right is optional. Legends are a row of swatches above the plot, where curves never go.
+    """
+
+    def __init__(
+        self,
+        plot: Plot,
+        outer: Box,
+        x: Axis,
+        y: Axis,
+        *,
+        right: Axis | None = None,
+        legend: Sequence[tuple[str, str]] = (),  # (label, colour role) of each series
+        grid: bool = True,
+    ):
+        self.plot, self.page = plot, plot.page
+        page, s = plot.page, plot.page.s
+        self.x, self.y, self.right = x, y, right
+        tick_px = page.px("small")
+        widest = max((page.type.width(y.label(v), tick_px) for v in y.ticks), default=0)
+        right_w = 0
+        if right is not None:
+            right_w = max(
+                (page.type.width(right.label(v), tick_px) for v in right.ticks), default=0
+            )
+        title_h = page.line_height("small") if (y.title or (right and right.title)) else 0
+        legend_h = page.line_height("small") if legend else 0
+        tick_h = page.line_height("small")
+        x_title_h = page.line_height("small") if x.title else 0
+        pad = round(6 * s)  # past the 3-pixel tick marks
+        inner = Box(
+            outer.x + widest + pad,
+            outer.y + legend_h + title_h + pad,
+            outer.w - widest - pad - (right_w + pad if right else 0) - round(4 * s),
+            outer.h - legend_h - title_h - pad - tick_h - x_title_h - pad,
+        )
+        self.box, self.outer, self.legend = inner, outer, tuple(legend)
+        self.legend_y = outer.y + legend_h / 2
+        self.axes = plot.axes(inner, grid=grid)
+        self.axes.set_xlim(x.low, x.high)
+        self.axes.set_ylim(y.low, y.high)
+        self.axes.set_xticks(list(x.ticks))
+        self.axes.set_yticks(list(y.ticks))
+        self.twin = None
+        if right is not None:
+            self.twin = self.axes.twinx()
+            self.twin.set_ylim(right.low, right.high)
+            self.twin.set_yticks(list(right.ticks))
+            self.twin.tick_params(labelright=False, length=plot.points(3), width=plot.points(1),
+                                  color=hex_colour(page.colour(right.colour)))  # fmt: skip
+            for side in ("top", "left", "bottom"):
+                self.twin.spines[side].set_visible(False)
+            self.twin.spines["right"].set_color(hex_colour(page.colour(right.colour)))
+            self.twin.spines["right"].set_linewidth(plot.points(1))
+
+    def to_px(self, x: float, y: float, *, right: bool = False) -> tuple[float, float]:
+        """Data coordinates to frame pixels (y down)."""
+        axis = self.right if right else self.y
+        box = self.box
+        px = box.x + (x - self.x.low) / (self.x.high - self.x.low) * box.w
+        py = box.bottom - (y - axis.low) / (axis.high - axis.low) * box.h
+        return px, py
+
+    def draw_labels(self, frame: np.ndarray) -> None:
+        """Tick labels, axis titles and the legend, as the kit's static text."""
+        page, s, box = self.page, self.page.s, self.box
+        pad = round(6 * s)
+        for value in self.y.ticks:
+            _, py = self.to_px(self.x.low, value)
+            page.text(frame, (box.x - pad, py), self.y.label(value), size="small",
+                      colour="muted", anchor="rm", role="tick")  # fmt: skip
+        if self.right is not None:
+            for value in self.right.ticks:
+                _, py = self.to_px(self.x.low, value, right=True)
+                page.text(frame, (box.right + pad, py), self.right.label(value), size="small",
+                          colour=self.right.colour, anchor="lm", role="tick")  # fmt: skip
+        for value in self.x.ticks:
+            px, _ = self.to_px(value, self.y.low)
+            page.text(frame, (px, box.bottom + pad), self.x.label(value), size="small",
+                      colour="muted", anchor="mt", role="tick")  # fmt: skip
+        title_y = box.y - pad
+        if self.y.title:
+            page.text(frame, (self.outer.x, title_y), self.y.title, size="small",
+                      colour=self.y.colour, anchor="lb", role="axis")  # fmt: skip
+        if self.right is not None and self.right.title:
+            page.text(frame, (self.outer.right, title_y), self.right.title, size="small",
+                      colour=self.right.colour, anchor="rb", role="axis")  # fmt: skip
+        if self.x.title:
+            page.text(frame, (box.right, self.outer.bottom), self.x.title, size="small",
+                      colour=self.x.colour, anchor="rb", role="axis")  # fmt: skip
+        self._legend(frame)
+
+    def _legend(self, frame: np.ndarray) -> None:
+        page, s = self.page, self.page.s
+        x = self.box.x
+        swatch, gap = round(14 * s), round(5 * s)
+        thickness = max(1, round(2 * s))
+        for label, colour in self.legend:
+            y = round(self.legend_y)
+            frame[y - thickness // 2 : y - thickness // 2 + thickness, x : x + swatch] = (
+                page.colour(colour)
+            )
+            item = page.text(frame, (x + swatch + gap, y), label, size="small", colour="ink",
+                             anchor="lm", role="legend")  # fmt: skip
+            x = item.box.right + round(14 * s)
+
+
+def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
+    """Round tick values (1, 2, 2.5 or 5 times a power of ten) covering [low, high]."""
+    span = high - low
+    if span <= 0:
+        return [low]
+    raw = span / max(1, count - 1)
+    magnitude = 10 ** np.floor(np.log10(raw))
+    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
+    first = np.ceil(low / step - 1e-9) * step
+    ticks = np.arange(first, high + step * 1e-9, step)
+    return [float(np.round(t, 10)) + 0.0 for t in ticks]

@@ -1,0 +1,279 @@
+"""Text that knows its box: measured, fitted, drawn onto frames, and recorded for the lint.
+
+All text in a frame is drawn here, with one font choice (the shipped Noto Sans SC subset, or a
+system or user font when a title needs more), so the boxes, colours and what lies behind
+every string can be checked by `tests/test_layout.py`. A tiny markup writes formulas:
+`z_{2}` is a subscript, `e^{-x}` a superscript (only in catalogue text, never in user titles).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from vizff.draw.box import Box
+from vizff.draw.theme import RGB
+
+try:  # the shipped font subset; a stand-in until it lands
+    from vizff.draw.font import FontChoice, find_font, pillow_font
+except ImportError:  # pragma: no cover
+    from vizff.draw._fontstub import FontChoice, find_font, pillow_font
+
+MIN_PIXELS = 8  # smaller text is not legible at any size
+# \x is x itself; _{...} and ^{...} are sub/superscripts, as are _abc and ^abc (letters/digits)
+MARKUP = re.compile(r"\\(.)|([_^])\{([^{}]*)\}|([_^])([A-Za-z0-9]+)")
+SCRIPT_SCALE = 0.68  # sub- and superscripts, relative to their line
+SHIFT = {"_": 0.22, "^": -0.38}  # baseline shift, in line pixels (down is positive)
+
+
+@dataclass(frozen=True)
+class Run:
+    text: str
+    face: ImageFont.FreeTypeFont
+    dy: int  # baseline shift in pixels
+    x: float  # offset from the start of the line
+
+
+@dataclass
+class Laid:
+    """A line of text laid out at one size: its runs, advance width and vertical extent."""
+
+    runs: list[Run]
+    width: int
+    ascent: int  # above the baseline, line box (not ink)
+    descent: int  # below the baseline
+    pixels: int
+    key: tuple = ()  # what was laid out, at which size: names cached pictures of it
+    extent: tuple[int, int, int, int] = (0, 0, 0, 0)  # box of line and ink, from the origin
+
+
+@dataclass
+class TextItem:
+    """One string as drawn: what it says, where, in which colour, and on what."""
+
+    content: str
+    box: Box
+    colour: RGB
+    fill: RGB | None  # the flat colour behind it, None when what is behind is not flat
+    role: str
+    patch: np.ndarray = field(repr=False)  # the box's pixels right after drawing
+    static: bool = False
+
+
+class Typesetter:
+    """Lays out and draws text in one font choice; faces are cached per size and weight."""
+
+    def __init__(self, choice: FontChoice | None = None):
+        self.choice = choice or find_font("")
+        self._laid: dict[tuple, Laid] = {}
+        self._pictures: OrderedDict[tuple, np.ndarray] = OrderedDict()
+
+    def face(self, pixels: int, bold: bool = False) -> ImageFont.FreeTypeFont:
+        return pillow_font(self.choice, max(MIN_PIXELS, int(pixels)), bold)
+
+    def lay(self, content: str, pixels: float, *, bold: bool = False, markup: bool = True) -> Laid:
+        """Split `content` into runs (plain, sub, super) and measure them at `pixels`."""
+        pixels = max(MIN_PIXELS, int(round(pixels)))
+        key = (content, pixels, bold, markup)
+        laid = self._laid.get(key)
+        if laid is None:
+            if len(self._laid) > 4096:
+                self._laid.clear()
+            laid = self._laid[key] = self._lay(content, pixels, bold, markup)
+        return laid
+
+    def _lay(self, content: str, pixels: int, bold: bool, markup: bool) -> Laid:
+        face = self.face(pixels, bold)
+        small = self.face(max(MIN_PIXELS - 1, round(pixels * SCRIPT_SCALE)), bold)
+        ascent, descent = face.getmetrics()
+        pieces = _pieces(content) if markup else [(content, "")]
+        runs, x = [], 0.0
+        for text, script in pieces:
+            if not text:
+                continue
+            run_face = small if script else face
+            runs.append(Run(text, run_face, round(SHIFT.get(script, 0) * pixels), x))
+            x += run_face.getlength(text)
+        top, bottom, ink_left, ink_right = -ascent, descent, 0.0, x
+        for run in runs:  # glyph ink may pass the advance box (sub/superscripts, overhangs)
+            x0, y0, x1, y1 = run.face.getbbox(run.text, anchor="ls")
+            ink_left, ink_right = min(ink_left, run.x + x0), max(ink_right, run.x + x1)
+            top, bottom = min(top, run.dy + y0), max(bottom, run.dy + y1)
+        extent = (math.floor(ink_left), top, math.ceil(ink_right), bottom)
+        key = (content, pixels, bold, markup)
+        return Laid(runs, math.ceil(x), ascent, descent, pixels, key, extent)
+
+    def draw(
+        self,
+        frame: np.ndarray,
+        laid: Laid,
+        xy: tuple[float, float],
+        colour: RGB,
+        *,
+        anchor: str = "ls",
+        role: str = "text",
+        quiet: tuple[RGB, RGB] | None = None,
+    ) -> TextItem:
+        """Draw a laid-out line on `frame` (in place) and return its record.
+
+        `anchor`: first letter l/m/r (left, middle, right), second t/m/s/b (top of the line
+        box, its middle, the baseline, its bottom), as in Pillow. `quiet`: the page and grid
+        colours; a box over nothing but those (a grid line) is cleared to its main colour
+        first, so text may cross a grid but never data. A string drawn again in the same
+        colour on the same flat colour is copied from its first picture.
+        """
+        x, y = xy
+        left = x - {"l": 0, "m": laid.width / 2, "r": laid.width}[anchor[0]]
+        shift = {"t": laid.ascent, "m": (laid.ascent - laid.descent) / 2, "s": 0}
+        baseline = y + shift.get(anchor[1], -laid.descent)
+        left, baseline = round(left), round(baseline)
+        x0, y0, x1, y1 = laid.extent
+        box = Box(left + x0, baseline + y0, x1 - x0, y1 - y0)
+        clipped = box.clip(frame.shape[1], frame.shape[0])
+        region = frame[clipped.slices]
+        fill = _flat(region)
+        if fill is None and quiet is not None and _within(region, *quiet):
+            fill = _most_common(region)  # a grid line crosses a quiet area: hidden under text
+            region[:] = fill
+        text = "".join(run.text for run in laid.runs)
+        if clipped.w <= 0 or clipped.h <= 0:
+            return TextItem(text, box, colour, fill, role, region.copy())
+        key = (laid.key, colour, fill, clipped.x - box.x, clipped.y - box.y, clipped.w, clipped.h)
+        picture = self._pictures.get(key) if fill is not None else None
+        if picture is None:
+            image = Image.fromarray(region)
+            pen = ImageDraw.Draw(image)
+            for run in laid.runs:
+                origin = (left - clipped.x + run.x, baseline - clipped.y + run.dy)
+                pen.text(origin, run.text, font=run.face, fill=colour, anchor="ls")
+            picture = np.asarray(image)
+            if fill is not None:
+                self._pictures[key] = picture
+                if len(self._pictures) > 4096:
+                    self._pictures.popitem(last=False)
+        frame[clipped.slices] = picture
+        return TextItem(text, box, colour, fill, role, picture)
+
+    def width(self, content: str, pixels: float, *, bold: bool = False) -> int:
+        return self.lay(content, pixels, bold=bold).width
+
+    def fit(
+        self,
+        content: str,
+        width: float,
+        pixels: float,
+        *,
+        bold: bool = False,
+        smallest: float | None = None,
+        markup: bool = True,
+    ) -> Laid:
+        """Laid out at the largest size from `pixels` down to `smallest` that fits `width`;
+        if none does, cut with an ellipsis at the smallest size."""
+        smallest = max(MIN_PIXELS, round(smallest or pixels * 0.7))
+        size = max(MIN_PIXELS, round(pixels))
+        while True:
+            laid = self.lay(content, size, bold=bold, markup=markup)
+            if laid.width <= width or size <= smallest:
+                break
+            size -= 1
+        if laid.width <= width:
+            return laid
+        return self.lay(self.cut(content, width, size, bold), size, bold=bold, markup=False)
+
+    def cut(self, content: str, width: float, pixels: int, bold: bool = False) -> str:
+        """The longest start of `content` that fits `width` with an ellipsis."""
+        face = self.face(pixels, bold)
+        plain = "".join(text for text, _ in _pieces(content))
+        low, high = 0, len(plain)
+        while low < high:
+            middle = (low + high + 1) // 2
+            if face.getlength(plain[:middle].rstrip() + "…") <= width:
+                low = middle
+            else:
+                high = middle - 1
+        return plain[:low].rstrip() + "…"
+
+    def wrap(
+        self, content: str, width: float, pixels: float, *, bold: bool = False, cjk: bool = False
+    ) -> list[str]:
+        """Greedy line breaks: at the wide gaps between fields first, then at spaces (or
+        between any two characters in Chinese)."""
+        lines: list[str] = []
+        face = self.face(max(MIN_PIXELS, round(pixels)), bold)
+        for chunk in content.split("\n"):
+            if self.width(chunk, pixels, bold=bold) <= width:
+                lines.append(chunk)
+                continue
+            current, used = "", 0.0
+            for token in _tokens(chunk, cjk):
+                size = face.getlength(token if current else token.lstrip())
+                if current and used + size > width:
+                    lines.append(current.rstrip())
+                    current, used = token.lstrip(), face.getlength(token.lstrip())
+                else:
+                    current, used = current + (token if current else token.lstrip()), used + size
+            lines.append(current.rstrip())
+        return lines
+
+
+def _pieces(content: str) -> list[tuple[str, str]]:
+    """`z_2 = e^{-x}` -> [("z", ""), ("2", "_"), (" = e", ""), ("-x", "^")]."""
+    pieces: list[tuple[str, str]] = []
+    last = 0
+    for match in MARKUP.finditer(content):
+        before = content[last : match.start()]
+        if match[1] is not None:  # an escaped character joins the plain text
+            pieces.append((before + match[1], ""))
+        else:
+            pieces.append((before, ""))
+            pieces.append((match[3], match[2]) if match[2] else (match[5], match[4]))
+        last = match.end()
+    pieces.append((content[last:], ""))
+    merged: list[tuple[str, str]] = []
+    for text, script in pieces:  # neighbouring plain pieces become one run (kerning)
+        if merged and not script and not merged[-1][1]:
+            merged[-1] = (merged[-1][0] + text, "")
+        else:
+            merged.append((text, script))
+    return merged
+
+
+def _tokens(text: str, cjk: bool) -> list[str]:
+    """Break opportunities: words with their leading spaces; single characters in CJK."""
+    if cjk:
+        return re.findall(r"\s*[A-Za-z0-9.,:;%+\-−=/()\[\]{}_^<>≈×·σΣ]+|\s*\S", text)
+    return re.findall(r"\s*\S+", text)
+
+
+def escape(text: str) -> str:
+    """User text drawn as written: markup characters are not interpreted."""
+    return text.replace("\\", "\\\\").replace("_", "\\_").replace("^", "\\^")
+
+
+def _flat(region: np.ndarray) -> RGB | None:
+    """The one colour of a region, or None when it holds several (something drawn there)."""
+    if region.size == 0:
+        return None
+    first = region[0, 0]
+    if (region == first).all():
+        return tuple(int(v) for v in first)
+    return None
+
+
+def _within(region: np.ndarray, first: RGB, second: RGB) -> bool:
+    """Every pixel lies between two colours, channel by channel (a line's antialiased edge)."""
+    low = np.minimum(first, second)
+    high = np.maximum(first, second)
+    return bool(((region >= low) & (region <= high)).all())
+
+
+def _most_common(region: np.ndarray) -> RGB:
+    packed = region.reshape(-1, 3).astype(np.uint32) @ np.array([1 << 16, 1 << 8, 1], np.uint32)
+    values, counts = np.unique(packed, return_counts=True)
+    top = int(values[counts.argmax()])
+    return (top >> 16, (top >> 8) & 255, top & 255)

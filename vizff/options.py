@@ -1,0 +1,426 @@
+"""Every option, declared once: its key, kind, default, range or choices, help and group.
+
+The CLI's flags, the scene-file and storyboard keys, the Python keywords, the checks and the
+`vizff scenes NAME` listing are all derived from these declarations. A scene takes the output
+and look groups, the groups it names in `Scene.takes`, and its own `Scene.OPTIONS`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from vizff.errors import UNSET, Cli, File, OptionError, Python, Source, shorten, toml_literal
+
+MIN_SIZE, MAX_SIZE = (160, 90), (3840, 2160)
+SIZE_NAMES = {"360p": (640, 360), "480p": (854, 480), "720p": (1280, 720), "1080p": (1920, 1080)}
+MAX_SEED = 2**63 - 1
+MAX_STEPS = 1_000_000  # about 1,000 epochs of full MNIST at batch 64: hours of backprop
+MAX_EPOCHS = 1000
+MAX_UNITS = 4096  # per hidden layer: far past anything a heatmap can show
+
+
+@dataclass(frozen=True)
+class Option:
+    """One option: how it is named, read from text or values, checked, and described."""
+
+    key: str  # Python keyword and file key; the CLI flag is --key-with-dashes
+    kind: str  # int float str bool size hidden ints names bytes path
+    default: Any
+    help: str
+    group: str = "scene"  # output look data seed training (shared) | scene (a scene's own)
+    low: float | None = None
+    high: float | None = None
+    choices: tuple[str, ...] = ()
+    metavar: str = ""
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.key.replace("_", "-")
+
+    def read(self, value: Any, source: Source) -> Any:
+        """The checked value; a string from the command line is parsed first."""
+        try:
+            if isinstance(source, Cli) and isinstance(value, str):
+                value = self._parse(value)
+            return self._check(value)
+        except OptionError as error:
+            error.source, error.value = source, value
+            raise
+
+    def _fail(self, problem: str) -> OptionError:
+        return OptionError(self.key, problem)
+
+    def _parse(self, text: str) -> Any:
+        """A value typed on the command line, as the value a file would hold."""
+        if self.kind == "int":
+            try:
+                return int(text.replace("_", ""))
+            except ValueError:
+                raise self._fail("expected a whole number") from None
+        if self.kind == "float":
+            try:
+                return float(text)
+            except ValueError:
+                raise self._fail("expected a number") from None
+        if self.kind == "bool":
+            lowered = text.strip().lower()
+            if lowered in ("true", "yes", "on", "1"):
+                return True
+            if lowered in ("false", "no", "off", "0"):
+                return False
+            raise self._fail("expected true or false")
+        if self.kind == "ints" or (self.kind == "hidden" and "," in text):
+            return [part.strip() for part in text.split(",") if part.strip()]
+        if self.kind == "names" and "," in text:
+            return [part.strip() for part in text.split(",")]
+        return text
+
+    def _check(self, value: Any) -> Any:
+        check = getattr(self, f"_check_{self.kind}")
+        return check(value)
+
+    def _range(self, value: float) -> None:
+        if (self.low is not None and value < self.low) or (
+            self.high is not None and value > self.high
+        ):
+            raise self._fail(f"must be {self._span()}")
+
+    def _span(self) -> str:
+        low, high = self.low, self.high
+        number = "{:,}" if self.kind in ("int", "bytes") else "{:g}"
+        if high is None:
+            return f"at least {number.format(low)}"
+        return f"{number.format(low)} to {number.format(high)}"
+
+    def _check_int(self, value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            if isinstance(value, float) and value.is_integer() and abs(value) < 2**63:
+                value = int(value)
+            else:
+                raise self._fail(f"expected a whole number, got {type_name(value)}")
+        self._range(value)
+        return value
+
+    def _check_float(self, value: Any) -> float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise self._fail(f"expected a number, got {type_name(value)}")
+        value = float(value)
+        if not math.isfinite(value):
+            raise self._fail("must be a finite number")
+        self._range(value)
+        return value
+
+    def _check_str(self, value: Any) -> str:
+        if not isinstance(value, str):
+            raise self._fail(f"expected a string, got {type_name(value)}")
+        if self.choices and value not in self.choices:
+            hint = close_match(value, self.choices)
+            raise self._fail(f"must be one of {', '.join(self.choices)}{hint}")
+        if self.high is not None and len(value) > self.high:
+            raise self._fail(f"at most {self.high:g} characters")
+        return value
+
+    def _check_path(self, value: Any) -> str:
+        if isinstance(value, Path):
+            value = str(value)
+        if not isinstance(value, str) or not value.strip():
+            raise self._fail("expected a file or folder name")
+        if "\0" in value:
+            raise self._fail("a path cannot hold a NUL character")
+        return value
+
+    def _check_bool(self, value: Any) -> bool:
+        if not isinstance(value, bool):
+            raise self._fail(f"expected true or false, got {type_name(value)}")
+        return value
+
+    def _check_size(self, value: Any) -> tuple[int, int]:
+        return parse_size(value, self._fail)
+
+    def _check_hidden(self, value: Any) -> tuple[int, ...]:
+        if isinstance(value, (int, str)) and not isinstance(value, bool):
+            value = [value]
+        sizes = self._int_list(value, "layer sizes such as 32 or 32,16")
+        if not sizes:
+            raise self._fail("give at least one hidden layer, e.g. 32")
+        if not all(1 <= size <= MAX_UNITS for size in sizes):
+            raise self._fail(f"each hidden layer holds 1 to {MAX_UNITS:,} units")
+        if len(sizes) > 8:
+            raise self._fail("at most 8 hidden layers")
+        return sizes
+
+    def _check_ints(self, value: Any) -> tuple[int, ...]:
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = [value]
+        numbers = self._int_list(value, "whole numbers such as [0, 1, 2]")
+        if not 1 <= len(numbers) <= (self.high or 1000):
+            raise self._fail(f"give 1 to {self.high or 1000:g} numbers")
+        if any(n < (self.low or 0) for n in numbers):
+            raise self._fail(f"each must be at least {self.low or 0:g}")
+        return numbers
+
+    def _int_list(self, value: Any, expected: str) -> tuple[int, ...]:
+        if not isinstance(value, (list, tuple)):
+            raise self._fail(f"expected {expected}, got {type_name(value)}")
+        numbers = []
+        for item in value:
+            if isinstance(item, str) and item.strip().lstrip("-").isdigit():
+                item = int(item)
+            if isinstance(item, bool) or not isinstance(item, int):
+                raise self._fail(f"expected {expected}")
+            numbers.append(item)
+        return tuple(numbers)
+
+    def _check_names(self, value: Any) -> str | tuple[str, ...]:
+        if isinstance(value, str):
+            if value in self.choices:
+                return value
+            raise self._fail(
+                f"must be one of {', '.join(self.choices)}{close_match(value, self.choices)}, "
+                "or a list of ten names"
+            )
+        if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+            raise self._fail(f"expected {' or '.join(self.choices)}, or a list of ten names")
+        names = tuple(v.strip() for v in value)
+        if len(names) != 10 or not all(names) or any(len(n) > 40 for n in names):
+            raise self._fail("give ten names, one per label 0..9, each 1 to 40 characters")
+        return names
+
+    def _check_bytes(self, value: Any) -> int:
+        if isinstance(value, str):
+            value = parse_bytes(value, self._fail)
+        return self._check_int(value)
+
+
+def type_name(value: Any) -> str:
+    """`str 'ten'`, `bool True`: what was given, short."""
+    return f"{type(value).__name__} {shortened(value)}"
+
+
+def shortened(value: Any) -> str:
+    return shorten(repr(value))
+
+
+def close_match(word: str, choices: Iterable[str]) -> str:
+    """`; did you mean "tanh"?` when a choice is close to what was typed, else ``."""
+    found = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.6)
+    return f' (did you mean "{found[0]}"?)' if found else ""
+
+
+def parse_size(value: Any, fail=None) -> tuple[int, int]:
+    """`1280x720`, `720p` or (1280, 720) -> (1280, 720), within MIN_SIZE..MAX_SIZE."""
+    fail = fail or (lambda problem: OptionError("size", problem, value=value))
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text in SIZE_NAMES:
+            return SIZE_NAMES[text]
+        match = re.fullmatch(r"(\d{1,6})\s*[x×]\s*(\d{1,6})", text)
+        if not match:
+            raise fail(
+                f"write it as WIDTHxHEIGHT (e.g. 1280x720) or one of {', '.join(SIZE_NAMES)}"
+            )
+        value = (int(match[1]), int(match[2]))
+    if (
+        not isinstance(value, (tuple, list))
+        or len(value) != 2
+        or not all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+    ):
+        raise fail('expected a size such as (1280, 720), "1280x720" or "720p"')
+    width, height = value
+    if not (MIN_SIZE[0] <= width <= MAX_SIZE[0] and MIN_SIZE[1] <= height <= MAX_SIZE[1]):
+        raise fail(
+            f"width must be {MIN_SIZE[0]} to {MAX_SIZE[0]} and height {MIN_SIZE[1]} to "
+            f"{MAX_SIZE[1]} pixels"
+        )
+    return int(width), int(height)
+
+
+_UNITS = {"": 1, "b": 1, "kb": 1000, "mb": 1000**2, "gb": 1000**3, "kib": 1024, "mib": 1024**2}
+
+
+def parse_bytes(text: str, fail) -> int:
+    """`2MB` -> 2,000,000; `500KB`, `1.5MiB`, `800000`."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*", text)
+    if not match or match[2].lower() not in _UNITS:
+        raise fail("write a size in bytes such as 2MB, 500KB or 800000")
+    return int(float(match[1]) * _UNITS[match[2].lower()])
+
+
+# ---- the shared options ---------------------------------------------------------------------
+SHARED: tuple[Option, ...] = (
+    # output: where and how frames are written
+    Option("out", "path", None, "output file (.gif .mp4 .webp .png) or a folder of PNGs",
+           "output", metavar="PATH"),
+    Option("fps", "float", 20.0, "frames per second (GIF: up to 50)", "output", 0.001, 240),
+    Option("size", "size", (640, 360), "WIDTHxHEIGHT, or 360p 480p 720p 1080p", "output",
+           metavar="WxH"),
+    Option("hold", "float", 1.5, "seconds on the last frame",
+           "output", 0, 600),
+    Option("frame", "int", None, "for .png: which frame (0-based, -1 the last)", "output",
+           -(10**9), 10**9),
+    # look: how a frame reads
+    Option("theme", "str", "light", "light, or dark for projectors", "look",
+           choices=("light", "dark")),
+    Option("lang", "str", "en", "language of the words on screen", "look", choices=("en", "zh")),
+    Option("title", "str", None, "a title of your own instead of the scene's", "look", high=200),
+    Option("subtitle", "str", None, "a subtitle of your own", "look", high=300),
+    Option("font", "path", None, "a font file for characters the shipped font lacks", "look",
+           metavar="PATH"),
+    # data
+    Option("data", "path", "sample", "sample (embedded) | mnist (download cache) | a folder of "
+           "IDX files", "data", metavar="SPEC"),
+    Option("classes", "names", "digits", "names of the ten labels: digits, fashion, or a list",
+           "data", choices=("digits", "fashion")),
+    Option("seed", "int", 0, "seed of every random draw", "seed", 0, MAX_SEED),
+    # training: one run shared by every training scene
+    Option("hidden", "hidden", (32,), "hidden layer sizes, comma-separated: 32 or 32,16",
+           "training", metavar="N[,N...]"),
+    Option("activation", "str", "sigmoid", "activation of the hidden layers", "training",
+           choices=("sigmoid", "tanh", "relu")),
+    Option("lr", "float", None, "learning rate (default: by activation and width)", "training",
+           1e-12, 1e9),
+    Option("batch_size", "int", 64, "examples per gradient step", "training", 1, 100_000),
+    Option("epochs", "int", None, "passes over the train split (instead of steps)", "training",
+           1, MAX_EPOCHS),
+    Option("steps", "int", None, "gradient steps (instead of epochs)", "training", 0, MAX_STEPS),
+    Option("every", "int", None, "one frame per this many steps", "training", 1, MAX_STEPS),
+    Option("method", "str", "backprop", "backprop | numerical (the lesson's central differences) "
+           "| numerical-loop (the same, one loss evaluation at a time)", "training",
+           choices=("backprop", "numerical", "numerical-loop")),
+    Option("dtype", "str", "float32", "float32 | float64", "training",
+           choices=("float32", "float64")),
+    Option("on_diverge", "str", "stop", "stop with an error, or show the divergence", "training",
+           choices=("stop", "show")),
+)  # fmt: skip
+SHARED_BY_KEY = {option.key: option for option in SHARED}
+ALWAYS = ("output", "look")  # groups every scene takes
+TRAINING_KEYS = tuple(o.key for o in SHARED if o.group == "training")
+
+
+def options_of(scene_cls) -> dict[str, Option]:
+    """Every option a scene (or command) takes, by key: shared groups first, then its own."""
+    groups = set(getattr(scene_cls, "always", ALWAYS)) | set(scene_cls.takes)
+    left_out = set(getattr(scene_cls, "excludes", ()))
+    taken = {o.key: o for o in SHARED if o.group in groups and o.key not in left_out}
+    for own in scene_cls.OPTIONS:
+        taken[own.key] = own
+    return taken
+
+
+def default_of(scene_cls, key: str) -> Any:
+    """A scene's default for `key`: its own override, else the declaration's."""
+    if key in scene_cls.DEFAULTS:
+        return scene_cls.DEFAULTS[key]
+    return options_of(scene_cls)[key].default
+
+
+@dataclass(frozen=True)
+class Settings(Mapping):
+    """The checked value of every option a scene takes, and where each given one came from."""
+
+    scene: str
+    values: Mapping[str, Any]
+    origins: Mapping[str, Source] = field(default_factory=dict)  # only the keys given
+
+    def __getitem__(self, key: str) -> Any:
+        return self.values[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.values)
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def __getattr__(self, key: str) -> Any:
+        try:
+            return self.values[key]
+        except KeyError:
+            raise AttributeError(key) from None
+
+    def given(self, key: str) -> bool:
+        return key in self.origins
+
+    def source(self, key: str) -> Source:
+        return self.origins.get(key, Python())
+
+    def attribute(self, error: OptionError) -> OptionError:
+        """Name the option in an error raised by later checks as the user wrote it."""
+        if error.source is None:
+            error.source = self.source(error.key)
+        if error.value is UNSET and error.key in self.origins:
+            error.value = self.values[error.key]
+        return error
+
+
+Layer = tuple[Mapping[str, Any], Source]  # values as given, and where they were given
+
+
+def settle(scene_cls, layers: Iterable[Layer], *, lenient: Source | None = None) -> Settings:
+    """Check and merge layers of given values (later layers win) into a scene's Settings.
+
+    A key the scene does not take is an error that says why, except in the layer from the
+    `lenient` source (shared settings of a storyboard, or the CLI's options for `render
+    --all`), where it is left for the scenes that take it.
+    """
+    taken = options_of(scene_cls)
+    values = {key: default_of(scene_cls, key) for key in taken}
+    origins: dict[str, Source] = {}
+    for given, source in layers:
+        for key, value in given.items():
+            if key not in taken:
+                if lenient is not None and source == lenient:
+                    continue
+                raise refuse(scene_cls, key, value, source)
+            values[key] = taken[key].read(value, source)
+            origins[key] = source
+    return Settings(scene_cls.name, values, origins)
+
+
+def refuse(scene_cls, key: str, value: Any, source: Source) -> OptionError:
+    """The error for a key a scene does not take: not an option at all, or not this scene's."""
+    from vizff.scenes import SCENES
+
+    takers = [name for name, cls in SCENES.items() if key in options_of(cls)]
+    if takers:
+        problem = (
+            f"scene {scene_cls.name} does not take this option (it is for {', '.join(takers)})"
+        )
+    else:
+        known = [*options_of(scene_cls)]
+        hint = close_match(key, known)
+        problem = f"not an option{hint}; scene {scene_cls.name} takes {', '.join(known)}"
+    return OptionError(key, problem, value=value, source=source)
+
+
+def listing(scene_cls) -> Iterator[str]:
+    """`vizff scenes NAME`: the scene's options as a scene file writes them, with their help."""
+    taken = options_of(scene_cls)
+    for group in ("scene", "training", "data", "seed", "look", "output"):
+        keys = [k for k, o in taken.items() if o.group == group]
+        if not keys:
+            continue
+        yield f"  # {GROUP_TITLES[group]}"
+        for key in keys:
+            default = default_of(scene_cls, key)
+            shown = f"{key} = {toml_literal(default)}" if default is not None else f"# {key} ="
+            yield f"  {shown:<30} # {taken[key].help}"
+
+
+GROUP_TITLES = {
+    "scene": "this scene's own",
+    "training": "training (shared by every training scene)",
+    "data": "data",
+    "seed": "randomness",
+    "look": "look and language",
+    "output": "output",
+}
+
+
+def file_source(path: Path, part: int | None = None, title: str = "") -> File:
+    return File(path, part, title)
