@@ -1,10 +1,20 @@
+import itertools
+
 import numpy as np
 import pytest
 
 from vizff.data import load_digits
-from vizff.errors import ConfigError, TrainingDiverged
+from vizff.errors import OptionError, TrainingDiverged
 from vizff.nn import backprop, descend
-from vizff.train import TrainConfig, train
+from vizff.train import (
+    DEFAULT_LR,
+    MAX_EPOCHS,
+    MAX_STEPS,
+    MAX_UNITS,
+    STABLE_WIDTH,
+    TrainConfig,
+    train,
+)
 
 
 @pytest.fixture(scope="module")
@@ -70,24 +80,70 @@ def test_divergence_names_the_step_and_the_option(sample):
         list(train(sample, TrainConfig(hidden=(16,), activation="relu", lr=1e6, steps=50)))
 
 
+# ---- defaults that train every legal width ---------------------------------------------------
+def test_default_learning_rate_shrinks_past_the_stable_width():
+    assert TrainConfig().lr == DEFAULT_LR["sigmoid"]
+    for activation, width in STABLE_WIDTH.items():
+        assert TrainConfig(activation=activation, hidden=(width,)).lr == DEFAULT_LR[activation]
+        wide = TrainConfig(activation=activation, hidden=(16, 2 * width))
+        assert wide.lr == DEFAULT_LR[activation] / 2  # the widest layer decides
+    assert TrainConfig(hidden=(MAX_UNITS,), lr=0.9).lr == 0.9  # given: used as given
+
+
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh", "relu"])
+def test_the_widest_layer_trains_with_the_defaults(sample, activation):
+    # at the old defaults sigmoid diverged within 2 steps here, tanh within 7
+    config = TrainConfig(hidden=(MAX_UNITS,), activation=activation, steps=12, eval_every=4)
+    losses = [s.test_loss for s in train(sample, config) if s.test_loss is not None]
+    assert len(losses) == 3 and losses == sorted(losses, reverse=True)  # falls from the start
+
+
+# ---- ceilings and option errors --------------------------------------------------------------
+def test_the_ceilings_are_legal_and_one_past_is_refused(sample):
+    at_ceiling = TrainConfig(hidden=(1,), steps=MAX_STEPS)
+    assert [s.step for s in itertools.islice(train(sample, at_ceiling), 3)] == [1, 2, 3]
+    assert TrainConfig(epochs=MAX_EPOCHS).total_steps(4000) == MAX_EPOCHS * 63
+    for key, value in (("steps", MAX_STEPS + 1), ("epochs", MAX_EPOCHS + 1), ("epochs", 1e9)):
+        with pytest.raises(OptionError) as caught:
+            TrainConfig(**{key: value})
+        assert (caught.value.key, caught.value.value) == (key, value)
+
+
+def test_epochs_that_make_too_many_steps_are_refused_before_training(sample):
+    config = TrainConfig(epochs=MAX_EPOCHS, batch_size=1)  # 4,000,000 steps on the sample
+    with pytest.raises(OptionError, match="past the ceiling of 1,000,000") as caught:
+        next(train(sample, config))
+    assert caught.value.key == "epochs"
+
+
 @pytest.mark.parametrize(
-    "kwargs, option",
+    "kwargs, key",
     [
-        (dict(hidden=(0,)), "--hidden"),
-        (dict(hidden=()), "--hidden"),
-        (dict(lr=0.0), "--lr"),
-        (dict(lr=float("nan")), "--lr"),
-        (dict(batch_size=0), "--batch-size"),
-        (dict(steps=0), "--steps"),
-        (dict(epochs=0), "--epochs"),
-        (dict(method="x"), "--method"),
-        (dict(activation="x"), "--activation"),
-        (dict(dtype="int8"), "--dtype"),
+        (dict(hidden=(0,)), "hidden"),
+        (dict(hidden=()), "hidden"),
+        (dict(hidden=(MAX_UNITS + 1,)), "hidden"),
+        (dict(hidden=(1.5,)), "hidden"),
+        (dict(lr=0.0), "lr"),
+        (dict(lr=float("nan")), "lr"),
+        (dict(lr=float("inf")), "lr"),
+        (dict(batch_size=0), "batch_size"),
+        (dict(batch_size=2.0), "batch_size"),
+        (dict(steps=0), "steps"),
+        (dict(epochs=0), "epochs"),
+        (dict(method="x"), "method"),
+        (dict(activation="x"), "activation"),
+        (dict(dtype="int8"), "dtype"),
+        (dict(seed=-1), "seed"),
+        (dict(seed=2**63), "seed"),
+        (dict(eval_every=-1), "eval_every"),
     ],
 )
-def test_config_errors_name_the_option(kwargs, option):
-    with pytest.raises(ConfigError, match=f"^{option}: "):
+def test_config_errors_name_the_option_by_its_keyword(kwargs, key):
+    with pytest.raises(OptionError) as caught:
         TrainConfig(**kwargs)
+    assert caught.value.key == key
+    assert str(caught.value).startswith(f"{key}=")  # as a Python user wrote it
+    assert "\n" not in str(caught.value)
 
 
 def test_numerical_method_trains_like_backprop(sample):
