@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import numbers
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -46,6 +47,7 @@ STABLE_WIDTH = {"sigmoid": 32, "tanh": 512, "relu": 1024}
 # A mean loss above 10 ln 10 means the right digit gets p < 1e-10 on average: far worse than the
 # ln 10 = 2.3 of guessing, which only an overshooting step produces. Treated like NaN.
 DIVERGED_LOSS = 10 * math.log(10)
+ON_DIVERGE = ("stop", "show")  # raise TrainingDiverged | yield one last Snapshot saying so
 
 
 def default_lr(activation: str, hidden: tuple[int, ...]) -> float:
@@ -74,6 +76,7 @@ class TrainConfig:
     seed: int = 0  # one np.random.Generator from this seed draws the weights and the batches
     dtype: str = "float32"  # float32 | float64
     eval_every: int = 0  # also evaluate on the test split every N steps (0: each epoch's end)
+    on_diverge: str = "stop"  # stop: raise TrainingDiverged | show: end on a Snapshot saying so
 
     def __post_init__(self) -> None:
         hidden = self.hidden if isinstance(self.hidden, (tuple, list)) else (self.hidden,)
@@ -113,6 +116,7 @@ class TrainConfig:
         _check(
             self.dtype in ("float32", "float64"), "dtype", "must be float32 or float64", self.dtype
         )
+        _check(self.on_diverge in ON_DIVERGE, "on_diverge", "must be stop or show", self.on_diverge)
 
     def _check_counts(self) -> None:
         """Whole numbers within their ranges: batch_size, epochs, steps, seed, eval_every."""
@@ -161,25 +165,56 @@ def _check(ok: bool, key: str, problem: str, value: Any) -> None:
 
 @dataclass(frozen=True)
 class Snapshot:
-    """The state right after one gradient step; its arrays are read-only and never change."""
+    """The state right after one gradient step (or before the first); never changes.
 
-    step: int  # 1 for the first update
-    epoch: int  # 1-based epoch this step belongs to
-    network: Network  # parameters after this step's update
-    gradients: Gradients  # the gradients this step applied
-    loss: float  # mean cross-entropy of this step's batch, before the update
-    accuracy: float  # fraction of this step's batch predicted right, before the update
-    test_loss: float | None = None  # on the test split, after the update, where evaluated
-    test_accuracy: float | None = None
-    epoch_end: bool = False  # the last step of an epoch
-    total_steps: int = field(default=0, compare=False)
+    Step k >= 1 is update k: the batch of step k is measured (loss, accuracy), then update k
+    is applied, then the test split is measured where it is evaluated. Step 0 is the untrained
+    network; it measures the first batch, the one update 1 will use, so step 0's loss and
+    accuracy are the same numbers as step 1's.
+    """
+
+    step: int  # 0: the network as initialised; k >= 1: the state after update k
+    epoch: int  # 1-based epoch of this step's batch (step 0 shares step 1's: epoch 1)
+    network: Network  # parameters after update `step` (at step 0: as initialised)
+    gradients: Gradients | None  # what update `step` subtracted, times lr; None at step 0
+    loss: float  # mean cross-entropy of this step's batch, BEFORE update `step`
+    accuracy: float  # fraction of this step's batch predicted right, BEFORE update `step`
+    test_loss: float | None = None  # on the test split, AFTER update `step`, where evaluated
+    test_accuracy: float | None = None  # (always at step 0, each epoch's end and the last step)
+    epoch_end: bool = False  # update `step` is the last of its epoch (never at step 0)
+    total_steps: int = field(default=0, compare=False)  # updates the run will make
+    # Only on the last Snapshot of a run with on_diverge="show": the update that broke training
+    # (0: the initial network). The run ends with this Snapshot. If `loss` is the bad number,
+    # `step` is diverged_at + 1, `network` is the broken one and no update was applied
+    # (`gradients` is None); if the parameters after update `step` are not finite, or the test
+    # loss after it is bad, `step` equals diverged_at.
+    diverged_at: int | None = None
 
 
 def evaluate(network: Network, inputs: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
     """(mean cross-entropy, accuracy) of the network on a whole split."""
-    probabilities = forward(network, inputs)[-1]  # (n, 10)
+    with np.errstate(all="ignore"):  # a diverged network gives NaN here: checked by the caller
+        probabilities = forward(network, inputs)[-1]  # (n, 10)
+    return _measure(probabilities, labels)
+
+
+def _measure(probabilities: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
+    """(mean cross-entropy, accuracy) of (n, 10) probabilities against (n,) labels."""
     accuracy = float((probabilities.argmax(axis=1) == labels).mean())
-    return cross_entropy_error(probabilities, labels), accuracy
+    with np.errstate(all="ignore"):
+        return cross_entropy_error(probabilities, labels), accuracy
+
+
+def _bad(loss: float) -> bool:
+    return not loss < DIVERGED_LOSS  # NaN compares false: bad too
+
+
+def _not_finite(network: Network) -> float | None:
+    """The first weight or bias that is inf or NaN, or None when every one is finite."""
+    for array in (*network.weights, *network.biases):
+        if not np.isfinite(array).all():
+            return float(array[~np.isfinite(array)][0])
+    return None
 
 
 def _freeze(*groups: tuple[np.ndarray, ...]) -> None:
@@ -188,8 +223,40 @@ def _freeze(*groups: tuple[np.ndarray, ...]) -> None:
             array.flags.writeable = False
 
 
+def _batches(rng: np.random.Generator, n: int, batch_size: int) -> Iterator[tuple]:
+    """(epoch, indices, epoch_end) for ever: one permutation drawn from rng as each epoch starts."""
+    for epoch in itertools.count(1):
+        order = rng.permutation(n)
+        for start in range(0, n, batch_size):
+            yield epoch, order[start : start + batch_size], start + batch_size >= n
+
+
+def diverged(update: int, what: str, value: float, lr: float) -> TrainingDiverged:
+    """The error for update `update` having made `what` equal `value` (update 0: the start)."""
+    if update == 0:
+        text = f"the initial network gives {what} {value:.4g}: training cannot start"
+    else:
+        text = (
+            f"update {update} made {what} {value:.4g}: training diverged; "
+            f"lower the learning rate (lr, now {lr:g})"
+        )
+    error = TrainingDiverged(text)
+    error.update, error.key, error.value = update, "lr", lr  # for front ends to reword
+    return error
+
+
 def train(data: Digits, config: TrainConfig = TrainConfig()) -> Iterator[Snapshot]:
-    """Plain mini-batch gradient descent, yielding one Snapshot per step; same seed, same run."""
+    """Plain mini-batch gradient descent: Snapshots for step 0, 1, ..., total; same seed, same run.
+
+    Step 0 is the untrained network, measured on the batch update 1 will use: its loss and
+    accuracy are step 1's (measured before update 1). Its test loss and accuracy are always
+    evaluated.
+
+    After every update the weights and biases must be finite, and every loss measured (each
+    batch's before its update, the test split's after one) finite and below DIVERGED_LOSS. A
+    failure names the update that caused it: with on_diverge="stop" as TrainingDiverged, with
+    "show" as one last Snapshot whose `diverged_at` is set.
+    """
     if len(data.train_labels) == 0 or len(data.test_labels) == 0:
         raise DataError(
             f"{data.path}: the train and test splits need at least one digit each "
@@ -202,39 +269,54 @@ def train(data: Digits, config: TrainConfig = TrainConfig()) -> Iterator[Snapsho
     y_test = data.test_labels.astype(np.intp)
     sizes = (x_train.shape[1], *config.hidden, 10)
     network = init_network(sizes, activation=config.activation, rng=rng, dtype=config.dtype)
+    _freeze(network.weights, network.biases)
+    total = config.total_steps(len(x_train))
+    batches = _batches(rng, len(x_train), config.batch_size)  # drawn after the weights
+    epoch, batch, epoch_end = next(batches)
+    with np.errstate(all="ignore"):  # overflow is possible here, and checked below
+        loss, accuracy = _measure(forward(network, x_train[batch])[-1], y_train[batch])
+    snapshot = Snapshot(0, epoch, network, None, loss, accuracy, total_steps=total)
+    snapshot = replace(snapshot, **_tested(network, x_test, y_test))
+    for what, value in (("loss", loss), ("test loss", snapshot.test_loss)):
+        if _bad(value):
+            yield _last(snapshot, 0, f"the {what}", value, config)
+            return
+    yield snapshot
     gradient = GRADIENT_METHODS[config.method]
-    n, total = len(x_train), config.total_steps(len(x_train))
-    step = 0
-    for epoch in range(1, math.ceil(total / config.steps_per_epoch(n)) + 1):
-        order = rng.permutation(n)
-        for start in range(0, n, config.batch_size):
-            batch = order[start : start + config.batch_size]
-            with np.errstate(over="ignore", invalid="ignore"):  # caught below, with advice
-                grads, layers = gradient(network, x_train[batch], y_train[batch])
-            loss = cross_entropy_error(layers[-1], y_train[batch])
-            step += 1
-            if not loss < DIVERGED_LOSS or not all(np.isfinite(g).all() for g in grads.weights):
-                raise TrainingDiverged(
-                    f"step {step}: the loss became {loss:.4g}; training diverged. "
-                    f"Lower the learning rate (--lr, now {config.lr})"
-                )
-            accuracy = float((layers[-1].argmax(axis=1) == y_train[batch]).mean())
+    for step in range(1, total + 1):
+        if step > 1:
+            epoch, batch, epoch_end = next(batches)
+        with np.errstate(all="ignore"):
+            grads, layers = gradient(network, x_train[batch], y_train[batch])
+            loss, accuracy = _measure(layers[-1], y_train[batch])
+        if _bad(loss):  # measured before update `step`: the update before broke it
+            broken = Snapshot(step, epoch, network, None, loss, accuracy, total_steps=total)
+            yield _last(broken, step - 1, "the loss", loss, config)
+            return
+        with np.errstate(all="ignore"):
             network = descend(network, grads, config.lr)
-            _freeze(network.weights, network.biases, grads.weights, grads.biases)
-            epoch_end = start + config.batch_size >= n
-            test = None
-            if epoch_end or step == total or (config.eval_every and step % config.eval_every == 0):
-                test = evaluate(network, x_test, y_test)
-            yield Snapshot(
-                step,
-                epoch,
-                network,
-                grads,
-                loss,
-                accuracy,
-                *(test or (None, None)),
-                epoch_end,
-                total,
-            )
-            if step == total:
+        _freeze(network.weights, network.biases, grads.weights, grads.biases)
+        snapshot = Snapshot(
+            step, epoch, network, grads, loss, accuracy, None, None, epoch_end, total
+        )
+        if (value := _not_finite(network)) is not None:
+            yield _last(snapshot, step, "a weight or bias", value, config)
+            return
+        if epoch_end or step == total or (config.eval_every and step % config.eval_every == 0):
+            snapshot = replace(snapshot, **_tested(network, x_test, y_test))
+            if _bad(snapshot.test_loss):  # so the last update is checked too
+                yield _last(snapshot, step, "the test loss", snapshot.test_loss, config)
                 return
+        yield snapshot
+
+
+def _tested(network: Network, inputs: np.ndarray, labels: np.ndarray) -> dict[str, float]:
+    test_loss, test_accuracy = evaluate(network, inputs, labels)
+    return {"test_loss": test_loss, "test_accuracy": test_accuracy}
+
+
+def _last(snapshot: Snapshot, update: int, what: str, value: float, config: TrainConfig):
+    """The run's last Snapshot, saying that `update` broke it; or, if so configured, the error."""
+    if config.on_diverge == "stop":
+        raise diverged(update, what, value, config.lr)
+    return replace(snapshot, diverged_at=update)
