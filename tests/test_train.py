@@ -1,10 +1,22 @@
+import itertools
+import math
+import re
+
 import numpy as np
 import pytest
 
 from vizff.data import load_digits
-from vizff.errors import ConfigError, TrainingDiverged
-from vizff.nn import backprop, descend
-from vizff.train import TrainConfig, train
+from vizff.errors import OptionError, TrainingDiverged
+from vizff.nn import GRADIENT_METHODS, Gradients, descend
+from vizff.train import (
+    DEFAULT_LR,
+    MAX_EPOCHS,
+    MAX_STEPS,
+    MAX_UNITS,
+    STABLE_WIDTH,
+    TrainConfig,
+    train,
+)
 
 
 @pytest.fixture(scope="module")
@@ -12,12 +24,26 @@ def sample():
     return load_digits("sample")
 
 
-def test_one_snapshot_per_step_with_test_evaluation(sample):
+def test_step_zero_then_one_snapshot_per_step_with_test_evaluation(sample):
     snaps = list(train(sample, TrainConfig(hidden=(8,), steps=70, eval_every=25)))
-    assert [s.step for s in snaps] == list(range(1, 71))
+    assert [s.step for s in snaps] == list(range(71))
     evaluated = [s.step for s in snaps if s.test_accuracy is not None]
-    assert evaluated == [25, 50, 63, 70]  # every 25, the epoch end (4000/64 -> 63), the last
-    assert snaps[62].epoch_end and snaps[63].epoch == 2
+    assert evaluated == [0, 25, 50, 63, 70]  # the start, every 25, the epoch end (4000/64), last
+    assert snaps[63].epoch_end and snaps[63].epoch == 1 and snaps[64].epoch == 2
+    assert all(s.total_steps == 70 and s.diverged_at is None for s in snaps)
+
+
+def test_step_zero_is_the_untrained_network_measured_on_the_first_batch(sample):
+    zero, one = itertools.islice(train(sample, TrainConfig(hidden=(8,), steps=5)), 2)
+    assert (zero.step, zero.epoch, zero.epoch_end, zero.gradients) == (0, 1, False, None)
+    assert zero.loss == one.loss and zero.accuracy == one.accuracy  # same batch, same weights
+    assert zero.test_loss is not None and zero.test_accuracy is not None
+    np.testing.assert_array_equal(zero.network.biases[0], 0)  # as initialised
+    applied = descend(zero.network, one.gradients, TrainConfig().lr)
+    for a, b in zip(
+        (*applied.weights, *applied.biases), (*one.network.weights, *one.network.biases)
+    ):
+        np.testing.assert_array_equal(a, b)
 
 
 def test_snapshots_are_immutable_and_independent(sample):
@@ -30,12 +56,12 @@ def test_snapshots_are_immutable_and_independent(sample):
     with pytest.raises(ValueError):
         first.network.weights[0][0, 0] = 1.0
     with pytest.raises(ValueError):
-        first.gradients.weights[0][0, 0] = 1.0
+        rest[0].gradients.weights[0][0, 0] = 1.0
 
 
 def test_a_step_is_plain_descent_with_the_snapshot_gradient(sample):
     config = TrainConfig(hidden=(8,), steps=2, lr=0.7)
-    first, second = train(sample, config)
+    _, first, second = train(sample, config)
     applied = descend(first.network, second.gradients, 0.7)
     for a, b in zip(applied.weights, second.network.weights):
         np.testing.assert_array_equal(a, b)
@@ -57,37 +83,140 @@ def test_sample_training_learns(sample):
     assert last.epoch == 5 and last.step == 5 * 63
 
 
-def test_reported_batch_loss_is_the_true_loss(sample):
-    snap = next(train(sample, TrainConfig(hidden=(8,), steps=1, batch_size=4000)))
-    from vizff.data import as_inputs
+# ---- divergence: loud, and naming the update that caused it ---------------------------------
+def test_one_exploding_update_is_named_even_when_it_is_the_last(sample):
+    # before: exit 0 with a test loss of 78.6; the last update must be checked too
+    config = TrainConfig(hidden=(16,), activation="relu", lr=1e6, steps=1)
+    with pytest.raises(TrainingDiverged, match=r"^update 1 made the test loss .*lr, now 1e\+06"):
+        list(train(sample, config))
 
-    _, layers = backprop(snap.network, as_inputs(sample.train_images), sample.train_labels)
-    assert snap.loss > 2.0  # initial loss near ln(10) = 2.30 on the whole train split
+
+def test_the_update_is_blamed_not_the_step_that_measured_it(sample):
+    # step 2's batch loss is measured before update 2: update 1 broke it
+    config = TrainConfig(hidden=(16,), activation="relu", lr=1e6, steps=2)
+    with pytest.raises(TrainingDiverged, match=r"^update 1 made the loss ") as caught:
+        list(train(sample, config))
+    assert caught.value.update == 1 and caught.value.key == "lr" and caught.value.value == 1e6
+    assert "\n" not in str(caught.value)
 
 
-def test_divergence_names_the_step_and_the_option(sample):
-    with pytest.raises(TrainingDiverged, match=r"step \d+: .*--lr"):
-        list(train(sample, TrainConfig(hidden=(16,), activation="relu", lr=1e6, steps=50)))
+def planted(gradient, step: int, layer: int, value: float):
+    """A gradient method that sets one bias gradient to `value` at `step` (1-based)."""
+    calls = itertools.count(1)
+
+    def method(network, inputs, labels):
+        grads, layers = gradient(network, inputs, labels)
+        if next(calls) == step:
+            biases = [b.copy() for b in grads.biases]
+            biases[layer][0] = value
+            grads = Gradients(grads.weights, tuple(biases))
+        return grads, layers
+
+    return method
+
+
+@pytest.mark.parametrize("value", [math.nan, -math.inf])
+def test_a_broken_bias_is_caught_after_its_update(sample, monkeypatch, value):
+    # -inf in a hidden bias gradient makes the bias +inf: sigmoid saturates at 1 and every loss
+    # stays finite, so only the check of the parameters themselves can see it
+    monkeypatch.setitem(
+        GRADIENT_METHODS, "backprop", planted(GRADIENT_METHODS["backprop"], 3, 0, value)
+    )
+    with pytest.raises(TrainingDiverged, match=r"^update 3 made a weight or bias (nan|inf)"):
+        list(train(sample, TrainConfig(hidden=(8,), steps=6)))
+
+
+def test_show_ends_on_a_snapshot_that_names_the_update(sample):
+    config = TrainConfig(hidden=(16,), activation="relu", lr=1e6, steps=50, on_diverge="show")
+    snaps = list(train(sample, config))
+    assert [s.step for s in snaps] == [0, 1, 2]
+    assert [s.diverged_at for s in snaps] == [None, None, 1]
+    last = snaps[-1]  # the bad loss, measured before update 2, which was not applied
+    assert not last.loss < 10 * math.log(10) and last.gradients is None
+    assert last.network is snaps[1].network
+
+
+def test_show_with_broken_parameters_ends_on_the_update_that_broke_them(sample, monkeypatch):
+    monkeypatch.setitem(
+        GRADIENT_METHODS, "backprop", planted(GRADIENT_METHODS["backprop"], 2, 1, math.nan)
+    )
+    snaps = list(train(sample, TrainConfig(hidden=(8,), steps=9, on_diverge="show")))
+    assert [(s.step, s.diverged_at) for s in snaps] == [(0, None), (1, None), (2, 2)]
+    assert np.isnan(snaps[-1].network.biases[1][0]) and snaps[-1].gradients is not None
+
+
+def test_stop_is_the_default_and_other_choices_are_refused():
+    assert TrainConfig().on_diverge == "stop"
+    with pytest.raises(OptionError) as caught:
+        TrainConfig(on_diverge="continue")
+    assert caught.value.key == "on_diverge"
+
+
+# ---- defaults that train every legal width ---------------------------------------------------
+def test_default_learning_rate_shrinks_past_the_stable_width():
+    assert TrainConfig().lr == DEFAULT_LR["sigmoid"]
+    for activation, width in STABLE_WIDTH.items():
+        assert TrainConfig(activation=activation, hidden=(width,)).lr == DEFAULT_LR[activation]
+        wide = TrainConfig(activation=activation, hidden=(16, 2 * width))
+        assert wide.lr == DEFAULT_LR[activation] / 2  # the widest layer decides
+    assert TrainConfig(hidden=(MAX_UNITS,), lr=0.9).lr == 0.9  # given: used as given
+
+
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh", "relu"])
+def test_the_widest_layer_trains_with_the_defaults(sample, activation):
+    # at the old defaults sigmoid diverged within 2 steps here, tanh within 7
+    config = TrainConfig(hidden=(MAX_UNITS,), activation=activation, steps=12, eval_every=4)
+    losses = [s.test_loss for s in train(sample, config) if s.test_loss is not None]
+    assert len(losses) == 4 and losses == sorted(losses, reverse=True)  # falls from the start
+
+
+# ---- ceilings and option errors --------------------------------------------------------------
+def test_the_ceilings_are_legal_and_one_past_is_refused(sample):
+    at_ceiling = TrainConfig(hidden=(1,), steps=MAX_STEPS)
+    assert [s.step for s in itertools.islice(train(sample, at_ceiling), 3)] == [0, 1, 2]
+    assert TrainConfig(epochs=MAX_EPOCHS).total_steps(4000) == MAX_EPOCHS * 63
+    for key, value in (("steps", MAX_STEPS + 1), ("epochs", MAX_EPOCHS + 1), ("epochs", 1e9)):
+        with pytest.raises(OptionError) as caught:
+            TrainConfig(**{key: value})
+        assert (caught.value.key, caught.value.value) == (key, value)
+
+
+def test_epochs_that_make_too_many_steps_are_refused_before_training(sample):
+    config = TrainConfig(epochs=MAX_EPOCHS, batch_size=1)  # 4,000,000 steps on the sample
+    with pytest.raises(OptionError, match="past the ceiling of 1,000,000") as caught:
+        next(train(sample, config))
+    assert caught.value.key == "epochs"
 
 
 @pytest.mark.parametrize(
-    "kwargs, option",
+    "kwargs, key",
     [
-        (dict(hidden=(0,)), "--hidden"),
-        (dict(hidden=()), "--hidden"),
-        (dict(lr=0.0), "--lr"),
-        (dict(lr=float("nan")), "--lr"),
-        (dict(batch_size=0), "--batch-size"),
-        (dict(steps=0), "--steps"),
-        (dict(epochs=0), "--epochs"),
-        (dict(method="x"), "--method"),
-        (dict(activation="x"), "--activation"),
-        (dict(dtype="int8"), "--dtype"),
+        (dict(hidden=(0,)), "hidden"),
+        (dict(hidden=()), "hidden"),
+        (dict(hidden=(MAX_UNITS + 1,)), "hidden"),
+        (dict(hidden=(1.5,)), "hidden"),
+        (dict(lr=0.0), "lr"),
+        (dict(lr=float("nan")), "lr"),
+        (dict(lr=float("inf")), "lr"),
+        (dict(batch_size=0), "batch_size"),
+        (dict(batch_size=2.0), "batch_size"),
+        (dict(steps=0), "steps"),
+        (dict(epochs=0), "epochs"),
+        (dict(method="x"), "method"),
+        (dict(activation="x"), "activation"),
+        (dict(dtype="int8"), "dtype"),
+        (dict(seed=-1), "seed"),
+        (dict(seed=2**63), "seed"),
+        (dict(eval_every=-1), "eval_every"),
+        (dict(on_diverge="x"), "on_diverge"),
     ],
 )
-def test_config_errors_name_the_option(kwargs, option):
-    with pytest.raises(ConfigError, match=f"^{option}: "):
+def test_config_errors_name_the_option_by_its_keyword(kwargs, key):
+    with pytest.raises(OptionError) as caught:
         TrainConfig(**kwargs)
+    assert caught.value.key == key
+    assert str(caught.value).startswith(f"{key}=")  # as a Python user wrote it
+    assert "\n" not in str(caught.value)
 
 
 def test_numerical_method_trains_like_backprop(sample):
@@ -114,3 +243,14 @@ def test_empty_splits_are_a_clear_error(tmp_path):
     empty = read_directory(write_idx_dir(tmp_path, n_train=0, n_test=5))
     with pytest.raises(DataError, match="need at least one digit each"):
         next(train(empty, TrainConfig(steps=1)))
+
+
+def test_divergence_message_is_one_line_with_the_value(sample):
+    config = TrainConfig(hidden=(16,), activation="relu", lr=1e6, steps=3)
+    with pytest.raises(TrainingDiverged) as caught:
+        list(train(sample, config))
+    assert re.fullmatch(
+        r"update 1 made the loss \S+: training diverged; lower the learning "
+        r"rate \(lr, now 1e\+06\)",
+        str(caught.value),
+    )

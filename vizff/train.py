@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import itertools
 import math
+import numbers
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 
 from vizff.data import Digits, as_inputs
-from vizff.errors import ConfigError, DataError, TrainingDiverged
+from vizff.errors import DataError, OptionError, TrainingDiverged
 from vizff.nn import (
     ACTIVATIONS,
     GRADIENT_METHODS,
@@ -22,102 +25,196 @@ from vizff.nn import (
 )
 
 MAX_UNITS = 4096  # per hidden layer: far past anything a heatmap can show
+# Ceilings, so that a typo cannot start a run that never ends. A million steps is 1,000 epochs of
+# full MNIST at batch 64 (minutes per epoch for a wide net); a render shows at most a few
+# thousand of them.
+MAX_STEPS = 1_000_000
+MAX_EPOCHS = 1000
 # Mean cross-entropy tolerates a large step with sigmoid (0.97 on MNIST in 5 epochs at 1.0);
-# relu's unbounded units need a smaller one.
+# relu's unbounded units need a smaller one. These are the rates for narrow layers; see
+# `default_lr` for wide ones.
 DEFAULT_LR = {"sigmoid": 1.0, "tanh": 0.5, "relu": 0.2}
+# Wide layers need a smaller step. One step moves the next layer's inputs by about
+# lr * |a|^2 * (p - onehot), where a are the activations of the layer feeding it, and |a|^2
+# grows with that layer's width: about w/4 for sigmoid, whose units all sit near 0.5; less for
+# tanh (centred) and relu (sparse). So the default rate is DEFAULT_LR up to STABLE_WIDTH units
+# in the widest hidden layer, and past it shrinks so that lr * width stays at
+# DEFAULT_LR * STABLE_WIDTH: 32 (sigmoid), 256 (tanh), 205 (relu). Measured on the sample and
+# full MNIST at batch 64: descent diverged from lr * width = 256 (sigmoid; 128 at batch 8) and
+# 1024 (tanh); relu did not at 820; at 4096 units and these caps the test loss falls from the
+# first steps. Wide sigmoid layers then learn slowly: 0.86 on MNIST after an epoch at 4096.
+STABLE_WIDTH = {"sigmoid": 32, "tanh": 512, "relu": 1024}
 # A mean loss above 10 ln 10 means the right digit gets p < 1e-10 on average: far worse than the
 # ln 10 = 2.3 of guessing, which only an overshooting step produces. Treated like NaN.
 DIVERGED_LOSS = 10 * math.log(10)
+ON_DIVERGE = ("stop", "show")  # raise TrainingDiverged | yield one last Snapshot saying so
+
+
+def default_lr(activation: str, hidden: tuple[int, ...]) -> float:
+    """DEFAULT_LR of the activation, scaled down by STABLE_WIDTH / width past STABLE_WIDTH."""
+    return DEFAULT_LR[activation] * min(1.0, STABLE_WIDTH[activation] / max(hidden))
 
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """Everything that decides a training run; shared by the CLI, scene files and Python."""
+    """Everything that decides a training run; shared by the CLI, scene files and Python.
 
-    hidden: tuple[int, ...] = (32,)  # hidden layer sizes; 784 -> hidden... -> 10
+    Refused values raise `OptionError` with the option's keyword (`hidden`, `lr`, ...), which
+    each front end names as its user wrote it.
+    """
+
+    hidden: tuple[int, ...] = (32,)  # hidden layer sizes, each 1..MAX_UNITS; 784 -> hidden -> 10
     activation: str = "sigmoid"  # sigmoid (the lesson's) | tanh | relu
-    lr: float | None = None  # learning rate; None: DEFAULT_LR of the activation
+    # learning rate. None: DEFAULT_LR of the activation, divided by width / STABLE_WIDTH when the
+    # widest hidden layer is wider than STABLE_WIDTH (so every legal width trains without
+    # diverging). A rate given explicitly is used as given.
+    lr: float | None = None
     batch_size: int = 64
-    epochs: int = 10  # passes over the train split, unless `steps` is given
-    steps: int | None = None  # gradient steps in all; overrides `epochs`
-    method: str = "backprop"  # backprop | numerical (the lesson's central differences)
+    epochs: int = 10  # passes over the train split (1..MAX_EPOCHS), unless `steps` is given
+    steps: int | None = None  # gradient steps in all (1..MAX_STEPS); overrides `epochs`
+    method: str = "backprop"  # a key of nn.GRADIENT_METHODS: backprop | numerical (the lesson's)
     seed: int = 0  # one np.random.Generator from this seed draws the weights and the batches
     dtype: str = "float32"  # float32 | float64
     eval_every: int = 0  # also evaluate on the test split every N steps (0: each epoch's end)
+    on_diverge: str = "stop"  # stop: raise TrainingDiverged | show: end on a Snapshot saying so
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
-        _check(len(self.hidden) >= 1, "--hidden", "give at least one hidden layer, e.g. 32")
+        hidden = self.hidden if isinstance(self.hidden, (tuple, list)) else (self.hidden,)
+        _check(bool(hidden), "hidden", "give at least one hidden layer, e.g. 32", self.hidden)
+        _check(all(map(_whole, hidden)), "hidden", "sizes must be whole numbers", self.hidden)
+        object.__setattr__(self, "hidden", tuple(int(h) for h in hidden))
         _check(
             all(1 <= h <= MAX_UNITS for h in self.hidden),
-            "--hidden",
-            f"each hidden size must be 1..{MAX_UNITS}, got {','.join(map(str, self.hidden))}",
+            "hidden",
+            f"each hidden size must be 1..{MAX_UNITS}",
+            self.hidden,
         )
         _check(
             self.activation in ACTIVATIONS,
-            "--activation",
-            f"must be one of {', '.join(ACTIVATIONS)}, got {self.activation!r}",
+            "activation",
+            f"must be one of {', '.join(ACTIVATIONS)}",
+            self.activation,
         )
         if self.lr is None:
-            object.__setattr__(self, "lr", DEFAULT_LR[self.activation])
+            object.__setattr__(self, "lr", default_lr(self.activation, self.hidden))
         _check(
-            math.isfinite(self.lr) and self.lr > 0,
-            "--lr",
-            f"the learning rate must be a positive number, got {self.lr}",
+            isinstance(self.lr, numbers.Real)
+            and not isinstance(self.lr, bool)
+            and math.isfinite(self.lr)
+            and self.lr > 0,
+            "lr",
+            "the learning rate must be a positive number",
+            self.lr,
         )
-        _check(self.batch_size >= 1, "--batch-size", f"must be at least 1, got {self.batch_size}")
-        _check(self.epochs >= 1, "--epochs", f"must be at least 1, got {self.epochs}")
-        _check(
-            self.steps is None or self.steps >= 1,
-            "--steps",
-            f"must be at least 1, got {self.steps}",
-        )
+        self._check_counts()
         _check(
             self.method in GRADIENT_METHODS,
-            "--method",
-            f"must be one of {', '.join(GRADIENT_METHODS)}, got {self.method!r}",
+            "method",
+            f"must be one of {', '.join(GRADIENT_METHODS)}",
+            self.method,
         )
         _check(
-            self.dtype in ("float32", "float64"),
-            "--dtype",
-            f"must be float32 or float64, got {self.dtype!r}",
+            self.dtype in ("float32", "float64"), "dtype", "must be float32 or float64", self.dtype
         )
-        _check(0 <= self.seed < 2**63, "--seed", f"must be 0 or more, got {self.seed}")
-        _check(self.eval_every >= 0, "--eval-every", f"must be 0 or more, got {self.eval_every}")
+        _check(self.on_diverge in ON_DIVERGE, "on_diverge", "must be stop or show", self.on_diverge)
+
+    def _check_counts(self) -> None:
+        """Whole numbers within their ranges: batch_size, epochs, steps, seed, eval_every."""
+        for key, low, high in (
+            ("batch_size", 1, None),
+            ("epochs", 1, MAX_EPOCHS),
+            ("steps", 1, MAX_STEPS),
+            ("seed", 0, 2**63 - 1),
+            ("eval_every", 0, None),
+        ):
+            value = getattr(self, key)
+            if key == "steps" and value is None:
+                continue
+            _check(_whole(value), key, "must be a whole number", value)
+            allowed = f"{low:,}..{high:,}" if high is not None else f"{low} or more"
+            _check(
+                low <= value and (high is None or value <= high), key, f"must be {allowed}", value
+            )
 
     def steps_per_epoch(self, n_train: int) -> int:
         return math.ceil(n_train / self.batch_size)
 
     def total_steps(self, n_train: int) -> int:
-        return self.steps if self.steps is not None else self.epochs * self.steps_per_epoch(n_train)
+        """`steps`, or `epochs` passes over n_train digits; either way at most MAX_STEPS."""
+        if self.steps is not None:
+            return self.steps
+        total = self.epochs * self.steps_per_epoch(n_train)
+        _check(
+            total <= MAX_STEPS,
+            "epochs",
+            f"{self.epochs} passes over {n_train:,} digits at batch size {self.batch_size} are "
+            f"{total:,} steps, past the ceiling of {MAX_STEPS:,}",
+            self.epochs,
+        )
+        return total
 
 
-def _check(ok: bool, option: str, message: str) -> None:
+def _whole(value: Any) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _check(ok: bool, key: str, problem: str, value: Any) -> None:
     if not ok:
-        raise ConfigError(f"{option}: {message}")
+        raise OptionError(key, problem, value=value)
 
 
 @dataclass(frozen=True)
 class Snapshot:
-    """The state right after one gradient step; its arrays are read-only and never change."""
+    """The state right after one gradient step (or before the first); never changes.
 
-    step: int  # 1 for the first update
-    epoch: int  # 1-based epoch this step belongs to
-    network: Network  # parameters after this step's update
-    gradients: Gradients  # the gradients this step applied
-    loss: float  # mean cross-entropy of this step's batch, before the update
-    accuracy: float  # fraction of this step's batch predicted right, before the update
-    test_loss: float | None = None  # on the test split, after the update, where evaluated
-    test_accuracy: float | None = None
-    epoch_end: bool = False  # the last step of an epoch
-    total_steps: int = field(default=0, compare=False)
+    Step k >= 1 is update k: the batch of step k is measured (loss, accuracy), then update k
+    is applied, then the test split is measured where it is evaluated. Step 0 is the untrained
+    network; it measures the first batch, the one update 1 will use, so step 0's loss and
+    accuracy are the same numbers as step 1's.
+    """
+
+    step: int  # 0: the network as initialised; k >= 1: the state after update k
+    epoch: int  # 1-based epoch of this step's batch (step 0 shares step 1's: epoch 1)
+    network: Network  # parameters after update `step` (at step 0: as initialised)
+    gradients: Gradients | None  # what update `step` subtracted, times lr; None at step 0
+    loss: float  # mean cross-entropy of this step's batch, BEFORE update `step`
+    accuracy: float  # fraction of this step's batch predicted right, BEFORE update `step`
+    test_loss: float | None = None  # on the test split, AFTER update `step`, where evaluated
+    test_accuracy: float | None = None  # (always at step 0, each epoch's end and the last step)
+    epoch_end: bool = False  # update `step` is the last of its epoch (never at step 0)
+    total_steps: int = field(default=0, compare=False)  # updates the run will make
+    # Only on the last Snapshot of a run with on_diverge="show": the update that broke training
+    # (0: the initial network). The run ends with this Snapshot. If `loss` is the bad number,
+    # `step` is diverged_at + 1, `network` is the broken one and no update was applied
+    # (`gradients` is None); if the parameters after update `step` are not finite, or the test
+    # loss after it is bad, `step` equals diverged_at.
+    diverged_at: int | None = None
 
 
 def evaluate(network: Network, inputs: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
     """(mean cross-entropy, accuracy) of the network on a whole split."""
-    probabilities = forward(network, inputs)[-1]  # (n, 10)
+    with np.errstate(all="ignore"):  # a diverged network gives NaN here: checked by the caller
+        probabilities = forward(network, inputs)[-1]  # (n, 10)
+    return _measure(probabilities, labels)
+
+
+def _measure(probabilities: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
+    """(mean cross-entropy, accuracy) of (n, 10) probabilities against (n,) labels."""
     accuracy = float((probabilities.argmax(axis=1) == labels).mean())
-    return cross_entropy_error(probabilities, labels), accuracy
+    with np.errstate(all="ignore"):
+        return cross_entropy_error(probabilities, labels), accuracy
+
+
+def _bad(loss: float) -> bool:
+    return not loss < DIVERGED_LOSS  # NaN compares false: bad too
+
+
+def _not_finite(network: Network) -> float | None:
+    """The first weight or bias that is inf or NaN, or None when every one is finite."""
+    for array in (*network.weights, *network.biases):
+        if not np.isfinite(array).all():
+            return float(array[~np.isfinite(array)][0])
+    return None
 
 
 def _freeze(*groups: tuple[np.ndarray, ...]) -> None:
@@ -126,8 +223,40 @@ def _freeze(*groups: tuple[np.ndarray, ...]) -> None:
             array.flags.writeable = False
 
 
+def _batches(rng: np.random.Generator, n: int, batch_size: int) -> Iterator[tuple]:
+    """(epoch, indices, epoch_end) for ever: one permutation drawn from rng as each epoch starts."""
+    for epoch in itertools.count(1):
+        order = rng.permutation(n)
+        for start in range(0, n, batch_size):
+            yield epoch, order[start : start + batch_size], start + batch_size >= n
+
+
+def diverged(update: int, what: str, value: float, lr: float) -> TrainingDiverged:
+    """The error for update `update` having made `what` equal `value` (update 0: the start)."""
+    if update == 0:
+        text = f"the initial network gives {what} {value:.4g}: training cannot start"
+    else:
+        text = (
+            f"update {update} made {what} {value:.4g}: training diverged; "
+            f"lower the learning rate (lr, now {lr:g})"
+        )
+    error = TrainingDiverged(text)
+    error.update, error.key, error.value = update, "lr", lr  # for front ends to reword
+    return error
+
+
 def train(data: Digits, config: TrainConfig = TrainConfig()) -> Iterator[Snapshot]:
-    """Plain mini-batch gradient descent, yielding one Snapshot per step; same seed, same run."""
+    """Plain mini-batch gradient descent: Snapshots for step 0, 1, ..., total; same seed, same run.
+
+    Step 0 is the untrained network, measured on the batch update 1 will use: its loss and
+    accuracy are step 1's (measured before update 1). Its test loss and accuracy are always
+    evaluated.
+
+    After every update the weights and biases must be finite, and every loss measured (each
+    batch's before its update, the test split's after one) finite and below DIVERGED_LOSS. A
+    failure names the update that caused it: with on_diverge="stop" as TrainingDiverged, with
+    "show" as one last Snapshot whose `diverged_at` is set.
+    """
     if len(data.train_labels) == 0 or len(data.test_labels) == 0:
         raise DataError(
             f"{data.path}: the train and test splits need at least one digit each "
@@ -140,39 +269,54 @@ def train(data: Digits, config: TrainConfig = TrainConfig()) -> Iterator[Snapsho
     y_test = data.test_labels.astype(np.intp)
     sizes = (x_train.shape[1], *config.hidden, 10)
     network = init_network(sizes, activation=config.activation, rng=rng, dtype=config.dtype)
+    _freeze(network.weights, network.biases)
+    total = config.total_steps(len(x_train))
+    batches = _batches(rng, len(x_train), config.batch_size)  # drawn after the weights
+    epoch, batch, epoch_end = next(batches)
+    with np.errstate(all="ignore"):  # overflow is possible here, and checked below
+        loss, accuracy = _measure(forward(network, x_train[batch])[-1], y_train[batch])
+    snapshot = Snapshot(0, epoch, network, None, loss, accuracy, total_steps=total)
+    snapshot = replace(snapshot, **_tested(network, x_test, y_test))
+    for what, value in (("loss", loss), ("test loss", snapshot.test_loss)):
+        if _bad(value):
+            yield _last(snapshot, 0, f"the {what}", value, config)
+            return
+    yield snapshot
     gradient = GRADIENT_METHODS[config.method]
-    n, total = len(x_train), config.total_steps(len(x_train))
-    step = 0
-    for epoch in range(1, math.ceil(total / config.steps_per_epoch(n)) + 1):
-        order = rng.permutation(n)
-        for start in range(0, n, config.batch_size):
-            batch = order[start : start + config.batch_size]
-            with np.errstate(over="ignore", invalid="ignore"):  # caught below, with advice
-                grads, layers = gradient(network, x_train[batch], y_train[batch])
-            loss = cross_entropy_error(layers[-1], y_train[batch])
-            step += 1
-            if not loss < DIVERGED_LOSS or not all(np.isfinite(g).all() for g in grads.weights):
-                raise TrainingDiverged(
-                    f"step {step}: the loss became {loss:.4g}; training diverged. "
-                    f"Lower the learning rate (--lr, now {config.lr})"
-                )
-            accuracy = float((layers[-1].argmax(axis=1) == y_train[batch]).mean())
+    for step in range(1, total + 1):
+        if step > 1:
+            epoch, batch, epoch_end = next(batches)
+        with np.errstate(all="ignore"):
+            grads, layers = gradient(network, x_train[batch], y_train[batch])
+            loss, accuracy = _measure(layers[-1], y_train[batch])
+        if _bad(loss):  # measured before update `step`: the update before broke it
+            broken = Snapshot(step, epoch, network, None, loss, accuracy, total_steps=total)
+            yield _last(broken, step - 1, "the loss", loss, config)
+            return
+        with np.errstate(all="ignore"):
             network = descend(network, grads, config.lr)
-            _freeze(network.weights, network.biases, grads.weights, grads.biases)
-            epoch_end = start + config.batch_size >= n
-            test = None
-            if epoch_end or step == total or (config.eval_every and step % config.eval_every == 0):
-                test = evaluate(network, x_test, y_test)
-            yield Snapshot(
-                step,
-                epoch,
-                network,
-                grads,
-                loss,
-                accuracy,
-                *(test or (None, None)),
-                epoch_end,
-                total,
-            )
-            if step == total:
+        _freeze(network.weights, network.biases, grads.weights, grads.biases)
+        snapshot = Snapshot(
+            step, epoch, network, grads, loss, accuracy, None, None, epoch_end, total
+        )
+        if (value := _not_finite(network)) is not None:
+            yield _last(snapshot, step, "a weight or bias", value, config)
+            return
+        if epoch_end or step == total or (config.eval_every and step % config.eval_every == 0):
+            snapshot = replace(snapshot, **_tested(network, x_test, y_test))
+            if _bad(snapshot.test_loss):  # so the last update is checked too
+                yield _last(snapshot, step, "the test loss", snapshot.test_loss, config)
                 return
+        yield snapshot
+
+
+def _tested(network: Network, inputs: np.ndarray, labels: np.ndarray) -> dict[str, float]:
+    test_loss, test_accuracy = evaluate(network, inputs, labels)
+    return {"test_loss": test_loss, "test_accuracy": test_accuracy}
+
+
+def _last(snapshot: Snapshot, update: int, what: str, value: float, config: TrainConfig):
+    """The run's last Snapshot, saying that `update` broke it; or, if so configured, the error."""
+    if config.on_diverge == "stop":
+        raise diverged(update, what, value, config.lr)
+    return replace(snapshot, diverged_at=update)
