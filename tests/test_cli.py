@@ -1,6 +1,7 @@
 import gzip
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -53,8 +54,12 @@ def test_numerical_method_warns_of_its_cost(capsys):
     [
         (["train", "--hidden", "a,b"], "--hidden"),
         (["train", "--hidden", "0"], "--hidden"),
-        (["train", "--epochs", "2", "--steps", "3"], "--epochs and --steps"),
-        (["train", "--lr", "-1"], "--lr"),
+        (["train", "--epochs", "2", "--steps", "3"], "--epochs 2: give --epochs or --steps"),
+        (["train", "--lr", "-1"], "--lr -1: must be"),
+        (["train", "--activation", "tahn"], 'did you mean "tanh"'),
+        (["train", "--steps", "10000000000"], "--steps 10000000000: must be 0 to 1,000,000"),
+        (["train", "--epochs", "1000000000"], "--epochs 1000000000: must be 1 to 1,000"),
+        (["train", "--seed", str(2**64)], "--seed 18446744073709551616: must be 0 to"),
         (["train", "--no-such-option"], "--no-such-option"),
         (["train", "--data", "/nonexistent"], "/nonexistent"),
     ],
@@ -106,13 +111,15 @@ def test_data_mnist_without_cache_says_what_to_do(capsys, tmp_path, monkeypatch)
     assert code == 1 and "vizff data download" in err
 
 
-def test_python_dash_m_and_console_script():
+@pytest.mark.parametrize("entry", ["python -m vizff", "console script"])
+def test_python_dash_m_and_console_script(entry):
+    script = Path(sys.executable).with_name("vizff")
+    assert script.exists(), "the console script is installed beside the interpreter"
+    command = [sys.executable, "-m", "vizff"] if entry == "python -m vizff" else [str(script)]
     result = subprocess.run(
-        [sys.executable, "-m", "vizff", "train", "--steps", "5", "--hidden", "4", "--lr", "0"],
+        [*command, "train", "--steps", "5", "--hidden", "4", "--lr", "0"],
         capture_output=True,
         text=True,
     )
     assert result.returncode == 2
-    assert result.stderr.strip() == (
-        "error: --lr: the learning rate must be a positive number, got 0.0"
-    )
+    assert result.stderr.strip().startswith("error: --lr 0: must be")

@@ -200,7 +200,7 @@ def test_epochs_that_make_too_many_steps_are_refused_before_training(sample):
         (dict(lr=float("inf")), "lr"),
         (dict(batch_size=0), "batch_size"),
         (dict(batch_size=2.0), "batch_size"),
-        (dict(steps=0), "steps"),
+        (dict(steps=-1), "steps"),
         (dict(epochs=0), "epochs"),
         (dict(method="x"), "method"),
         (dict(activation="x"), "activation"),

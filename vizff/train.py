@@ -71,7 +71,7 @@ class TrainConfig:
     lr: float | None = None
     batch_size: int = 64
     epochs: int = 10  # passes over the train split (1..MAX_EPOCHS), unless `steps` is given
-    steps: int | None = None  # gradient steps in all (1..MAX_STEPS); overrides `epochs`
+    steps: int | None = None  # gradient steps in all (0..MAX_STEPS); overrides `epochs`
     method: str = "backprop"  # a key of nn.GRADIENT_METHODS: backprop | numerical (the lesson's)
     seed: int = 0  # one np.random.Generator from this seed draws the weights and the batches
     dtype: str = "float32"  # float32 | float64
@@ -123,7 +123,7 @@ class TrainConfig:
         for key, low, high in (
             ("batch_size", 1, None),
             ("epochs", 1, MAX_EPOCHS),
-            ("steps", 1, MAX_STEPS),
+            ("steps", 0, MAX_STEPS),  # 0: only the untrained network (step 0)
             ("seed", 0, 2**63 - 1),
             ("eval_every", 0, None),
         ):

@@ -1,0 +1,118 @@
+"""The option schema: one declaration per option gives the check, the CLI flag, the file key,
+the Python keyword and the listing; errors name the option as the user wrote it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from vizff.errors import Cli, File, OptionError, Python
+from vizff.options import SHARED, SHARED_BY_KEY, listing, options_of, parse_size, settle
+from vizff.scenes import SCENES
+
+
+def read(key, value, source=Python()):
+    return SHARED_BY_KEY[key].read(value, source)
+
+
+@pytest.mark.parametrize(
+    "text, size",
+    [("640x360", (640, 360)), ("1280X720", (1280, 720)), ("720p", (1280, 720)),
+     ("1080p", (1920, 1080)), ("480p", (854, 480)), ((320, 180), (320, 180)),
+     ([1920, 1080], (1920, 1080)), ("160x90", (160, 90)), ("3840x2160", (3840, 2160))],
+)  # fmt: skip
+def test_sizes(text, size):
+    assert parse_size(text) == size
+
+
+@pytest.mark.parametrize("bad", ["big", "10x10", "-640x360", "99999x99999", "640x", (640,),
+                                 (640.0, 360), (True, 360), "640x360x2", ""])  # fmt: skip
+def test_bad_sizes(bad):
+    with pytest.raises(OptionError, match="size"):
+        read("size", bad)
+
+
+def test_each_source_names_the_option_its_own_way():
+    for source, expected in [
+        (Cli(), "--batch-size 0: must be 1 to 100,000"),
+        (File(Path("lesson.toml")), "lesson.toml: batch_size = 0: must be 1 to 100,000"),
+        (File(Path("l.toml"), 3, "The network"), 'l.toml: part 3 ("The network"): batch_size = 0'),
+        (Python(), "batch_size=0: must be 1 to 100,000"),
+    ]:
+        with pytest.raises(OptionError) as error:
+            read("batch_size", "0" if isinstance(source, Cli) else 0, source)
+        assert str(error.value).startswith(expected), str(error.value)
+
+
+def test_cli_text_is_parsed_but_file_values_keep_their_types():
+    assert read("steps", "1_000", Cli()) == 1000
+    assert read("hidden", "32,16", Cli()) == (32, 16)
+    assert read("hidden", [32, 16]) == (32, 16) and read("hidden", 8) == (8,)
+    assert read("lr", "0.5", Cli()) == 0.5 and read("lr", 2) == 2.0
+    with pytest.raises(OptionError, match="expected a whole number, got str"):
+        read("steps", "ten", File(Path("x.toml")))
+    with pytest.raises(OptionError, match="expected a number, got bool"):
+        read("fps", True, File(Path("x.toml")))
+    assert read("epochs", 3.0) == 3  # 1e3 is a fine way to write a whole number in TOML
+
+
+@pytest.mark.parametrize(
+    "key, value, needle",
+    [("activation", "tahn", 'must be one of sigmoid, tanh, relu (did you mean "tanh"?)'),
+     ("fps", float("nan"), "must be a finite number"), ("lr", float("inf"), "finite"),
+     ("hidden", [0], "1 to 4,096 units"), ("hidden", [], "at least one hidden layer"),
+     ("hidden", ["a"], "layer sizes"), ("seed", 2**64, "must be 0 to"),
+     ("seed", -1, "must be 0 to"), ("steps", 10**10, "must be 0 to 1,000,000"),
+     ("epochs", 1e9, "must be 1 to 1,000"), ("theme", "blue", "light, dark"),
+     ("classes", ["a"], "ten names"), ("classes", "fashon", 'did you mean "fashion"'),
+     ("out", "", "file or folder name"), ("title", "x" * 300, "at most 200 characters")],
+)  # fmt: skip
+def test_checks(key, value, needle):
+    with pytest.raises(OptionError) as error:
+        read(key, value)
+    assert needle in str(error.value)
+
+
+def test_a_long_value_is_not_echoed_whole():
+    with pytest.raises(OptionError) as error:
+        read("size", "x" * 10_000_000)
+    assert len(str(error.value)) < 300 and "10,000,00" in str(error.value)
+
+
+def test_settle_fills_defaults_and_records_origins():
+    settings = settle(
+        SCENES["loss"], [({"steps": 40}, File(Path("a.toml"))), ({"fps": "10"}, Cli())]
+    )
+    assert settings.steps == 40 and settings.fps == 10.0 and settings.every == 5
+    assert settings.hidden == (32,) and settings.theme == "light"
+    assert settings.given("steps") and not settings.given("hidden")
+    assert isinstance(settings.source("fps"), Cli) and isinstance(settings.source("steps"), File)
+
+
+def test_options_that_do_not_apply_are_refused_with_a_reason():
+    with pytest.raises(OptionError, match="scene sigmoid does not take this option .*weights"):
+        settle(SCENES["sigmoid"], [({"hidden": "64"}, Cli())])
+    with pytest.raises(OptionError, match="--steps 30: scene mosaic does not take"):
+        settle(SCENES["mosaic"], [({"steps": "30"}, Cli())])
+    with pytest.raises(OptionError, match='stepz = 3: not an option .*did you mean "steps"'):
+        settle(SCENES["loss"], [({"stepz": 3}, File(Path("x.toml")))])
+    # a shared setting (storyboard, render --all) is left to the scenes that take it
+    settings = settle(SCENES["sigmoid"], [({"hidden": "64"}, Cli())], lenient=Cli())
+    assert "hidden" not in settings
+
+
+def test_every_option_is_declared_once_and_every_scene_lists_its_own():
+    keys = [o.key for o in SHARED]
+    assert len(keys) == len(set(keys))
+    for name, cls in SCENES.items():
+        own = [o.key for o in cls.OPTIONS]
+        assert not set(own) & set(keys), name  # a scene's own option never shadows a shared one
+        lines = "\n".join(listing(cls))
+        for key in options_of(cls):
+            assert key in lines, (name, key)
+
+
+def test_defaults_pass_their_own_checks():
+    for cls in SCENES.values():
+        settle(cls, [])  # every default is a legal value
