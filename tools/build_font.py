@@ -57,7 +57,9 @@ SCRIPTS = "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ⁿ₀₁₂₃₄₅₆₇
 CJK_PUNCTUATION = (
     "\u3000、。〈〉《》「」『』【】〔〕〖〗！＂＃％＆＇（），－．／：；＜＝＞？［］｛｝～"
 )
-WANTED = ASCII + LATIN_1 + GREEK + PUNCTUATION + ARROWS + MATH + SCRIPTS + CJK_PUNCTUATION
+SPACES = "".join(chr(c) for c in (*range(0x2000, 0x200B), 0x202F, 0x205F))  # en, em, thin...
+WANTED = ASCII + LATIN_1 + GREEK + PUNCTUATION + SPACES + ARROWS + MATH + SCRIPTS
+WANTED += CJK_PUNCTUATION
 
 
 def fetch_wheel(directory: Path) -> Path:
@@ -178,13 +180,14 @@ def main() -> None:
     for name, payload in files.items():
         print(sha256(payload), f"{len(payload):>7,}", name)
     print(f"{len(characters)} characters, {len(catalogue - set(WANTED))} from catalogues only")
-    print("the source font lacks:", " ".join(lacking) or "nothing asked for")
+    print("the source font lacks:", " ".join(f"U+{ord(c):04X}" for c in lacking) or "nothing")
 
 
 def provenance(files: dict, characters: str, catalogue: set[str], lacking: list[str]) -> str:
     """README.md of the fonts folder: where the bytes come from and what they hold."""
     rows = "\n".join(f"| {n} | {len(p):,} | {sha256(p)} |" for n, p in files.items())
     extra = "".join(sorted(catalogue - set(WANTED)))
+    labels = [f"{c.strip() or 'space'} U+{ord(c):04X}" for c in lacking]
     return README.format(
         FAMILY=FAMILY,
         MEMBER=MEMBER,
@@ -196,9 +199,19 @@ def provenance(files: dict, characters: str, catalogue: set[str], lacking: list[
         weights=", ".join(f"{style} wght={weight}" for style, weight in STYLES.items()),
         rows=rows,
         count=len(characters),
-        lacking=" ".join(lacking) or "(none)",
+        lacking="\n".join(wrap(labels)) or "(none)",
         extra=extra or "(none)",
     )
+
+
+def wrap(labels: list[str], width: int = 100) -> list[str]:
+    """Comma-separated labels in lines of at most `width`, never breaking inside a label."""
+    lines = [""]
+    for label in labels:
+        if lines[-1] and len(lines[-1]) + len(label) + 2 > width:
+            lines.append("")
+        lines[-1] += (", " if lines[-1] else "") + label
+    return [line + "," for line in lines[:-1]] + lines[-1:] if lines[0] else []
 
 
 README = """\
@@ -208,7 +221,7 @@ README = """\
 SC cut down to the characters vizff itself draws, so that its text never depends on the fonts
 of the machine. Their family is named "{FAMILY}", styles Regular and Bold. Text a user
 supplies with other characters is drawn with a system CJK font or `--font PATH`
-(`vizff/draw/font.py`).
+(`vizff/draw/typeface.py`).
 
 ## Provenance
 - source: Noto Sans SC 2.004, the variable font
@@ -230,12 +243,13 @@ supplies with other characters is drawn with a system CJK font or `--font PATH`
 
 ## Character set
 Printable ASCII; Latin-1 U+00A0..U+00FF; the Greek alphabet; a fixed list of punctuation,
-arrows, mathematical symbols, super- and subscripts and CJK punctuation (`WANTED` in the tool);
-and every character of every string value in `vizff/draw/catalogues/*.toml`. {count} characters
-in all. `tests/test_font.py` fails when a catalogue uses a character these fonts lack: then run
-`python tools/build_font.py` again.
+spaces, arrows, mathematical symbols, super- and subscripts and CJK punctuation (`WANTED` in
+the tool); and every character of every string value in `vizff/draw/catalogues/*.toml`.
+{count} characters in all. `tests/test_font.py` fails when a catalogue uses a character these
+fonts lack: then run `python tools/build_font.py` again.
 
-Asked for but absent from Noto Sans SC, so not here (draw them another way):
+Asked for but absent from Noto Sans SC, so not here: draw them another way (`plain_text` in
+`vizff/draw/typeface.py` turns the missing spaces into U+0020):
 {lacking}
 
 From the catalogues beyond the fixed lists:
