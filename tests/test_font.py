@@ -1,0 +1,234 @@
+"""The shipped fonts have every glyph vizff draws; other text finds a system font or says why."""
+
+from __future__ import annotations
+
+import hashlib
+import tomllib
+import unicodedata
+import warnings
+from pathlib import Path
+
+import matplotlib
+import numpy as np
+import pytest
+from fontTools.fontBuilder import FontBuilder
+from fontTools.pens.ttGlyphPen import TTGlyphPen
+from fontTools.ttLib import TTFont
+from matplotlib import font_manager
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from PIL import Image, ImageDraw, ImageFont
+
+from vizff.draw import typeface
+from vizff.errors import Cli, OptionError
+
+ROOT = Path(__file__).resolve().parents[1]
+CATALOGUES = ROOT / "vizff" / "draw" / "catalogues"
+FONTS = ROOT / "vizff" / "draw" / "fonts"
+SHIPPED = [FONTS / "NotoSansSC-Regular.subset.ttf", FONTS / "NotoSansSC-Bold.subset.ttf"]
+DEJAVU = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
+RARE = "龘"  # U+9F98, in no catalogue and so not in the subset
+PRIVATE = "\ue000"  # private use: no font maps it, so it draws .notdef
+
+
+def catalogue_strings(value):
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from catalogue_strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from catalogue_strings(item)
+
+
+def catalogue_characters() -> set[str]:
+    """Every character of every string value of every catalogue, read here independently of
+    tools/build_font.py; line breaks and other controls are never drawn."""
+    found = set()
+    for path in CATALOGUES.glob("*.toml"):
+        for text in catalogue_strings(tomllib.loads(path.read_text(encoding="utf-8"))):
+            found.update(text)
+    return {c for c in found if unicodedata.category(c) != "Cc"}
+
+
+def tiny_font(path: Path, characters: str, family: str = "Tiny Test") -> Path:
+    """A TrueType font with a triangle for each of `characters` (and a space), nothing else."""
+    pen = TTGlyphPen(None)
+    pen.moveTo((50, 0)), pen.lineTo((550, 0)), pen.lineTo((300, 700)), pen.closePath()
+    triangle, empty = pen.glyph(), TTGlyphPen(None).glyph()
+    names = {ord(c): f"u{ord(c):X}" for c in characters}
+    builder = FontBuilder(1000, isTTF=True)
+    builder.setupGlyphOrder([".notdef", "space", *names.values()])
+    builder.setupCharacterMap({0x20: "space", **names})
+    builder.setupGlyf({".notdef": empty, "space": empty} | {n: triangle for n in names.values()})
+    builder.setupHorizontalMetrics({n: (600, 0) for n in [".notdef", "space", *names.values()]})
+    builder.setupHorizontalHeader(ascent=800, descent=-200)
+    builder.setupNameTable({"familyName": family, "styleName": "Regular"})
+    builder.setupOS2(sTypoAscender=800, sTypoDescender=-200, usWinAscent=800, usWinDescent=200)
+    builder.setupPost()
+    builder.save(path)
+    return path
+
+
+def entry(path: Path, family: str, weight: int = 400) -> font_manager.FontEntry:
+    return font_manager.FontEntry(
+        fname=str(path), name=family, style="normal", weight=weight, stretch="normal"
+    )
+
+
+@pytest.fixture
+def system_fonts(monkeypatch):
+    """Replace the machine's font list, so no test depends on which fonts are installed."""
+
+    def install(*entries: font_manager.FontEntry) -> None:
+        monkeypatch.setattr(font_manager.fontManager, "ttflist", list(entries))
+
+    install()
+    return install
+
+
+def bitmap(font: ImageFont.FreeTypeFont, character: str) -> np.ndarray:
+    image = Image.new("L", (64, 64), 0)
+    ImageDraw.Draw(image).text((8, 8), character, font=font, fill=255)
+    return np.asarray(image)
+
+
+# ---- the shipped subset ------------------------------------------------------------------
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.name)
+def test_shipped_fonts_cover_ascii_and_every_catalogue_character(path):
+    cmap = TTFont(path).getBestCmap()
+    wanted = {chr(c) for c in range(0x20, 0x7F)} | catalogue_characters()
+    absent = sorted(c for c in wanted if ord(c) not in cmap)
+    assert not absent, (
+        f"{path.name} lacks {' '.join(absent)}, used by a catalogue: run python tools/build_font.py"
+    )
+
+
+def test_shipped_glyphs_are_not_the_notdef_box():
+    # oracle: the pixels, not the cmap: every character drawn differs from the .notdef box
+    font = ImageFont.truetype(str(SHIPPED[0]), 32, layout_engine=ImageFont.Layout.BASIC)
+    box = bitmap(font, PRIVATE)
+    assert box.any() and np.array_equal(box, bitmap(font, "\ue001"))  # .notdef has a drawing
+    drawn = sorted(catalogue_characters() | {chr(c) for c in range(0x21, 0x7F)} | set("σ→≤"))
+    boxes = [c for c in drawn if not c.isspace() and np.array_equal(bitmap(font, c), box)]
+    assert not boxes
+
+
+def test_shipped_fonts_are_regular_and_bold_of_one_family():
+    regular, bold = (TTFont(path) for path in SHIPPED)
+    assert regular["OS/2"].usWeightClass == 400 and bold["OS/2"].usWeightClass == 700
+    assert regular["name"].getDebugName(1) == bold["name"].getDebugName(1) == "Noto Sans SC vizff"
+    assert typeface.shipped_font_paths() == tuple(SHIPPED)
+
+
+def test_fonts_readme_records_the_shipped_bytes():
+    readme = (FONTS / "README.md").read_text(encoding="utf-8")
+    for path in [*SHIPPED, FONTS / "OFL.txt"]:
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        assert f"| {path.name} | {path.stat().st_size:,} | {digest} |" in readme
+
+
+def test_matplotlib_draws_with_the_shipped_faces(monkeypatch):
+    monkeypatch.setattr(font_manager.fontManager, "ttflist", list(font_manager.fontManager.ttflist))
+    family = typeface.matplotlib_family(typeface.shipped_font())
+    assert family == "Noto Sans SC vizff"
+    for weight, path in zip(("normal", "bold"), SHIPPED):
+        found = font_manager.findfont(
+            font_manager.FontProperties(family=family, weight=weight), fallback_to_default=False
+        )
+        assert Path(found).resolve() == path.resolve()
+    figure = Figure(figsize=(2, 1), dpi=100)
+    figure.text(0.1, 0.5, "输入：28×28 −0.5", fontfamily=family)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # "Glyph ... missing from font(s)" would be a warning
+        FigureCanvasAgg(figure).draw()
+
+
+# ---- choosing a font -----------------------------------------------------------------------
+def test_text_the_subset_covers_gets_the_shipped_fonts(system_fonts):
+    choice = typeface.find_font("输入 MNIST × σ → Café", kit_text="灰度像素")
+    assert choice.origin == "shipped" and not choice.synthetic_bold
+    assert (choice.regular.path, choice.bold.path) == tuple(SHIPPED)
+
+
+def test_spaces_controls_and_format_characters_need_no_glyph(system_fonts):
+    text = "a\tb\u2009c\u200bd\u00ade\n"  # tab, thin space, zero-width space, soft hyphen
+    choice = typeface.find_font(text)
+    assert choice.origin == "shipped"
+    assert typeface.plain_text(text, choice) == "a b cde\n"
+    assert typeface.plain_text("Cafe\u0301\u3000x", choice) == "Café\u3000x"  # NFC; U+3000 kept
+
+
+def test_font_path_with_the_glyph_is_used(tmp_path, system_fonts):
+    path = tiny_font(tmp_path / "rare.ttf", RARE + "𝔸")
+    choice = typeface.find_font(RARE + " 𝔸", font_path=str(path))
+    assert choice.origin == "--font" and choice.regular.path == path
+    assert choice.synthetic_bold and typeface.bold_stroke(choice, 30) >= 1
+    font = typeface.pillow_font(choice, 32)
+    assert bitmap(font, RARE).any() and not np.array_equal(bitmap(font, RARE), bitmap(font, "x"))
+
+
+@pytest.mark.parametrize("name", ["absent.ttf", "notes.txt", "folder"])
+def test_font_path_that_is_not_a_font_is_an_option_error(tmp_path, name):
+    (tmp_path / "notes.txt").write_text("not a font")
+    (tmp_path / "folder").mkdir()
+    with pytest.raises(OptionError) as caught:
+        typeface.find_font("x", font_path=tmp_path / name)
+    assert caught.value.key == "font" and caught.value.value == str(tmp_path / name)
+
+
+def test_font_path_without_the_glyph_names_it(tmp_path):
+    path = tiny_font(tmp_path / "latin.ttf", "abc")
+    with pytest.raises(OptionError, match="has no glyph for 龘 U\\+9F98") as caught:
+        typeface.find_font("ab" + RARE, font_path=path)
+    assert caught.value.key == "font"
+
+
+def test_system_search_checks_glyphs_not_names(tmp_path, system_fonts):
+    without = tiny_font(tmp_path / "without.ttf", "abc")
+    with_rare = tiny_font(tmp_path / "with.ttf", RARE)
+    system_fonts(entry(without, "Noto Sans CJK SC"), entry(with_rare, "WenQuanYi Zen Hei"))
+    choice = typeface.find_font(RARE)
+    assert choice.origin == "system" and choice.family == "WenQuanYi Zen Hei"
+    assert choice.regular.path == with_rare and choice.synthetic_bold
+
+
+def test_system_search_prefers_the_listed_order_and_real_bold(tmp_path, system_fonts):
+    paths = [tiny_font(tmp_path / f"{n}.ttf", RARE) for n in ("simhei", "noto", "noto-bold")]
+    system_fonts(
+        entry(paths[0], "SimHei"),
+        entry(paths[2], "Noto Sans CJK SC", weight=700),
+        entry(paths[1], "Noto Sans CJK SC"),
+        entry(tmp_path / "missing.ttf", "Noto Sans CJK SC"),  # a stale entry is skipped
+    )
+    choice = typeface.find_font(RARE)
+    assert choice.family == "Noto Sans CJK SC"
+    assert (choice.regular.path, choice.bold.path) == (paths[1], paths[2])
+    assert typeface.bold_stroke(choice, 30) == 0
+
+
+def test_unlisted_fonts_are_not_searched(tmp_path, system_fonts):
+    system_fonts(entry(tiny_font(tmp_path / "odd.ttf", RARE), "Some Display Font"))
+    with pytest.raises(OptionError):
+        typeface.find_font(RARE)
+
+
+def test_a_system_font_must_also_have_the_kit_text(system_fonts):
+    system_fonts(entry(DEJAVU, "DejaVu Sans"))
+    assert typeface.find_font("Привет").family == "DejaVu Sans"  # Cyrillic: not in the subset
+    with pytest.raises(OptionError, match="no one font here has all of it"):
+        typeface.find_font("Привет", kit_text="输入")
+
+
+def test_nothing_covers_gives_one_line_naming_characters_and_remedies(system_fonts):
+    title = f"标题 {RARE} 🎉 \ud800"  # an astral emoji and a lone surrogate must not crash
+    with pytest.raises(OptionError) as caught:
+        typeface.find_font(title)
+    error = caught.value
+    error.source = Cli()
+    message = str(error)
+    assert "\n" not in message and error.key == "title" and error.value == title
+    assert "no font here has 标 U+6807, 题 U+9898, 龘 U+9F98, 🎉 U+1F389, U+D800" in message
+    assert "install a CJK font such as Noto Sans CJK SC" in message
+    assert "--font PATH" in message

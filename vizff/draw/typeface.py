@@ -1,0 +1,279 @@
+"""Fonts that have the glyphs: the shipped Noto Sans SC subset, a system CJK font, or --font PATH.
+
+Text is drawn with one font that has every character of it, never with boxes: `find_font`
+checks each candidate's character map, and `plain_text` turns the characters that need no glyph
+(spaces, controls, invisible format characters) into what the font can draw.
+
+Pillow draws with its basic layout (FreeType only): Chinese and Latin need no shaping, and the
+basic layout gives the same pixels whether or not libraqm and FriBiDi are installed, so frames
+do not depend on the machine's libraries. It does not kern; matplotlib 3.11+ does (HarfBuzz
+reads the fonts' GPOS kerning), so Latin text in a plot may sit slightly tighter.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from fontTools.ttLib import TTFont
+from matplotlib import font_manager
+from PIL import ImageFont
+
+from vizff.errors import OptionError
+
+FONTS = Path(__file__).resolve().parent / "fonts"
+SHIPPED_FAMILY = "Noto Sans SC vizff"  # the family name tools/build_font.py gives the subset
+SYSTEM_FAMILIES = (  # searched in this order, each only if it has every character
+    "Noto Sans CJK SC",
+    "Source Han Sans SC",
+    "Noto Sans SC",
+    "WenQuanYi Zen Hei",
+    "WenQuanYi Micro Hei",
+    "Microsoft YaHei",
+    "PingFang SC",
+    "SimHei",
+    # the same designs for other regions: what older matplotlib sees of a .ttc collection
+    "Noto Sans CJK JP",
+    "Noto Sans CJK TC",
+    "Noto Sans CJK KR",
+    "Source Han Sans",
+    "Source Han Sans CN",
+    "DejaVu Sans",  # always there with matplotlib: Latin, Greek and Cyrillic beyond the subset
+)
+COLOUR_TABLES = ("CBDT", "sbix", "COLR", "SVG ")  # glyphs a monochrome renderer leaves blank
+MOST_SHOWN = 12  # missing characters named in an error
+
+
+@dataclass(frozen=True)
+class Face:
+    """One font inside a file: `index` numbers the faces of a .ttc collection, from 0."""
+
+    path: Path
+    index: int = 0
+
+
+@dataclass(frozen=True)
+class FontChoice:
+    """The font all text of a render is drawn with; `bold` is `regular` when none exists."""
+
+    regular: Face
+    bold: Face
+    family: str  # for messages; matplotlib_family() gives the name matplotlib knows it by
+    origin: str  # "shipped", "system" or "--font": for messages and logs
+
+    @property
+    def synthetic_bold(self) -> bool:
+        """No bold face: draw bold text with `bold_stroke` pixels of outline instead."""
+        return self.bold == self.regular
+
+
+def shipped_font_paths() -> tuple[Path, Path]:
+    """The Regular and Bold subsets inside the package."""
+    return FONTS / "NotoSansSC-Regular.subset.ttf", FONTS / "NotoSansSC-Bold.subset.ttf"
+
+
+def shipped_font() -> FontChoice:
+    regular, bold = shipped_font_paths()
+    return FontChoice(Face(regular), Face(bold), SHIPPED_FAMILY, "shipped")
+
+
+def find_font(
+    text: str, font_path: str | Path | None = None, *, kit_text: str = "", key: str = "title"
+) -> FontChoice:
+    """A font with every character of `text` (what the user wrote: a title) and of `kit_text`
+    (what vizff adds: catalogue words, numbers), or an OptionError naming what is missing.
+
+    Order: `font_path` alone when given (`--font PATH`); else the shipped subset; else the first
+    of SYSTEM_FAMILIES that matplotlib's font manager lists and that has them all. Whitespace
+    and control characters need no glyph. Errors quote `text` under the option name `key`.
+    """
+    needed = glyphs_needed(unicodedata.normalize("NFC", text + kit_text))
+    if font_path is not None:
+        return user_font(Path(font_path), needed)
+    choice = shipped_font()
+    if not missing(choice.regular, needed):
+        return choice
+    candidates = system_fonts()
+    for choice in candidates:
+        if not missing(choice.regular, needed) and not missing(choice.bold, needed):
+            return choice
+    raise OptionError(key, nothing_covers(needed, [shipped_font(), *candidates]), value=text)
+
+
+def glyphs_needed(text: str) -> list[str]:
+    """The distinct characters of `text` that must have a glyph, in order of appearance."""
+    return [c for c in dict.fromkeys(text) if not needs_no_glyph(c)]
+
+
+def needs_no_glyph(character: str) -> bool:
+    """Spaces, controls and format characters (zero-width space, joiners, soft hyphen)."""
+    return character.isspace() or unicodedata.category(character) in ("Cc", "Cf")
+
+
+def plain_text(text: str, choice: FontChoice) -> str:
+    """`text` as it should reach Pillow or matplotlib: composed (NFC, so e + U+0301 is é), each
+    space the font lacks (tab, thin space) a plain space, controls and format characters gone,
+    line breaks kept. Drawn as it is, those would be the font's .notdef box."""
+    _, cmap = inspect_face(choice.regular.path, choice.regular.index)
+    kept = []
+    for c in unicodedata.normalize("NFC", text):
+        if c == "\n" or not needs_no_glyph(c):
+            kept.append(c)
+        elif c.isspace():
+            kept.append(c if ord(c) in cmap else " ")
+    return "".join(kept)
+
+
+def missing(face: Face, characters: list[str]) -> list[str]:
+    """The characters `face` has no glyph for (all of them when vizff cannot draw with it)."""
+    problem, cmap = inspect_face(face.path, face.index)
+    return [c for c in characters if problem or ord(c) not in cmap]
+
+
+@lru_cache(maxsize=256)
+def inspect_face(path: Path, index: int = 0) -> tuple[str, frozenset[int]]:
+    """(problem, code points with a glyph); the problem is "" for a face vizff can draw with."""
+    try:
+        ImageFont.truetype(str(path), 12, index=index)  # FreeType, which draws it, must read it
+        with TTFont(path, fontNumber=index, lazy=True) as font:
+            if not any(tag in font for tag in ("glyf", "CFF ", "CFF2")):
+                return "has no outlines (a bitmap font)", frozenset()
+            if any(tag in font for tag in COLOUR_TABLES):
+                return "is a colour font, which vizff cannot draw", frozenset()
+            if "fvar" in font:  # matplotlib would draw its default instance: often Thin
+                return "is a variable font: pass one of its static instances", frozenset()
+            return "", frozenset((font.getBestCmap() or {}).keys())
+    except Exception as error:  # FreeType and fontTools raise many kinds on a foreign file
+        why = f" ({error.strerror})" if isinstance(error, OSError) and error.strerror else ""
+        return f"cannot be read as a TrueType or OpenType font{why}", frozenset()
+
+
+def system_fonts() -> list[FontChoice]:
+    """Fonts of SYSTEM_FAMILIES that matplotlib's font manager lists, in that order."""
+    upright = [e for e in font_manager.fontManager.ttflist if e.style == "normal"]
+    choices = []
+    for family in SYSTEM_FAMILIES:
+        faces = [e for e in upright if e.name == family and not inspect_face(*face_of(e))[0]]
+        if not faces:
+            continue
+        regular = min(faces, key=lambda entry: rank(entry, 400))
+        bolds = [e for e in faces if weight_of(e) >= 600] or [regular]
+        bold = min(bolds, key=lambda entry: rank(entry, 700))
+        choices.append(FontChoice(Face(*face_of(regular)), Face(*face_of(bold)), family, "system"))
+    return choices
+
+
+def face_of(entry: font_manager.FontEntry) -> tuple[Path, int]:
+    return Path(entry.fname), getattr(entry, "index", 0)  # matplotlib < 3.10 has no index
+
+
+def weight_of(entry: font_manager.FontEntry) -> int:
+    weight = entry.weight  # a number, or a name such as "bold" in older matplotlib
+    return weight if isinstance(weight, int) else font_manager.weight_dict.get(weight, 400)
+
+
+def rank(entry: font_manager.FontEntry, weight: int) -> tuple:
+    """Sort key: normal width first, then the nearest weight, then the path, for a fixed pick."""
+    return (entry.stretch != "normal", abs(weight_of(entry) - weight), *face_of(entry))
+
+
+def user_font(path: Path, needed: list[str]) -> FontChoice:
+    """The font at `path` (--font): its first face with every character, or an OptionError."""
+    if not path.is_file():
+        problem = "is a folder, not a font file" if path.is_dir() else "no such file"
+        raise OptionError("font", problem, value=str(path))
+    faces = [Face(path, index) for index in range(face_count(path))]
+    usable = [face for face in faces if not inspect_face(face.path, face.index)[0]]
+    if not usable:
+        raise OptionError("font", inspect_face(path, 0)[0], value=str(path))
+    for face in usable:
+        if not missing(face, needed):
+            return FontChoice(face, face, family_name(face), "--font")
+    lacking = shown(missing(usable[0], needed))
+    raise OptionError(
+        "font", f"has no glyph for {lacking}: pass a font that has them", value=str(path)
+    )
+
+
+def face_count(path: Path) -> int:
+    """How many fonts the file holds: a .ttc collection says so in its header."""
+    try:
+        with open(path, "rb") as file:
+            header = file.read(12)
+    except OSError:
+        return 1  # inspect_face will say why it cannot be read
+    return int.from_bytes(header[8:12], "big") if header[:4] == b"ttcf" else 1
+
+
+def family_name(face: Face) -> str:
+    with TTFont(face.path, fontNumber=face.index, lazy=True) as font:
+        name = font["name"]  # typographic family first, as font menus show it
+        return name.getDebugName(16) or name.getDebugName(1) or face.path.stem
+
+
+def nothing_covers(needed: list[str], tried: list[FontChoice]) -> str:
+    """The problem part of the error: the characters, and both ways out."""
+    anywhere = set().union(*(inspect_face(c.regular.path, c.regular.index)[1] for c in tried))
+    absent = [c for c in needed if ord(c) not in anywhere]
+    if absent:
+        what = f"no font here has {shown(absent)}"
+    else:  # each character is in some font, but no one font has them all
+        closest = min((missing(c.regular, needed) for c in tried), key=len)
+        what = f"no one font here has all of it (the closest lacks {shown(closest)})"
+    return (
+        f"{what}: install a CJK font such as Noto Sans CJK SC, "
+        "or pass --font PATH to a font that has them"
+    )
+
+
+def shown(characters: list[str]) -> str:
+    """`龘 U+9F98, 𝔸 U+1D538`: code points too, as a terminal may not draw the characters."""
+    names = []
+    for c in characters[:MOST_SHOWN]:
+        visible = unicodedata.category(c) not in ("Cs", "Co", "Cn", "Cf", "Mn", "Me")
+        names.append(f"{c} U+{ord(c):04X}" if visible else f"U+{ord(c):04X}")
+    more = len(characters) - MOST_SHOWN
+    return ", ".join(names) + (f" and {more} more" if more > 0 else "")
+
+
+@lru_cache(maxsize=128)
+def pillow_font(choice: FontChoice, pixels: int, bold: bool = False) -> ImageFont.FreeTypeFont:
+    """The choice at a size in pixels, with Pillow's basic layout (see the module docstring)."""
+    face = choice.bold if bold else choice.regular
+    return ImageFont.truetype(
+        str(face.path), pixels, index=face.index, layout_engine=ImageFont.Layout.BASIC
+    )
+
+
+def bold_stroke(choice: FontChoice, pixels: int) -> int:
+    """Outline width in pixels that makes regular glyphs look bold when no bold face exists
+    (Pillow's `stroke_width`, with `stroke_fill` the text colour); 0 with a real bold."""
+    return max(1, round(pixels / 30)) if choice.synthetic_bold else 0
+
+
+def matplotlib_family(choice: FontChoice) -> str:
+    """The family name for matplotlib text (`fontfamily=`), registering the choice's files with
+    matplotlib's font manager first, so plots and Pillow text share one face."""
+    for face in dict.fromkeys((choice.regular, choice.bold)):
+        if not registered(face):
+            font_manager.fontManager.addfont(face.path)
+    if not (entries := registered(choice.regular)):  # matplotlib before 3.10 reads face 0 only
+        raise OptionError(
+            "font",
+            f"is font {choice.regular.index} of a collection, which this matplotlib cannot use: "
+            "pass a file with one font",
+            value=str(choice.regular.path),
+        )
+    return entries[0].name
+
+
+def registered(face: Face) -> list[font_manager.FontEntry]:
+    """matplotlib's entries for this face (one, or a few for a collection or alias names)."""
+    target = face.path.resolve()
+    return [
+        entry
+        for entry in font_manager.fontManager.ttflist
+        if getattr(entry, "index", 0) == face.index and Path(entry.fname).resolve() == target
+    ]
