@@ -56,8 +56,9 @@ def test_lint_fails_on_a_planted_overlap():
     index, frame, texts = checked_frames(scene)[0]
     assert not problems(frame, texts)
     caption = next(t for t in texts if t.role == "caption")
-    planted = scene.page.text(frame, (caption.box.x + 5, caption.box.y + caption.box.h / 2),
-                              "planted", anchor="lm")  # fmt: skip
+    planted = scene.page.text(
+        frame, (caption.box.x + 5, caption.box.y + caption.box.h / 2), "planted", anchor="lm"
+    )
     found = problems(frame, [*texts, planted])
     assert any("overlaps" in p for p in found)
 

@@ -18,16 +18,37 @@ def read(key, value, source=Python()):
 
 @pytest.mark.parametrize(
     "text, size",
-    [("640x360", (640, 360)), ("1280X720", (1280, 720)), ("720p", (1280, 720)),
-     ("1080p", (1920, 1080)), ("480p", (854, 480)), ((320, 180), (320, 180)),
-     ([1920, 1080], (1920, 1080)), ("160x90", (160, 90)), ("3840x2160", (3840, 2160))],
-)  # fmt: skip
+    [
+        ("640x360", (640, 360)),
+        ("1280X720", (1280, 720)),
+        ("720p", (1280, 720)),
+        ("1080p", (1920, 1080)),
+        ("480p", (854, 480)),
+        ((320, 180), (320, 180)),
+        ([1920, 1080], (1920, 1080)),
+        ("160x90", (160, 90)),
+        ("3840x2160", (3840, 2160)),
+    ],
+)
 def test_sizes(text, size):
     assert parse_size(text) == size
 
 
-@pytest.mark.parametrize("bad", ["big", "10x10", "-640x360", "99999x99999", "640x", (640,),
-                                 (640.0, 360), (True, 360), "640x360x2", ""])  # fmt: skip
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "big",
+        "10x10",
+        "-640x360",
+        "99999x99999",
+        "640x",
+        (640,),
+        (640.0, 360),
+        (True, 360),
+        "640x360x2",
+        "",
+    ],
+)
 def test_bad_sizes(bad):
     with pytest.raises(OptionError, match="size"):
         read("size", bad)
@@ -59,15 +80,24 @@ def test_cli_text_is_parsed_but_file_values_keep_their_types():
 
 @pytest.mark.parametrize(
     "key, value, needle",
-    [("activation", "tahn", 'must be one of sigmoid, tanh, relu (did you mean "tanh"?)'),
-     ("fps", float("nan"), "must be a finite number"), ("lr", float("inf"), "finite"),
-     ("hidden", [0], "1 to 4,096 units"), ("hidden", [], "at least one hidden layer"),
-     ("hidden", ["a"], "layer sizes"), ("seed", 2**64, "must be 0 to"),
-     ("seed", -1, "must be 0 to"), ("steps", 10**10, "must be 0 to 1,000,000"),
-     ("epochs", 1e9, "must be 1 to 1,000"), ("theme", "blue", "light, dark"),
-     ("classes", ["a"], "ten names"), ("classes", "fashon", 'did you mean "fashion"'),
-     ("out", "", "file or folder name"), ("title", "x" * 300, "at most 200 characters")],
-)  # fmt: skip
+    [
+        ("activation", "tahn", 'must be one of sigmoid, tanh, relu (did you mean "tanh"?)'),
+        ("fps", float("nan"), "must be a finite number"),
+        ("lr", float("inf"), "finite"),
+        ("hidden", [0], "1 to 4,096 units"),
+        ("hidden", [], "at least one hidden layer"),
+        ("hidden", ["a"], "layer sizes"),
+        ("seed", 2**64, "must be 0 to"),
+        ("seed", -1, "must be 0 to"),
+        ("steps", 10**10, "must be 0 to 1,000,000"),
+        ("epochs", 1e9, "must be 1 to 1,000"),
+        ("theme", "blue", "light, dark"),
+        ("classes", ["a"], "ten names"),
+        ("classes", "fashon", 'did you mean "fashion"'),
+        ("out", "", "file or folder name"),
+        ("title", "x" * 300, "at most 200 characters"),
+    ],
+)
 def test_checks(key, value, needle):
     with pytest.raises(OptionError) as error:
         read(key, value)

@@ -255,49 +255,120 @@ def parse_bytes(text: str, fail) -> int:
 # ---- the shared options ---------------------------------------------------------------------
 SHARED: tuple[Option, ...] = (
     # output: where and how frames are written
-    Option("out", "path", None, "output file (.gif .mp4 .webp .png) or a folder of PNGs",
-           "output", metavar="PATH"),
+    Option(
+        "out",
+        "path",
+        None,
+        "output file (.gif .mp4 .webp .png) or a folder of PNGs",
+        "output",
+        metavar="PATH",
+    ),
     Option("fps", "float", 20.0, "frames per second (GIF: up to 50)", "output", 0.001, 240),
-    Option("size", "size", (640, 360), "WIDTHxHEIGHT, or 360p 480p 720p 1080p", "output",
-           metavar="WxH"),
-    Option("hold", "float", 1.5, "seconds on the last frame",
-           "output", 0, 600),
-    Option("frame", "int", None, "for .png: which frame (0-based, -1 the last)", "output",
-           -(10**9), 10**9),
+    Option(
+        "size", "size", (640, 360), "WIDTHxHEIGHT, or 360p 480p 720p 1080p", "output", metavar="WxH"
+    ),
+    Option("hold", "float", 1.5, "seconds on the last frame", "output", 0, 600),
+    Option(
+        "frame",
+        "int",
+        None,
+        "for .png: which frame (0-based, -1 the last)",
+        "output",
+        -(10**9),
+        10**9,
+    ),
     # look: how a frame reads
-    Option("theme", "str", "light", "light, or dark for projectors", "look",
-           choices=("light", "dark")),
+    Option(
+        "theme", "str", "light", "light, or dark for projectors", "look", choices=("light", "dark")
+    ),
     Option("lang", "str", "en", "language of the words on screen", "look", choices=("en", "zh")),
     Option("title", "str", None, "a title of your own instead of the scene's", "look", high=200),
     Option("subtitle", "str", None, "a subtitle of your own", "look", high=300),
-    Option("font", "path", None, "a font file for characters the shipped font lacks", "look",
-           metavar="PATH"),
+    Option(
+        "font",
+        "path",
+        None,
+        "a font file for characters the shipped font lacks",
+        "look",
+        metavar="PATH",
+    ),
     # data
-    Option("data", "path", "sample", "sample (embedded) | mnist (download cache) | a folder of "
-           "IDX files", "data", metavar="SPEC"),
-    Option("classes", "names", "digits", "names of the ten labels: digits, fashion, or a list",
-           "data", choices=("digits", "fashion")),
+    Option(
+        "data",
+        "path",
+        "sample",
+        "sample (embedded) | mnist (download cache) | a folder of IDX files",
+        "data",
+        metavar="SPEC",
+    ),
+    Option(
+        "classes",
+        "names",
+        "digits",
+        "names of the ten labels: digits, fashion, or a list",
+        "data",
+        choices=("digits", "fashion"),
+    ),
     Option("seed", "int", 0, "seed of every random draw", "seed", 0, MAX_SEED),
     # training: one run shared by every training scene
-    Option("hidden", "hidden", (32,), "hidden layer sizes, comma-separated: 32 or 32,16",
-           "training", metavar="N[,N...]"),
-    Option("activation", "str", "sigmoid", "activation of the hidden layers", "training",
-           choices=("sigmoid", "tanh", "relu")),
-    Option("lr", "float", None, "learning rate (default: by activation and width)", "training",
-           1e-12, 1e9),
+    Option(
+        "hidden",
+        "hidden",
+        (32,),
+        "hidden layer sizes, comma-separated: 32 or 32,16",
+        "training",
+        metavar="N[,N...]",
+    ),
+    Option(
+        "activation",
+        "str",
+        "sigmoid",
+        "activation of the hidden layers",
+        "training",
+        choices=("sigmoid", "tanh", "relu"),
+    ),
+    Option(
+        "lr",
+        "float",
+        None,
+        "learning rate (default: by activation and width)",
+        "training",
+        1e-12,
+        1e9,
+    ),
     Option("batch_size", "int", 64, "examples per gradient step", "training", 1, 100_000),
-    Option("epochs", "int", None, "passes over the train split (instead of steps)", "training",
-           1, MAX_EPOCHS),
+    Option(
+        "epochs",
+        "int",
+        None,
+        "passes over the train split (instead of steps)",
+        "training",
+        1,
+        MAX_EPOCHS,
+    ),
     Option("steps", "int", None, "gradient steps (instead of epochs)", "training", 0, MAX_STEPS),
     Option("every", "int", None, "one frame per this many steps", "training", 1, MAX_STEPS),
-    Option("method", "str", "backprop", "backprop | numerical (the lesson's central differences) "
-           "| numerical-loop (the same, one loss evaluation at a time)", "training",
-           choices=("backprop", "numerical", "numerical-loop")),
-    Option("dtype", "str", "float32", "float32 | float64", "training",
-           choices=("float32", "float64")),
-    Option("on_diverge", "str", "stop", "stop with an error, or show the divergence", "training",
-           choices=("stop", "show")),
-)  # fmt: skip
+    Option(
+        "method",
+        "str",
+        "backprop",
+        "backprop | numerical (the lesson's central differences) "
+        "| numerical-loop (the same, one loss evaluation at a time)",
+        "training",
+        choices=("backprop", "numerical", "numerical-loop"),
+    ),
+    Option(
+        "dtype", "str", "float32", "float32 | float64", "training", choices=("float32", "float64")
+    ),
+    Option(
+        "on_diverge",
+        "str",
+        "stop",
+        "stop with an error, or show the divergence",
+        "training",
+        choices=("stop", "show"),
+    ),
+)
 SHARED_BY_KEY = {option.key: option for option in SHARED}
 ALWAYS = ("output", "look")  # groups every scene takes
 TRAINING_KEYS = tuple(o.key for o in SHARED if o.group == "training")

@@ -147,6 +147,8 @@ def check_taken(recipes: Sequence[Recipe], given: Mapping[str, Any], source: Sou
         if not any(key in options_of(SCENES[r.scene]) for r in recipes):
             scenes = sorted({r.scene for r in recipes})
             raise OptionError(
-                key, f"none of the scenes rendered ({', '.join(scenes)}) takes this option",
-                value=value, source=source,
-            )  # fmt: skip
+                key,
+                f"none of the scenes rendered ({', '.join(scenes)}) takes this option",
+                value=value,
+                source=source,
+            )

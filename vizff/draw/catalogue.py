@@ -80,6 +80,11 @@ class Catalogue:
         return self.lang in ("zh", "ja")
 
     @property
+    def text_scale(self) -> float:
+        """Chinese characters need a few more pixels than Latin letters to stay legible."""
+        return 1.12 if self.cjk else 1.0
+
+    @property
     def separator(self) -> str:
         """What goes between the fields of a caption."""
         return "   "

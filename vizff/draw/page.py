@@ -34,6 +34,15 @@ class Look:
     font: str | None = None  # a font file for characters the shipped font lacks
 
 
+def typeface_for(look: Look):
+    """The font for a page: the shipped subset, unless the user's title or subtitle needs
+    another (a system CJK font, or `font`); it must then have the catalogue's words too."""
+    kit_text = "".join(sorted(look.words.characters()))
+    if look.subtitle and not look.title:
+        return find_font(look.subtitle, look.font, kit_text=kit_text, key="subtitle")
+    return find_font((look.title or "") + (look.subtitle or ""), look.font, kit_text=kit_text)
+
+
 class Page:
     """Regions of one frame size and the text drawn on them.
 
@@ -54,8 +63,7 @@ class Page:
         self.size, self.look = size, look
         self.theme, self.words = look.theme, look.words
         self.s = s = scale_of(size)
-        user_text = (look.title or "") + (look.subtitle or "")
-        self.type = Typesetter(find_font(user_text, look.font))
+        self.type = Typesetter(typeface_for(look))
         self.margin = max(3, round(12 * s))
         self.gap = max(2, round(6 * s))
         self.static: list[TextItem] = []
@@ -94,7 +102,7 @@ class Page:
     # ---- sizes ------------------------------------------------------------------------------
     def px(self, role: str | float) -> float:
         """Pixels of a text size: a role (`"label"`) or a design size at 640x360."""
-        return (SIZES[role] if isinstance(role, str) else role) * self.s
+        return (SIZES[role] if isinstance(role, str) else role) * self.s * self.words.text_scale
 
     def _line_height(self, pixels: float) -> int:
         laid = self.type.lay("Ag字", pixels)
@@ -120,9 +128,15 @@ class Page:
             frame = np.empty((self.size[1], self.size[0], 3), dtype=np.uint8)
             frame[:] = self.theme.background
         self._record(
-            self.type.draw(frame, self.title_laid, (self.title_box.x, self.title_box.y),
-                      self.theme.ink, anchor="lt", role="title"),
-        )  # fmt: skip
+            self.type.draw(
+                frame,
+                self.title_laid,
+                (self.title_box.x, self.title_box.y),
+                self.theme.ink,
+                anchor="lt",
+                role="title",
+            ),
+        )
         if self.subtitle_laid is not None:
             item = self.type.draw(
                 frame,

@@ -11,7 +11,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from vizff.draw.box import Box
-from vizff.draw.page import Page
+from vizff.draw.page import SIZES, Page
 from vizff.draw.theme import MAP_LEVELS, RGB, Theme, mix
 
 # ---- tile grids -------------------------------------------------------------------------------
@@ -21,8 +21,9 @@ from vizff.draw.theme import MAP_LEVELS, RGB, Theme, mix
 class TileGrid:
     """`count` tiles of an image shape laid out in a box, largest first, as crisp as possible.
 
-    Tiles are a whole multiple of the image's pixels when there is room (every pixel a crisp
-    square), else as large as fits. `below` reserves a strip under each tile for a label.
+    Tiles are a whole multiple of the image's pixels when that is at least 2 (every pixel a
+    crisp square), or with `crisp` whenever it is at least 1; else as large as fits. `below`
+    reserves a strip under each tile for a label.
     """
 
     tiles: tuple[Box, ...]
@@ -43,12 +44,15 @@ class TileGrid:
         column_major: bool = False,
         cols: int | None = None,
         rows: int | None = None,
+        crisp: bool = False,
     ) -> TileGrid:
         image_rows, image_cols = shape
         best = None
-        options = [(cols, rows)] if cols and rows else [
-            (c, math.ceil(count / c)) for c in range(1, count + 1)
-        ]  # fmt: skip
+        options = (
+            [(cols, rows)]
+            if cols and rows
+            else [(c, math.ceil(count / c)) for c in range(1, count + 1)]
+        )
         for c, r in options:
             scale = min(
                 (box.w - gap * (c - 1)) / (c * image_cols),
@@ -57,7 +61,7 @@ class TileGrid:
             if best is None or scale > best[0]:
                 best = (scale, c, r)
         scale, c, r = best
-        if scale >= 1:
+        if scale >= 2 or (crisp and scale >= 1):
             scale = math.floor(scale)  # whole screen pixels per image pixel: crisp squares
         scale = max(scale, 1 / max(image_rows, image_cols))
         tile_w = max(1, int(image_cols * scale))
@@ -69,8 +73,9 @@ class TileGrid:
         tiles = []
         for k in range(count):
             col, row = (k // r, k % r) if column_major else (k % c, k // c)
-            tiles.append(Box(x0 + col * (tile_w + gap), y0 + row * (tile_h + below + gap),
-                             tile_w, tile_h))  # fmt: skip
+            tiles.append(
+                Box(x0 + col * (tile_w + gap), y0 + row * (tile_h + below + gap), tile_w, tile_h)
+            )
         return cls(tuple(tiles), c, r, scale, below)
 
     @property
@@ -184,8 +189,9 @@ class GrowingLine:
 
     def __init__(self, plot_box: Box, background: np.ndarray, colour: RGB, width: float):
         pad = max(2, math.ceil(width * 2))
-        self.box = Box(plot_box.x - pad, plot_box.y - pad, plot_box.w + 2 * pad,
-                       plot_box.h + 2 * pad)  # fmt: skip
+        self.box = Box(
+            plot_box.x - pad, plot_box.y - pad, plot_box.w + 2 * pad, plot_box.h + 2 * pad
+        )
         self.layer = background[self.box.slices].copy()
         self.colour, self.width, self.pad = colour, width, pad
         self.last: tuple[float, float] | None = None
@@ -230,8 +236,9 @@ def dot(frame: np.ndarray, x: float, y: float, radius: float, colour: RGB) -> No
     box = Box(x0, y0, x1 - x0, y1 - y0).clip(frame.shape[1], frame.shape[0])
     if box.w <= 0 or box.h <= 0:
         return
-    patch = Image.fromarray(frame[box.slices]).resize((box.w * k, box.h * k),
-                                                       Image.Resampling.NEAREST)  # fmt: skip
+    patch = Image.fromarray(frame[box.slices]).resize(
+        (box.w * k, box.h * k), Image.Resampling.NEAREST
+    )
     cx, cy, r = (x - box.x) * k, (y - box.y) * k, radius * k
     ImageDraw.Draw(patch).ellipse((cx - r, cy - r, cx + r, cy + r), fill=colour)
     frame[box.slices] = np.asarray(patch.resize((box.w, box.h), Image.Resampling.BOX))
@@ -265,13 +272,14 @@ class Bars:
         self.bar_w = max(1, round(slot * width))
         self.lefts = [round(box.x + slot * (i + 0.5) - self.bar_w / 2) for i in range(count)]
         self.centres = [box.x + slot * (i + 0.5) for i in range(count)]
-        pixels = page.px(label_size)
+        size = SIZES[label_size] if isinstance(label_size, str) else label_size
         room = slot * 0.96
-        while page.type.width(widest, pixels) > room and pixels > 8:
-            pixels -= 0.5
-        self.label_px = pixels
-        self.step = 1 if page.type.width(widest, pixels) <= room else 2
-        self.label_h = page.type.lay(widest, pixels).ascent + page.type.lay(widest, pixels).descent
+        while page.type.width(widest, page.px(size)) > room and page.px(size) > 8:
+            size -= 0.25
+        self.label_size = size
+        self.step = 1 if page.type.width(widest, page.px(size)) <= room else 2
+        laid = page.type.lay(widest, page.px(size))
+        self.label_h = laid.ascent + laid.descent
 
     def draw(
         self,
@@ -304,8 +312,15 @@ class Bars:
                 if y + self.label_h > self.box.bottom:
                     y, anchor = top - pad, "mb"
                     colour = self.page.theme.text_on(colours[i])
-            self.page.text(frame, (self.centres[i], y), labels[i], size=self.label_px / self.page.s,
-                           colour=colour, anchor=anchor, role="value")  # fmt: skip
+            self.page.text(
+                frame,
+                (self.centres[i], y),
+                labels[i],
+                size=self.label_size,
+                colour=colour,
+                anchor=anchor,
+                role="value",
+            )
 
 
 # ---- colour bars and palettes -------------------------------------------------------------------
@@ -317,15 +332,30 @@ def colour_bar(
     """A horizontal ramp of `colours` in `box`, its end values written left and right of it.
     Returns the ramp's box."""
     pad = round(4 * page.s)
-    left = page.text(frame, (box.x, box.y + box.h / 2), low, size="small", colour="muted",
-                     anchor="lm", role="colourbar")  # fmt: skip
+    left = page.text(
+        frame,
+        (box.x, box.y + box.h / 2),
+        low,
+        size="small",
+        colour="muted",
+        anchor="lm",
+        role="colourbar",
+    )
     right_w = page.type.width(high, page.px("small"))
-    ramp_box = Box(left.box.right + pad, box.y, max(1, box.w - (left.box.w + right_w + 2 * pad)),
-                   box.h)  # fmt: skip
+    ramp_box = Box(
+        left.box.right + pad, box.y, max(1, box.w - (left.box.w + right_w + 2 * pad)), box.h
+    )
     index = np.linspace(0, len(colours) - 1, ramp_box.w).round().astype(int)
     frame[ramp_box.slices] = colours[index][None]
-    page.text(frame, (ramp_box.right + pad, box.y + box.h / 2), high, size="small",
-              colour="muted", anchor="lm", role="colourbar")  # fmt: skip
+    page.text(
+        frame,
+        (ramp_box.right + pad, box.y + box.h / 2),
+        high,
+        size="small",
+        colour="muted",
+        anchor="lm",
+        role="colourbar",
+    )
     return ramp_box
 
 

@@ -152,9 +152,9 @@ class Chart:
         pad = round(6 * s)  # past the 3-pixel tick marks
         inner = Box(
             outer.x + widest + pad,
-            outer.y + legend_h + title_h + pad,
+            outer.y + legend_h + title_h + tick_h // 2 + pad,
             outer.w - widest - pad - (right_w + pad if right else 0) - round(4 * s),
-            outer.h - legend_h - title_h - pad - tick_h - x_title_h - pad,
+            outer.h - legend_h - title_h - tick_h // 2 - pad - tick_h - x_title_h - pad,
         )
         self.box, self.outer, self.legend = inner, outer, tuple(legend)
         self.legend_y = outer.y + legend_h / 2
@@ -168,8 +168,12 @@ class Chart:
             self.twin = self.axes.twinx()
             self.twin.set_ylim(right.low, right.high)
             self.twin.set_yticks(list(right.ticks))
-            self.twin.tick_params(labelright=False, length=plot.points(3), width=plot.points(1),
-                                  color=hex_colour(page.colour(right.colour)))  # fmt: skip
+            self.twin.tick_params(
+                labelright=False,
+                length=plot.points(3),
+                width=plot.points(1),
+                color=hex_colour(page.colour(right.colour)),
+            )
             for side in ("top", "left", "bottom"):
                 self.twin.spines[side].set_visible(False)
             self.twin.spines["right"].set_color(hex_colour(page.colour(right.colour)))
@@ -189,27 +193,69 @@ class Chart:
         pad = round(6 * s)
         for value in self.y.ticks:
             _, py = self.to_px(self.x.low, value)
-            page.text(frame, (box.x - pad, py), self.y.label(value), size="small",
-                      colour="muted", anchor="rm", role="tick")  # fmt: skip
+            page.text(
+                frame,
+                (box.x - pad, py),
+                self.y.label(value),
+                size="small",
+                colour="muted",
+                anchor="rm",
+                role="tick",
+            )
         if self.right is not None:
             for value in self.right.ticks:
                 _, py = self.to_px(self.x.low, value, right=True)
-                page.text(frame, (box.right + pad, py), self.right.label(value), size="small",
-                          colour=self.right.colour, anchor="lm", role="tick")  # fmt: skip
+                page.text(
+                    frame,
+                    (box.right + pad, py),
+                    self.right.label(value),
+                    size="small",
+                    colour=self.right.colour,
+                    anchor="lm",
+                    role="tick",
+                )
         for value in self.x.ticks:
             px, _ = self.to_px(value, self.y.low)
-            page.text(frame, (px, box.bottom + pad), self.x.label(value), size="small",
-                      colour="muted", anchor="mt", role="tick")  # fmt: skip
-        title_y = box.y - pad
+            page.text(
+                frame,
+                (px, box.bottom + pad),
+                self.x.label(value),
+                size="small",
+                colour="muted",
+                anchor="mt",
+                role="tick",
+            )
+        title_y = box.y - page.line_height("small") // 2 - round(2 * s)  # above the top tick label
         if self.y.title:
-            page.text(frame, (self.outer.x, title_y), self.y.title, size="small",
-                      colour=self.y.colour, anchor="lb", role="axis")  # fmt: skip
+            page.text(
+                frame,
+                (self.outer.x, title_y),
+                self.y.title,
+                size="small",
+                colour=self.y.colour,
+                anchor="lb",
+                role="axis",
+            )
         if self.right is not None and self.right.title:
-            page.text(frame, (self.outer.right, title_y), self.right.title, size="small",
-                      colour=self.right.colour, anchor="rb", role="axis")  # fmt: skip
+            page.text(
+                frame,
+                (self.outer.right, title_y),
+                self.right.title,
+                size="small",
+                colour=self.right.colour,
+                anchor="rb",
+                role="axis",
+            )
         if self.x.title:
-            page.text(frame, (box.right, self.outer.bottom), self.x.title, size="small",
-                      colour=self.x.colour, anchor="rb", role="axis")  # fmt: skip
+            page.text(
+                frame,
+                (box.right, self.outer.bottom),
+                self.x.title,
+                size="small",
+                colour=self.x.colour,
+                anchor="rb",
+                role="axis",
+            )
         self._legend(frame)
 
     def _legend(self, frame: np.ndarray) -> None:
@@ -222,8 +268,15 @@ class Chart:
             frame[y - thickness // 2 : y - thickness // 2 + thickness, x : x + swatch] = (
                 page.colour(colour)
             )
-            item = page.text(frame, (x + swatch + gap, y), label, size="small", colour="ink",
-                             anchor="lm", role="legend")  # fmt: skip
+            item = page.text(
+                frame,
+                (x + swatch + gap, y),
+                label,
+                size="small",
+                colour="ink",
+                anchor="lm",
+                role="legend",
+            )
             x = item.box.right + round(14 * s)
 
 

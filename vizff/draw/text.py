@@ -18,11 +18,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from vizff.draw.box import Box
 from vizff.draw.theme import RGB
-
-try:  # the shipped font subset; a stand-in until it lands
-    from vizff.draw.font import FontChoice, find_font, pillow_font
-except ImportError:  # pragma: no cover
-    from vizff.draw._fontstub import FontChoice, find_font, pillow_font
+from vizff.draw.typeface import FontChoice, bold_stroke, find_font, pillow_font, plain_text
 
 MIN_PIXELS = 8  # smaller text is not legible at any size
 # \x is x itself; _{...} and ^{...} are sub/superscripts, as are _abc and ^abc (letters/digits)
@@ -37,6 +33,7 @@ class Run:
     face: ImageFont.FreeTypeFont
     dy: int  # baseline shift in pixels
     x: float  # offset from the start of the line
+    stroke: int = 0  # outline width for a bold the font does not have (synthetic bold)
 
 
 @dataclass
@@ -88,6 +85,7 @@ class Typesetter:
         return laid
 
     def _lay(self, content: str, pixels: int, bold: bool, markup: bool) -> Laid:
+        content = plain_text(content, self.choice)  # no box for a space the font lacks
         face = self.face(pixels, bold)
         small = self.face(max(MIN_PIXELS - 1, round(pixels * SCRIPT_SCALE)), bold)
         ascent, descent = face.getmetrics()
@@ -97,11 +95,12 @@ class Typesetter:
             if not text:
                 continue
             run_face = small if script else face
-            runs.append(Run(text, run_face, round(SHIFT.get(script, 0) * pixels), x))
-            x += run_face.getlength(text)
+            stroke = bold_stroke(self.choice, pixels) if bold else 0
+            runs.append(Run(text, run_face, round(SHIFT.get(script, 0) * pixels), x, stroke))
+            x += run_face.getlength(text) + 2 * stroke
         top, bottom, ink_left, ink_right = -ascent, descent, 0.0, x
         for run in runs:  # glyph ink may pass the advance box (sub/superscripts, overhangs)
-            x0, y0, x1, y1 = run.face.getbbox(run.text, anchor="ls")
+            x0, y0, x1, y1 = run.face.getbbox(run.text, anchor="ls", stroke_width=run.stroke)
             ink_left, ink_right = min(ink_left, run.x + x0), max(ink_right, run.x + x1)
             top, bottom = min(top, run.dy + y0), max(bottom, run.dy + y1)
         extent = (math.floor(ink_left), top, math.ceil(ink_right), bottom)
@@ -150,7 +149,15 @@ class Typesetter:
             pen = ImageDraw.Draw(image)
             for run in laid.runs:
                 origin = (left - clipped.x + run.x, baseline - clipped.y + run.dy)
-                pen.text(origin, run.text, font=run.face, fill=colour, anchor="ls")
+                pen.text(
+                    origin,
+                    run.text,
+                    font=run.face,
+                    fill=colour,
+                    anchor="ls",
+                    stroke_width=run.stroke,
+                    stroke_fill=colour,
+                )
             picture = np.asarray(image)
             if fill is not None:
                 self._pictures[key] = picture

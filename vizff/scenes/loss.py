@@ -35,18 +35,31 @@ class Loss(TrainingScene):
     summary = "batch loss (raw and smoothed) and test accuracy as training goes, step by step"
     DEFAULTS = {**TrainingScene.DEFAULTS, "steps": 600, "every": 5}
     OPTIONS = (
-        Option("smoothing", "float", 0.95, "weight of the past in the smoothed loss, an "
-               "exponential moving average over every step (bias-corrected)", low=0.0,
-               high=0.999),
-        Option("loss_max", "float", 3.0, "top of the loss axis (higher values leave the chart "
-               "with a marker)", low=0.1, high=100),
-    )  # fmt: skip
+        Option(
+            "smoothing",
+            "float",
+            0.95,
+            "weight of the past in the smoothed loss, an "
+            "exponential moving average over every step (bias-corrected)",
+            low=0.0,
+            high=0.999,
+        ),
+        Option(
+            "loss_max",
+            "float",
+            3.0,
+            "top of the loss axis (higher values leave the chart with a marker)",
+            low=0.1,
+            high=100,
+        ),
+    )
 
     @property
     def palette(self) -> np.ndarray:
         theme = self.theme
-        return make_palette(theme, inks=("primary", "tertiary", "secondary"),
-                            extra=(self.raw_colour(),))  # fmt: skip
+        return make_palette(
+            theme, inks=("primary", "tertiary", "secondary"), extra=(self.raw_colour(),)
+        )
 
     def raw_colour(self):
         return mix(self.theme.background, self.theme.primary, 0.4)
@@ -54,8 +67,12 @@ class Loss(TrainingScene):
     def caption(self, snap: Snapshot, smoothed: float) -> str:
         """The numbers under the chart: exactly the snapshot's (and their running average)."""
         if snap.diverged_at is not None:
-            return self.words("loss.caption_diverged", step=snap.step, total=self.steps,
-                              diverged=self.diverged_text(snap))  # fmt: skip
+            return self.words(
+                "loss.caption_diverged",
+                step=snap.step,
+                total=self.steps,
+                diverged=self.diverged_text(snap),
+            )
         return self.words(
             "loss.caption",
             step=snap.step,
@@ -68,39 +85,82 @@ class Loss(TrainingScene):
     def _chart(self, plot: Plot, page: Page) -> Chart:
         words, loss_max = self.words, self.settings.loss_max
         steps = max(1, self.steps)
-        x = Axis(-steps * 0.01, steps * 1.02, nice_ticks(0, steps, 6),
-                 label=lambda v: f"{v:g}", title=words("loss.x_axis"))  # fmt: skip
-        y = Axis(0, loss_max, nice_ticks(0, loss_max, 5), label=lambda v: f"{v:g}",
-                 title=words("loss.y_axis"), colour="primary")  # fmt: skip
-        right = Axis(0, 1.0, [0, 0.25, 0.5, 0.75, 1.0], label=lambda v: f"{v:g}",
-                     title=words("loss.accuracy"), colour="tertiary")  # fmt: skip
-        legend = [(words("loss.batch_loss"), self.raw_colour()),
-                  (words("loss.smoothed"), "primary"), (words("loss.accuracy"), "tertiary")]  # fmt: skip
+        x = Axis(
+            -steps * 0.01,
+            steps * 1.02,
+            nice_ticks(0, steps, 6),
+            label=lambda v: f"{v:g}",
+            title=words("loss.x_axis"),
+        )
+        y = Axis(
+            0,
+            loss_max,
+            nice_ticks(0, loss_max, 5),
+            label=lambda v: f"{v:g}",
+            title=words("loss.y_axis"),
+            colour="primary",
+        )
+        right = Axis(
+            0,
+            1.0,
+            [0, 0.25, 0.5, 0.75, 1.0],
+            label=lambda v: f"{v:g}",
+            title=words("loss.accuracy"),
+            colour="tertiary",
+        )
+        legend = [
+            (words("loss.batch_loss"), self.raw_colour()),
+            (words("loss.smoothed"), "primary"),
+            (words("loss.accuracy"), "tertiary"),
+        ]
         return Chart(plot, page.body, x, y, right=right, legend=legend)
 
     def frames(self) -> Iterator[np.ndarray]:
         self.load()
-        sample = self.words("loss.caption", step=self.steps, total=self.steps, loss="00.0000",
-                            smoothed="00.0000", accuracy="0.0000")  # fmt: skip
-        self.page = page = Page(self.size, self.look, title=self.title(),
-                                subtitle=self.network_text(), caption=sample)  # fmt: skip
+        sample = self.words(
+            "loss.caption",
+            step=self.steps,
+            total=self.steps,
+            loss="00.0000",
+            smoothed="00.0000",
+            accuracy="0.0000",
+        )
+        self.page = page = Page(
+            self.size, self.look, title=self.title(), subtitle=self.network_text(), caption=sample
+        )
         theme, loss_max = self.theme, self.settings.loss_max
         plot = Plot(page)
         chart = self._chart(plot, page)
         axes, twin = chart.axes, chart.twin
         lines = {
             "raw": axes.plot([], [], color=hex_colour(self.raw_colour()), lw=plot.points(1))[0],
-            "smooth": axes.plot([], [], color=hex_colour(theme.primary), lw=plot.points(2.2),
-                                solid_capstyle="round")[0],
-            "accuracy": twin.plot([], [], color=hex_colour(theme.tertiary), lw=plot.points(1.8),
-                                  marker="o", ms=plot.points(3), solid_capstyle="round")[0],
-        }  # fmt: skip
+            "smooth": axes.plot(
+                [], [], color=hex_colour(theme.primary), lw=plot.points(2.2), solid_capstyle="round"
+            )[0],
+            "accuracy": twin.plot(
+                [],
+                [],
+                color=hex_colour(theme.tertiary),
+                lw=plot.points(1.8),
+                marker="o",
+                ms=plot.points(3),
+                solid_capstyle="round",
+            )[0],
+        }
         marker = axes.axvline(0, color=hex_colour(theme.muted), lw=plot.points(1), ls=":")
-        (head,) = axes.plot([], [], "o", color=hex_colour(theme.primary), ms=plot.points(6.5),
-                            mec=hex_colour(theme.background), mew=plot.points(1),
-                            clip_on=False)  # fmt: skip
-        (off_chart,) = axes.plot([], [], "^", color=hex_colour(theme.secondary),
-                                 ms=plot.points(8), clip_on=False)  # fmt: skip
+        (head,) = axes.plot(
+            [],
+            [],
+            "o",
+            color=hex_colour(theme.primary),
+            ms=plot.points(6.5),
+            mec=hex_colour(theme.background),
+            mew=plot.points(1),
+            clip_on=False,
+        )
+        (off_chart,) = axes.plot(
+            [], [], "^", color=hex_colour(theme.secondary), ms=plot.points(8), clip_on=False
+        )
         moving = [*lines.values(), marker, head, off_chart]
         background = page.canvas(plot.render(moving))
         chart.draw_labels(background)

@@ -25,11 +25,12 @@ class Mosaic(DataScene):
         Option("rows", "int", 6, "rows of the grid", low=1, high=60),
         Option("cols", "int", 12, "columns of the grid", low=1, high=120),
         Option("labels", "bool", False, "write each image's label under it"),
-        Option("split", "str", "test", "which split the images come from",
-               choices=("test", "train")),
+        Option(
+            "split", "str", "test", "which split the images come from", choices=("test", "train")
+        ),
         Option("start", "int", 0, "index of the first image shown", low=0, high=10**6),
         Option("reveal", "int", 48, "frames over which the images appear", low=1, high=5000),
-    )  # fmt: skip
+    )
 
     @property
     def palette(self) -> np.ndarray:
@@ -40,8 +41,12 @@ class Mosaic(DataScene):
         return self.settings.reveal
 
     def title(self) -> str:
-        return self.words("mosaic.title", dataset=self.dataset_name(), things=self.things(),
-                          shape=self.image_size())  # fmt: skip
+        return self.words(
+            "mosaic.title",
+            dataset=self.dataset_name(),
+            things=self.things(),
+            shape=self.image_size(),
+        )
 
     def load(self) -> None:
         super().load()
@@ -57,16 +62,25 @@ class Mosaic(DataScene):
         )
         count = s.rows * s.cols
         if s.start + count > len(images):
-            raise self.settings.attribute(OptionError(
-                "start", f"{s.start} + {count} images is past the {len(images)} {s.split} "
-                f"images of {self.dataset_name()}; lower start, rows or cols"))  # fmt: skip
+            raise self.settings.attribute(
+                OptionError(
+                    "start",
+                    f"{s.start} + {count} images is past the {len(images)} {s.split} "
+                    f"images of {self.dataset_name()}; lower start, rows or cols",
+                )
+            )
         return images[s.start : s.start + count], labels[s.start : s.start + count]
 
     def caption(self) -> str:
         s = self.settings
-        return self.words("mosaic.caption", split=self.words(f"data.{s.split}"),
-                          things=self.things(), first=s.start,
-                          last=s.start + s.rows * s.cols - 1, rows=s.rows)  # fmt: skip
+        return self.words(
+            "mosaic.caption",
+            split=self.words(f"data.{s.split}"),
+            things=self.things(),
+            first=s.start,
+            last=s.start + s.rows * s.cols - 1,
+            rows=s.rows,
+        )
 
     def frames(self) -> Iterator[np.ndarray]:
         self.load()
@@ -74,13 +88,25 @@ class Mosaic(DataScene):
         self.page = page = Page(self.size, self.look, title=self.title(), caption=self.caption())
         below = page.line_height("small") if s.labels else 0
         gap = max(1, round(3 * page.s))
-        grid = self.grid = TileGrid.fit(page.body, s.rows * s.cols, self.digits.image_shape,
-                                        gap=gap, below=below, column_major=True, cols=s.cols,
-                                        rows=s.rows)  # fmt: skip
+        grid = self.grid = TileGrid.fit(
+            page.body,
+            s.rows * s.cols,
+            self.digits.image_shape,
+            gap=gap,
+            below=below,
+            column_major=True,
+            crisp=True,
+            cols=s.cols,
+            rows=s.rows,
+        )
         if grid.tiles[0].w < 4 or grid.tiles[0].h < 4:
-            raise self.settings.attribute(OptionError(
-                "rows", f"{s.rows}x{s.cols} images do not fit in {self.size[0]}x{self.size[1]}; "
-                "use fewer rows and cols or a larger size"))  # fmt: skip
+            raise self.settings.attribute(
+                OptionError(
+                    "rows",
+                    f"{s.rows}x{s.cols} images do not fit in {self.size[0]}x{self.size[1]}; "
+                    "use fewer rows and cols or a larger size",
+                )
+            )
         images, labels = self.chosen()
         names = self.class_names()
         page_frame = page.canvas()
@@ -98,8 +124,16 @@ class Mosaic(DataScene):
                 pixels = images[k][rows_of[:, None], cols_of[None, :]]  # (h, w) grey levels
                 page_frame[tile.slices] = pixels[..., None]
                 if s.labels:
-                    page.text(page_frame, (tile.x + tile.w / 2, tile.bottom + 1),
-                              names[int(labels[k])], size="small", colour="secondary",
-                              anchor="mt", width=tile.w + gap, role="label", keep=True)  # fmt: skip
+                    page.text(
+                        page_frame,
+                        (tile.x + tile.w / 2, tile.bottom + 1),
+                        names[int(labels[k])],
+                        size="small",
+                        colour="secondary",
+                        anchor="mt",
+                        width=tile.w + gap,
+                        role="label",
+                        keep=True,
+                    )
             shown = upto
             yield page_frame.copy()

@@ -30,12 +30,23 @@ class Sigmoid(Scene):
     name = "sigmoid"
     summary = "an activation (sigmoid, tanh or relu) and its slope; a point with its tangent"
     OPTIONS = (
-        Option("function", "str", "sigmoid", "which activation: the lesson's sigmoid, tanh or "
-               "relu", choices=tuple(ACTIVATIONS)),
+        Option(
+            "function",
+            "str",
+            "sigmoid",
+            "which activation: the lesson's sigmoid, tanh or relu",
+            choices=tuple(ACTIVATIONS),
+        ),
         Option("x_max", "float", 8.0, "the curve is drawn over -x_max..x_max", low=1.0, high=50.0),
-        Option("frames", "int", 90, "frames for the point's journey from -x_max to x_max",
-               low=2, high=5000),
-    )  # fmt: skip
+        Option(
+            "frames",
+            "int",
+            90,
+            "frames for the point's journey from -x_max to x_max",
+            low=2,
+            high=5000,
+        ),
+    )
 
     @property
     def palette(self) -> np.ndarray:
@@ -67,8 +78,13 @@ class Sigmoid(Scene):
     def _axes(self) -> tuple[Axis, Axis]:
         function, x_max = self.settings.function, self.settings.x_max
         margin = x_max * 0.04  # the point at either end is drawn whole, not clipped
-        x = Axis(-x_max - margin, x_max + margin, nice_ticks(-x_max, x_max, 7),
-                 label=lambda v: numbers.minus(f"{v:g}"), title=self.words("sigmoid.x_axis"))  # fmt: skip
+        x = Axis(
+            -x_max - margin,
+            x_max + margin,
+            nice_ticks(-x_max, x_max, 7),
+            label=lambda v: numbers.minus(f"{v:g}"),
+            title=self.words("sigmoid.x_axis"),
+        )
         if function == "sigmoid":
             y = Axis(-0.05, 1.22, [0, 0.25, 0.5, 0.75, 1.0])
         elif function == "tanh":
@@ -79,9 +95,10 @@ class Sigmoid(Scene):
 
     def frames(self) -> Iterator[np.ndarray]:
         function, x_max = self.settings.function, self.settings.x_max
-        self.page = page = Page(self.size, self.look, title=self.title(),
-                                caption=self.readout(-x_max * 0.999))  # fmt: skip
-        theme, words, s = self.theme, self.words, page.s
+        self.page = page = Page(
+            self.size, self.look, title=self.title(), caption=self.readout(-x_max * 0.999)
+        )
+        theme, words = self.theme, self.words
         plot = Plot(page)
         legend = [
             (words(f"sigmoid.legend.{function}"), "primary"),
@@ -99,13 +116,29 @@ class Sigmoid(Scene):
         axes.plot(curve_x, values, color=hex_colour(theme.primary), lw=plot.points(2.2))
         axes.plot(curve_x, slopes, color=hex_colour(theme.secondary), lw=plot.points(2))
         guide = axes.axvline(0, color=hex_colour(theme.faint), lw=plot.points(1.4), zorder=1)
-        (tangent,) = axes.plot([], [], color=hex_colour(theme.ink), lw=plot.points(1.3),
-                               ls=(0, (4, 2.5)))  # fmt: skip
-        (dot,) = axes.plot([], [], "o", color=hex_colour(theme.primary), ms=plot.points(7),
-                           mec=hex_colour(theme.background), mew=plot.points(1.2), clip_on=False)  # fmt: skip
-        (slope_dot,) = axes.plot([], [], "o", color=hex_colour(theme.secondary),
-                                 ms=plot.points(6), mec=hex_colour(theme.background),
-                                 mew=plot.points(1.2), clip_on=False)  # fmt: skip
+        (tangent,) = axes.plot(
+            [], [], color=hex_colour(theme.ink), lw=plot.points(1.3), ls=(0, (4, 2.5))
+        )
+        (dot,) = axes.plot(
+            [],
+            [],
+            "o",
+            color=hex_colour(theme.primary),
+            ms=plot.points(7),
+            mec=hex_colour(theme.background),
+            mew=plot.points(1.2),
+            clip_on=False,
+        )
+        (slope_dot,) = axes.plot(
+            [],
+            [],
+            "o",
+            color=hex_colour(theme.secondary),
+            ms=plot.points(6),
+            mec=hex_colour(theme.background),
+            mew=plot.points(1.2),
+            clip_on=False,
+        )
         moving = [guide, tangent, dot, slope_dot]
         background = page.canvas(plot.render(moving))
         self._static_text(page, chart, background, tails)
@@ -142,5 +175,12 @@ class Sigmoid(Scene):
         for low, high in tails:
             left, y = chart.to_px(low, top)
             right, _ = chart.to_px(high, top)
-            page.text(frame, ((left + right) / 2, y), words("sigmoid.saturated"), size="small",
-                      colour="muted", anchor="mt", width=(right - left) * 0.92)  # fmt: skip
+            page.text(
+                frame,
+                ((left + right) / 2, y),
+                words("sigmoid.saturated"),
+                size="small",
+                colour="muted",
+                anchor="mt",
+                width=(right - left) * 0.92,
+            )

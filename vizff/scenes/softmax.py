@@ -23,13 +23,12 @@ class Softmax(Scene):
     OPTIONS = (
         Option("mode", "str", "logit", "what sweeps", choices=("logit", "temperature")),
         Option("index", "int", 3, "the score that sweeps (mode logit)", low=0, high=9),
-        Option("low", "float", -4.0, "mode logit: the swept score's first value", low=-50,
-               high=50),
+        Option("low", "float", -4.0, "mode logit: the swept score's first value", low=-50, high=50),
         Option("high", "float", 6.0, "mode logit: the swept score's last value", low=-50, high=50),
         Option("t_low", "float", 0.25, "mode temperature: first temperature", low=0.01, high=100),
         Option("t_high", "float", 4.0, "mode temperature: last temperature", low=0.01, high=100),
         Option("frames", "int", 90, "frames for the sweep", low=2, high=5000),
-    )  # fmt: skip
+    )
 
     @property
     def palette(self) -> np.ndarray:
@@ -67,49 +66,85 @@ class Softmax(Scene):
         total = numbers.fixed(float(probabilities.sum()), 3)
         thing = self.words("classes.digits.noun")
         if self.settings.mode == "temperature":
-            return self.words("softmax.caption_temperature", t=numbers.fixed(value, 2),
-                              thing=thing, best=best, p=numbers.probability(probabilities[best], 3),
-                              total=total)  # fmt: skip
+            return self.words(
+                "softmax.caption_temperature",
+                t=numbers.fixed(value, 2),
+                thing=thing,
+                best=best,
+                p=numbers.probability(probabilities[best], 3),
+                total=total,
+            )
         i = self.settings.index
-        return self.words("softmax.caption_logit", index=i, value=numbers.signed(logits[i], 2),
-                          p=numbers.probability(probabilities[i], 3), thing=thing, best=best,
-                          total=total)  # fmt: skip
+        return self.words(
+            "softmax.caption_logit",
+            index=i,
+            value=numbers.signed(logits[i], 2),
+            p=numbers.probability(probabilities[i], 3),
+            thing=thing,
+            best=best,
+            total=total,
+        )
 
     def frames(self) -> Iterator[np.ndarray]:
         mode, index = self.settings.mode, self.settings.index
         values = self.sweep()
         base = self.logits()
         logits0, probs0 = self.state(values[0])
-        self.page = page = Page(self.size, self.look, title=self.title(),
-                                caption=self.caption(logits0, probs0, values[0]))  # fmt: skip
+        self.page = page = Page(
+            self.size,
+            self.look,
+            title=self.title(),
+            caption=self.caption(logits0, probs0, values[0]),
+        )
         theme, words = self.theme, self.words
         plot = Plot(page)
         left_box, right_box = page.body.columns(1, 1, gap=round(28 * page.s))
         span = max(abs(base).max(), abs(values).max() if mode == "logit" else 0) * 1.3
         digits = Axis(-0.6, 9.6, list(range(10)), label=lambda v: f"{v:g}")
-        left = Chart(plot, left_box, digits,
-                     Axis(-span, span, nice_ticks(-span * 0.9, span * 0.9, 5),
-                          label=lambda v: numbers.minus(f"{v:g}"), title=words("softmax.logits")),
-                     grid=True)  # fmt: skip
+        left = Chart(
+            plot,
+            left_box,
+            digits,
+            Axis(
+                -span,
+                span,
+                nice_ticks(-span * 0.9, span * 0.9, 5),
+                label=lambda v: numbers.minus(f"{v:g}"),
+                title=words("softmax.logits"),
+            ),
+            grid=True,
+        )
         key = "probabilities_temperature" if mode == "temperature" else "probabilities"
-        right = Chart(plot, right_box, digits,
-                      Axis(0, 1.14, [0, 0.25, 0.5, 0.75, 1.0], label=lambda v: f"{v:g}",
-                           title=words(f"softmax.{key}")), grid=True)  # fmt: skip
+        right = Chart(
+            plot,
+            right_box,
+            digits,
+            Axis(
+                0,
+                1.14,
+                [0, 0.25, 0.5, 0.75, 1.0],
+                label=lambda v: f"{v:g}",
+                title=words(f"softmax.{key}"),
+            ),
+            grid=True,
+        )
         left.axes.axhline(0, color=hex_colour(theme.muted), lw=plot.points(0.9))
         background = page.canvas(plot.render())
         left.draw_labels(background)
         right.draw_labels(background)
         z_bars = Bars(page, left.box, 10, to_y=lambda v: left.to_px(0, v)[1], widest="−0.0")
         p_bars = Bars(page, right.box, 10, to_y=lambda v: right.to_px(0, v)[1], widest="<0.01")
-        colours = [theme.secondary if (mode == "logit" and i == index) else theme.primary
-                   for i in range(10)]  # fmt: skip
+        colours = [
+            theme.secondary if (mode == "logit" and i == index) else theme.primary
+            for i in range(10)
+        ]
         for value in values:
             page.begin_frame()
             frame = background.copy()
             logits, probabilities = self.state(float(value))
-            z_bars.draw(frame, logits, colours,
-                        [numbers.minus(f"{z:.1f}") for z in logits])  # fmt: skip
-            p_bars.draw(frame, probabilities, colours,
-                        [numbers.probability(p, 2) for p in probabilities])  # fmt: skip
+            z_bars.draw(frame, logits, colours, [numbers.minus(f"{z:.1f}") for z in logits])
+            p_bars.draw(
+                frame, probabilities, colours, [numbers.probability(p, 2) for p in probabilities]
+            )
             page.caption(frame, self.caption(logits, probabilities, float(value)))
             yield frame

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from vizff.draw import (
-    MAP_LEVELS,
     Box,
     GrowingLine,
     Heatmaps,
@@ -38,6 +37,18 @@ MAX_COLUMNS = 256  # matrix columns shown (units beyond are left out, and the la
 LOSS_TOP = 3.0  # top of the loss chart: the first loss is about ln 10 = 2.3; more is clipped
 
 
+def nice_step(at_least: float) -> int:
+    """The smallest of 1, 2, 4, 5, 8, 10, 16, 20, 25, 32, 50... that is at least `at_least`."""
+    step = 1
+    while step < at_least:
+        step = (
+            next(k for k in (2, 4, 5, 8, 10, 16, 20, 25, 32, 50, 64, 100) if k > step)
+            if (step < 64)
+            else step * 2
+        )
+    return step
+
+
 @dataclass(frozen=True)
 class Matrix:
     """One later layer's weights W[l] (n_in, n_out), drawn with a row per output unit."""
@@ -54,11 +65,23 @@ class Weights(TrainingScene):
     summary = "first-layer weights as image-shaped heatmaps, the later matrices and the loss"
     shows_test_accuracy = False  # the caption gives step, epoch and loss; the loss scene tests
     OPTIONS = (
-        Option("weight_limit", "float", 0.0, "colour limit of first-layer weights (0: the "
-               "run's 99.5th percentile of |w|)", low=0.0, high=1e6),
-        Option("output_limit", "float", 0.0, "colour limit of the later layers' weights "
-               "(0: automatic)", low=0.0, high=1e6),
-    )  # fmt: skip
+        Option(
+            "weight_limit",
+            "float",
+            0.0,
+            "colour limit of first-layer weights (0: the run's 99.5th percentile of |w|)",
+            low=0.0,
+            high=1e6,
+        ),
+        Option(
+            "output_limit",
+            "float",
+            0.0,
+            "colour limit of the later layers' weights (0: automatic)",
+            low=0.0,
+            high=1e6,
+        ),
+    )
 
     @property
     def palette(self) -> np.ndarray:
@@ -117,7 +140,7 @@ class Weights(TrainingScene):
             subtitle=self.network_text(),
             caption=self.caption_sample(),
         )
-        s, gap = page.s, page.gap
+        s = page.s
         left, right = page.body.columns(0.56, 0.44, gap=round(18 * s))
         self.left, self.right = left, right
         label_h = page.line_height("small")
@@ -127,41 +150,47 @@ class Weights(TrainingScene):
         grid_box, bar_box = rest.take_bottom(label_h, gap=round(6 * s))
         self.left_header, self.left_bar = header, bar_box
         numbered = label_h if self.units <= MAX_TILES else 0
-        self.grid = TileGrid.fit(grid_box, self.units, shape, gap=max(1, round(3 * s)),
-                                 below=numbered)  # fmt: skip
+        self.grid = TileGrid.fit(
+            grid_box, self.units, shape, gap=max(1, round(3 * s)), below=numbered
+        )
         self.tile_labels = self.grid.tiles[0].w >= page.type.width("00", page.px("small")) * 0.9
         self._layout_right(right, label_h)
 
     def _layout_right(self, right: Box, label_h: int) -> None:
+        """The later layers' matrices stacked, one row per output unit, rows of one height
+        for all; then their colour bar; then the loss chart in what is left (at least 30%)."""
         page, s = self.page, self.page.s
-        matrices_box, chart_box = right.rows(0.62, 0.38, gap=round(10 * s))
         sizes = (*self.config.hidden, 10)
         layers = list(range(1, len(sizes)))  # W[1] .. W[L-1]
-        tick_h = page.line_height("small")
-        fixed = len(layers) * (label_h + tick_h + round(4 * s)) + label_h + round(4 * s)
-        room = max(len(layers) * 2, matrices_box.h - fixed)
+        pad = round(3 * s)
+        widest = max(sizes[1:])
+        self.row_label_w = page.type.width(str(widest - 1), page.px("small")) + round(5 * s)
+        chart_h = max(round(right.h * 0.3), label_h * 4)
+        fixed = len(layers) * (2 * label_h + 2 * pad) + label_h + 3 * pad + chart_h
         rows_total = sum(sizes[i] for i in layers)
-        digit_w = page.type.width("9", page.px("small")) + round(5 * s)
+        row_h = min(max(0.05, (right.h - fixed) / rows_total), 14 * s)
+        width = right.w - self.row_label_w
         self.matrices: list[Matrix] = []
-        y = matrices_box.y
+        y = right.y
         for i in layers:
             rows, inputs = sizes[i], sizes[i - 1]
-            row_h = max(1, min(room * rows // rows_total // rows, round(14 * s)))
-            width = matrices_box.w - digit_w
+            height = max(1, math.floor(rows * row_h)) if row_h < 1 else rows * math.floor(row_h)
             cols = min(inputs, MAX_COLUMNS, max(1, width))
-            col_w = max(1, min(row_h * 2, width // cols))
-            box = Box(matrices_box.x + digit_w, y + label_h + round(2 * s), cols * col_w,
-                      rows * row_h)  # fmt: skip
+            col_w = max(1, min(max(1, math.floor(row_h)) * 2, width // cols))
+            box = Box(right.x + self.row_label_w, y + label_h + pad, cols * col_w, height)
             self.matrices.append(Matrix(i, box, rows, cols, inputs))
-            y = box.bottom + tick_h + round(4 * s)
-        self.right_bar = Box(matrices_box.x + digit_w, y, min(matrices_box.w - digit_w,
-                             round(170 * s)), label_h)  # fmt: skip
-        chart_top = max(chart_box.y, self.right_bar.bottom + round(8 * s))
-        chart_box = Box(chart_box.x, chart_top, chart_box.w, chart_box.bottom - chart_top)
+            y = box.bottom + label_h + pad
+        self.right_bar = Box(
+            right.x + self.row_label_w, y + pad, min(width, round(170 * s)), label_h
+        )
+        chart_top = self.right_bar.bottom + 3 * pad
         label_w = page.type.width(f"{LOSS_TOP:g}", page.px("small")) + round(5 * s)
-        self.chart = Box(chart_box.x + label_w, chart_box.y + label_h + round(3 * s),
-                         chart_box.w - label_w - round(6 * s),
-                         max(4, chart_box.h - label_h * 2 - round(6 * s)))  # fmt: skip
+        self.chart = Box(
+            right.x + label_w,
+            chart_top + label_h + pad,
+            right.w - label_w - round(6 * s),
+            max(4, right.bottom - chart_top - 2 * label_h - 2 * pad),
+        )
 
     def caption_sample(self) -> str:
         return self.words(
@@ -177,24 +206,47 @@ class Weights(TrainingScene):
         shown = words("weights.units_shown", shown=self.units, units=hidden[0])
         if self.units == hidden[0]:
             shown = words("weights.units", units=hidden[0])
-        page.text(frame, (self.left_header.x, self.left_header.bottom),
-                  words("weights.first_layer", units=shown, inputs=rows * cols,
-                        shape=f"{rows}×{cols}"),
-                  size="small", colour="muted", anchor="lb", width=self.left_header.w)  # fmt: skip
+        page.text(
+            frame,
+            (self.left_header.x, self.left_header.bottom),
+            words("weights.first_layer", units=shown, inputs=rows * cols, shape=f"{rows}×{cols}"),
+            size="small",
+            colour="muted",
+            anchor="lb",
+            width=self.left_header.w,
+        )
         border = self.theme.faint
         for unit, tile in enumerate(self.grid.tiles):
             frame[tile.y - 1 : tile.bottom + 1, tile.x - 1 : tile.right + 1] = border
             if self.tile_labels:
-                page.text(frame, (tile.x + tile.w / 2, tile.bottom + 1), str(unit),
-                          size="small", colour="muted", anchor="mt", role="unit")  # fmt: skip
-        colour_bar(page, frame, self.left_bar.take_left(min(self.left_bar.w, round(170 * s)))[0],
-                   self.theme.diverging, numbers.minus(f"-{limits[0]:g}"),
-                   f"+{limits[0]:g}")  # fmt: skip
+                page.text(
+                    frame,
+                    (tile.x + tile.w / 2, tile.bottom + 1),
+                    str(unit),
+                    size="small",
+                    colour="muted",
+                    anchor="mt",
+                    role="unit",
+                )
+        colour_bar(
+            page,
+            frame,
+            self.left_bar.take_left(min(self.left_bar.w, round(170 * s)))[0],
+            self.theme.diverging,
+            numbers.minus(f"-{limits[0]:g}"),
+            f"+{limits[0]:g}",
+        )
         for matrix in self.matrices:
             self._matrix_labels(frame, matrix)
         later = max(limits[1:])
-        colour_bar(page, frame, self.right_bar, self.theme.diverging,
-                   numbers.minus(f"-{later:g}"), f"+{later:g}")  # fmt: skip
+        colour_bar(
+            page,
+            frame,
+            self.right_bar,
+            self.theme.diverging,
+            numbers.minus(f"-{later:g}"),
+            f"+{later:g}",
+        )
         self._chart_frame(frame)
         return frame
 
@@ -204,45 +256,93 @@ class Weights(TrainingScene):
         if last:
             label = words("weights.output_layer", things=self.things(), units=matrix.inputs)
         else:
-            label = words("weights.hidden_layer", layer=matrix.layer + 1, units=matrix.rows,
-                          inputs=matrix.inputs)  # fmt: skip
+            label = words(
+                "weights.hidden_layer",
+                layer=matrix.layer + 1,
+                units=matrix.rows,
+                inputs=matrix.inputs,
+            )
         if matrix.cols < matrix.inputs:
             label += words("weights.columns_shown", shown=matrix.cols)
-        page.text(frame, (self.right.x, matrix.box.y - round(2 * s)), label, size="small",
-                  colour="muted", anchor="lb", width=self.right.w)  # fmt: skip
+        page.text(
+            frame,
+            (self.right.x, matrix.box.y - round(2 * s)),
+            label,
+            size="small",
+            colour="muted",
+            anchor="lb",
+            width=self.right.w,
+        )
         row_h = matrix.box.h / matrix.rows
         names = self.class_names() if last else [str(u) for u in range(matrix.rows)]
-        label_px = min(page.px("small"), row_h * 0.95)
-        if label_px >= 8:
-            step = 1
-        else:
-            label_px, step = 8, math.ceil(10 / max(row_h, 0.5))
-        for r in range(0, matrix.rows, step):
-            text = names[r] if last and len(names[r]) <= 2 else str(r)
-            page.text(frame, (matrix.box.x - round(4 * s), matrix.box.y + (r + 0.5) * row_h),
-                      text, size=label_px / s, anchor="rm", role="unit")  # fmt: skip
+        laid = page.type.lay("0", page.px("small"))
+        line_h = laid.ascent + laid.descent
+        step = nice_step(line_h / row_h)
+        if line_h <= matrix.box.h:  # rows labelled where a label fits: every row, or every k
+            for r in range(0, matrix.rows, step):
+                text = names[r] if last and len(names[r]) <= 2 else str(r)
+                y = matrix.box.y + (r + 0.5) * row_h
+                page.text(
+                    frame,
+                    (matrix.box.x - round(4 * s), y),
+                    text,
+                    size="small",
+                    anchor="rm",
+                    role="unit",
+                )
         col_w = matrix.box.w / matrix.cols
         widest = page.type.width(str(matrix.cols - 1), page.px("small")) + round(6 * s)
-        step = max(1, math.ceil(widest / col_w))
-        step = next(k for k in (1, 2, 4, 5, 8, 10, 16, 20, 25, 32, 50, 64, 100, 128) if k >= step)
-        for c in range(0, matrix.cols, step):
-            page.text(frame, (matrix.box.x + (c + 0.5) * col_w, matrix.box.bottom + 1), str(c),
-                      size="small", colour="muted", anchor="mt", role="unit")  # fmt: skip
+        for c in range(0, matrix.cols, nice_step(widest / col_w)):
+            page.text(
+                frame,
+                (matrix.box.x + (c + 0.5) * col_w, matrix.box.bottom + 1),
+                str(c),
+                size="small",
+                colour="muted",
+                anchor="mt",
+                role="unit",
+            )
 
     def _chart_frame(self, frame: np.ndarray) -> None:
         page, s, chart = self.page, self.page.s, self.chart
         width = max(1, round(s))
         frame[chart.y : chart.bottom, chart.x - width : chart.x] = self.theme.muted
         frame[chart.bottom : chart.bottom + width, chart.x - width : chart.right] = self.theme.muted
-        page.text(frame, (chart.x, chart.y - round(3 * s)), self.words("weights.batch_loss"),
-                  size="small", colour="primary", anchor="lb")  # fmt: skip
-        page.text(frame, (chart.x - round(4 * s), chart.y), f"{LOSS_TOP:g}", size="small",
-                  colour="muted", anchor="rm", role="tick")  # fmt: skip
-        page.text(frame, (chart.x - round(4 * s), chart.bottom), "0", size="small",
-                  colour="muted", anchor="rm", role="tick")  # fmt: skip
-        page.text(frame, (chart.right, chart.bottom + round(3 * s)),
-                  self.words("weights.last_step", step=self.steps), size="small",
-                  colour="muted", anchor="rt", role="tick")  # fmt: skip
+        page.text(
+            frame,
+            (chart.x, chart.y - round(3 * s)),
+            self.words("weights.batch_loss"),
+            size="small",
+            colour="primary",
+            anchor="lb",
+        )
+        page.text(
+            frame,
+            (chart.x - round(4 * s), chart.y),
+            f"{LOSS_TOP:g}",
+            size="small",
+            colour="muted",
+            anchor="rm",
+            role="tick",
+        )
+        page.text(
+            frame,
+            (chart.x - round(4 * s), chart.bottom),
+            "0",
+            size="small",
+            colour="muted",
+            anchor="rm",
+            role="tick",
+        )
+        page.text(
+            frame,
+            (chart.right, chart.bottom + round(3 * s)),
+            self.words("weights.last_step", step=self.steps),
+            size="small",
+            colour="muted",
+            anchor="rt",
+            role="tick",
+        )
 
     # ---- frames --------------------------------------------------------------------------------
     def frames(self) -> Iterator[np.ndarray]:
@@ -272,8 +372,9 @@ class Weights(TrainingScene):
     def _matrix_heatmap(self, matrix: Matrix, background: np.ndarray) -> Heatmaps:
         rows_of, cols_of = pixel_map((matrix.box.w, matrix.box.h), (matrix.rows, matrix.cols))
         source = rows_of[:, None] * matrix.cols + cols_of[None, :]
-        return Heatmaps(matrix.box, source, background, self.theme.diverging,
-                        matrix.rows * matrix.cols)  # fmt: skip
+        return Heatmaps(
+            matrix.box, source, background, self.theme.diverging, matrix.rows * matrix.cols
+        )
 
     def loss_y(self, loss: float) -> float:
         chart = self.chart
@@ -300,6 +401,3 @@ class Weights(TrainingScene):
     def frame_levels(self, snap: Snapshot) -> np.ndarray:
         """The colour levels of the first unit's tile at a snapshot (for tests)."""
         return diverging_index(snap.network.weights[0][:, 0], self.weight_limits[0])
-
-
-__all__ = ["MAP_LEVELS", "Weights"]
