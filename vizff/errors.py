@@ -45,10 +45,15 @@ UNSET = object()
 
 
 def shorten(text: str, limit: int = MAX_SHOWN) -> str:
-    """`text`, cut to `limit` characters with an ellipsis and the full length when longer."""
-    if len(text) <= limit:
+    """`text` on one printable line (a line break or lone surrogate shown escaped), cut to
+    `limit` characters with an ellipsis and the full length when longer."""
+    total = len(text)
+    text = text[: limit + 1]
+    if not text.isprintable():
+        text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    if total <= limit:
         return text
-    return f"{text[: limit - 1]}… ({len(text):,} characters)"
+    return f"{text[: limit - 1]}… ({total:,} characters)"
 
 
 @dataclass(frozen=True)

@@ -58,6 +58,7 @@ class Matrix:
     rows: int  # output units
     cols: int  # input units shown (the first `cols`)
     inputs: int  # input units in all
+    label_y: int = 0  # the bottom of the matrix's label line
 
 
 class Weights(TrainingScene):
@@ -166,7 +167,7 @@ class Weights(TrainingScene):
         widest = max(sizes[1:])
         self.row_label_w = page.type.width(str(widest - 1), page.px("small")) + round(5 * s)
         chart_h = max(round(right.h * 0.3), label_h * 4)
-        fixed = len(layers) * (2 * label_h + 2 * pad) + label_h + 3 * pad + chart_h
+        fixed = len(layers) * (2 * label_h + label_h // 2 + 2 * pad) + label_h + 3 * pad + chart_h
         rows_total = sum(sizes[i] for i in layers)
         row_h = min(max(0.05, (right.h - fixed) / rows_total), 14 * s)
         width = right.w - self.row_label_w
@@ -177,8 +178,9 @@ class Weights(TrainingScene):
             height = max(1, math.floor(rows * row_h)) if row_h < 1 else rows * math.floor(row_h)
             cols = min(inputs, MAX_COLUMNS, max(1, width))
             col_w = max(1, min(max(1, math.floor(row_h)) * 2, width // cols))
-            box = Box(right.x + self.row_label_w, y + label_h + pad, cols * col_w, height)
-            self.matrices.append(Matrix(i, box, rows, cols, inputs))
+            top = y + label_h + label_h // 2 + pad  # room for half of row 0's label
+            box = Box(right.x + self.row_label_w, top, cols * col_w, height)
+            self.matrices.append(Matrix(i, box, rows, cols, inputs, y + label_h))
             y = box.bottom + label_h + pad
         self.right_bar = Box(
             right.x + self.row_label_w, y + pad, min(width, round(170 * s)), label_h
@@ -266,7 +268,7 @@ class Weights(TrainingScene):
             label += words("weights.columns_shown", shown=matrix.cols)
         page.text(
             frame,
-            (self.right.x, matrix.box.y - round(2 * s)),
+            (self.right.x, matrix.label_y),
             label,
             size="small",
             colour="muted",
