@@ -1,3 +1,5 @@
+import math
+import time
 import tracemalloc
 
 import numpy as np
@@ -6,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
+from vizff.errors import OptionError
 from vizff.nn import (
     GRADIENT_METHODS,
     Network,
@@ -13,6 +16,7 @@ from vizff.nn import (
     cross_entropy_error,
     derivative_sigmoid,
     descend,
+    estimate_gradient_seconds,
     forward,
     incremental_numerical_gradient,
     init_network,
@@ -174,6 +178,26 @@ def test_incremental_gradient_memory_stays_within_its_bound():
     tracemalloc.stop()
     kept = 3 * 785 * 256 * 8  # the float64 parameters, the gradient, the base pass
     assert peak < kept + 2 * 8 * budget
+
+
+@pytest.mark.parametrize("method", ["backprop", "numerical", "numerical-loop"])
+def test_estimate_gradient_seconds_is_a_short_measured_probe(method):
+    rng = np.random.default_rng(0)
+    net = init_network((784, 16, 10), rng=rng, dtype=np.float64)
+    x, y = rng.random((16, 784)), rng.integers(0, 10, 16)
+    x[x < 0.8] = 0
+    start = time.perf_counter()
+    estimate = estimate_gradient_seconds(net, x, y, method=method, probe_seconds=0.05)
+    assert time.perf_counter() - start < 2
+    assert math.isfinite(estimate) and estimate > 0
+    if method == "numerical-loop":  # 2P evaluations, each at least a 16x784x16 matmul
+        assert estimate > loss_evaluations(net) * 1e-7
+
+
+def test_estimate_gradient_seconds_refuses_an_unknown_method():
+    net = init_network((4, 2, 10), rng=np.random.default_rng(0))
+    with pytest.raises(OptionError, match="^method='finite'"):
+        estimate_gradient_seconds(net, np.ones((1, 4)), np.zeros(1, int), method="finite")
 
 
 def test_forward_returns_every_layer_and_the_bias_comes_before_the_activation():

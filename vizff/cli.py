@@ -135,12 +135,30 @@ def train(
 
 
 def warn_numerical(config, inputs: int, steps: int) -> None:
-    """Say up front what the lesson's numerical gradient will cost."""
+    """Say up front what the lesson's numerical gradient will cost, timed on a short probe."""
+    from vizff.data import as_inputs, load_digits
+    from vizff.nn import estimate_gradient_seconds, init_network, loss_evaluations
+
+    rng = np.random.default_rng(config.seed)
     sizes = (inputs, *config.hidden, 10)
-    n_params = sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
+    network = init_network(sizes, activation=config.activation, rng=rng, dtype=config.dtype)
+    sample = load_digits("sample")  # real digits: how many pixels are black decides the cost
+    batch = np.arange(config.batch_size) % len(sample.train_labels)
+    x = as_inputs(sample.train_images[batch], config.dtype)
+    x = x if x.shape[1] == inputs else rng.random((len(batch), inputs)).astype(config.dtype)
+    y = sample.train_labels[batch].astype(np.intp)
+    seconds = estimate_gradient_seconds(network, x, y, method=config.method) * steps
+    when = (
+        f"{seconds / 3600:,.1f} hours"
+        if seconds > 7200
+        else f"{seconds / 60:.1f} minutes"
+        if seconds > 120
+        else f"{seconds:.1f} seconds"
+    )
     err.print(
-        f"warning: --method numerical costs {2 * n_params:,} loss evaluations "
-        f"(two per parameter) for every one of the {steps:,} steps",
+        f"warning: --method {config.method} costs {loss_evaluations(network):,} loss "
+        f"evaluations (two per parameter) for every one of the {steps:,} steps: "
+        f"about {when} here (measured on a short probe)",
         soft_wrap=True,
     )
 

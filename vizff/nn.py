@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
+
+from vizff.errors import OptionError
 
 Array = np.ndarray
 NUMERICAL_STEP = 1e-5  # the lesson's h for central differences
@@ -355,6 +358,89 @@ def incremental_numerical_gradient(
             solve(task)
     layers = forward(network, inputs)
     return Gradients(tuple(g[:-1] for g in grads), tuple(g[-1] for g in grads)), layers
+
+
+def estimate_gradient_seconds(
+    network: Network,
+    inputs: Array,
+    labels: Array,
+    *,
+    method: str = "numerical",
+    probe_seconds: float = 0.3,
+) -> float:
+    """Seconds one gradient by `method` takes on this batch: a short measured probe, scaled.
+
+    backprop is simply timed. The literal loop times a few of its 2P loss evaluations (each a
+    full forward pass, whichever parameter moves) and multiplies. The incremental method runs
+    its own blocks on evenly spaced rows of each layer, a growing sample until it has run for
+    its share of `probe_seconds`, and scales by the parameters left out.
+    """
+    if method == "backprop":
+        start = time.perf_counter()
+        backprop(network, inputs, labels)
+        return time.perf_counter() - start
+    if method == "numerical-loop":
+        return _probe_loop(network, inputs, labels, probe_seconds)
+    if method == "numerical":
+        return _probe_incremental(network, inputs, labels, probe_seconds)
+    raise OptionError("method", f"must be one of {', '.join(GRADIENT_METHODS)}", value=method)
+
+
+def _probe_loop(network: Network, inputs: Array, labels: Array, seconds: float) -> float:
+    """The literal loop's time: its own nudge-and-evaluate step, timed on a few parameters."""
+    params = [p.astype(np.float64) for p in (*network.weights, *network.biases)]
+    flat = params[0].reshape(-1)  # every evaluation is a whole forward pass, whichever moves
+    x = inputs.astype(np.float64)
+    start, done = time.perf_counter(), 0
+    while done < flat.size and (done < 2 or time.perf_counter() - start < seconds):
+        _nudged_loss_pair(network, params, flat, done * 7919 % flat.size, x, labels, NUMERICAL_STEP)
+        done += 1
+    return (time.perf_counter() - start) / done * loss_evaluations(network) / 2
+
+
+def _probe_incremental(network: Network, inputs: Array, labels: Array, seconds: float) -> float:
+    """The incremental method's time: its base pass, then a sample of each layer's blocks."""
+    start = time.perf_counter()
+    run = _base_pass(network, inputs, labels)
+    total = time.perf_counter() - start
+    with ThreadPoolExecutor(WORKERS) as pool:
+        for layer in range(len(run.params)):
+            total += _probe_layer(pool, run, layer, seconds / len(run.params))
+    return total
+
+
+def _probe_layer(pool: ThreadPoolExecutor, run: _BasePass, layer: int, seconds: float) -> float:
+    """One layer's time, from a sample run as the full gradient runs, grown until `seconds`.
+
+    The sample takes as many column blocks at once as the full run keeps workers busy, with
+    evenly spaced rows; rows grow first (their cost varies: pixels are black or not), then
+    columns (theirs does not).
+    """
+    n_rows, n_cols = run.params[layer].shape
+    _, block, pairs = _blocks(run, layer, MAX_TEMPORARY_BYTES)
+    lanes = min(WORKERS, -(-n_cols // block))  # column blocks running at once
+    n_sampled, width = 1, 1  # about n_sampled rows; width columns in each lane
+    while True:
+        stride = n_rows // n_sampled
+        rows = slice(stride // 2, n_rows, stride)  # evenly spaced rows
+        lane_columns = [slice(k * block, min(k * block + width, n_cols)) for k in range(lanes)]
+        start = time.perf_counter()
+        list(
+            pool.map(
+                lambda columns, rows=rows: _layer_nudged_losses(
+                    run, layer, rows, columns, step=NUMERICAL_STEP, pair_block=pairs
+                ),
+                lane_columns,
+            )
+        )
+        elapsed = time.perf_counter() - start
+        if elapsed >= seconds or (n_sampled >= n_rows and width >= block):
+            covered = len(range(n_rows)[rows]) * sum(c.stop - c.start for c in lane_columns)
+            return elapsed * n_rows * n_cols / covered
+        if n_sampled < n_rows:
+            n_sampled = min(n_rows, 4 * n_sampled)
+        else:
+            width = min(block, 4 * width)
 
 
 def loss_evaluations(network: Network) -> int:
