@@ -1,15 +1,24 @@
+import math
+import time
+import tracemalloc
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
+from vizff.errors import OptionError
 from vizff.nn import (
+    GRADIENT_METHODS,
+    Network,
     backprop,
     cross_entropy_error,
     derivative_sigmoid,
     descend,
+    estimate_gradient_seconds,
     forward,
+    incremental_numerical_gradient,
     init_network,
     loss,
     loss_evaluations,
@@ -60,18 +69,135 @@ def test_cross_entropy_is_a_mean_and_safe():
     assert np.isfinite(cross_entropy_error(np.array([[1.0, 0.0]]), np.array([1])))
 
 
+def flat(gradients) -> np.ndarray:
+    return np.concatenate([g.ravel() for g in (*gradients.weights, *gradients.biases)])
+
+
+@pytest.mark.parametrize("method", ["numerical", "numerical-loop"])
 @pytest.mark.parametrize("activation", ["sigmoid", "tanh", "relu"])
 @pytest.mark.parametrize("sizes", [(12, 5, 10), (12, 6, 4, 10)])
-def test_backprop_agrees_with_numerical_gradient(activation, sizes):
+def test_backprop_agrees_with_numerical_gradient(method, activation, sizes):
     rng = np.random.default_rng(1)
     net = init_network(sizes, activation=activation, rng=rng, dtype=np.float64)
     net = descend(net, backprop(net, rng.random((7, sizes[0])), rng.integers(0, 10, 7))[0], 0.3)
     x, y = rng.random((9, sizes[0])), rng.integers(0, 10, 9)
     analytic, _ = backprop(net, x, y)
-    numeric, _ = numerical_gradient(net, x, y)
+    numeric, _ = GRADIENT_METHODS[method](net, x, y)
     for a, n in zip((*analytic.weights, *analytic.biases), (*numeric.weights, *numeric.biases)):
         assert a.shape == n.shape
         assert relative_error(a, n) < 1e-6
+
+
+def sparse_case(sizes, activation, seed, batch=5):
+    """A trained-a-little float64 network and a batch with half its inputs exactly 0."""
+    rng = np.random.default_rng(seed)
+    net = init_network(sizes, activation=activation, rng=rng, dtype=np.float64)
+    x = rng.random((batch, sizes[0]))
+    x[rng.random(x.shape) < 0.5] = 0  # black pixels: the samples a nudge leaves untouched
+    x[:, 3] = 0  # one input black in every sample
+    y = rng.integers(0, 10, batch)
+    return descend(net, backprop(net, x, y)[0], 0.3), x, y
+
+
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh", "relu"])
+@pytest.mark.parametrize("sizes", [(12, 5, 10), (12, 6, 4, 10), (12, 3, 5, 4, 10)])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_incremental_gradient_agrees_with_the_literal_loop(activation, sizes, seed):
+    # the oracle is the lesson's loop, 2P full forward passes; both are central differences,
+    # so they differ by rounding only: each loss (~2.3) is good to ~1e-16, divided by 2h
+    net, x, y = sparse_case(sizes, activation, seed)
+    literal, _ = numerical_gradient(net, x, y)
+    fast, layers = incremental_numerical_gradient(net, x, y, max_bytes=3000, workers=2)
+    assert relative_error(flat(fast), flat(literal)) < 1e-9
+    for f, n in zip((*fast.weights, *fast.biases), (*literal.weights, *literal.biases)):
+        assert f.shape == n.shape and f.dtype == n.dtype
+        np.testing.assert_allclose(f, n, rtol=0, atol=1e-9)
+    assert np.all(fast.weights[0][3] == 0) and np.all(literal.weights[0][3] == 0)
+    for a, b in zip(layers, forward(net, x)):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_incremental_gradient_agrees_on_mnist_digits(shared_mnist):
+    from vizff.data import as_inputs, load_digits
+
+    digits = load_digits(shared_mnist)
+    x = as_inputs(digits.train_images[:8], np.float64)  # about 80% of the pixels are 0
+    y = digits.train_labels[:8].astype(np.intp)
+    net = init_network((784, 4, 10), rng=np.random.default_rng(0), dtype=np.float64)
+    literal, _ = numerical_gradient(net, x, y)
+    fast, _ = incremental_numerical_gradient(net, x, y)
+    assert relative_error(flat(fast), flat(literal)) < 1e-9
+    np.testing.assert_allclose(flat(fast), flat(literal), rtol=0, atol=1e-9)
+
+
+def test_incremental_gradient_respects_the_loss_floor():
+    # huge logits: some samples' p[label] underflows below tiny, where the loss is floored at
+    # -log(tiny) = 708.4 whichever way the nudge goes; a log-softmax shortcut would not be
+    net, x, y = sparse_case((12, 5, 10), "sigmoid", 0, batch=8)
+    net = Network(net.weights[:1] + (net.weights[1] * 3000,), net.biases, "sigmoid")
+    picked = forward(net, x)[-1][np.arange(8), y]
+    assert (picked < np.finfo(np.float64).tiny).any() and (picked > 1e-3).any()
+    literal, _ = numerical_gradient(net, x, y)
+    fast, _ = incremental_numerical_gradient(net, x, y)
+    assert relative_error(flat(fast), flat(literal)) < 1e-9
+
+
+def test_incremental_gradient_is_the_same_for_any_workers_and_near_for_any_block():
+    net, x, y = sparse_case((20, 40, 10), "tanh", 2, batch=6)
+    one, _ = incremental_numerical_gradient(net, x, y, workers=1)
+    three, _ = incremental_numerical_gradient(net, x, y, workers=3)
+    np.testing.assert_array_equal(flat(one), flat(three))  # same blocks, same sums
+    tiny_blocks, _ = incremental_numerical_gradient(net, x, y, max_bytes=1)  # one pair a block
+    # other blocks sum in another order: each loss moves by ~1e-16, each entry by ~1e-11
+    assert relative_error(flat(tiny_blocks), flat(one)) < 1e-9
+
+
+def test_incremental_gradient_returns_the_networks_dtype():
+    rng = np.random.default_rng(0)
+    net = init_network((6, 3, 10), rng=rng)  # float32, as training uses by default
+    x, y = rng.random((4, 6), dtype=np.float32), rng.integers(0, 10, 4)
+    grads, layers = incremental_numerical_gradient(net, x, y)
+    assert {g.dtype for g in (*grads.weights, *grads.biases)} == {np.dtype(np.float32)}
+    assert layers[-1].dtype == np.float32
+    np.testing.assert_array_equal(layers[-1], forward(net, x)[-1])
+    literal, _ = numerical_gradient(net, x, y)  # both work on the float64 copy
+    assert relative_error(flat(grads), flat(literal)) < 1e-6  # float32 rounding of the result
+
+
+def test_incremental_gradient_memory_stays_within_its_bound():
+    # 784-256-10 on 64 dense inputs: unbounded, the (classes, pairs, 2, columns) logits of
+    # one layer would take 2.6 GB; bounded, a few blocks of max_bytes per worker
+    rng = np.random.default_rng(0)
+    net = init_network((784, 256, 10), rng=rng, dtype=np.float64)
+    x, y = rng.random((64, 784)), rng.integers(0, 10, 64)
+    x[:, 40:] = 0  # keep the test quick: 40 live inputs
+    budget = 2**18
+    tracemalloc.start()
+    incremental_numerical_gradient(net, x, y, max_bytes=budget, workers=2)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    kept = 3 * 785 * 256 * 8  # the float64 parameters, the gradient, the base pass
+    assert peak < kept + 2 * 8 * budget
+
+
+@pytest.mark.parametrize("method", ["backprop", "numerical", "numerical-loop"])
+def test_estimate_gradient_seconds_is_a_short_measured_probe(method):
+    rng = np.random.default_rng(0)
+    net = init_network((784, 16, 10), rng=rng, dtype=np.float64)
+    x, y = rng.random((16, 784)), rng.integers(0, 10, 16)
+    x[x < 0.8] = 0
+    start = time.perf_counter()
+    estimate = estimate_gradient_seconds(net, x, y, method=method, probe_seconds=0.05)
+    assert time.perf_counter() - start < 2
+    assert math.isfinite(estimate) and estimate > 0
+    if method == "numerical-loop":  # 2P evaluations, each at least a 16x784x16 matmul
+        assert estimate > loss_evaluations(net) * 1e-7
+
+
+def test_estimate_gradient_seconds_refuses_an_unknown_method():
+    net = init_network((4, 2, 10), rng=np.random.default_rng(0))
+    with pytest.raises(OptionError, match="^method='finite'"):
+        estimate_gradient_seconds(net, np.ones((1, 4)), np.zeros(1, int), method="finite")
 
 
 def test_forward_returns_every_layer_and_the_bias_comes_before_the_activation():
