@@ -10,6 +10,7 @@ import inspect
 import signal
 import sys
 import time
+import typing
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Annotated, Any, Optional
@@ -77,8 +78,9 @@ def with_schema(options: Iterable[Option]) -> Callable:
     """Give a command `**given` keyword parameters for `options`, after its own."""
 
     def decorate(function: Callable) -> Callable:
+        hints = typing.get_type_hints(function, include_extras=True)  # the text annotations
         own = [
-            p
+            p.replace(annotation=hints.get(p.name, p.annotation))
             for p in inspect.signature(function).parameters.values()
             if p.kind is not inspect.Parameter.VAR_KEYWORD
         ]
