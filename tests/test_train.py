@@ -15,6 +15,7 @@ from vizff.train import (
     MAX_UNITS,
     STABLE_WIDTH,
     TrainConfig,
+    estimated_seconds,
     train,
 )
 
@@ -217,6 +218,19 @@ def test_config_errors_name_the_option_by_its_keyword(kwargs, key):
     assert caught.value.key == key
     assert str(caught.value).startswith(f"{key}=")  # as a Python user wrote it
     assert "\n" not in str(caught.value)
+
+
+# ---- time estimates -------------------------------------------------------------------------
+def test_estimate_is_plausible_and_leaves_the_run_unchanged(sample):
+    config = TrainConfig(hidden=(32,), steps=40)
+    before = [s.loss for s in train(sample, config)]
+    small = estimated_seconds(config, 4000, 784, n_test=1000)
+    large = estimated_seconds(TrainConfig(hidden=(32,), steps=40_000), 4000, 784, n_test=1000)
+    numerical = estimated_seconds(
+        TrainConfig(hidden=(32,), steps=40, method="numerical"), 4000, 784
+    )
+    assert 0 < small < 5 and 200 < large / small < 5000 and numerical > 100 * small
+    assert [s.loss for s in train(sample, config)] == before
 
 
 def test_numerical_method_trains_like_backprop(sample):
