@@ -22,6 +22,7 @@ from vizff.nn import (
     Network,
     cross_entropy_error,
     descend,
+    estimate_gradient_seconds,
     forward,
     init_network,
     loss_evaluations,
@@ -331,14 +332,23 @@ def _last(snapshot: Snapshot, update: int, what: str, value: float, config: Trai
     return replace(snapshot, diverged_at=update)
 
 
-def estimated_seconds(config: TrainConfig, n_train: int, n_inputs: int, n_test: int = 0) -> float:
+def estimated_seconds(
+    config: TrainConfig,
+    n_train: int,
+    n_inputs: int,
+    n_test: int = 0,
+    *,
+    images: np.ndarray | None = None,
+) -> float:
     """About how long `train()` takes with this config and data shape, timed on a short probe.
 
     The probe trains a throw-away network of the same sizes on random inputs for a few steps
     (its own generator: the run's draws are untouched), then scales by the number of steps and
     of test evaluations, plus the one conversion of every image to floats. For a numerical
     gradient it times one loss evaluation instead and multiplies by the evaluations a step
-    costs. It takes well under a second (a quarter of a second per timing at most) and times
+    costs (the fast incremental method: `nn.estimate_gradient_seconds` on `images`, real train
+    images if given, since how many pixels are black decides its cost). It takes well under a
+    second (a quarter of a second per timing at most) and times
     the machine as it is now, busy or not: within a factor of two of real runs here, low
     rather than high (numerical runs most: about half the real time).
     """
@@ -355,7 +365,12 @@ def estimated_seconds(config: TrainConfig, n_train: int, n_inputs: int, n_test: 
 
     if config.method == "backprop":
         step_seconds = _timed(step)
-    else:  # every numerical variant costs two float64 loss evaluations per parameter
+    elif config.method == "numerical":  # only what each nudge changes: depends on the pixels
+        if images is not None and len(images):
+            rows = np.arange(batch) % len(images)
+            x = as_inputs(images[rows], config.dtype)
+        step_seconds = estimate_gradient_seconds(network, x, y, method="numerical")
+    else:  # the literal loop costs two float64 loss evaluations per parameter
         weights = tuple(w.astype(np.float64) for w in network.weights)
         biases = tuple(b.astype(np.float64) for b in network.biases)
         x64 = x.astype(np.float64)
