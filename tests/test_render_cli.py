@@ -23,8 +23,8 @@ def test_render_reports_path_frames_size_and_time(capsys, tmp_path):
     code, stdout, _ = run(capsys, "render", "weights", *QUICK, "--out", str(out))
     assert code == 0
     path, frames, *_ = stdout.split("  ")
-    assert path == str(out) and frames == "3 frames" and stdout.strip().endswith(" s")
-    assert Image.open(out).n_frames == 3
+    assert path == str(out) and frames == "4 frames" and stdout.strip().endswith(" s")
+    assert Image.open(out).n_frames == 4
 
 
 def test_render_png_frame_and_folder(capsys, tmp_path):
@@ -210,6 +210,6 @@ def test_python_api(tmp_path):
     from vizff.render import render_scene
 
     result = render_scene("loss", tmp_path / "l.gif", steps=10, every=5, size="320x180")
-    assert result.frames == 2 and result.path.stat().st_size == result.bytes
+    assert result.frames == 3 and result.path.stat().st_size == result.bytes
     frame = np.asarray(Image.open(tmp_path / "l.gif").convert("RGB"))
     assert frame.shape == (180, 320, 3)
