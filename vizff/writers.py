@@ -1,8 +1,9 @@
 """Frame writers for .gif, .mp4, .webp, .png and PNG folders: streamed, atomic, deterministic.
 
 A writer has one lifecycle: open it as a context manager, `write(frame)` each (height, width, 3)
-uint8 frame as it comes, and leave the block; only then is the finished file renamed over the
-target. An exception (Ctrl-C included) leaves the target exactly as it was.
+uint8 frame as it comes, and leave the block; only then is the finished file (or folder) renamed
+over the target. An exception (Ctrl-C included) leaves the target exactly as it was. A failed
+write is a RenderError of one line naming the output.
 """
 
 from __future__ import annotations
@@ -10,57 +11,67 @@ from __future__ import annotations
 import contextlib
 import math
 import os
-import shutil
 import struct
-import tempfile
 from pathlib import Path
 
 import numpy as np
 from PIL import GifImagePlugin, Image
 
-from vizff.errors import ConfigError, RenderError
-from vizff.files import TEMP_PREFIX, atomic_path, ensure_parent
+from vizff.errors import OptionError, RenderError
+from vizff.files import Staged, reason, sweep_stale
 
 MAX_FPS = 240  # any format; more is not an animation anyone can see
-MAX_HOLD = 600  # seconds; a GIF delay field holds at most 655.35 s
+MAX_HOLD = 600  # seconds on the last frame
 MAX_GIF_FPS = 50  # browsers slow any delay under 2/100 s down to 1/10 s
 TRANSPARENT = 255  # GIF palette index kept free: "unchanged since the previous frame"
 
 
-def gif_delay(fps: float) -> tuple[int, str | None]:
-    """A frame delay in whole hundredths of a second for `fps`, and a note when it is rounded."""
-    if not 0 < fps <= MAX_GIF_FPS:
-        raise ConfigError(
-            f"--fps {fps:g}: a GIF shows 1 to {MAX_GIF_FPS} frames per second "
-            "(browsers slow shorter delays down); use .mp4 or .webp for more"
-        )
-    centis = max(2, round(100 / fps))
-    if math.isclose(100 / centis, fps, rel_tol=1e-9):
-        return centis, None
-    return centis, (
-        f"--fps {fps:g}: GIF delays are whole hundredths of a second, so the GIF "
-        f"plays at {100 / centis:.4g} fps ({centis}/100 s a frame)"
-    )
+def number(value: float) -> float | int:
+    """A float that is whole as an int, so a message quotes `--fps 120`, not `--fps 120.0`."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
 class FrameWriter:
     """Base lifecycle: `with Writer(path, fps=...) as w: w.write(frame)`; atomic on exit."""
 
-    suffix = ""
+    folder = False  # True: the output is a folder of files, staged and committed whole
 
     def __init__(self, path: str | os.PathLike[str], *, fps: float = 20.0, hold: float = 0.0):
         if not (math.isfinite(fps) and 0 < fps <= MAX_FPS):
-            raise ConfigError(f"--fps {fps:g}: must be more than 0 and at most {MAX_FPS}")
+            raise OptionError(
+                "fps", f"must be more than 0 and at most {MAX_FPS}", value=number(fps)
+            )
         if not (math.isfinite(hold) and 0 <= hold <= MAX_HOLD):
-            raise ConfigError(f"--hold {hold}: must be 0 to {MAX_HOLD} seconds")
+            raise OptionError("hold", f"must be 0 to {MAX_HOLD} seconds", value=number(hold))
         self.path, self.fps, self.hold = Path(path), fps, hold
         self.frames = 0
         self.size: tuple[int, int] | None = None  # (width, height) of the first frame
-        self._atomic = None
+        self.note: str | None = None  # what the user should know about the file written
+        self.check_target()
+
+    @property
+    def satisfied(self) -> bool:
+        """True once more frames cannot change the output: the render loop may stop."""
+        return False
+
+    def check_target(self) -> None:
+        """Refuse, before any work, an output path that a file cannot replace."""
+        if self.path.is_dir():
+            raise OptionError(
+                "out",
+                f"is a folder, which a {self.path.suffix} file cannot replace; name a file, "
+                "or a path without an extension for numbered PNGs",
+                value=str(self.path),
+            )
+
+    def check_size(self, size: tuple[int, int]) -> None:
+        """Refuse, before any work, a frame size this format cannot hold."""
 
     def __enter__(self) -> FrameWriter:
-        self._atomic = atomic_path(self.path)
-        self.temp = self._atomic.__enter__()
+        self.check_target()  # again: the path may have changed since the writer was made
+        sweep_stale(self.path.parent)
+        self._staged = Staged(self.path, folder=self.folder)
+        self.temp = self._staged.path
         return self
 
     def write(self, frame: np.ndarray) -> None:
@@ -69,33 +80,46 @@ class FrameWriter:
                 f"a frame must be a (height, width, 3) uint8 array, not {frame.dtype} {frame.shape}"
             )
         size = (frame.shape[1], frame.shape[0])
-        if self.size is None:
-            self.size = size
-            self._open(size)
-        elif size != self.size:
+        if self.size is not None and size != self.size:
             raise RenderError(
                 f"frame {self.frames} is {size[0]}x{size[1]}, the first was "
                 f"{self.size[0]}x{self.size[1]}"
             )
-        self._write(np.ascontiguousarray(frame))
+        try:
+            if self.size is None:
+                self.size = size
+                self._open(size)
+            self._write(np.ascontiguousarray(frame))
+        except OSError as exc:
+            raise self._failed(exc) from None
         self.frames += 1
 
     def __exit__(self, kind, error, trace) -> bool:
+        if kind is not None:
+            self._discard()
+            return False
         try:
-            if kind is None:
-                if self.frames == 0:
-                    raise RenderError(f"{self.path}: no frames were written")
-                self._finish()
-            else:
-                self._abort()
-        except BaseException as failure:
-            self._abort()
-            self._atomic.__exit__(type(failure), failure, failure.__traceback__)
+            if self.frames == 0:
+                raise RenderError(f"{self.path}: no frames were written")
+            self._finish()
+            self._staged.commit()
+        except OSError as exc:
+            self._discard()
+            raise self._failed(exc) from None
+        except BaseException:
+            self._discard()
             raise
-        return bool(self._atomic.__exit__(kind, error, trace))
+        return False
 
-    def check_size(self, size: tuple[int, int]) -> None:
-        """Refuse, before any work, a frame size this format cannot hold."""
+    def _failed(self, exc: OSError) -> RenderError:
+        return RenderError(f"{self.path}: writing failed ({reason(exc)})")
+
+    def _discard(self) -> None:
+        try:
+            with contextlib.suppress(OSError):  # closing flushes, and can fail as writing did
+                self._abort()
+        finally:
+            self._staged.discard()
 
     def _open(self, size: tuple[int, int]) -> None:  # first frame seen: start the file
         pass
@@ -106,8 +130,27 @@ class FrameWriter:
     def _finish(self) -> None:
         pass
 
-    def _abort(self) -> None:
+    def _abort(self) -> None:  # release what _open took; the staged file is removed after
         pass
+
+
+# ---- GIF ----------------------------------------------------------------------------------
+def gif_delay(fps: float) -> tuple[int, str | None]:
+    """A frame delay in whole hundredths of a second for `fps`, and a note when it is rounded."""
+    if not 0 < fps <= MAX_GIF_FPS:
+        raise OptionError(
+            "fps",
+            f"a GIF shows at most {MAX_GIF_FPS} frames per second (browsers slow shorter "
+            "delays down); use .mp4 or .webp for more",
+            value=number(fps),
+        )
+    centis = max(2, round(100 / fps))
+    if math.isclose(100 / centis, fps, rel_tol=1e-9):
+        return centis, None
+    return centis, (
+        f"GIF delays are whole hundredths of a second, so the GIF plays at {100 / centis:.4g} "
+        f"fps ({centis}/100 s a frame), not {fps:g}"
+    )
 
 
 class Quantizer:
@@ -164,8 +207,6 @@ def adaptive_palette(frame: np.ndarray, colours: int = 255) -> np.ndarray:
 class GifWriter(FrameWriter):
     """Streaming GIF89a: one global palette, only the changed rectangle of each frame, unchanged
     pixels transparent, identical frames merged into a longer delay, loops forever."""
-
-    suffix = ".gif"
 
     def __init__(self, path, *, fps=20.0, hold=0.0, palette: np.ndarray | None = None):
         super().__init__(path, fps=fps, hold=hold)
@@ -232,17 +273,18 @@ class GifWriter(FrameWriter):
             self._file.close()
 
 
+# ---- MP4 ----------------------------------------------------------------------------------
 class Mp4Writer(FrameWriter):
     """H.264 in MP4 through imageio-ffmpeg's bundled ffmpeg: yuv420p, moov atom at the front."""
-
-    suffix = ".mp4"
 
     def check_size(self, size):
         width, height = size
         if width % 2 or height % 2:
-            raise ConfigError(
-                f"--size {width}x{height}: MP4 (H.264, yuv420p) needs an even width "
-                f"and height; try {width + width % 2}x{height + height % 2}"
+            raise OptionError(
+                "size",
+                "MP4 (H.264, yuv420p) needs an even width and height; "
+                f"try {width + width % 2}x{height + height % 2}",
+                value=f"{width}x{height}",
             )
 
     def _open(self, size):
@@ -293,10 +335,9 @@ class Mp4Writer(FrameWriter):
                 pipe.close()
 
 
+# ---- WebP ---------------------------------------------------------------------------------
 class WebpWriter(FrameWriter):
     """Animated, looping, lossless WebP; libwebp keeps only encoded frames, never raw ones."""
-
-    suffix = ".webp"
 
     def _open(self, size):
         from PIL import _webp  # Pillow's own binding; its save_all wants every frame up front
@@ -316,17 +357,22 @@ class WebpWriter(FrameWriter):
             handle.write(data)
 
 
+# ---- PNG ----------------------------------------------------------------------------------
+def save_png(frame: np.ndarray, path: Path) -> None:
+    """A PNG with no time stamp or other varying metadata: same pixels, same bytes."""
+    Image.fromarray(frame, "RGB").save(path, format="PNG", compress_level=6)
+
+
 class PngWriter(FrameWriter):
     """One still PNG: the last frame, or frame `index` (0-based; negative counts from the end)."""
-
-    suffix = ".png"
 
     def __init__(self, path, *, fps=20.0, hold=0.0, index: int = -1, total: int | None = None):
         super().__init__(path, fps=fps, hold=hold)
         if total is not None and not -total <= index < total:
-            raise ConfigError(
-                f"--frame {index}: this scene has {total} frames; "
-                f"choose 0 to {total - 1} (or -1 for the last)"
+            raise OptionError(
+                "frame",
+                f"this scene has {total} frames; choose 0 to {total - 1} (or -1 for the last)",
+                value=index,
             )
         self.index, self.total = index, total
         self._kept: np.ndarray | None = None
@@ -337,42 +383,30 @@ class PngWriter(FrameWriter):
 
     def _finish(self):
         if self.index >= self.frames:
-            raise ConfigError(
-                f"--frame {self.index}: only {self.frames} frames were rendered; "
-                f"choose 0 to {self.frames - 1}"
+            raise OptionError(
+                "frame",
+                f"only {self.frames} frames were rendered; choose 0 to {self.frames - 1}",
+                value=self.index,
             )
         save_png(self._kept, self.temp)
 
 
-def save_png(frame: np.ndarray, path: Path) -> None:
-    """A PNG with no time stamp or other varying metadata: same pixels, same bytes."""
-    Image.fromarray(frame, "RGB").save(path, format="PNG", compress_level=6)
-
-
 class PngFolderWriter(FrameWriter):
-    """Numbered frames `frame_00000.png`... in a folder; old frames replaced only on success."""
+    """Numbered frames `frame_00000.png`... in a folder, written into a temporary folder beside
+    it; the old frames are replaced only once every new one is written."""
 
-    def __enter__(self):
-        ensure_parent(self.path / "x")
-        self.temp = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX, dir=self.path.parent))
-        return self
+    folder = True
+
+    def check_target(self):
+        if os.path.lexists(self.path) and not self.path.is_dir():
+            raise OptionError(
+                "out",
+                "is a file; a path without an extension names a folder for numbered PNGs",
+                value=str(self.path),
+            )
 
     def _write(self, frame):
         save_png(frame, self.temp / f"frame_{self.frames:05d}.png")
-
-    def __exit__(self, kind, error, trace):
-        try:
-            if kind is None:
-                for old in self.path.glob("frame_*.png"):
-                    if not (self.temp / old.name).exists():
-                        old.unlink()
-                for new in sorted(self.temp.iterdir()):
-                    os.replace(new, self.path / new.name)
-        except OSError as exc:
-            raise RenderError(f"--out {self.path}: writing failed ({exc.strerror})") from None
-        finally:
-            shutil.rmtree(self.temp, ignore_errors=True)
-        return False
 
 
 def open_writer(
@@ -388,7 +422,7 @@ def open_writer(
     path = Path(path)
     suffix = path.suffix.lower()
     if frame is not None and suffix != ".png":
-        raise ConfigError(f"--frame: only for a .png output, not {path.name}")
+        raise OptionError("frame", f"only for a .png output, not {path.name}")
     if suffix == ".gif":
         return GifWriter(path, fps=fps, hold=hold, palette=palette)
     if suffix == ".mp4":
@@ -401,7 +435,8 @@ def open_writer(
         )
     if suffix == "" or path.is_dir():
         return PngFolderWriter(path, fps=fps, hold=hold)
-    raise ConfigError(
-        f"--out {path}: unknown format {suffix!r}; use .gif, .mp4, .webp, .png "
-        "or a folder for numbered PNGs"
+    raise OptionError(
+        "out",
+        f"unknown format {suffix!r}; use .gif, .mp4, .webp, .png or a folder for numbered PNGs",
+        value=str(path),
     )
