@@ -3,16 +3,17 @@ import stat
 import subprocess
 
 import imageio.v3 as iio
-import imageio_ffmpeg
 import numpy as np
 import pytest
 from PIL import Image
 
+import vizff.writers
 from vizff.errors import OptionError, RenderError
 from vizff.writers import (
     GifWriter,
     Quantizer,
     gif_delay,
+    mp4_frame_count,
     open_writer,
 )
 
@@ -113,13 +114,14 @@ def test_mp4_is_h264_yuv420p_faststart(tmp_path):
     data = (tmp_path / "a.mp4").read_bytes()
     assert data.index(b"moov") < data.index(b"mdat")  # plays before it has fully loaded
     probe = subprocess.run(
-        [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-i", str(tmp_path / "a.mp4")],
+        [vizff.writers.ffmpeg_exe(), "-hide_banner", "-i", str(tmp_path / "a.mp4")],
         capture_output=True,
         text=True,
     )
     assert "Video: h264" in probe.stderr and "yuv420p" in probe.stderr
     decoded = list(iio.imiter(tmp_path / "a.mp4"))
     assert decoded[0].shape == (48, 64, 3) and len(decoded) == 12 + 6  # 0.5 s hold at 12 fps
+    assert mp4_frame_count(tmp_path / "a.mp4") == 18  # the writer's own check agrees
     assert np.abs(decoded[0].astype(int) - frames[0]).mean() < 4  # lossy, but close
 
 
@@ -128,6 +130,68 @@ def test_mp4_refuses_odd_sizes(tmp_path):
         write_all(tmp_path / "a.mp4", moving_square(2, size=(65, 48)))
     assert refused.value.key == "size" and refused.value.value == "65x48"
     assert list(tmp_path.iterdir()) == []
+
+
+def fake_ffmpeg(tmp_path, script: str) -> str:
+    """An executable standing in for ffmpeg: `script` runs with the output path as $out."""
+    exe = tmp_path / "fake-ffmpeg"
+    exe.write_text(f"#!/bin/sh\nfor out; do :; done\n{script}\n")
+    exe.chmod(0o755)
+    return str(exe)
+
+
+@pytest.mark.parametrize(
+    "script, message",
+    [
+        # ffmpeg that fails as it did on a full disk: a message, an exit status, a broken file
+        (
+            'cat >/dev/null; printf "junk" >"$out"; '
+            'echo "[out#0/mp4 @ 0x55] Error writing trailer: No space left on device" >&2; exit 1',
+            "writing failed (No space left on device)",
+        ),
+        # stops reading half way: our writes meet a broken pipe
+        (
+            'head -c 100 >/dev/null; echo "[vost#0:0 @ 0x1] Error while opening encoder" >&2; '
+            "exit 187",
+            "ffmpeg failed (exit status 187): Error while opening encoder",
+        ),
+        # says nothing and exits 0, leaving a file no player can open ("moov atom not found")
+        (
+            'cat >/dev/null; printf "\\0\\0\\0\\10free" >"$out"',
+            "ffmpeg left an incomplete file (no moov atom)",
+        ),
+        ("kill -9 $$", "ffmpeg failed (killed by signal 9): nothing on stderr"),
+    ],
+)
+def test_mp4_ffmpeg_failures_are_one_line_and_keep_the_old_file(
+    tmp_path, monkeypatch, script, message
+):
+    monkeypatch.setattr(vizff.writers, "ffmpeg_exe", lambda: fake_ffmpeg(tmp_path, script))
+    target = tmp_path / "a.mp4"
+    target.write_bytes(b"the previous render")
+    with pytest.raises(RenderError) as failed:
+        write_all(target, moving_square(200))
+    assert str(failed.value) == f"{target}: {message}"
+    assert target.read_bytes() == b"the previous render"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.mp4", "fake-ffmpeg"]
+
+
+def test_mp4_with_frames_missing_is_refused(tmp_path, monkeypatch):
+    # an ffmpeg that exits 0 with a playable file of fewer frames than it was sent
+    monkeypatch.setattr(vizff.writers, "MP4_CONTAINER", ("-frames:v", "5"))
+    with pytest.raises(RenderError, match="ffmpeg wrote 5 frames of 12"):
+        write_all(tmp_path / "a.mp4", moving_square(12, size=(16, 16)))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_mp4_frame_count_of_truncated_files(tmp_path):
+    write_all(tmp_path / "a.mp4", moving_square(7), fps=7)
+    data = (tmp_path / "a.mp4").read_bytes()
+    assert mp4_frame_count(tmp_path / "a.mp4") == 7
+    moov = data.index(b"moov") - 4
+    for cut in (0, 3, 8, moov, moov + 100, len(data) // 2):
+        (tmp_path / "cut.mp4").write_bytes(data[:cut])
+        assert mp4_frame_count(tmp_path / "cut.mp4") is None
 
 
 # ---- WebP ---------------------------------------------------------------------------------

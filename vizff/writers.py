@@ -8,10 +8,16 @@ write is a RenderError of one line naming the output.
 
 from __future__ import annotations
 
+import collections
 import contextlib
+import errno
 import math
 import os
+import re
 import struct
+import subprocess
+import threading
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -274,8 +280,30 @@ class GifWriter(FrameWriter):
 
 
 # ---- MP4 ----------------------------------------------------------------------------------
+# The encoder settings, in one place: segments joined later by ffmpeg's concat demuxer without
+# re-encoding must all have been written with exactly these.
+H264 = (
+    *("-c:v", "libx264", "-pix_fmt", "yuv420p"),
+    *("-crf", "18", "-preset", "fast", "-tune", "animation"),
+)
+MP4_CONTAINER = (
+    *("-movflags", "+faststart"),  # the moov atom at the front: plays while it loads
+    *("-map_metadata", "-1", "-fflags", "+bitexact"),  # no encoder version or time stamps
+)
+WRITE_ERRORS = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO, errno.EROFS, errno.EACCES)
+
+
+def ffmpeg_exe() -> str:
+    """The ffmpeg binary that imageio-ffmpeg ships (or $IMAGEIO_FFMPEG_EXE)."""
+    import imageio_ffmpeg
+
+    return imageio_ffmpeg.get_ffmpeg_exe()
+
+
 class Mp4Writer(FrameWriter):
-    """H.264 in MP4 through imageio-ffmpeg's bundled ffmpeg: yuv420p, moov atom at the front."""
+    """H.264 in MP4 through the bundled ffmpeg, fed raw RGB on a pipe: yuv420p, moov at the
+    front. ffmpeg's exit status is checked and the file is read back (a moov atom holding
+    every frame) before it replaces the target."""
 
     def check_size(self, size):
         width, height = size
@@ -288,51 +316,144 @@ class Mp4Writer(FrameWriter):
             )
 
     def _open(self, size):
-        import imageio_ffmpeg
-
         self.check_size(size)
-        self._pipe = imageio_ffmpeg.write_frames(
-            str(self.temp),
-            size,
-            fps=self.fps,
-            codec="libx264",
-            pix_fmt_in="rgb24",
-            pix_fmt_out="yuv420p",
-            macro_block_size=1,
-            ffmpeg_log_level="error",
-            quality=None,
-            output_params=[
-                "-crf",
-                "18",
-                "-preset",
-                "fast",
-                "-tune",
-                "animation",
-                "-movflags",
-                "+faststart",
-                "-map_metadata",
-                "-1",
-                "-fflags",
-                "+bitexact",
-            ],
-        )
-        self._pipe.send(None)  # start ffmpeg
+        rate = Fraction(self.fps).limit_denominator()  # 29.97 -> 2997/100
+        command = [
+            *(ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y"),
+            *("-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{size[0]}x{size[1]}"),
+            *("-r", str(rate), "-i", "pipe:0", "-an", *H264, *MP4_CONTAINER, str(self.temp)),
+        ]
+        try:  # a session of its own: Ctrl-C and a closing terminal reach only vizff, which ends it
+            self._process = subprocess.Popen(
+                command,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                start_new_session=True,
+            )
+        except OSError as exc:
+            raise RenderError(f"{self.path}: cannot start ffmpeg ({reason(exc)})") from None
+        self._log: collections.deque[str] = collections.deque(maxlen=20)
+        self._reader = threading.Thread(target=self._read_log, daemon=True)
+        self._reader.start()
         self._last: np.ndarray | None = None
 
+    def _read_log(self) -> None:  # drained all along, so ffmpeg never blocks on a full pipe
+        for line in self._process.stderr:
+            self._log.append(line.decode("utf-8", "replace").strip())
+
     def _write(self, frame):
-        self._pipe.send(frame)
+        self._send(frame)
         self._last = frame
 
+    def _send(self, frame: np.ndarray) -> None:
+        try:
+            self._process.stdin.write(frame.data)
+        except BrokenPipeError:  # ffmpeg has stopped reading: it says why when it exits
+            raise self._ffmpeg_failed() from None
+
     def _finish(self):
-        for _ in range(round(self.hold * self.fps)):  # video has no per-frame delay: repeat
-            self._pipe.send(self._last)
-        self._pipe.close()
+        repeats = round(self.hold * self.fps)  # video has no per-frame delay: repeat the last
+        for _ in range(repeats):
+            self._send(self._last)
+        try:
+            self._process.stdin.close()
+        except BrokenPipeError:
+            pass
+        if self._process.wait() != 0:
+            raise self._ffmpeg_failed()
+        self._reader.join()
+        self._process.stderr.close()
+        self._verify(self.frames + repeats)
+
+    def _verify(self, expected: int) -> None:
+        found = mp4_frame_count(self.temp)
+        if found is None:
+            raise RenderError(f"{self.path}: ffmpeg left an incomplete file (no moov atom)")
+        if found != expected:
+            raise RenderError(f"{self.path}: ffmpeg wrote {found} frames of {expected}")
+
+    def _ffmpeg_failed(self) -> RenderError:
+        code = self._process.wait()
+        self._reader.join(timeout=5)
+        log = "\n".join(self._log)
+        for failure in map(os.strerror, WRITE_ERRORS):  # ffmpeg's words for a failed write
+            if failure in log:
+                return RenderError(f"{self.path}: writing failed ({failure})")
+        lines = [re.sub(r"^\[[^]]*\]\s*", "", line) for line in self._log if line]
+        said = lines[-1][:200] if lines else "nothing on stderr"
+        status = f"exit status {code}" if code >= 0 else f"killed by signal {-code}"
+        return RenderError(f"{self.path}: ffmpeg failed ({status}): {said}")
 
     def _abort(self):
-        pipe = getattr(self, "_pipe", None)
-        if pipe is not None:
-            with contextlib.suppress(Exception):
+        process = getattr(self, "_process", None)
+        if process is None:
+            return
+        if process.poll() is None:
+            process.kill()
+        process.wait()
+        for pipe in (process.stdin, process.stderr):
+            try:
                 pipe.close()
+            except OSError:
+                pass
+
+
+def mp4_frame_count(path: Path) -> int | None:
+    """Samples in the video tracks of an MP4's moov atom; None unless the file is whole: its
+    top-level boxes end exactly where the file ends, and one of them is the moov."""
+    with open(path, "rb") as handle:
+        moov, position, length = None, 0, os.fstat(handle.fileno()).st_size
+        while position < length:
+            handle.seek(position)
+            box = _box_header(handle.read(16), length - position)
+            if box is None:
+                return None
+            name, header, size = box
+            if name == b"moov":
+                handle.seek(position + header)
+                moov = handle.read(size - header)
+            position += size
+    if moov is None:
+        return None
+    count = 0
+    for trak in _boxes(moov, b"trak"):
+        for mdia in _boxes(trak, b"mdia"):
+            if not any(hdlr[8:12] == b"vide" for hdlr in _boxes(mdia, b"hdlr")):
+                continue
+            for minf in _boxes(mdia, b"minf"):
+                for stbl in _boxes(minf, b"stbl"):
+                    for stsz in _boxes(stbl, b"stsz"):  # version, flags, size, count
+                        count += struct.unpack_from(">I", stsz, 8)[0] if len(stsz) >= 12 else 0
+    return count
+
+
+def _box_header(head: bytes, available: int) -> tuple[bytes, int, int] | None:
+    """(kind, header length, box length) of the box starting `head`, None if cut short."""
+    if len(head) < 8:
+        return None
+    size, kind = struct.unpack_from(">I4s", head)
+    header = 8
+    if size == 1:
+        if len(head) < 16:
+            return None
+        size, header = struct.unpack_from(">Q", head, 8)[0], 16
+    elif size == 0:  # the box runs to the end
+        size = available
+    if size < header or size > available:
+        return None
+    return kind, header, size
+
+
+def _boxes(data: bytes, kind: bytes) -> list[bytes]:
+    """The bodies of the child boxes of type `kind` in `data`."""
+    found, position = [], 0
+    while (box := _box_header(data[position : position + 16], len(data) - position)) is not None:
+        name, header, size = box
+        if name == kind:
+            found.append(data[position + header : position + size])
+        position += size
+    return found
 
 
 # ---- WebP ---------------------------------------------------------------------------------
