@@ -33,6 +33,18 @@ def moving_square(count: int, size=(64, 48)) -> list[np.ndarray]:
     return frames
 
 
+def noise(count: int, size=(64, 48), seed=0) -> list[np.ndarray]:
+    """Frames of random colours, each changing only in a block at an odd place."""
+    rng = np.random.default_rng(seed)
+    frame = rng.integers(0, 256, (size[1], size[0], 3), dtype=np.uint8)
+    frames = [frame]
+    for i in range(1, count):
+        frame = frame.copy()
+        frame[3 + i : 9 + i, 5 + 2 * i : 12 + 2 * i] = rng.integers(0, 256, (6, 7, 3))
+        frames.append(frame)
+    return frames
+
+
 def write_all(path, frames, **kwargs):
     with open_writer(path, **kwargs) as writer:
         for frame in frames:
@@ -195,13 +207,45 @@ def test_mp4_frame_count_of_truncated_files(tmp_path):
 
 
 # ---- WebP ---------------------------------------------------------------------------------
-def test_webp_is_animated_and_loops(tmp_path):
+@pytest.mark.parametrize("fps, hold", [(10, 0.0), (30, 1.0), (7, 0.25)])
+def test_webp_round_trip_exact_pixels_durations_and_loop(tmp_path, fps, hold):
+    frames = noise(9) + noise(9)[-1:]  # the last two are equal: merged
+    write_all(tmp_path / "a.webp", frames, fps=fps, hold=hold)
+    back, durations, info = pillow_frames(tmp_path / "a.webp")
+    assert len(back) == 9 and info["loop"] == 0
+    for got, want in zip(back, frames):
+        np.testing.assert_array_equal(got, want)  # lossless, every changed rectangle in place
+    starts = [round(1000 * i / fps) for i in range(10)] + [round(1000 * (10 / fps + hold))]
+    want = [b - a for a, b in zip(starts, starts[1:])]
+    assert durations == want[:8] + [want[8] + want[9]]  # ms, no drift: rounded from the start
+
+
+def test_webp_reads_back_in_imageio_too(tmp_path):
     frames = moving_square(6)
     write_all(tmp_path / "a.webp", frames, fps=10)
-    image = Image.open(tmp_path / "a.webp")
-    assert image.n_frames >= 5 and image.info["loop"] == 0
-    image.seek(0)
-    np.testing.assert_array_equal(np.asarray(image.convert("RGB")), frames[0])  # lossless
+    back = list(iio.imiter(tmp_path / "a.webp", mode="RGB"))
+    assert len(back) == 5
+    for got, want in zip(back, frames):
+        np.testing.assert_array_equal(got, want)
+
+
+def riff_chunks(data: bytes) -> list[tuple[bytes, int]]:
+    """(kind, size) of each top-level chunk of a WebP file, read with plain slicing."""
+    assert data[:4] == b"RIFF" and data[8:12] == b"WEBP"
+    assert int.from_bytes(data[4:8], "little") == len(data) - 8
+    chunks, at = [], 12
+    while at < len(data):
+        size = int.from_bytes(data[at + 4 : at + 8], "little")
+        chunks.append((data[at : at + 4], size))
+        at += 8 + size + size % 2
+    assert at == len(data)
+    return chunks
+
+
+def test_webp_is_vp8x_anim_then_one_anmf_per_shown_frame(tmp_path):
+    write_all(tmp_path / "a.webp", moving_square(6), fps=10)
+    chunks = riff_chunks((tmp_path / "a.webp").read_bytes())
+    assert [kind for kind, _ in chunks] == [b"VP8X", b"ANIM"] + [b"ANMF"] * 5
 
 
 # ---- PNG ----------------------------------------------------------------------------------
@@ -345,7 +389,7 @@ def test_bad_frames_and_formats(tmp_path):
         with pytest.raises(OptionError) as refused:
             open_writer(tmp_path / "a.webp", fps=fps, hold=hold)
         assert refused.value.key == ("fps" if hold == 0 else "hold")
-    for suffix, size in ((".mp4", (64, 47)),):
+    for suffix, size in ((".webp", (16384, 16)), (".mp4", (64, 47))):
         with pytest.raises(OptionError) as refused:
             open_writer(tmp_path / f"a{suffix}").check_size(size)
         assert refused.value.key == "size"

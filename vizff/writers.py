@@ -11,6 +11,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import errno
+import io
 import math
 import os
 import re
@@ -19,6 +20,7 @@ import subprocess
 import threading
 from fractions import Fraction
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 from PIL import GifImagePlugin, Image
@@ -210,6 +212,18 @@ def adaptive_palette(frame: np.ndarray, colours: int = 255) -> np.ndarray:
     return np.array(image.getpalette()[: 3 * used], dtype=np.uint8).reshape(-1, 3)
 
 
+def changed_box(now: np.ndarray, before: np.ndarray) -> tuple[np.ndarray, slice, slice] | None:
+    """Where two (h, w) or (h, w, 3) frames differ: the (h, w) mask and the bounding rows and
+    columns, or None when they are equal."""
+    changed = now != before
+    if changed.ndim == 3:  # a pixel changed if any channel did (ten times `.any(axis=2)`'s speed)
+        changed = changed[..., 0] | changed[..., 1] | changed[..., 2]
+    rows, cols = np.flatnonzero(changed.any(axis=1)), np.flatnonzero(changed.any(axis=0))
+    if rows.size == 0:
+        return None
+    return changed, slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1)
+
+
 class GifWriter(FrameWriter):
     """Streaming GIF89a: one global palette, only the changed rectangle of each frame, unchanged
     pixels transparent, identical frames merged into a longer delay, loops forever."""
@@ -246,16 +260,15 @@ class GifWriter(FrameWriter):
             self._pending, self._pending_delay = (indices, (0, 0), False), self.delay
             self._previous = indices
             return
-        changed = indices != self._previous
-        rows, cols = np.flatnonzero(changed.any(axis=1)), np.flatnonzero(changed.any(axis=0))
-        if rows.size == 0:  # identical frame: the one shown stays longer
+        found = changed_box(indices, self._previous)
+        if found is None:  # identical frame: the one shown stays longer
             self._pending_delay += self.delay
             return
         self._flush()
-        box = (slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1))
-        patch = indices[box].copy()
-        patch[~changed[box]] = TRANSPARENT
-        self._pending, self._pending_delay = (patch, (cols[0], rows[0]), True), self.delay
+        changed, rows, cols = found
+        patch = indices[rows, cols].copy()
+        patch[~changed[rows, cols]] = TRANSPARENT
+        self._pending, self._pending_delay = (patch, (cols.start, rows.start), True), self.delay
         self._previous = indices
 
     def _flush(self, extra: int = 0) -> None:
@@ -457,25 +470,138 @@ def _boxes(data: bytes, kind: bytes) -> list[bytes]:
 
 
 # ---- WebP ---------------------------------------------------------------------------------
+WEBP_EFFORT = 50  # Pillow's `quality` for lossless: encoder effort, 0 (fast) to 100 (small)
+WEBP_METHOD = 4  # 0 (fast) to 6 (small)
+MAX_WEBP_DURATION = 0xFFFFFF  # milliseconds: the most one ANMF frame can last (4.66 h)
+MAX_WEBP_SIDE = 16383  # pixels: the most a lossless (VP8L) image holds
+
+
+def webp_image_chunks(image: Image.Image) -> bytes:
+    """A still image encoded losslessly by Pillow's public API, as the chunks (VP8L, or ALPH
+    and VP8) that carry its pixels, ready to sit inside an ANMF chunk."""
+    buffer = io.BytesIO()
+    image.save(buffer, format="WEBP", lossless=True, quality=WEBP_EFFORT, method=WEBP_METHOD)
+    data = buffer.getvalue()
+    chunks, position = [], 12  # after RIFF, size, WEBP
+    while position + 8 <= len(data):
+        kind, size = (
+            data[position : position + 4],
+            int.from_bytes(data[position + 4 : position + 8], "little"),
+        )
+        if kind in (b"ALPH", b"VP8 ", b"VP8L"):
+            chunks.append(riff_chunk(kind, data[position + 8 : position + 8 + size]))
+        position += 8 + size + (size & 1)
+    return b"".join(chunks)
+
+
+def riff_chunk(kind: bytes, payload: bytes) -> bytes:
+    """One RIFF chunk: four-letter kind, little-endian size, payload, a pad byte if odd."""
+    return kind + struct.pack("<I", len(payload)) + payload + b"\0" * (len(payload) & 1)
+
+
+def _u24(value: int) -> bytes:
+    return struct.pack("<I", value)[:3]
+
+
+class WebpMuxer:
+    """An animated WebP written chunk by chunk (VP8X, ANIM, then one ANMF per frame), so memory
+    holds one encoded frame at most; `close()` fills in the RIFF size and the alpha flag.
+    Frames from another file with the same canvas can be appended as they are, undecoded."""
+
+    def __init__(self, handle: BinaryIO, size: tuple[int, int], *, loop: int = 0):
+        width, height = size
+        self._file, self._start, self._alpha = handle, handle.tell(), False
+        vp8x = b"\x02\0\0\0" + _u24(width - 1) + _u24(height - 1)  # flags: animation
+        anim = b"\xff\xff\xff\xff" + struct.pack("<H", loop)  # white background (BGRA)
+        handle.write(b"RIFF\0\0\0\0WEBP" + riff_chunk(b"VP8X", vp8x) + riff_chunk(b"ANIM", anim))
+
+    def add(self, chunks: bytes, box: tuple[int, int, int, int], duration: int, *, blend=False):
+        """One frame: image chunks covering `box` = (x, y, width, height), x and y even, for
+        `duration` ms; drawn over the canvas by its alpha (`blend`) or replacing it there."""
+        x, y, width, height = box
+        header = _u24(x // 2) + _u24(y // 2) + _u24(width - 1) + _u24(height - 1)
+        header += _u24(duration) + (b"\0" if blend else b"\x02")  # bit 1: do not blend
+        self._file.write(riff_chunk(b"ANMF", header + chunks))
+        self._alpha |= blend
+
+    def close(self) -> None:
+        end = self._file.tell()
+        if end - self._start - 8 > 0xFFFFFFFF:
+            raise OSError(errno.EFBIG, "larger than the 4 GB a WebP file can hold")
+        self._file.seek(self._start + 4)
+        self._file.write(struct.pack("<I", end - self._start - 8))
+        if self._alpha:  # some frame holds transparent pixels (over an opaque canvas)
+            self._file.seek(self._start + 20)
+            self._file.write(b"\x12")  # animation and alpha
+        self._file.seek(end)
+
+
 class WebpWriter(FrameWriter):
-    """Animated, looping, lossless WebP; libwebp keeps only encoded frames, never raw ones."""
+    """Animated, looping, lossless WebP: each frame's changed rectangle encoded as a still by
+    Pillow's public API, muxed here; identical frames merged into a longer duration."""
+
+    def check_size(self, size):
+        if max(size) > MAX_WEBP_SIDE:
+            raise OptionError(
+                "size",
+                f"a WebP image is at most {MAX_WEBP_SIDE} pixels on a side",
+                value=f"{size[0]}x{size[1]}",
+            )
 
     def _open(self, size):
-        from PIL import _webp  # Pillow's own binding; its save_all wants every frame up front
-
-        self._encoder = _webp.WebPAnimEncoder(size, 0xFFFFFFFF, 0, False, 0, 0, False, False)
-        self._time = 0.0
+        self.check_size(size)
+        self._file = open(self.temp, "wb")
+        self._muxer = WebpMuxer(self._file, size)
+        self._previous: np.ndarray | None = None  # the frame on the canvas now
+        self._pending: tuple[bytes, tuple[int, int, int, int], int, bool] | None = None
 
     def _write(self, frame):
-        image = Image.fromarray(frame, "RGB")
-        self._encoder.add(image.getim(), round(self._time), True, 50.0, 100.0, 4)
-        self._time += 1000 / self.fps
+        if self._previous is None:
+            image = Image.fromarray(frame, "RGB")
+            box = (0, 0, frame.shape[1], frame.shape[0])
+        else:
+            found = changed_box(frame, self._previous)
+            if found is None:  # identical frame: the pending one lasts longer
+                return
+            image, box = self._patch(frame, *found)
+        start = self._time(self.frames)
+        self._flush(start)
+        self._pending = (webp_image_chunks(image), box, start, image.mode == "RGBA")
+        self._previous = frame.copy()
+
+    def _patch(self, frame, changed, rows, cols) -> tuple[Image.Image, tuple[int, int, int, int]]:
+        """The changed rectangle, from an even corner (as ANMF asks), unchanged pixels
+        transparent: blended over the canvas, they leave it as it was."""
+        rows, cols = slice(rows.start & ~1, rows.stop), slice(cols.start & ~1, cols.stop)
+        keep = changed[rows, cols]  # (h, w)
+        patch = np.empty((*keep.shape, 4), np.uint8)  # (h, w, RGBA)
+        patch[..., :3] = frame[rows, cols]  # libwebp zeroes the colour of transparent pixels
+        np.multiply(keep, 255, out=patch[..., 3], casting="unsafe")
+        box = (cols.start, rows.start, cols.stop - cols.start, rows.stop - rows.start)
+        return Image.fromarray(patch, "RGBA"), box
+
+    def _time(self, index: int, hold: float = 0.0) -> int:
+        """Milliseconds from the start to frame `index`, rounded once (no drift)."""
+        return round(1000 * (index / self.fps + hold))
+
+    def _flush(self, end: int) -> None:
+        if self._pending is None:
+            return
+        chunks, box, start, blend = self._pending
+        duration = end - start
+        self._muxer.add(chunks, box, min(duration, MAX_WEBP_DURATION), blend=blend)
+        while (duration := duration - MAX_WEBP_DURATION) > 0:  # longer than a frame can last
+            pixel = webp_image_chunks(Image.fromarray(self._previous[:1, :1], "RGB"))
+            self._muxer.add(pixel, (0, 0, 1, 1), min(duration, MAX_WEBP_DURATION))
 
     def _finish(self):
-        self._encoder.add(None, round(self._time + 1000 * self.hold), True, 50.0, 100.0, 4)
-        data = self._encoder.assemble("", b"", b"")
-        with open(self.temp, "wb") as handle:
-            handle.write(data)
+        self._flush(self._time(self.frames, self.hold))
+        self._muxer.close()
+        self._file.close()
+
+    def _abort(self):
+        if hasattr(self, "_file"):
+            self._file.close()
 
 
 # ---- PNG ----------------------------------------------------------------------------------
