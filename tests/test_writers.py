@@ -104,6 +104,23 @@ def test_gif_refuses_rates_it_cannot_show(tmp_path, fps):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_gif_frames_longer_than_a_gif_delay_keep_their_time(tmp_path):
+    # 0.001 fps: 1000 s a frame, more than the 655.35 s one GIF frame can say
+    centis, note = gif_delay(0.001)
+    assert centis == 100_000 and "655.35 s" in note and "2 GIF frames" in note
+    frames = moving_square(3)
+    writer = write_all(tmp_path / "a.gif", frames, fps=0.001, hold=600, palette=PALETTE)
+    assert writer.note == note
+    back, delays, _ = pillow_frames(tmp_path / "a.gif")
+    # frame 0: 1000 s; frames 1 and 2 (equal) with the hold: 2600 s, each split into pieces
+    assert delays == [655_350, 344_650, 655_350, 655_350, 655_350, 633_950]
+    assert sum(delays[:2]) == 1_000_000 and sum(delays[2:]) == 2_600_000
+    for got in back[:2]:
+        np.testing.assert_array_equal(got, frames[0])  # the continuation draws nothing
+    for got in back[2:]:
+        np.testing.assert_array_equal(got, frames[1])
+
+
 def test_quantizer_is_exact_on_palette_colours_and_nearest_otherwise():
     quantize = Quantizer(PALETTE)
     frame = np.array([[[255, 255, 255], [0, 0, 0], [190, 40, 40], [30, 30, 200]]], np.uint8)
@@ -385,7 +402,7 @@ def test_bad_frames_and_formats(tmp_path):
     with pytest.raises(OptionError, match="only for a .png output") as refused:
         open_writer(tmp_path / "a.gif", frame=1)
     assert refused.value.key == "frame"
-    for fps, hold in ((0, 0), (241, 0), (20, -1), (20, 601), (20, float("nan"))):
+    for fps, hold in ((0, 0), (0.0009, 0), (241, 0), (20, -1), (20, 601), (20, float("nan"))):
         with pytest.raises(OptionError) as refused:
             open_writer(tmp_path / "a.webp", fps=fps, hold=hold)
         assert refused.value.key == ("fps" if hold == 0 else "hold")

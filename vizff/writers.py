@@ -28,9 +28,11 @@ from PIL import GifImagePlugin, Image
 from vizff.errors import OptionError, RenderError
 from vizff.files import Staged, reason, sweep_stale
 
+MIN_FPS = 0.001  # a frame every 1000 s: slower is a slide show, not an animation
 MAX_FPS = 240  # any format; more is not an animation anyone can see
 MAX_HOLD = 600  # seconds on the last frame
 MAX_GIF_FPS = 50  # browsers slow any delay under 2/100 s down to 1/10 s
+MAX_GIF_DELAY = 0xFFFF  # hundredths of a second: the most one GIF frame can last (655.35 s)
 TRANSPARENT = 255  # GIF palette index kept free: "unchanged since the previous frame"
 
 
@@ -45,9 +47,9 @@ class FrameWriter:
     folder = False  # True: the output is a folder of files, staged and committed whole
 
     def __init__(self, path: str | os.PathLike[str], *, fps: float = 20.0, hold: float = 0.0):
-        if not (math.isfinite(fps) and 0 < fps <= MAX_FPS):
+        if not (math.isfinite(fps) and MIN_FPS <= fps <= MAX_FPS):
             raise OptionError(
-                "fps", f"must be more than 0 and at most {MAX_FPS}", value=number(fps)
+                "fps", f"must be {MIN_FPS:g} to {MAX_FPS} frames per second", value=number(fps)
             )
         if not (math.isfinite(hold) and 0 <= hold <= MAX_HOLD):
             raise OptionError("hold", f"must be 0 to {MAX_HOLD} seconds", value=number(hold))
@@ -144,7 +146,8 @@ class FrameWriter:
 
 # ---- GIF ----------------------------------------------------------------------------------
 def gif_delay(fps: float) -> tuple[int, str | None]:
-    """A frame delay in whole hundredths of a second for `fps`, and a note when it is rounded."""
+    """A frame delay in whole hundredths of a second for `fps`, and a note when it is not
+    exactly what was asked or needs more than one GIF frame."""
     if not 0 < fps <= MAX_GIF_FPS:
         raise OptionError(
             "fps",
@@ -153,6 +156,12 @@ def gif_delay(fps: float) -> tuple[int, str | None]:
             value=number(fps),
         )
     centis = max(2, round(100 / fps))
+    if centis > MAX_GIF_DELAY:
+        parts = math.ceil(centis / MAX_GIF_DELAY)
+        return centis, (
+            f"a GIF frame lasts at most {MAX_GIF_DELAY / 100} s, so each frame of "
+            f"{centis / 100:g} s is stored as {parts} GIF frames (the later ones draw nothing)"
+        )
     if math.isclose(100 / centis, fps, rel_tol=1e-9):
         return centis, None
     return centis, (
@@ -273,8 +282,14 @@ class GifWriter(FrameWriter):
 
     def _flush(self, extra: int = 0) -> None:
         patch, offset, transparent = self._pending
-        delay = min(self._pending_delay + extra, 0xFFFF)
+        delay = self._pending_delay + extra
+        self._image(patch, offset, transparent, delay)
+        while (delay := delay - MAX_GIF_DELAY) > 0:  # longer than one GIF frame can last
+            self._image(np.full((1, 1), TRANSPARENT, np.uint8), (0, 0), True, delay)
+
+    def _image(self, patch: np.ndarray, offset, transparent: bool, delay: int) -> None:
         flags = (1 << 2) | (1 if transparent else 0)  # disposal 1: keep, draw the next on top
+        delay = min(delay, MAX_GIF_DELAY)
         self._file.write(b"!\xf9\x04" + struct.pack("<BHBB", flags, delay, TRANSPARENT, 0))
         image = Image.frombuffer(
             "L", (patch.shape[1], patch.shape[0]), patch.tobytes(), "raw", "L", 0, 1
