@@ -11,6 +11,7 @@ import vizff.writers
 from vizff.errors import OptionError, RenderError
 from vizff.writers import (
     GifWriter,
+    PngWriter,
     Quantizer,
     gif_delay,
     mp4_frame_count,
@@ -272,9 +273,33 @@ def test_png_still_last_or_chosen_frame(tmp_path):
     np.testing.assert_array_equal(iio.imread(tmp_path / "last.png"), frames[-1])
     write_all(tmp_path / "two.png", frames, frame=2, total=5)
     np.testing.assert_array_equal(iio.imread(tmp_path / "two.png"), frames[2])
+    write_all(tmp_path / "end.png", frames, frame=-2)  # counted from the end, total unknown
+    np.testing.assert_array_equal(iio.imread(tmp_path / "end.png"), frames[-2])
     with pytest.raises(OptionError, match="this scene has 5 frames") as refused:
         open_writer(tmp_path / "x.png", frame=5, total=5)
     assert refused.value.key == "frame" and refused.value.value == 5
+
+
+def test_png_with_a_frame_number_is_satisfied_once_it_has_it(tmp_path):
+    frames = moving_square(5)
+    with PngWriter(tmp_path / "a.png", index=1, total=5) as writer:
+        seen = []
+        for frame in frames:
+            writer.write(frame)
+            seen.append(writer.satisfied)
+            if writer.satisfied:
+                break
+    assert seen == [False, True]
+    np.testing.assert_array_equal(iio.imread(tmp_path / "a.png"), frames[1])
+    with PngWriter(tmp_path / "b.png", index=-2, total=5) as writer:  # frame 3
+        for frame in frames[:4]:
+            writer.write(frame)
+        assert writer.satisfied
+    np.testing.assert_array_equal(iio.imread(tmp_path / "b.png"), frames[3])
+    with PngWriter(tmp_path / "c.png") as last:
+        for frame in frames:
+            last.write(frame)
+            assert not last.satisfied  # which frame is the last is known only at the end
 
 
 def test_png_frame_past_the_rendered_end(tmp_path):

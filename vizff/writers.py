@@ -626,7 +626,8 @@ def save_png(frame: np.ndarray, path: Path) -> None:
 
 
 class PngWriter(FrameWriter):
-    """One still PNG: the last frame, or frame `index` (0-based; negative counts from the end)."""
+    """One still PNG: the last frame, or frame `index` (0-based; negative counts from the end).
+    With a frame number it is `satisfied` once that frame is in: the render may stop there."""
 
     def __init__(self, path, *, fps=20.0, hold=0.0, index: int = -1, total: int | None = None):
         super().__init__(path, fps=fps, hold=hold)
@@ -636,21 +637,28 @@ class PngWriter(FrameWriter):
                 f"this scene has {total} frames; choose 0 to {total - 1} (or -1 for the last)",
                 value=index,
             )
-        self.index, self.total = index, total
-        self._kept: np.ndarray | None = None
+        self.asked, self.total = index, total
+        self.index = index + total if total is not None and index < -1 else index
+        self._kept: collections.deque[np.ndarray] = collections.deque(
+            maxlen=-self.index if self.index < 0 else 1
+        )
+
+    @property
+    def satisfied(self) -> bool:
+        return 0 <= self.index < self.frames
 
     def _write(self, frame):
         if self.index < 0 or self.frames == self.index:
-            self._kept = frame.copy()
+            self._kept.append(frame.copy())
 
     def _finish(self):
-        if self.index >= self.frames:
+        if self.index >= self.frames or len(self._kept) < self._kept.maxlen:
             raise OptionError(
                 "frame",
                 f"only {self.frames} frames were rendered; choose 0 to {self.frames - 1}",
-                value=self.index,
+                value=self.asked,
             )
-        save_png(self._kept, self.temp)
+        save_png(self._kept[0], self.temp)
 
 
 class PngFolderWriter(FrameWriter):
