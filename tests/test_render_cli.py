@@ -182,26 +182,31 @@ def temp_bytes(folder) -> int:
 
 
 @pytest.mark.parametrize("suffix", [".gif", ".mp4"])
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
 def test_interrupted_render_keeps_the_previous_output(tmp_path, sig, suffix):
     out = tmp_path / f"w{suffix}"
     out.write_bytes(b"yesterday's good render")
-    command = ["render", "weights", "--steps", "4000", "--every", "1", "--out", str(out)]
+    command = ["render", "sigmoid", "--set", "frames=5000", "--out", str(out)]
     process = subprocess.Popen(
         [sys.executable, "-m", "vizff", *command],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
-    deadline = time.monotonic() + 60
-    while temp_bytes(tmp_path) < 60_000 and time.monotonic() < deadline:  # frames on disk
-        time.sleep(0.02)
-    assert temp_bytes(tmp_path) >= 60_000, "the render never got going"
-    assert process.poll() is None, "the render ended before it could be interrupted"
-    process.send_signal(sig)
-    _, err = process.communicate(timeout=60)
-    assert process.returncode == 130
-    assert "Traceback" not in err and "interrupted" in err
+    try:
+        deadline = time.monotonic() + 60
+        while temp_bytes(tmp_path) < 60_000 and time.monotonic() < deadline:  # frames on disk
+            time.sleep(0.02)
+        assert temp_bytes(tmp_path) >= 60_000, "the render never got going"
+        assert process.poll() is None, "the render ended before it could be interrupted"
+        process.send_signal(sig)
+        _, err = process.communicate(timeout=60)
+        assert process.returncode == 130, err
+        assert "Traceback" not in err and "interrupted" in err
+    finally:
+        if process.poll() is None:  # never leave a render running after a failure
+            process.kill()
+            process.wait()
     assert out.read_bytes() == b"yesterday's good render"
     assert [p.name for p in tmp_path.iterdir()] == [out.name]
 
