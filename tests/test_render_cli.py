@@ -218,3 +218,30 @@ def test_python_api(tmp_path):
     assert result.frames == 3 and result.path.stat().st_size == result.bytes
     frame = np.asarray(Image.open(tmp_path / "l.gif").convert("RGB"))
     assert frame.shape == (180, 320, 3)
+
+
+@pytest.mark.parametrize("repeat", range(3))
+def test_a_second_ctrl_c_during_cleanup_is_no_traceback(tmp_path, repeat):
+    out = tmp_path / "l.mp4"
+    out.write_bytes(b"kept")
+    command = [sys.executable, "-m", "vizff", "render", "loss", "--steps", "3000", "--every", "1"]
+    process = subprocess.Popen(
+        [*command, "--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while temp_bytes(tmp_path) < 20_000 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert process.poll() is None, "the render ended before it could be interrupted"
+        for _ in range(4):  # an impatient user: Ctrl-C, Ctrl-C, Ctrl-C...
+            process.send_signal(signal.SIGINT)
+            time.sleep(0.01 * repeat)
+        _, err = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 130, err
+    assert "Traceback" not in err
+    assert err.strip().splitlines()[-1] == "error: interrupted; no output was changed"
+    assert out.read_bytes() == b"kept" and [p.name for p in tmp_path.iterdir()] == ["l.mp4"]

@@ -85,7 +85,7 @@ def test_softmax_bars_labels_and_caption_are_the_probabilities(mode):
     rng = np.random.default_rng(4)
     scores = np.round(rng.normal(0.0, 1.3, 10), 1)  # the documented draw: ten scores, 1 decimal
     sweep = np.linspace(-5, 9, 6) if mode == "logit" else np.geomspace(0.25, 4.0, 6)
-    for value, (frame, texts) in zip(sweep, frames_with_texts(scene)):
+    for value, (_, texts) in zip(sweep, frames_with_texts(scene)):
         z = scores.copy()
         if mode == "logit":
             z[2] = value

@@ -128,13 +128,36 @@ def test_quantizer_is_exact_on_palette_colours_and_nearest_otherwise():
     assert quantize(frame).tolist() == [[0, 1, 2, 3]]
 
 
-def test_gif_memory_holds_one_frame_not_all(tmp_path):
+def test_gif_frames_reach_the_disk_while_rendering(tmp_path):
     # the encoder streams: after writing, the file already holds the frames before the last
     with GifWriter(tmp_path / "a.gif", fps=20, palette=PALETTE) as writer:
         for frame in moving_square(6):
             writer.write(frame)
         writer._file.flush()
         assert writer.temp.stat().st_size > 200  # frames are on disk while rendering
+
+
+@pytest.mark.parametrize("suffix", [".gif", ".webp", ".mp4"])
+def test_memory_does_not_grow_with_the_number_of_frames(tmp_path, suffix):
+    """Peak Python and numpy allocations (tracemalloc sees both) for 20 and for 200 frames:
+    a writer that kept frames would need 10x the frames' 0.7 MB each."""
+    import tracemalloc
+
+    rng = np.random.default_rng(0)
+    frames = [rng.integers(0, 256, (360, 640, 3), dtype=np.uint8) for _ in range(3)]
+
+    def peak(count: int) -> int:
+        tracemalloc.start()
+        with open_writer(tmp_path / f"m{count}{suffix}", fps=20, palette=PALETTE) as writer:
+            for i in range(count):
+                writer.write(frames[i % 3].copy())  # a new array: kept only if the writer keeps it
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        return peak
+
+    peak(5)  # warm caches (the GIF quantizer's table) outside the comparison
+    small, large = peak(20), peak(200)
+    assert large < small + 8 * 2**20, (small, large)  # 180 more frames would be 124 MB
 
 
 # ---- MP4 ----------------------------------------------------------------------------------

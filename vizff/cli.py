@@ -7,7 +7,6 @@ declaration gives the flag, its help, its check and its place in `vizff scenes N
 from __future__ import annotations
 
 import inspect
-import signal
 import sys
 import time
 import typing
@@ -27,6 +26,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from vizff import interrupts
 from vizff.errors import Cli, ConfigError, OptionError, VizffError
 from vizff.options import SHARED, Option, options_of, settle
 
@@ -381,16 +381,10 @@ def data_download(
 INTERRUPTED = 130  # 128 + SIGINT, as shells report it
 
 
-def _raise_interrupt(signum, frame) -> None:
-    raise KeyboardInterrupt
-
-
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI: errors become one line and an exit code, never a traceback."""
-    # `kill` and a closing terminal clean up temporary files as Ctrl-C does
-    for name in ("SIGTERM", "SIGHUP"):  # Windows has no SIGHUP
-        if hasattr(signal, name):
-            signal.signal(getattr(signal, name), _raise_interrupt)
+    # `kill` and a closing terminal clean up temporary files as Ctrl-C does; only once
+    interrupts.stop_on("SIGINT", "SIGTERM", "SIGHUP")
     command = typer.main.get_command(app)
     try:
         code = command.main(args=argv, prog_name="vizff", standalone_mode=False)
@@ -401,7 +395,8 @@ def main(argv: list[str] | None = None) -> None:
     except VizffError as exc:
         if isinstance(exc, OptionError) and exc.source is None:
             exc.source = Cli()  # nobody said where it came from: the command line, so far
-        fail(f"error: {exc}", exc.exit_code)
+        message = str(exc).replace("(lr, now ", "(--lr, now ")  # the default rate, named as a flag
+        fail(f"error: {message}", exc.exit_code)
     if code == INTERRUPTED:  # typer turns Ctrl-C (and our SIGTERM) into exit code 130
         fail("error: interrupted; no output was changed", INTERRUPTED)
     sys.exit(code if isinstance(code, int) else 0)

@@ -20,6 +20,7 @@ from PIL import Image
 from vizff.draw.box import Box
 from vizff.draw.page import Page
 from vizff.draw.theme import hex_colour
+from vizff.interrupts import critical
 
 POINTS_PER_PIXEL = 72 / 100  # the figure is 100 dpi: one pixel is 0.72 points
 
@@ -70,7 +71,8 @@ class Plot:
         Returns it as a new RGB frame, for the kit to draw the static text on."""
         for artist in moving:
             artist.set_animated(True)
-        self.canvas.draw()
+        with critical():
+            self.canvas.draw()
         self.base = np.asarray(self.canvas.buffer_rgba()).copy()
         return self.rgb()
 
@@ -84,15 +86,17 @@ class Plot:
     def grow(self, artists: Sequence) -> None:
         """Bake `artists` (new segments of growing lines) into the base picture."""
         self._restore()
-        for artist in artists:
-            artist.axes.draw_artist(artist)
+        with critical():
+            for artist in artists:
+                artist.axes.draw_artist(artist)
         self.base = np.asarray(self.canvas.buffer_rgba()).copy()
 
     def frame(self, moving: Sequence = ()) -> np.ndarray:
         """The base with the `moving` artists drawn: a new RGB frame."""
         self._restore()
-        for artist in moving:
-            artist.axes.draw_artist(artist)
+        with critical():
+            for artist in moving:
+                artist.axes.draw_artist(artist)
         return self.rgb()
 
     def rgb(self) -> np.ndarray:
