@@ -10,6 +10,7 @@ import inspect
 import signal
 import sys
 import time
+import typing
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Annotated, Any, Optional
@@ -77,8 +78,9 @@ def with_schema(options: Iterable[Option]) -> Callable:
     """Give a command `**given` keyword parameters for `options`, after its own."""
 
     def decorate(function: Callable) -> Callable:
+        hints = typing.get_type_hints(function, include_extras=True)  # the text annotations
         own = [
-            p
+            p.replace(annotation=hints.get(p.name, p.annotation))
             for p in inspect.signature(function).parameters.values()
             if p.kind is not inspect.Parameter.VAR_KEYWORD
         ]
@@ -144,7 +146,16 @@ def train(
         config = TrainConfig(**config_values)
     digits = load_digits(settings.data)
     total = config.total_steps(len(digits.train_labels))
-    warn_if_long(estimated_seconds(config, digits), config)
+    warn_if_long(
+        estimated_seconds(
+            config,
+            len(digits.train_labels),
+            digits.train_images[0].size,
+            len(digits.test_labels),
+            images=digits.train_images[: config.batch_size],
+        ),
+        config,
+    )
     start, last = time.perf_counter(), None
     with progress_bar() as bar:
         task = bar.add_task("training", total=total)
@@ -183,8 +194,13 @@ def warn_if_long(seconds: float | None, config) -> None:
             shown = f"{seconds / 86400:.1f} days"
         elif seconds > 3 * 3600:
             shown = f"{seconds / 3600:.1f} h"
-        method = "" if config.method == "backprop" else f" by --method {config.method}"
-        note(f"estimated {shown} of training{method} (measured on a few steps)")
+        if config.method == "backprop":
+            note(f"estimated {shown} of training (measured on a few steps)")
+        else:
+            note(
+                f"--method {config.method} costs two loss evaluations per parameter at every "
+                f"step: about {shown} of training here (measured on a short probe)"
+            )
 
 
 def save_network(network, path: Path) -> None:

@@ -224,7 +224,14 @@ class TrainingScene(DataScene):
     def estimate_seconds(self) -> float | None:
         from vizff.train import estimated_seconds
 
-        return estimated_seconds(self.config, self.digits)
+        digits = self.digits
+        return estimated_seconds(
+            self.config,
+            len(digits.train_labels),
+            digits.train_images[0].size,
+            len(digits.test_labels),
+            images=digits.train_images[: self.config.batch_size],
+        )
 
     def diverged_text(self, snapshot: Snapshot) -> str:
         return self.words("common.diverged", step=snapshot.diverged_at)
