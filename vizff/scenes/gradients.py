@@ -514,6 +514,8 @@ class Gradients(TrainingScene):
 
     # ---- layout: computed once ----------------------------------------------------------------
     def _layout(self) -> None:
+        """Regions, largest first; on a frame too small for everything, the cost table goes
+        first, then the chart and its key, then the heatmaps' header and result lines."""
         settings = self.settings
         self.page = page = Page(
             self.size,
@@ -528,31 +530,42 @@ class Gradients(TrainingScene):
         table_h = Table.height_of(page, len(rows))
         note_h = small if settings.timing else 0
         panels, below = page.body.take_bottom(table_h + note_h, gap=round(6 * s))
-        self.table = Table(page, below.take_top(table_h)[0], rows)
-        self.note_box = below.take_bottom(note_h)[1]
+        self.table = self.note_box = None
+        if panels.h >= 5 * small + self.digits.image_shape[0]:
+            self.table = Table(page, below.take_top(table_h)[0], rows)
+            self.note_box = below.take_bottom(note_h)[1] if note_h else None
+        else:
+            panels = page.body
         left, right = panels.columns(0.45, 0.55, gap=round(18 * s))
         self.key_layout = self._key_rows(left.w)
         self.chart_box, self.key_box = left.take_bottom(
             len(self.key_layout) * small, gap=round(4 * s)
         )
+        if self.chart_box.h < 6 * small or self.chart_box.w < 8 * small:  # no room: no chart
+            self.chart_box = self.key_box = None
+            right = panels
         self._layout_right(right, small)
 
     def _layout_right(self, right: Box, small: int) -> None:
         """The header, the two heatmaps with a vertical colour bar beside them, two lines."""
         page, s = self.page, self.page.s
-        self.right_header, rest = right.take_top(small, gap=round(2 * s))
-        rest, self.result_box = rest.take_bottom(2 * small, gap=round(3 * s))
+        self.right_header = self.result_box = None
+        rest = right
+        if right.h >= 5 * small + self.digits.image_shape[0]:
+            self.right_header, rest = right.take_top(small, gap=round(2 * s))
+            rest, self.result_box = rest.take_bottom(2 * small, gap=round(3 * s))
         labels = [limit_text(self.limit_value()), "0"]
         label_w = max(page.type.width(numbers.minus("-") + t, page.px("small")) for t in labels)
-        self.bar_w = max(4, round(9 * s))
+        self.bar_w = max(2, round(9 * s))
         beside = self.bar_w + round(4 * s) + label_w
         grid_box = rest.take_right(beside, gap=round(12 * s))[0]
+        self.labelled = rest.h >= small + self.digits.image_shape[0]  # room for the labels
         self.grid = TileGrid.fit(
             grid_box,
             2,
             self.digits.image_shape,
-            gap=round(14 * s),
-            below=small,
+            gap=max(2, round(14 * s)),
+            below=small if self.labelled else 0,
             cols=2,
             rows=1,
             crisp=True,
@@ -596,31 +609,37 @@ class Gradients(TrainingScene):
     # ---- the picture that does not move -------------------------------------------------------
     def _background(self) -> np.ndarray:
         page, words, s = self.page, self.words, self.page.s
-        plot = Plot(page)
-        chart = self._chart(plot)
-        frame = page.canvas(plot.render())
-        chart.draw_labels(frame)
-        self._key(frame)
+        if self.chart_box is not None:
+            plot = Plot(page)
+            chart = self._chart(plot)
+            frame = page.canvas(plot.render())
+            chart.draw_labels(frame)
+            self._key(frame)
+        else:
+            frame = page.canvas()
         rows, cols = self.digits.image_shape
         header = words(
             "gradients.unit", unit=self.settings.unit, inputs=self.inputs, shape=f"{rows}×{cols}"
         )
-        self._header(frame, self.right_header, header)
-        gap = self.grid.tiles[1].x - self.grid.tiles[0].right
+        if self.right_header is not None:
+            self._header(frame, self.right_header, header)
+        room = self.grid.tiles[1].x - self.grid.tiles[0].right + self.grid.tiles[0].w
         for tile, key in zip(self.grid.tiles, ("gradients.numerical", "gradients.backprop")):
             frame[tile.y - 1 : tile.bottom + 1, tile.x - 1 : tile.right + 1] = self.theme.faint
-            page.text(
-                frame,
-                (tile.x + tile.w / 2, tile.bottom + round(2 * s)),
-                words(key),
-                size="small",
-                colour="ink",
-                anchor="mt",
-                width=tile.w + gap - round(4 * s),
-            )
+            label = words(key)
+            if self.labelled and page.type.width(label, page.px("small")) < room - 4 * s:
+                page.text(
+                    frame,
+                    (tile.x + tile.w / 2, tile.bottom + round(2 * s)),
+                    label,
+                    size="small",
+                    colour="ink",
+                    anchor="mt",
+                )
         self._colour_bar(frame)
-        self.table.draw(frame)
-        if self.settings.timing:
+        if self.table is not None:
+            self.table.draw(frame)
+        if self.note_box is not None:
             self._header(frame, self.note_box, words("gradients.measured"))
         page.caption(frame, self.caption())
         return frame
@@ -644,11 +663,11 @@ class Gradients(TrainingScene):
         frame[box.slices] = colours[index][:, None]
         x = box.right + round(4 * s)
         text = limit_text(self.limit)
-        for y, label, anchor in (
-            (box.y, "+" + text, "lt"),
-            (box.y + box.h / 2, "0", "lm"),
-            (box.bottom, numbers.minus("-") + text, "lb"),
-        ):
+        labels = [(box.y, "+" + text, "lt"), (box.bottom, numbers.minus("-") + text, "lb")]
+        label_h = page.line_height("small")
+        if box.h >= 3 * label_h:
+            labels.insert(1, (box.y + box.h / 2, "0", "lm"))
+        for y, label, anchor in labels if box.h >= 2 * label_h else ():
             page.text(
                 frame, (x, y), label, size="small", colour="muted", anchor=anchor, role="colourbar"
             )
@@ -844,6 +863,8 @@ class Gradients(TrainingScene):
 
     def _result(self, frame: np.ndarray) -> None:
         page, box = self.page, self.result_box
+        if box is None:
+            return
         small = page.line_height("small")
         for i, text in enumerate((self.counter(), self.error_line())):
             page.text(
