@@ -215,8 +215,8 @@ class Gradients(TrainingScene):
     # class is named on screen
     excludes = ("every", "on_diverge", "method", "classes")
     shows_test_accuracy = False
-    # 784-8-10 on 16 digits: 12,740 loss evaluations make a whole numerical gradient, about a
-    # second by the literal loop on one core of a laptop (about 40-80 µs each)
+    # 784-8-10 on 16 images: 12,740 loss evaluations make a whole numerical gradient, about a
+    # second by the literal loop (about 80 µs each on one core of the development machine)
     DEFAULTS = {"hidden": (8,), "batch_size": 16, "steps": 0}
     OPTIONS = (
         Option("unit", "int", 0, "which first-layer hidden unit's weights (0-based)", low=0),
