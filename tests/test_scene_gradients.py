@@ -392,6 +392,19 @@ def test_default_layout_is_clean_at_the_default_size(lang):
         assert not problems(frame, scene.page.texts())
 
 
+@pytest.mark.parametrize("size", [(160, 90), (3840, 2160)], ids=lambda s: f"{s[0]}x{s[1]}")
+def test_the_smallest_and_largest_sizes_draw_cleanly(size):
+    """The smallest frame keeps the heatmaps and the caption (the table and the chart do not
+    fit); the largest keeps everything. Neither has text that collides or is drawn over."""
+    scene = SCENES["gradients"](frames=2, size=size, lang="zh", float32=True, timing=True)
+    for frame in scene.frames():
+        assert frame.shape == (size[1], size[0], 3)
+        assert not problems(frame, scene.page.texts())
+    roles = {t.role for t in scene.page.texts()}
+    assert "caption" in roles
+    assert ("table" in roles) == (size[0] > 1000)
+
+
 def test_memory_is_flat_in_the_number_of_frames(monkeypatch):
     """Nothing is kept per frame: the counter and error lines change every frame, and the
     kit keeps pictures of drawn text only up to a bound (made small here to reach it)."""

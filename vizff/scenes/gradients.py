@@ -431,7 +431,7 @@ class Gradients(TrainingScene):
         exponent = math.log10(h)
         if exponent == round(exponent):
             return Markup(f"10^{{{numbers.minus(str(round(exponent)))}}}")
-        return numbers.scientific(h, 2)
+        return f"{h:g}" if h >= 1e-3 else numbers.scientific(h, 2)
 
     def caption(self) -> str:
         words = self.words
