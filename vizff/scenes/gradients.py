@@ -64,7 +64,7 @@ MNIST_TRAIN = 60_000  # digits in one epoch of full MNIST (Fashion-MNIST's is th
 WIDE = 128  # hidden units of the network the cost table compares with: inputs-128-10
 CURVE_POINTS = 41  # loss evaluations that draw the curve over w − 2h .. w + 2h
 WINDOW = 2.0  # the chart spans w ± WINDOW·h
-WIDE_PROBE = 32  # with timing: loss evaluations of the wide network that are timed
+TIMED_EVALUATIONS = 32  # with timing: loss evaluations timed on each network (the median counts)
 PENDING = MAP_LEVELS  # colour index of a heatmap cell not computed yet (after the map's levels)
 
 
@@ -189,6 +189,13 @@ def parameters(sizes: tuple[int, ...]) -> int:
 def filled_after(frame: int, frames: int, entries: int) -> int:
     """Entries computed when frame `frame` of `frames` is drawn: 0 first, all last."""
     return entries * frame // (frames - 1)
+
+
+def two_digits(value: float) -> str:
+    """Two significant digits in plain decimals (0.044, 2.6, 37), whole numbers from 100."""
+    if value >= 100 or value <= 0 or not math.isfinite(value):
+        return f"{value:,.0f}"
+    return f"{value:.{max(0, 1 - math.floor(math.log10(value)))}f}"
 
 
 def derivative_text(value: float) -> Markup:
@@ -360,7 +367,6 @@ class Gradients(TrainingScene):
         steepest = int(np.argmax(np.abs(self.backprop_entries)))
         self.pixel = steepest if s.pixel < 0 else s.pixel
         self.left = Nudged.of(self.exact, self.pixel, s.nudge)
-        self.seconds_per_evaluation = self.meter.seconds / self.meter.count
         self.single = None
         if s.float32:
             single = UnitLoss(
@@ -373,20 +379,30 @@ class Gradients(TrainingScene):
             )
             self.single = Nudged.of(single, self.pixel, s.nudge)
         self.numerical_entries = np.full(self.inputs, np.nan)  # filled as the frames advance
-        self.wide_seconds = self._time_wide() if s.timing else None
+        self.seconds_per_evaluation = self.wide_seconds = None
+        if s.timing:
+            rng = np.random.default_rng(s.seed)  # its own draws: the run's are untouched
+            sizes = (self.inputs, WIDE, 10)
+            wide = init_network(sizes, activation=self.config.activation, rng=rng, dtype=float)
+            self.seconds_per_evaluation = self._time(problem.network)
+            self.wide_seconds = self._time(wide)
 
-    def _time_wide(self) -> float:
-        """Seconds per loss evaluation of an inputs-128-10 network on the same batch."""
+    def _time(self, network: Network) -> float:
+        """Seconds per loss evaluation of `network` on the batch, as the literal loop makes
+        them: the median of TIMED_EVALUATIONS, each timed alone (robust to a busy moment)."""
         problem = self.problem
-        sizes = (self.inputs, WIDE, 10)
-        rng = np.random.default_rng(self.settings.seed)
-        wide = init_network(sizes, activation=self.config.activation, rng=rng, dtype=np.float64)
+        meter = LossMeter()
         probe = UnitLoss(
-            wide, problem.inputs, problem.labels, unit=0, dtype=np.float64, meter=LossMeter()
+            network, problem.inputs, problem.labels, unit=0, dtype=np.float64, meter=meter
         )
-        for row in range(WIDE_PROBE // 2):
-            probe.central_difference(row, self.settings.nudge)
-        return probe.meter.seconds / probe.meter.count
+        times = []
+        for k in range(TIMED_EVALUATIONS):
+            row = k % len(probe.first)  # any weight: every evaluation is a whole forward pass
+            before = meter.seconds
+            probe.at(row, probe.first[row, 0] + self.settings.nudge)
+            times.append(meter.seconds - before)
+        self.meter.seconds += meter.seconds  # the scene's own evaluations, for benchmarks
+        return float(np.median(times))
 
     def fill(self, upto: int) -> int:
         """Compute the unit's entries up to `upto` by the literal loop; the last one done."""
@@ -480,10 +496,12 @@ class Gradients(TrainingScene):
             (math.inf, "days", 86400.0),
         ):
             if seconds < limit:
-                value = seconds / size
-                shown = f"{value:.2g}" if value < 100 else f"{value:,.0f}"
-                return self.words(f"gradients.duration.{unit}", value=shown)
+                return self.words(f"gradients.duration.{unit}", value=two_digits(seconds / size))
         raise AssertionError(seconds)
+
+    def days(self, seconds: float) -> str:
+        """A long time in days, as the lesson counts its "3-4 days"."""
+        return self.words("gradients.duration.days", value=two_digits(seconds / 86400))
 
     def table_rows(self) -> list[list[str]]:
         """The cost of a whole numerical gradient: two loss evaluations per parameter."""
@@ -509,7 +527,7 @@ class Gradients(TrainingScene):
                 rows, (here, wide), (self.seconds_per_evaluation, self.wide_seconds)
             ):
                 epoch = 2 * parameters(sizes) * per_epoch * seconds
-                row += [self.duration(seconds), self.duration(epoch)]
+                row += [self.duration(seconds), self.days(epoch)]
         return [header, *rows]
 
     # ---- layout: computed once ----------------------------------------------------------------
