@@ -9,8 +9,9 @@ numerical gradient costs, in loss evaluations (and, with `timing`, in measured t
 
 The network is step `steps` (default 0: untrained) of the same seeded `train()` run the
 training scenes show, and the batch is the one its next update uses, so the right heatmap is
-a column of the gradient that update subtracts. Everything is float64 with the lesson's
-h = 1e-5; the `float32` option adds the same central difference in float32.
+a column of the gradient that update subtracts. Every comparison is in float64 with the
+lesson's h = 1e-5 (`nudge`); the `float32` option adds the same central difference in float32.
+The relative error shown is ||num − bp|| / ||num + bp|| (2-norms over the entries compared).
 
 The heatmap is filled by the lesson's literal loop, as the frames advance: for each entry,
 set the weight to w + h, evaluate the loss by a whole forward pass, set it to w − h, evaluate
