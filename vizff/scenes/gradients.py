@@ -51,6 +51,7 @@ from vizff.draw import (
     numbers,
 )
 from vizff.draw.catalogue import Markup
+from vizff.draw.page import SIZES
 from vizff.draw.plot import nice_ticks
 from vizff.draw.table import Table
 from vizff.draw.theme import MAP_LEVELS, mix
@@ -66,6 +67,7 @@ WIDE = 128  # hidden units of the network the cost table compares with: inputs-1
 CURVE_POINTS = 41  # loss evaluations that draw the curve over w − 2h .. w + 2h
 WINDOW = 2.0  # the chart spans w ± WINDOW·h
 TIMED_EVALUATIONS = 32  # with timing: loss evaluations timed on each network (the median counts)
+CHANGING = "\0"  # stands for the field of a line that changes from frame to frame
 PENDING = MAP_LEVELS  # colour index of a heatmap cell not computed yet (after the map's levels)
 
 
@@ -148,6 +150,17 @@ class Nudged:
         changes = np.array([function.at(row, w + t) - centre for t in offsets.astype(w.dtype)])
         derivative, above, below = function.central_difference(row, h)
         return cls(offsets, changes, centre, above, below, derivative)
+
+
+@dataclass(frozen=True)
+class Line:
+    """A line of text around one number that changes from frame to frame."""
+
+    prefix: str  # the text before the number
+    suffix: str  # and after it
+    size: float  # design size (at 640x360) at which the line fits
+    slot: int  # pixels kept for the number: the width of its widest value
+    align: str  # "l" or "r": where the number sits in its slot
 
 
 @dataclass(frozen=True)
@@ -471,20 +484,50 @@ class Gradients(TrainingScene):
             )
         return text
 
-    def counter(self) -> str:
-        return self.words(
+    def result_lines(self) -> None:
+        """The two lines under the heatmaps, each a fixed text around one changing number."""
+        width = self.result_box.w
+        count = numbers.count
+        self.counter_line = self._line(
             "gradients.counter",
-            done=numbers.count(2 * self.done()),
-            needed=numbers.count(2 * self.inputs),
-            network=numbers.count(loss_evaluations(self.problem.network)),
+            "done",
+            count(2 * self.inputs),
+            width,
+            align="r",
+            needed=count(2 * self.inputs),
+            network=count(loss_evaluations(self.problem.network)),
+        )
+        widest = Markup("8.8×10^{−10}")
+        self.error_lines = (
+            self._line("gradients.error_none", None, "", width),
+            self._line("gradients.error", "error", widest, width),
+            self._line("gradients.error_done", "error", widest, width, done=count(self.inputs)),
         )
 
-    def error_line(self) -> str:
+    def _line(self, key, field, widest, width, *, align="l", **fixed) -> Line:
+        """A catalogue line whose `field` changes every frame: the text around it is the same
+        each frame (and so drawn from the kit's pictures), the field gets a slot as wide as
+        its `widest` value; the size is the largest at which the widest line fits `width`."""
+        page = self.page
+        text = self.words(key, **fixed, **({field: CHANGING} if field else {}))
+        prefix, _, suffix = text.partition(CHANGING)
+        design = SIZES["small"]
+        pads = 4 * max(1, round(2 * page.s))  # kept between the pieces by _draw_line
+        while (
+            page.type.width(prefix + widest + suffix, page.px(design)) + pads > width and design > 6
+        ):
+            design -= 0.25
+        return Line(prefix, suffix, design, page.type.width(widest, page.px(design)), align)
+
+    def counter_value(self) -> str:
+        return numbers.count(2 * self.done())
+
+    def error_state(self) -> tuple[Line, Markup | str]:
         done = self.done()
         if done == 0:
-            return self.words("gradients.error_none")
-        key = "gradients.error_done" if done == self.inputs else "gradients.error"
-        return self.words(key, done=numbers.count(done), error=error_text(self.current_error()))
+            return self.error_lines[0], ""
+        line = self.error_lines[2 if done == self.inputs else 1]
+        return line, error_text(self.current_error())
 
     def duration(self, seconds: float) -> str:
         """A time in the unit a person reads it in: µs, ms, s, min, h or days."""
@@ -564,6 +607,8 @@ class Gradients(TrainingScene):
             self.chart_box = self.key_box = None
             right = panels
         self._layout_right(right, small)
+        if self.result_box is not None:
+            self.result_lines()
 
     def _layout_right(self, right: Box, small: int) -> None:
         """The header, the two heatmaps with a vertical colour bar beside them, two lines."""
@@ -881,17 +926,25 @@ class Gradients(TrainingScene):
                 frame[part.clip(frame.shape[1], frame.shape[0]).slices] = ring
 
     def _result(self, frame: np.ndarray) -> None:
-        page, box = self.page, self.result_box
+        box = self.result_box
         if box is None:
             return
-        small = page.line_height("small")
-        for i, text in enumerate((self.counter(), self.error_line())):
-            page.text(
-                frame,
-                (box.x, box.y + small * (i + 0.5)),
-                text,
-                size="small",
-                colour="ink",
-                anchor="lm",
-                width=box.w,
-            )
+        small = self.page.line_height("small")
+        self._draw_line(frame, self.counter_line, box.y + small * 0.5, self.counter_value())
+        line, value = self.error_state()
+        self._draw_line(frame, line, box.y + small * 1.5, value)
+
+    def _draw_line(self, frame: np.ndarray, line: Line, y: float, value: str) -> None:
+        page, box = self.page, self.result_box
+        pixels = page.px(line.size)
+        pad = max(1, round(2 * page.s))  # ink may reach a pixel past a piece's advance
+        x = box.x
+        for part, anchor, slot in (
+            (line.prefix, "lm", page.type.width(line.prefix, pixels) + pad),
+            (value, "rm" if line.align == "r" else "lm", line.slot + pad),
+            (line.suffix, "lm", 0),
+        ):
+            if part:
+                at = x + slot - pad if anchor == "rm" else x
+                page.text(frame, (at, y), part, size=line.size, anchor=anchor, width=box.right - x)
+            x += slot
