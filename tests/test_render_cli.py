@@ -23,8 +23,8 @@ def test_render_reports_path_frames_size_and_time(capsys, tmp_path):
     code, stdout, _ = run(capsys, "render", "weights", *QUICK, "--out", str(out))
     assert code == 0
     path, frames, *_ = stdout.split("  ")
-    assert path == str(out) and frames == "3 frames" and stdout.strip().endswith(" s")
-    assert Image.open(out).n_frames == 3
+    assert path == str(out) and frames == "4 frames" and stdout.strip().endswith(" s")
+    assert Image.open(out).n_frames == 4
 
 
 def test_render_png_frame_and_folder(capsys, tmp_path):
@@ -182,26 +182,31 @@ def temp_bytes(folder) -> int:
 
 
 @pytest.mark.parametrize("suffix", [".gif", ".mp4"])
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
 def test_interrupted_render_keeps_the_previous_output(tmp_path, sig, suffix):
     out = tmp_path / f"w{suffix}"
     out.write_bytes(b"yesterday's good render")
-    command = ["render", "weights", "--steps", "4000", "--every", "1", "--out", str(out)]
+    command = ["render", "sigmoid", "--set", "frames=5000", "--out", str(out)]
     process = subprocess.Popen(
         [sys.executable, "-m", "vizff", *command],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
-    deadline = time.monotonic() + 60
-    while temp_bytes(tmp_path) < 60_000 and time.monotonic() < deadline:  # frames on disk
-        time.sleep(0.02)
-    assert temp_bytes(tmp_path) >= 60_000, "the render never got going"
-    assert process.poll() is None, "the render ended before it could be interrupted"
-    process.send_signal(sig)
-    _, err = process.communicate(timeout=60)
-    assert process.returncode == 130
-    assert "Traceback" not in err and "interrupted" in err
+    try:
+        deadline = time.monotonic() + 60
+        while temp_bytes(tmp_path) < 60_000 and time.monotonic() < deadline:  # frames on disk
+            time.sleep(0.02)
+        assert temp_bytes(tmp_path) >= 60_000, "the render never got going"
+        assert process.poll() is None, "the render ended before it could be interrupted"
+        process.send_signal(sig)
+        _, err = process.communicate(timeout=60)
+        assert process.returncode == 130, err
+        assert "Traceback" not in err and "interrupted" in err
+    finally:
+        if process.poll() is None:  # never leave a render running after a failure
+            process.kill()
+            process.wait()
     assert out.read_bytes() == b"yesterday's good render"
     assert [p.name for p in tmp_path.iterdir()] == [out.name]
 
@@ -210,6 +215,6 @@ def test_python_api(tmp_path):
     from vizff.render import render_scene
 
     result = render_scene("loss", tmp_path / "l.gif", steps=10, every=5, size="320x180")
-    assert result.frames == 2 and result.path.stat().st_size == result.bytes
+    assert result.frames == 3 and result.path.stat().st_size == result.bytes
     frame = np.asarray(Image.open(tmp_path / "l.gif").convert("RGB"))
     assert frame.shape == (180, 320, 3)

@@ -387,7 +387,10 @@ def _raise_interrupt(signum, frame) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI: errors become one line and an exit code, never a traceback."""
-    signal.signal(signal.SIGTERM, _raise_interrupt)  # clean up temporary files on `kill` too
+    # `kill` and a closing terminal clean up temporary files as Ctrl-C does
+    for name in ("SIGTERM", "SIGHUP"):  # Windows has no SIGHUP
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), _raise_interrupt)
     command = typer.main.get_command(app)
     try:
         code = command.main(args=argv, prog_name="vizff", standalone_mode=False)
@@ -395,11 +398,9 @@ def main(argv: list[str] | None = None) -> None:
         fail(f"error: {exc.format_message()}", exc.exit_code)
     except (typer.Abort, KeyboardInterrupt):
         code = INTERRUPTED
-    except OptionError as exc:
-        if exc.source is None:
-            exc.source = Cli()
-        fail(f"error: {exc}", exc.exit_code)
     except VizffError as exc:
+        if isinstance(exc, OptionError) and exc.source is None:
+            exc.source = Cli()  # nobody said where it came from: the command line, so far
         fail(f"error: {exc}", exc.exit_code)
     if code == INTERRUPTED:  # typer turns Ctrl-C (and our SIGTERM) into exit code 130
         fail("error: interrupted; no output was changed", INTERRUPTED)
