@@ -21,6 +21,10 @@ from vizff.draw.theme import RGB
 from vizff.draw.typeface import FontChoice, bold_stroke, find_font, pillow_font, plain_text
 
 MIN_PIXELS = 8  # smaller text is not legible at any size
+# Pictures of drawn text are kept to copy when the same string is drawn again on the same
+# colour; the least recently used go once they hold more than this, so that a caption that
+# changes every frame cannot make memory grow with the number of frames.
+PICTURE_BYTES = 8 * 2**20
 # \x is x itself; _{...} and ^{...} are sub/superscripts, as are _abc and ^abc (letters/digits)
 MARKUP = re.compile(r"\\(.)|([_^])\{([^{}]*)\}|([_^])([A-Za-z0-9]+)")
 SCRIPT_SCALE = 0.68  # sub- and superscripts, relative to their line
@@ -69,6 +73,7 @@ class Typesetter:
         self.choice = choice or find_font("")
         self._laid: dict[tuple, Laid] = {}
         self._pictures: OrderedDict[tuple, np.ndarray] = OrderedDict()
+        self._picture_bytes = 0
 
     def face(self, pixels: int, bold: bool = False) -> ImageFont.FreeTypeFont:
         return pillow_font(self.choice, max(MIN_PIXELS, int(pixels)), bold)
@@ -144,6 +149,8 @@ class Typesetter:
             return TextItem(text, box, colour, fill, role, region.copy())
         key = (laid.key, colour, fill, clipped.x - box.x, clipped.y - box.y, clipped.w, clipped.h)
         picture = self._pictures.get(key) if fill is not None else None
+        if picture is not None:
+            self._pictures.move_to_end(key)
         if picture is None:
             image = Image.fromarray(region)
             pen = ImageDraw.Draw(image)
@@ -161,8 +168,9 @@ class Typesetter:
             picture = np.asarray(image)
             if fill is not None:
                 self._pictures[key] = picture
-                if len(self._pictures) > 4096:
-                    self._pictures.popitem(last=False)
+                self._picture_bytes += picture.nbytes
+                while self._picture_bytes > PICTURE_BYTES and len(self._pictures) > 1:
+                    self._picture_bytes -= self._pictures.popitem(last=False)[1].nbytes
         frame[clipped.slices] = picture
         return TextItem(text, box, colour, fill, role, picture)
 
