@@ -131,22 +131,16 @@ class Typesetter:
         first, so text may cross a grid but never data. A string drawn again in the same
         colour on the same flat colour is copied from its first picture.
         """
-        x, y = xy
-        left = x - {"l": 0, "m": laid.width / 2, "r": laid.width}[anchor[0]]
-        shift = {"t": laid.ascent, "m": (laid.ascent - laid.descent) / 2, "s": 0}
-        baseline = y + shift.get(anchor[1], -laid.descent)
-        left, baseline = round(left), round(baseline)
-        x0, y0, x1, y1 = laid.extent
-        box = Box(left + x0, baseline + y0, x1 - x0, y1 - y0)
+        box, left, baseline = self.place(laid, xy, anchor)
         clipped = box.clip(frame.shape[1], frame.shape[0])
         region = frame[clipped.slices]
+        text = "".join(run.text for run in laid.runs)
+        if clipped.w <= 0 or clipped.h <= 0:  # wholly outside the frame: nothing to draw
+            return TextItem(text, box, colour, None, role, region.copy())
         fill = _flat(region)
         if fill is None and quiet is not None and _within(region, *quiet):
             fill = _most_common(region)  # a grid line crosses a quiet area: hidden under text
             region[:] = fill
-        text = "".join(run.text for run in laid.runs)
-        if clipped.w <= 0 or clipped.h <= 0:
-            return TextItem(text, box, colour, fill, role, region.copy())
         key = (laid.key, colour, fill, clipped.x - box.x, clipped.y - box.y, clipped.w, clipped.h)
         picture = self._pictures.get(key) if fill is not None else None
         if picture is not None:
@@ -173,6 +167,16 @@ class Typesetter:
                     self._picture_bytes -= self._pictures.popitem(last=False)[1].nbytes
         frame[clipped.slices] = picture
         return TextItem(text, box, colour, fill, role, picture)
+
+    def place(self, laid: Laid, xy: tuple[float, float], anchor: str) -> tuple[Box, int, int]:
+        """(the box the text will cover, its left end, its baseline) when drawn at `xy`."""
+        x, y = xy
+        left = x - {"l": 0, "m": laid.width / 2, "r": laid.width}[anchor[0]]
+        shift = {"t": laid.ascent, "m": (laid.ascent - laid.descent) / 2, "s": 0}
+        baseline = y + shift.get(anchor[1], -laid.descent)
+        left, baseline = round(left), round(baseline)
+        x0, y0, x1, y1 = laid.extent
+        return Box(left + x0, baseline + y0, x1 - x0, y1 - y0), left, baseline
 
     def width(self, content: str, pixels: float, *, bold: bool = False) -> int:
         return self.lay(content, pixels, bold=bold).width
@@ -278,6 +282,11 @@ def _flat(region: np.ndarray) -> RGB | None:
     if (region == first).all():
         return tuple(int(v) for v in first)
     return None
+
+
+def quiet_behind(region: np.ndarray, quiet: tuple[RGB, RGB]) -> bool:
+    """Nothing but a flat colour, or the page and grid colours, in a region: text may go."""
+    return region.size > 0 and (_flat(region) is not None or _within(region, *quiet))
 
 
 def _within(region: np.ndarray, first: RGB, second: RGB) -> bool:
