@@ -1,6 +1,7 @@
 """The built-in scenes, by name: adding a scene is one module and one line here."""
 
 from vizff.scenes.base import DataScene, Scene, TrainingScene
+from vizff.scenes.forward import Forward
 from vizff.scenes.loss import Loss
 from vizff.scenes.mosaic import Mosaic
 from vizff.scenes.sigmoid import Sigmoid
@@ -13,6 +14,7 @@ SCENES: dict[str, type[Scene]] = {
     "softmax": Softmax,
     "weights": Weights,
     "loss": Loss,
+    "forward": Forward,
 }
 
 __all__ = ["SCENES", "DataScene", "Scene", "TrainingScene"]
