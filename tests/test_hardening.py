@@ -180,20 +180,38 @@ class FullDisk:
         self.handle.close()
 
 
-@pytest.mark.parametrize("suffix", [".gif", ".webp", ".png"])
+@pytest.mark.parametrize("suffix", [".gif", ".webp", ".png", ""])
 def test_disk_full_keeps_the_old_file(tmp_path, monkeypatch, suffix):
+    """Simulated, for machines that refuse a mount; tests/test_faults.py fills a real disk."""
     import vizff.writers
 
     target = tmp_path / f"s{suffix}"
-    target.write_bytes(b"old and good")
+    if suffix:
+        target.write_bytes(b"old and good")
+    else:
+        target.mkdir()
+        (target / "frame_00000.png").write_bytes(b"old and good")
     monkeypatch.setattr(vizff.writers, "open", FullDisk, raising=False)
     monkeypatch.setattr(
-        Image.Image, "save", lambda self, fp, *a, **k: FullDisk(fp, "wb", 10).write(b"x" * 100)
+        vizff.writers, "save_png", lambda frame, path: FullDisk(path, "wb", 10).write(b"x" * 100)
     )
-    with pytest.raises(RenderError, match="No space left on device"):
+    with pytest.raises(RenderError, match=f"^{target}: writing failed \\(No space left on device"):
         render(make_recipe({**QUICK, "out": str(target)}))
-    assert target.read_bytes() == b"old and good"
+    assert (target if suffix else target / "frame_00000.png").read_bytes() == b"old and good"
     assert [p.name for p in tmp_path.iterdir()] == [target.name]
+    assert suffix or [p.name for p in target.iterdir()] == ["frame_00000.png"]
+
+
+def test_folder_staging_that_cannot_start_is_a_clear_error(tmp_path, monkeypatch):
+    import tempfile
+
+    def refuse(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(tempfile, "mkdtemp", refuse)
+    with pytest.raises(RenderError, match=r"cannot write in .*No space left on device"):
+        render(make_recipe({**QUICK, "out": str(tmp_path / "new" / "frames")}))
+    assert list(tmp_path.iterdir()) == []  # nor the folder made to hold it
 
 
 # ---- 2. interrupted downloads -------------------------------------------------------------

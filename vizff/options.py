@@ -45,12 +45,13 @@ class Option:
 
     def read(self, value: Any, source: Source) -> Any:
         """The checked value; a string from the command line is parsed first."""
+        given = value
         try:
             if isinstance(source, Cli) and isinstance(value, str):
                 value = self._parse(value)
             return self._check(value)
         except OptionError as error:
-            error.source, error.value = source, value
+            error.source, error.value = source, given  # quoted back as the user wrote it
             raise
 
     def _fail(self, problem: str) -> OptionError:

@@ -11,6 +11,7 @@ import numpy as np
 
 from vizff.data import Digits, load_digits
 from vizff.draw import THEMES, Look, Page, catalogue, numbers
+from vizff.draw.page import typeface_for
 from vizff.errors import OptionError, Python
 from vizff.options import Option, Settings, settle
 from vizff.train import Snapshot, TrainConfig, train
@@ -43,6 +44,7 @@ class Scene:
         )
         self.page: Page | None = None  # made by frames(); its texts are the frame's words
         try:
+            typeface_for(self.look)  # a title no font can draw is refused before any work
             self.check()
         except OptionError as error:
             raise settings.attribute(error) from None
@@ -224,7 +226,14 @@ class TrainingScene(DataScene):
     def estimate_seconds(self) -> float | None:
         from vizff.train import estimated_seconds
 
-        return estimated_seconds(self.config, self.digits)
+        digits = self.digits
+        return estimated_seconds(
+            self.config,
+            len(digits.train_labels),
+            digits.train_images[0].size,
+            len(digits.test_labels),
+            images=digits.train_images[: self.config.batch_size],
+        )
 
     def diverged_text(self, snapshot: Snapshot) -> str:
         return self.words("common.diverged", step=snapshot.diverged_at)
