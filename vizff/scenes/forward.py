@@ -98,12 +98,13 @@ def state_of(network: Network, pixels: np.ndarray, index: int, label: int, unit:
     )
 
 
-def strongest_unit(network: Network, pixels: np.ndarray, drawn: int) -> int:
-    """The drawn first-layer unit with the largest |Σ x_i w_i| for this image."""
+def most_excited_unit(network: Network, pixels: np.ndarray, drawn: int) -> int:
+    """The drawn first-layer unit this image excites most: the largest Σ x_i w_i (the ink
+    falls on its positive weights), so its weights show what it looks for."""
     x = as_inputs(pixels[None], network.weights[0].dtype)
     with np.errstate(all="ignore"):
-        sums = np.abs(x @ network.weights[0][:, :drawn])[0]  # (drawn,)
-    return int(np.argmax(np.nan_to_num(sums, nan=-1.0)))
+        sums = (x @ network.weights[0][:, :drawn])[0]  # (drawn,)
+    return int(np.argmax(np.nan_to_num(sums, nan=-np.inf)))
 
 
 def ink_height(laid) -> int:
@@ -172,8 +173,8 @@ class Forward(TrainingScene):
             "unit",
             "int",
             -1,
-            "first-layer unit explained (-1: the drawn unit with the largest |Σ xᵢwᵢ| for the "
-            "digit; in training mode, on the last step's network)",
+            "first-layer unit explained (-1: the drawn unit the digit excites most, the largest "
+            "Σ xᵢwᵢ; in training mode, on the last step's network)",
             low=-1,
             high=MAX_UNITS - 1,
         ),
@@ -220,7 +221,7 @@ class Forward(TrainingScene):
             raise OptionError(
                 "unit",
                 f"layer 1 draws units 0 to {drawn - 1} (of {s.hidden[0]}); choose one of them, "
-                "or -1 for the strongest",
+                "or -1 for the one the digit excites most",
             )
 
     def load(self) -> None:
@@ -282,7 +283,7 @@ class Forward(TrainingScene):
     def unit_for(self, network: Network, pixels: np.ndarray) -> int:
         if self.settings.unit >= 0:
             return self.settings.unit
-        return strongest_unit(network, pixels, self.drawn_units())
+        return most_excited_unit(network, pixels, self.drawn_units())
 
     # ---- the words ----------------------------------------------------------------------------
     def trained_text(self, snapshot: Snapshot) -> str:
@@ -641,36 +642,28 @@ class Forward(TrainingScene):
             anchor="rm",
             role="count",
         )
-        header_mid = self.header_y + page.line_height("small") / 2
-        page.text(
-            frame,
-            (strip.x + strip.w / 2, header_mid),
-            words("forward.input_column"),
-            size="small",
-            colour="muted",
-            anchor="mm",
-        )
         step = self.columns[1].x - self.columns[0].x if len(self.columns) > 1 else 1e9
         room = min(step, 2 * (self.columns[0].x - strip.right)) * 0.92
         long = all(
             page.type.width(words("forward.layer", layer=k + 1), small) <= room
             for k in range(len(self.columns))
         )
-        for k, column in enumerate(self.columns):
-            text = words("forward.layer", layer=k + 1) if long else str(k + 1)
-            page.text(
-                frame, (column.x, header_mid), text, size="small", colour="muted", anchor="mm"
-            )
+        header_mid = self.header_y + page.line_height("small") / 2
+        self.headers = [
+            ((strip.x + strip.w / 2, header_mid), words("forward.input_column"), "mm"),
+            *(
+                (
+                    (column.x, header_mid),
+                    words("forward.layer", layer=k + 1) if long else str(k + 1),
+                    "mm",
+                )
+                for k, column in enumerate(self.columns)
+            ),
+            ((self.output.x - self.radius, header_mid), words("forward.output_column"), "lm"),
+        ]
+        for column in self.columns:
             if column.more_y:
                 self._ellipsis(frame, column, room)
-        page.text(
-            frame,
-            (self.output.x - self.radius, header_mid),
-            words("forward.output_column"),
-            size="small",
-            colour="muted",
-            anchor="lm",
-        )
         for y in self.output.ys:  # the track of each probability bar
             h = self.bar_height()
             frame[round(y - h / 2) : round(y - h / 2) + h, self.bar_x : self.bar_x + self.bar_w] = (
@@ -790,8 +783,8 @@ class Forward(TrainingScene):
         ends = np.array([theme.negative_end, theme.positive_end], dtype=np.float64) / 255
         colours = np.empty((len(values), 4))
         colours[:, :3] = ends[(values > 0).astype(int)]
-        colours[:, 3] = 0.12 + 0.88 * strength
-        widths = (0.5 + 2.0 * strength) * self.page.s
+        colours[:, 3] = 0.06 + 0.94 * strength**1.5  # weak edges recede, strong ones read
+        widths = (0.5 + 2.2 * strength) * self.page.s
         self.edges.draw(frame, colours, widths, np.argsort(strength, kind="stable"))
 
     def _paint_state(
@@ -820,6 +813,15 @@ class Forward(TrainingScene):
         self.heat_p.paint(frame, self._signed_levels(products))
         self._unit_words(frame, state, unit_known)
         self._outputs(frame, state, out_count)
+        self._headers(frame, reveal)
+
+    def _headers(self, frame: np.ndarray, reveal: list[float]) -> None:
+        """Each column's name; the one the pass is computing in the highlight colour."""
+        started = [k for k, fraction in enumerate(reveal) if fraction > 0]
+        active = started[-1] if started and min(reveal) < 1 else -1
+        for k, (xy, text, anchor) in enumerate(self.headers):
+            colour = "secondary" if k == active else "muted"
+            self.page.text(frame, xy, text, size="small", colour=colour, anchor=anchor)
 
     def _unit_words(self, frame: np.ndarray, state: State, known: bool) -> None:
         page, words = self.page, self.words
@@ -930,8 +932,11 @@ class Forward(TrainingScene):
                 for f in range(per_layer):
                     reveal = [1.0] * stage + [(f + 1) / per_layer] + [0.0] * (layers + 1 - stage)
                     yield self._frame(base, snapshot, state, reveal)
-            for _ in range(self.settings.result_frames):
-                yield self._frame(base, snapshot, state, [1.0] * (layers + 2))
+            if self.settings.result_frames:
+                finished = self._frame(base, snapshot, state, [1.0] * (layers + 2))
+                yield finished
+            for _ in range(self.settings.result_frames - 1):  # the same picture and words
+                yield finished.copy()
 
     def _frame(
         self, base: np.ndarray, snapshot: Snapshot, state: State, reveal: list[float]
