@@ -22,7 +22,16 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from vizff.data import as_inputs
-from vizff.draw import Box, Heatmaps, colour_bar, make_palette, map_index, nice_limit, numbers
+from vizff.draw import (
+    Box,
+    Heatmaps,
+    colour_bar,
+    diverging_index,
+    make_palette,
+    map_index,
+    nice_limit,
+    numbers,
+)
 from vizff.draw.network import Discs, Edges, arrow, brace, dots, ring
 from vizff.draw.page import Page
 from vizff.errors import OptionError
@@ -119,18 +128,16 @@ def tile_scales(
     `free` rows: whole numbers (crisp squares) as large and as even as fit; fractions only
     when an image is larger than its room."""
     rows, cols = shape
-    tile_max = min(tile_width / cols, free / rows)
-    if tile_max < 2:  # a large image: each shrunk to its share of the room
+    best = None
+    for tile in range(1, math.floor(min(tile_width / cols, free / rows)) + 1):
+        digit = min(math.floor(digit_width / cols), math.floor((free - tile * rows) / rows))
+        if digit >= 1:
+            score = tile + digit - 0.5 * abs(tile - digit) + 0.1 * tile
+            best = max(best or (score, tile, digit), (score, tile, digit))
+    if best is None:  # a large image: each shrunk to its share of the room
         return min(tile_width / cols, free * 0.55 / rows), min(
             digit_width / cols, free * 0.45 / rows
         )
-    best = (-1.0, 1, 1)
-    for tile in range(1, math.floor(tile_max) + 1):
-        digit = min(math.floor(digit_width / cols), math.floor((free - tile * rows) / rows))
-        if digit < 1:
-            continue
-        score = tile + digit - 0.5 * abs(tile - digit) + 0.1 * tile
-        best = max(best, (score, tile, digit))
     return float(best[1]), float(best[2])
 
 
@@ -291,6 +298,8 @@ class Forward(TrainingScene):
             return self.diverged_text(snapshot)
         if snapshot.step == 0:
             return self.words("forward.untrained")
+        if snapshot.step == 1:
+            return self.words("forward.trained_one")
         return self.words("forward.trained", steps=snapshot.step)
 
     def caption(self, snapshot: Snapshot, state: State, finished: bool) -> str:
@@ -661,6 +670,7 @@ class Forward(TrainingScene):
             ),
             ((self.output.x - self.radius, header_mid), words("forward.output_column"), "lm"),
         ]
+        self.header_room = self.diagram.right - (self.output.x - self.radius)
         for column in self.columns:
             if column.more_y:
                 self._ellipsis(frame, column, room)
@@ -771,8 +781,6 @@ class Forward(TrainingScene):
         )
 
     def _signed_levels(self, values: np.ndarray) -> np.ndarray:
-        from vizff.draw import diverging_index
-
         return diverging_index(values, self.scales.weights)
 
     def _paint_edges(self, frame: np.ndarray, network: Network) -> None:
@@ -819,9 +827,11 @@ class Forward(TrainingScene):
         """Each column's name; the one the pass is computing in the highlight colour."""
         started = [k for k, fraction in enumerate(reveal) if fraction > 0]
         active = started[-1] if started and min(reveal) < 1 else -1
+        last = len(self.headers) - 1
         for k, (xy, text, anchor) in enumerate(self.headers):
             colour = "secondary" if k == active else "muted"
-            self.page.text(frame, xy, text, size="small", colour=colour, anchor=anchor)
+            width = self.header_room if k == last else None
+            self.page.text(frame, xy, text, size="small", colour=colour, anchor=anchor, width=width)
 
     def _unit_words(self, frame: np.ndarray, state: State, known: bool) -> None:
         page, words = self.page, self.words
@@ -965,27 +975,26 @@ class Forward(TrainingScene):
         unit, self.scales = self._measure_run(index)
         self._layout()
         background = self._background()
+        pixels, _ = self.sample(index)
         self._parts(background)
-        first = None
+        self.grey_digit.paint(background, pixels.ravel())  # the digit and its unit stay
+        column = self.columns[0]
+        ring(
+            background,
+            column.x,
+            column.ys[unit],
+            self.radius + self.ring_gap,
+            self.ring_width,
+            self.theme.secondary,
+        )
+        complete = [1.0] * (len(self.config.hidden) + 2)
         for snapshot in self.frame_snapshots():
             state = self.state(snapshot.network, index, unit)
-            if first is None:  # the digit and its unit stay: painted once
-                first = state
-                self.grey_digit.paint(background, state.pixels.ravel())
-                column = self.columns[0]
-                ring(
-                    background,
-                    column.x,
-                    column.ys[unit],
-                    self.radius + self.ring_gap,
-                    self.ring_width,
-                    self.theme.secondary,
-                )
             self.page.begin_frame()
             frame = background.copy()
             self.heat_w.paint(frame, self._signed_levels(state.weights))
             self._paint_edges(frame, snapshot.network)
-            self._paint_state(frame, snapshot, state, [1.0] * (len(self.config.hidden) + 2))
+            self._paint_state(frame, snapshot, state, complete)
             self.page.caption(frame, self.caption(snapshot, state, finished=True))
             yield frame
 
