@@ -357,6 +357,7 @@ def test_the_automatic_unit_is_the_most_excited_drawn_one_and_unit_picks_one(sam
         ({"digits": ()}, "digits", "give 1 to"),
         ({"size": (320, 180)}, "size", "too small for the forward scene"),
         ({"size": (640, 200)}, "size", "too small for the forward scene"),
+        ({"size": (300, 900), "hidden": (1200,) * 8}, "size", "too narrow for 8 hidden layers"),
     ],
 )
 def test_bad_options_are_refused_before_any_frame(options, key, words):
@@ -412,6 +413,7 @@ def test_any_image_size_and_fashion_names(tmp_path, shape):
         ((1920, 1080), "zh", "light", {"hidden": (64, 32, 32, 16, 16, 16, 8, 8), "steps": 2}),
         ((480, 270), "zh", "light", {"classes": "fashion", "hidden": (20, 8), "steps": 2}),
         ((1280, 720), "en", "light", {"classes": "fashion", "activation": "tanh", "steps": 2}),
+        ((640, 360), "zh", "light", {"hidden": (1200,) * 8, "steps": 0}),  # "+N" staggered
     ],
 )
 def test_layout_lint_in_the_cases_the_shared_lint_does_not_reach(size, lang, theme, options):

@@ -72,8 +72,9 @@ class Discs:
 
 class Edges:
     """Straight edges between fixed end points, coloured and weighted per frame: one matplotlib
-    LineCollection on a figure the size of `box` only, drawn over the page colour (nothing else
-    may lie in `box`)."""
+    LineCollection on a figure the size of `box` only, drawn over the page colour. Only the
+    pixels an edge touches are copied into the frame: whatever else lies in `box` (a label
+    beside the lines) stays, unless an edge crosses it."""
 
     def __init__(
         self,
@@ -81,7 +82,7 @@ class Edges:
         segments: Sequence[tuple[tuple[float, float], tuple[float, float]]],
         page: RGB,
     ):
-        self.box = box
+        self.box, self.page = box, np.asarray(page, dtype=np.uint8)
         self.figure = Figure(
             figsize=(box.w / 100, box.h / 100), dpi=100, facecolor=hex_colour(page)
         )
@@ -109,13 +110,15 @@ class Edges:
         self, frame: np.ndarray, colours: np.ndarray, widths: np.ndarray, order: np.ndarray
     ) -> None:
         """Edges in `order` (the last on top): colours (edges, 4) RGBA in 0..1, widths in
-        pixels; the box of `frame` is replaced by the page with the edges on it."""
+        pixels, drawn on `frame` where its `box` shows the page colour."""
         self.lines.set_segments(list(self.segments[order]))
         self.lines.set_color(colours[order])
         self.lines.set_linewidth(widths[order] * POINTS_PER_PIXEL)
         np.copyto(np.asarray(self.canvas.buffer_rgba()), self.blank)
         self.axes.draw_artist(self.lines)
-        frame[self.box.slices] = np.asarray(self.canvas.buffer_rgba())[..., :3]
+        drawn = np.asarray(self.canvas.buffer_rgba())[..., :3]
+        touched = (drawn != self.page).any(axis=2)[..., None]  # (h, w, 1)
+        np.copyto(frame[self.box.slices], drawn, where=touched)
 
 
 def supersampled(frame: np.ndarray, box: Box, draw: Callable[[ImageDraw.ImageDraw], None]) -> None:

@@ -440,7 +440,13 @@ class Forward(TrainingScene):
             shape=(rows, cols),
         )
         if min(tile, digit) * min(rows, cols) < 12:
-            raise self._too_small(OptionError("size", "the input image and the weights would"))
+            raise self._refuse(
+                OptionError(
+                    "size",
+                    "too small for the forward scene: the input image and the unit's weights "
+                    "would not be legible; use a larger size (480x270 or more)",
+                )
+            )
         tile_w, tile_h = max(1, int(cols * tile)), max(1, int(rows * tile))
         digit_w, digit_h = max(1, int(cols * digit)), max(1, int(rows * digit))
         self.input_header = Box(left.x, left.y, left.w, label_h)
@@ -454,99 +460,117 @@ class Forward(TrainingScene):
         self.tile_labels_y = first.y - label_h
         self.unit_header = Box(left.x, self.tile_labels_y - gap // 2 - label_h, left.w, label_h)
 
-    def _too_small(self, what: OptionError) -> OptionError:
-        """The error for a size too small: `what` says what would not be legible."""
-        w, h = self.size
-        return self.settings.attribute(
-            OptionError(
-                "size",
-                f"{w}x{h} is too small for the forward scene: {what.problem} not be legible; "
-                "use a larger size (480x270 or more)",
-            )
-        )
+    def _refuse(self, error: OptionError) -> OptionError:
+        """A size refused by the layout, named as the user gave it."""
+        error.value = "{}x{}".format(*self.size)
+        return self.settings.attribute(error)
 
     def _layout_diagram(self, diagram: Box) -> None:
-        """The input strip, one column per hidden layer and the output column with its bars."""
+        """The input strip, one column per hidden layer and the output column with its bars:
+        across first (how wide each part is), then down (how tall a row is), then the edges."""
         page, s = self.page, self.page.s
+        label_h = page.line_height("small")
+        self.header_y = diagram.y
+        self.legend_y = diagram.bottom - label_h
+        top = diagram.y + label_h + round(4 * s)
+        area = Box(diagram.x, top, diagram.w, self.legend_y - round(6 * s) - top)
+        self.gap = round(4 * s)
+        self._layout_across(diagram)
+        self._layout_down(area)
+        self._layout_edges()
+
+    def _layout_across(self, diagram: Box) -> None:
+        """x of the strip, of each hidden column (`step` apart) and of the output block."""
+        page, s, gap = self.page, self.page.s, self.gap
+        small = page.px("small")
+        hidden = self.config.hidden
+        names = self.class_names()
+        self.name_w = min(
+            max(page.type.width(n, small) for n in names), round(diagram.w * 0.28)
+        ) + round(2 * s)
+        self.value_w = page.type.width(">0.99", small)
+        inputs = self.digits.image_shape[0] * self.digits.image_shape[1]
+        self.count_text = numbers.count(inputs)
+        self.brace_depth = round(7 * s)
+        strip_w = max(3, round(9 * s))
+        lead = page.type.width(self.count_text, small) + 2 * gap + self.brace_depth
+        mark_w = page.type.width(self.words("forward.label_mark"), small)
+        out_fixed = self.name_w + self.value_w + mark_w + 4 * gap
+        bar_min, bar_max = round(30 * s), round(90 * s)
+        spans = 0.9 + (len(hidden) - 1) + 1.7  # strip to layer 1, between layers, to output
+        free = diagram.w - lead - strip_w - out_fixed - bar_min
+        self.step = step = min(free / spans, 90 * s)
+        self.bar_w = round(min(bar_max, bar_min + free - step * spans))
+        used = lead + strip_w + step * spans + out_fixed + self.bar_w
+        strip_x = round(diagram.x + lead + max(0, (diagram.w - used) / 2))
+        self.strip_x, self.strip_w = strip_x, strip_w
+        self.brace_x = strip_x - gap - self.brace_depth
+        self.column_xs = [round(strip_x + strip_w + step * (0.9 + k)) for k in range(len(hidden))]
+        self.output_x = round(self.column_xs[-1] + step * 1.7)
+        widest_more = max(
+            (page.type.width(f"+{n - MAX_DRAWN}", small) for n in hidden if n > MAX_DRAWN),
+            default=0,
+        )
+        self.stagger = widest_more > 0.92 * step  # "+N" lines alternate in height to fit
+        if widest_more > 1.84 * step or step < 6:
+            raise self._refuse(
+                OptionError(
+                    "size",
+                    f"too narrow for {len(hidden)} hidden layers side by side; use a wider size "
+                    "or fewer hidden layers",
+                )
+            )
+
+    def _layout_down(self, area: Box) -> None:
+        """The row pitch of the hidden columns and of the ten outputs, and the unit radius."""
+        page, s, gap = self.page, self.page.s, self.gap
+        small = page.px("small")
         hidden = self.config.hidden
         label_h = page.line_height("small")
-        small = page.px("small")
-        area = Box(diagram.x, diagram.y + label_h + round(4 * s), diagram.w, 0)
-        legend_top = diagram.bottom - label_h
-        area = Box(area.x, area.y, area.w, legend_top - round(6 * s) - area.y)
-        rows = [min(n, MAX_DRAWN) + (ELLIPSIS_ROWS if n > MAX_DRAWN else 0) for n in hidden]
+        extra = ELLIPSIS_ROWS + (label_h / max(1.0, area.h / 20) if self.stagger else 0)
+        rows = [min(n, MAX_DRAWN) + (extra if n > MAX_DRAWN else 0) for n in hidden]
         pitch = min(area.h / max(*rows, 10), 26 * s)
         texts = [*self.class_names(), ">0.99", self.words("forward.label_mark")]
         text_h = max(ink_height(page.type.lay(t, small)) for t in texts)
         out_pitch = min(area.h / 10, max(pitch, text_h + 1), 26 * s)
-        if out_pitch < text_h + 1 or pitch < 5:
-            raise self._too_small(OptionError("size", "the ten output rows would"))
-        # the output block: disc, name, bar, value, the label's mark
-        names = self.class_names()
-        name_w = min(
-            max(page.type.width(n, small) for n in names), round(diagram.w * 0.28)
-        ) + round(2 * s)
-        value_w = page.type.width(">0.99", small)
-        mark_w = page.type.width(self.words("forward.label_mark"), small)
-        gap = round(4 * s)
-        self.name_w = name_w
-        # the input zone: "784", a brace, the strip
-        inputs = self.digits.image_shape[0] * self.digits.image_shape[1]
-        count_w = page.type.width(numbers.count(inputs), small)
-        brace_depth = round(7 * s)
-        strip_w = max(3, round(9 * s))
-        strip_x = diagram.x + count_w + gap + brace_depth + gap
-        radius_cap = 9 * s
-        out_fixed = name_w + value_w + mark_w + 4 * gap
-        bar_min, bar_max = round(30 * s), round(90 * s)
-        span = diagram.right - out_fixed - bar_min - (strip_x + strip_w)  # strip to output disc
-        layers = len(hidden)
-        step = min(span / (0.9 + (layers - 1) + 1.7), 90 * s)
-        radius = min(0.33 * pitch, 0.3 * step, radius_cap)
-        if radius < 1.5 or step < 4 * radius + 2:
-            raise self._too_small(OptionError("size", f"{layers} hidden layers side by side would"))
-        self.radius = radius
-        self.ring_gap = max(1.0, 1.2 * s)
-        self.ring_width = max(1.0, 1.4 * s)
-        bar_w = min(bar_max, bar_min + span - step * (0.9 + (layers - 1) + 1.7))
-        used = strip_w + step * (0.9 + layers - 1 + 1.7) + out_fixed + bar_w + (strip_x - diagram.x)
-        shift = max(0, (diagram.w - used) / 2)
-        strip_x = round(strip_x + shift)
+        radius = min(0.33 * pitch, 0.3 * self.step, 9 * s)
+        if out_pitch < text_h + 1 or radius < 1.5:
+            raise self._refuse(
+                OptionError(
+                    "size",
+                    "too small for the forward scene: the ten output rows would not be legible; "
+                    "use a larger size (480x270 or more)",
+                )
+            )
+        self.radius, self.out_pitch = radius, out_pitch
+        self.ring_gap, self.ring_width = max(1.0, 1.2 * s), max(1.0, 1.4 * s)
         middle = area.y + area.h / 2
         self.columns: list[Column] = []
-        x = strip_x + strip_w + step * 0.9
-        for n, count in zip(hidden, rows):
-            p = pitch
-            ys = [round(middle + (i - (count - 1) / 2) * p) for i in range(min(n, MAX_DRAWN))]
-            more_y = round(middle + (MAX_DRAWN + 1.4 - (count - 1) / 2) * p) if n > MAX_DRAWN else 0
-            self.columns.append(Column(round(x), tuple(ys), n, more_y))
-            x += step
-        x += step * 0.7
-        out_ys = [round(middle + (i - 4.5) * out_pitch) for i in range(10)]
-        self.output = Column(round(x), tuple(out_ys), 10)
-        self.out_pitch = out_pitch
-        tallest = max(*rows, 10)
-        strip_h = round(min(area.h, max(pitch * tallest, out_pitch * 10)))
-        self.strip = Box(strip_x, round(middle - strip_h / 2), strip_w, strip_h)
-        self.brace_x = strip_x - gap - brace_depth
-        self.brace_depth = brace_depth
-        self.count_text = numbers.count(inputs)
-        self.header_y = diagram.y
-        name_x = round(self.output.x + radius + self.ring_gap + gap)
-        self.name_x = name_x
-        self.bar_x = name_x + name_w + gap
-        self.bar_w = round(bar_w)
+        for k, (x, n, count) in enumerate(zip(self.column_xs, hidden, rows)):
+            top = middle - (count - 1) / 2 * pitch
+            ys = tuple(round(top + i * pitch) for i in range(min(n, MAX_DRAWN)))
+            lower = label_h if self.stagger and k % 2 else 0
+            more_y = round(top + (MAX_DRAWN + 1.4) * pitch + lower) if n > MAX_DRAWN else 0
+            self.columns.append(Column(x, ys, n, more_y))
+        out_ys = tuple(round(middle + (i - 4.5) * out_pitch) for i in range(10))
+        self.output = Column(self.output_x, out_ys, 10)
+        strip_h = round(min(area.h, max(pitch * max(*rows, 10), out_pitch * 10)))
+        self.strip = Box(self.strip_x, round(middle - strip_h / 2), self.strip_w, strip_h)
+        self.name_x = round(self.output.x + radius + self.ring_gap + gap)
+        self.bar_x = self.name_x + self.name_w + gap
         self.value_x = self.bar_x + self.bar_w + gap
-        self.mark_x = self.value_x + value_w + gap
-        self.legend_y = legend_top
-        last = self.columns[-1]
-        outer = radius + self.ring_gap + self.ring_width + 1
-        edge_left = round(last.x + outer)
-        edge_right = round(self.output.x - radius - 1)
-        top = min(last.ys[0], out_ys[0]) - round(4 * s)
-        bottom = max(last.ys[-1], out_ys[-1]) + round(4 * s)
-        self.edge_box = Box(edge_left, top, edge_right - edge_left, bottom - top)
-        self.edge_ends = [((edge_left, y0), (edge_right, y1)) for y0 in last.ys for y1 in out_ys]
+        self.mark_x = self.value_x + self.value_w + gap
+
+    def _layout_edges(self) -> None:
+        """Edges from the last hidden column's drawn units (clear of the unit's ring) to the
+        outputs; their box holds nothing else."""
+        s, last, out = self.page.s, self.columns[-1], self.output
+        left = round(last.x + self.radius + self.ring_gap + self.ring_width + 1)
+        right = round(out.x - self.radius - 1)
+        top = min(last.ys[0], out.ys[0]) - round(4 * s)
+        bottom = max(last.ys[-1], out.ys[-1]) + round(4 * s)
+        self.edge_box = Box(left, top, right - left, bottom - top)
+        self.edge_ends = [((left, y0), (right, y1)) for y0 in last.ys for y1 in out.ys]
 
     # ---- the picture that does not move ---------------------------------------------------------
     def _background(self) -> np.ndarray:
@@ -673,7 +697,7 @@ class Forward(TrainingScene):
         self.header_room = self.diagram.right - (self.output.x - self.radius)
         for column in self.columns:
             if column.more_y:
-                self._ellipsis(frame, column, room)
+                self._ellipsis(frame, column, room * (2 if self.stagger else 1))
         for y in self.output.ys:  # the track of each probability bar
             h = self.bar_height()
             frame[round(y - h / 2) : round(y - h / 2) + h, self.bar_x : self.bar_x + self.bar_w] = (
