@@ -472,3 +472,14 @@ def test_full_mnist_untrained_network(shared_mnist):
         assert abs(number(item.content) - p) <= 0.0051
     caption = " ".join(t.content for t in by_role(texts, "caption"))
     assert caption.startswith("untrained network   test digit #0, label 7")
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_the_gif_palette_covers_what_the_scene_draws(theme):
+    scene = Forward(mode="training", steps=30, every=10, hidden=(32, 16), theme=theme)
+    palette = scene.palette.astype(int)
+    assert len(palette) <= 255
+    *_, frame = scene.frames()
+    colours, counts = np.unique(frame.reshape(-1, 3).astype(int), axis=0, return_counts=True)
+    nearest = ((colours[:, None, :] - palette[None]) ** 2).sum(axis=2).min(axis=1)
+    assert counts[nearest <= 3 * 8**2].sum() / counts.sum() > 0.97

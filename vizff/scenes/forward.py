@@ -265,7 +265,7 @@ class Forward(TrainingScene):
         greys = [(g, g, g) for g in range(0, 256, 3)]
         return make_palette(
             self.theme,
-            inks=("primary", "secondary"),
+            inks=("primary", "secondary", "negative_end", "positive_end"),  # edges blend too
             maps=("diverging", "sequential"),
             extra=greys,
         )
