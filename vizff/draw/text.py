@@ -21,6 +21,7 @@ from vizff.draw.theme import RGB
 from vizff.draw.typeface import FontChoice, bold_stroke, find_font, pillow_font, plain_text
 
 MIN_PIXELS = 8  # smaller text is not legible at any size
+PICTURE_BYTES = 16 * 2**20  # drawn strings kept for reuse; a caption new every frame cycles
 # \x is x itself; _{...} and ^{...} are sub/superscripts, as are _abc and ^abc (letters/digits)
 MARKUP = re.compile(r"\\(.)|([_^])\{([^{}]*)\}|([_^])([A-Za-z0-9]+)")
 SCRIPT_SCALE = 0.68  # sub- and superscripts, relative to their line
@@ -68,7 +69,8 @@ class Typesetter:
     def __init__(self, choice: FontChoice | None = None):
         self.choice = choice or find_font("")
         self._laid: dict[tuple, Laid] = {}
-        self._pictures: OrderedDict[tuple, np.ndarray] = OrderedDict()
+        self._pictures: OrderedDict[tuple, np.ndarray] = OrderedDict()  # least recent first
+        self._picture_bytes = 0
 
     def face(self, pixels: int, bold: bool = False) -> ImageFont.FreeTypeFont:
         return pillow_font(self.choice, max(MIN_PIXELS, int(pixels)), bold)
@@ -144,6 +146,8 @@ class Typesetter:
             return TextItem(text, box, colour, fill, role, region.copy())
         key = (laid.key, colour, fill, clipped.x - box.x, clipped.y - box.y, clipped.w, clipped.h)
         picture = self._pictures.get(key) if fill is not None else None
+        if picture is not None:
+            self._pictures.move_to_end(key)
         if picture is None:
             image = Image.fromarray(region)
             pen = ImageDraw.Draw(image)
@@ -160,11 +164,18 @@ class Typesetter:
                 )
             picture = np.asarray(image)
             if fill is not None:
-                self._pictures[key] = picture
-                if len(self._pictures) > 4096:
-                    self._pictures.popitem(last=False)
+                self._keep(key, picture)
         frame[clipped.slices] = picture
         return TextItem(text, box, colour, fill, role, picture)
+
+    def _keep(self, key: tuple, picture: np.ndarray) -> None:
+        """Keep a drawn string within PICTURE_BYTES, forgetting the least recently used: a
+        render's memory does not grow with its frames however many new strings they show."""
+        self._pictures[key] = picture
+        self._picture_bytes += picture.nbytes
+        while self._picture_bytes > PICTURE_BYTES and len(self._pictures) > 1:
+            _, old = self._pictures.popitem(last=False)
+            self._picture_bytes -= old.nbytes
 
     def width(self, content: str, pixels: float, *, bold: bool = False) -> int:
         return self.lay(content, pixels, bold=bold).width
