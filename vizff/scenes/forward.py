@@ -42,6 +42,7 @@ from vizff.train import Snapshot, train
 
 MAX_DRAWN = 16  # units drawn per hidden column; more are an ellipsis and "+N more"
 ELLIPSIS_ROWS = 2.5  # rows of a column below its drawn units: the dots and "+N more"
+FIRST_THREE = tuple(range(3))  # the default digits: the first three test images
 GREYS = np.repeat(np.arange(256, dtype=np.uint8)[:, None], 3, axis=1)  # the image's own grey
 
 
@@ -170,7 +171,7 @@ class Forward(TrainingScene):
         Option(
             "digits",
             "ints",
-            (0, 1, 2),
+            FIRST_THREE,
             "test digits shown, as indices into the test split (training mode: the first)",
             low=0,
             high=100,
@@ -262,7 +263,7 @@ class Forward(TrainingScene):
 
     @property
     def palette(self) -> np.ndarray:
-        greys = [(g, g, g) for g in range(0, 256, 3)]
+        greys = [tuple(grey) for grey in GREYS[::3].tolist()]  # the input image's levels
         return make_palette(
             self.theme,
             inks=("primary", "secondary", "negative_end", "positive_end"),  # edges blend too
