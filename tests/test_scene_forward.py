@@ -457,6 +457,28 @@ def test_memory_stays_flat_as_frames_grow():
     assert large < small + 1_000_000, (small, large)
 
 
+def test_memory_stays_flat_in_training_mode(monkeypatch):
+    """A new caption every frame: the kit keeps drawn strings within its budget."""
+    from vizff.draw import text
+
+    monkeypatch.setattr(text, "PICTURE_BYTES", 2_000_000)
+
+    def peak(steps):
+        scene = Forward(mode="training", hidden=(8,), steps=steps, every=1, digits=(0,))
+        frames = scene.frames()
+        for _ in range(20):  # past the start: its first strings fill the budget
+            next(frames)
+        tracemalloc.start()
+        for _ in frames:
+            pass
+        size = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        return size
+
+    small, large = peak(60), peak(400)
+    assert large < small + 2_500_000, (small, large)
+
+
 def test_full_mnist_untrained_network(shared_mnist):
     """Step 0 on the full set: the seed's documented draws, N(0, 1/n_in) layer by layer."""
     digits = load_digits(shared_mnist)
