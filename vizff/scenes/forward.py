@@ -244,7 +244,7 @@ class Forward(TrainingScene):
                         f"{self.dataset_name()} (0 to {count - 1:,})",
                     )
                 )
-        self._layout()  # a size too small for the diagram is refused before any file opens
+        self._layout()  # a size too small is refused before any file opens; a fresh page
 
     @property
     def training_mode(self) -> bool:
@@ -954,7 +954,6 @@ class Forward(TrainingScene):
         network = snapshot.network
         states = [self.state(network, index) for index in self.settings.digits]
         self.scales = self._scales_of(network, states)
-        self._layout()
         background = self._background()
         self._parts(background)
         self._paint_edges(background, network)
@@ -998,7 +997,6 @@ class Forward(TrainingScene):
     def _training_frames(self) -> Iterator[np.ndarray]:
         index = self.shown_digits()[0]
         unit, self.scales = self._measure_run(index)
-        self._layout()
         background = self._background()
         pixels, _ = self.sample(index)
         self._parts(background)
