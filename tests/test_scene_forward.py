@@ -505,3 +505,17 @@ def test_the_gif_palette_covers_what_the_scene_draws(theme):
     colours, counts = np.unique(frame.reshape(-1, 3).astype(int), axis=0, return_counts=True)
     nearest = ((colours[:, None, :] - palette[None]) ** 2).sum(axis=2).min(axis=1)
     assert counts[nearest <= 3 * 8**2].sum() / counts.sum() > 0.97
+
+
+def test_training_mode_with_numerical_gradients_trains_once(sample):
+    """No second (slow) run: the unit comes from the untrained network, which is step 0."""
+    scene = Forward(mode="training", method="numerical", hidden=(3,), steps=2, every=1, seed=2)
+    params = replay(sample, hidden=(3,), steps=1, seed=2)[0]  # step 0: as initialised
+    image, label = sample.test_images[0], int(sample.test_labels[0])
+    want = oracle(params, image, label, "sigmoid", drawn=3)
+    frames = list(run(scene))
+    assert len(frames) == 3
+    for _, texts in frames:
+        assert any(t.content.startswith(f"unit {want['unit']} of layer 1") for t in texts)
+    caption = " ".join(t.content for t in by_role(frames[-1][1], "caption"))
+    assert caption.startswith("step 2/2   test digit #0")

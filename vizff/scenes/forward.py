@@ -589,7 +589,7 @@ class Forward(TrainingScene):
         return frame
 
     def _left_static(self, frame: np.ndarray) -> None:
-        page, s, words = self.page, self.page.s, self.words
+        page, words = self.page, self.words
         w_tile, p_tile = self.unit_tiles
         labels = (words("forward.tile_weights"), words("forward.tile_product"))
         op_w = p_tile.x - w_tile.right
@@ -622,6 +622,12 @@ class Forward(TrainingScene):
             numbers.minus(f"-{limit:g}"),
             f"+{limit:g}",
         )
+        self._formula_heads(frame)
+        self._flatten_arrow(frame)
+
+    def _formula_heads(self, frame: np.ndarray) -> None:
+        """`z = Σ x_i w_i + b` and `a = σ(z)`, once; each frame's numbers follow them."""
+        page = self.page
         self.formula_tails = []
         for y, head in zip(self.formula_ys, self.formula_heads()):
             middle = y + page.line_height("label") / 2
@@ -637,7 +643,10 @@ class Forward(TrainingScene):
             self.formula_tails.append(
                 (item.box.right + page.type.width(" ", page.px("label")), middle)
             )
-        # the flattening: an arrow from the image to the strip's brace
+
+    def _flatten_arrow(self, frame: np.ndarray) -> None:
+        """An arrow from the input image to the strip's brace, saying how it is flattened."""
+        page, s, words = self.page, self.page.s, self.words
         tile = self.digit_tile
         start = tile.right + round(6 * s)
         end = self.brace_x - round(4 * s)
@@ -1025,17 +1034,10 @@ class Forward(TrainingScene):
         """The unit and the colour limits for the whole run: from a silent pass over the same
         run (backprop), or from the untrained network and the usual scale of initial weights
         (numerical gradients are too slow to run twice)."""
+        if self.config.method != "backprop":
+            return self._measure_untrained(index)
         pixels, _ = self.sample(index)
         drawn = self.columns_drawn()
-        if self.config.method != "backprop":
-            network = next(iter(train(self.digits, replace(self.config, eval_every=0)))).network
-            unit = self.unit_for(network, pixels)
-            state = self.state(network, index, unit)
-            inputs = len(state.inputs)
-            first = self.settings.weight_limit or nice_limit(3 / math.sqrt(inputs))
-            edges = nice_limit(3 / math.sqrt(self.config.hidden[-1]))
-            top = 2 * max(float(np.nanmax(layer, initial=0)) for layer in state.layers[1:-1])
-            return unit, Scales(first, edges, self.activation_range(top))
         weights_top = np.zeros(drawn[0])
         edges_top, top, network = 0.0, 0.0, None
         quiet = replace(self.config, eval_every=0, on_diverge="show")
@@ -1052,6 +1054,18 @@ class Forward(TrainingScene):
         unit = self.unit_for(network, pixels)
         first = self.settings.weight_limit or nice_limit(float(weights_top[unit]))
         return unit, Scales(first, nice_limit(edges_top), self.activation_range(top))
+
+    def _measure_untrained(self, index: int) -> tuple[int, Scales]:
+        """The unit of the untrained network and limits from the usual scale of weights:
+        numerical gradients are too slow to run the training twice."""
+        network = next(iter(train(self.digits, replace(self.config, eval_every=0)))).network
+        pixels, _ = self.sample(index)
+        unit = self.unit_for(network, pixels)
+        state = self.state(network, index, unit)
+        first = self.settings.weight_limit or nice_limit(3 / math.sqrt(len(state.inputs)))
+        edges = nice_limit(3 / math.sqrt(self.config.hidden[-1]))
+        top = 2 * max(float(np.nanmax(layer, initial=0)) for layer in state.layers[1:-1])
+        return unit, Scales(first, edges, self.activation_range(top))
 
 
 @dataclass(frozen=True)
