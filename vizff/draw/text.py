@@ -21,10 +21,7 @@ from vizff.draw.theme import RGB
 from vizff.draw.typeface import FontChoice, bold_stroke, find_font, pillow_font, plain_text
 
 MIN_PIXELS = 8  # smaller text is not legible at any size
-# Pictures of drawn text are kept to copy when the same string is drawn again on the same
-# colour; the least recently used go once they hold more than this, so that a caption that
-# changes every frame cannot make memory grow with the number of frames.
-PICTURE_BYTES = 8 * 2**20
+PICTURE_BYTES = 16 * 2**20  # drawn strings kept for reuse; a caption new every frame cycles
 # \x is x itself; _{...} and ^{...} are sub/superscripts, as are _abc and ^abc (letters/digits)
 MARKUP = re.compile(r"\\(.)|([_^])\{([^{}]*)\}|([_^])([A-Za-z0-9]+)")
 SCRIPT_SCALE = 0.68  # sub- and superscripts, relative to their line
@@ -72,7 +69,7 @@ class Typesetter:
     def __init__(self, choice: FontChoice | None = None):
         self.choice = choice or find_font("")
         self._laid: dict[tuple, Laid] = {}
-        self._pictures: OrderedDict[tuple, np.ndarray] = OrderedDict()
+        self._pictures: OrderedDict[tuple, np.ndarray] = OrderedDict()  # least recent first
         self._picture_bytes = 0
 
     def face(self, pixels: int, bold: bool = False) -> ImageFont.FreeTypeFont:
@@ -161,12 +158,18 @@ class Typesetter:
                 )
             picture = np.asarray(image)
             if fill is not None:
-                self._pictures[key] = picture
-                self._picture_bytes += picture.nbytes
-                while self._picture_bytes > PICTURE_BYTES and len(self._pictures) > 1:
-                    self._picture_bytes -= self._pictures.popitem(last=False)[1].nbytes
+                self._keep(key, picture)
         frame[clipped.slices] = picture
         return TextItem(text, box, colour, fill, role, picture)
+
+    def _keep(self, key: tuple, picture: np.ndarray) -> None:
+        """Keep a drawn string within PICTURE_BYTES, forgetting the least recently used: a
+        render's memory does not grow with its frames however many new strings they show."""
+        self._pictures[key] = picture
+        self._picture_bytes += picture.nbytes
+        while self._picture_bytes > PICTURE_BYTES and len(self._pictures) > 1:
+            _, old = self._pictures.popitem(last=False)
+            self._picture_bytes -= old.nbytes
 
     def place(self, laid: Laid, xy: tuple[float, float], anchor: str) -> tuple[Box, int, int]:
         """(the box the text will cover, its left end, its baseline) when drawn at `xy`."""
