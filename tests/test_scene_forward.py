@@ -355,9 +355,8 @@ def test_the_automatic_unit_is_the_most_excited_drawn_one_and_unit_picks_one(sam
         ({"mode": "slow"}, "mode", "pass, training"),
         ({"layer_frames": 0}, "layer_frames", "must be"),
         ({"digits": ()}, "digits", "give 1 to"),
-        ({"size": (320, 180)}, "size", "too small for the forward scene"),
-        ({"size": (640, 200)}, "size", "too small for the forward scene"),
-        ({"size": (300, 900), "hidden": (1200,) * 8}, "size", "too narrow for 8 hidden layers"),
+        ({"size": (320, 180)}, "size", "scene forward needs at least 480x270"),
+        ({"size": (640, 200)}, "size", "scene forward needs at least 480x270"),
     ],
 )
 def test_bad_options_are_refused_before_any_frame(options, key, words):

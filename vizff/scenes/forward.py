@@ -159,6 +159,7 @@ class Forward(TrainingScene):
     name = "forward"
     summary = "one digit through the network: activations, softmax, what a first-layer unit sees"
     shows_test_accuracy = False  # the frames show one digit, never the test split
+    MIN_SIZE = (480, 270)  # the ten output rows, their bars and labels, legible
     OPTIONS = (
         Option(
             "mode",
