@@ -17,10 +17,12 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from vizff.draw.box import Box
+from vizff.draw.glyphs import GlyphCache
 from vizff.draw.theme import RGB
 from vizff.draw.typeface import FontChoice, bold_stroke, find_font, pillow_font, plain_text
 
 MIN_PIXELS = 8  # smaller text is not legible at any size
+PICTURE_BYTES = 16 * 2**20  # drawn strings kept for reuse, oldest dropped first (memory flat)
 # \x is x itself; _{...} and ^{...} are sub/superscripts, as are _abc and ^abc (letters/digits)
 MARKUP = re.compile(r"\\(.)|([_^])\{([^{}]*)\}|([_^])([A-Za-z0-9]+)")
 SCRIPT_SCALE = 0.68  # sub- and superscripts, relative to their line
@@ -69,6 +71,8 @@ class Typesetter:
         self.choice = choice or find_font("")
         self._laid: dict[tuple, Laid] = {}
         self._pictures: OrderedDict[tuple, np.ndarray] = OrderedDict()
+        self._picture_bytes = 0  # of the kept pictures: a caption a frame must not pile up
+        self.glyphs = GlyphCache()
 
     def face(self, pixels: int, bold: bool = False) -> ImageFont.FreeTypeFont:
         return pillow_font(self.choice, max(MIN_PIXELS, int(pixels)), bold)
@@ -149,6 +153,10 @@ class Typesetter:
             pen = ImageDraw.Draw(image)
             for run in laid.runs:
                 origin = (left - clipped.x + run.x, baseline - clipped.y + run.dy)
+                if not run.stroke and self.glyphs.draw(
+                    pen, image.size, run.face, run.text, origin, colour
+                ):
+                    continue  # the same pixels, from glyphs rasterised once
                 pen.text(
                     origin,
                     run.text,
@@ -161,8 +169,9 @@ class Typesetter:
             picture = np.asarray(image)
             if fill is not None:
                 self._pictures[key] = picture
-                if len(self._pictures) > 4096:
-                    self._pictures.popitem(last=False)
+                self._picture_bytes += picture.nbytes
+                while len(self._pictures) > 4096 or self._picture_bytes > PICTURE_BYTES:
+                    self._picture_bytes -= self._pictures.popitem(last=False)[1].nbytes
         frame[clipped.slices] = picture
         return TextItem(text, box, colour, fill, role, picture)
 
