@@ -3,6 +3,7 @@
 from vizff.scenes.base import DataScene, Scene, TrainingScene
 from vizff.scenes.loss import Loss
 from vizff.scenes.mosaic import Mosaic
+from vizff.scenes.predictions import Predictions
 from vizff.scenes.sigmoid import Sigmoid
 from vizff.scenes.softmax import Softmax
 from vizff.scenes.weights import Weights
@@ -13,6 +14,7 @@ SCENES: dict[str, type[Scene]] = {
     "softmax": Softmax,
     "weights": Weights,
     "loss": Loss,
+    "predictions": Predictions,
 }
 
 __all__ = ["SCENES", "DataScene", "Scene", "TrainingScene"]
