@@ -71,6 +71,7 @@ class CountMatrix:
     col_labels: Sequence[str]
     label_w: int  # width of the row labels' column
     count_size: float | None  # design size of the counts, None when they do not fit
+    row_size: float  # design size of the row labels: a line of it fits a cell's height
     _ink: dict = field(default_factory=dict, repr=False)  # text colour of each cell colour
     _frame: np.ndarray | None = field(default=None, repr=False)  # the picture painted last
     _shown: dict = field(default_factory=dict, repr=False)  # cell -> (text, fill, its item)
@@ -84,21 +85,27 @@ class CountMatrix:
         row_labels: Sequence[str],
         col_labels: Sequence[str],
         widest: str,
-        label_share: float = 0.35,
+        label_share: float = 0.3,
     ) -> CountMatrix:
-        """The largest matrix that fits `area` with its labels; `widest`: the longest count
-        a cell may have to show (the largest row total)."""
+        """The largest matrix that fits `area` with its labels. The row labels get the width
+        that the matrix leaves when its height decides its size, but at least `label_share`
+        of the area when they need it (the cells shrink then); they are written at a size
+        whose line fits a cell's height, so rows never touch. `widest`: the longest count a
+        cell may have to show (the largest row total)."""
         n = len(row_labels)
         small = page.px("small")
         pad = max(2, round(4 * page.s))
+        x0, y0, x1, y1 = page.type.lay("0", small).extent
+        col_h = y1 - y0 + 2  # the column labels' strip: their box and a pixel either side
+        by_height = math.floor((area.h - col_h - 1) / n)
         natural = max(page.type.width(label, small) for label in row_labels)
-        label_w = min(natural, round(area.w * label_share)) + pad
-        col_h = page.line_height("small")
-        cell = math.floor(min((area.w - label_w - 1) / n, (area.h - col_h - 1) / n))
-        cell = max(cell, 2)
+        room = area.w - 1 - n * by_height - pad
+        label_w = min(natural, max(room, round(area.w * label_share))) + pad
+        cell = max(2, math.floor(min(by_height, (area.w - label_w - 1) / n)))
         box = Box(area.x + label_w, area.y + col_h, n * cell + 1, n * cell + 1)
         size = _count_size(page, cell - 1, widest)
-        return cls(page, box, n, cell, row_labels, col_labels, label_w, size)
+        row_size = _line_size(page, cell - 1)  # a pixel apart, however the centres round
+        return cls(page, box, n, cell, row_labels, col_labels, label_w, size, row_size)
 
     @property
     def shows_counts(self) -> bool:
@@ -125,7 +132,7 @@ class CountMatrix:
                 frame,
                 (self.box.x - pad, centre),
                 label,
-                size="small",
+                size=self.row_size,
                 anchor="rm",
                 width=width,
                 role="row",
@@ -189,3 +196,15 @@ def _count_size(page: Page, inside: int, widest: str) -> float | None:
         if page.px(size) <= MIN_PIXELS:
             return None
         size = max(size - 0.25, MIN_PIXELS / (page.s * page.words.text_scale))
+
+
+def _line_size(page: Page, height: int) -> float:
+    """The largest design size up to "small" whose line box fits `height` pixels (at least
+    the smallest legible size: then the rows are labelled only as far as they fit)."""
+    size = SIZES["small"]
+    while page.px(size) > MIN_PIXELS:
+        x0, y0, x1, y1 = page.type.lay("Ag字", page.px(size)).extent
+        if y1 - y0 <= height:
+            break
+        size = max(size - 0.25, MIN_PIXELS / (page.s * page.words.text_scale))
+    return size

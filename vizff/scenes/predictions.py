@@ -10,6 +10,7 @@ confusion matrix over the whole test split. Every frame is one `train()` snapsho
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from functools import cached_property
@@ -80,8 +81,8 @@ class Predictions(TrainingScene):
             "pick",
             "str",
             "first",
-            "which test digits: first | random (drawn from the seed) | mistakes (those the "
-            "trained network gets most confidently wrong; trains the run twice)",
+            "which test digits: first | random (from the seed) | mistakes (the trained "
+            "network's most confident; trains twice)",
             choices=PICKS,
         ),
     )
@@ -89,7 +90,7 @@ class Predictions(TrainingScene):
 
     @property
     def palette(self) -> np.ndarray:
-        greys = [(g, g, g) for g in range(0, 256, 3)]
+        greys = [(g, g, g) for g in np.arange(0, 256, step=3).tolist()]
         maps = [tuple(c) for m in self.maps for c in m.tolist()]
         return make_palette(self.theme, inks=("right", "wrong"), extra=maps + greys)
 
@@ -232,12 +233,23 @@ class Predictions(TrainingScene):
         )
         s, line = page.s, page.line_height("small")
         left, right = page.body.columns(0.63, 0.37, gap=round(14 * s))
-        self.left_header, rest = left.take_top(line, gap=round(3 * s))
+        self.header_lines = self._header_lines(left.w)
+        self.left_header, rest = left.take_top(line * len(self.header_lines), gap=round(3 * s))
         grid_box, self.legend_box = rest.take_bottom(line, gap=round(4 * s))
         self.border = {"right": max(1, round(1 * s)), "wrong": max(2, round(2.5 * s))}
         self.pad = max(1, round(2 * s))
         self._grid(grid_box)
         self._layout_right(right)
+
+    def _header_lines(self, width: int) -> list[str]:
+        """Which digits the grid shows, in one line or two (a longer rest is fitted into the
+        second line when it is drawn: shrunk, then cut)."""
+        page = self.page
+        header = self.words("predictions.grid", which=self.which_text(), thing=self.things(False))
+        lines = page.type.wrap(header, width, page.px("small"), cjk=page.words.cjk)
+        if len(lines) > 2:
+            lines = [lines[0], ("" if page.words.cjk else " ").join(lines[1:])]
+        return lines
 
     def _grid(self, box: Box) -> None:
         """The tiles and the one size of their labels. Labels may shrink from "small" to 75% of
@@ -252,7 +264,7 @@ class Predictions(TrainingScene):
             laid = page.type.lay("Ag字", pixels)
             line = laid.extent[3] - laid.extent[1] + 1  # a label's box, and a pixel between
             mark = max(3, round(pixels * 0.8))
-            needed = self._label_width(pixels, mark, page.type.width("9", pixels, bold=True))
+            needed = self._label_needs(pixels, mark)
             grid = self._tiles_for(box, needed, self.border["wrong"] + self.pad + 2 * line)
             if grid is None or min(grid.tiles[0].w, grid.tiles[0].h) < 12:
                 continue
@@ -273,23 +285,47 @@ class Predictions(TrainingScene):
         self._label_texts(pixels)
 
     def _label_width(self, pixels: float, mark: int, name: int) -> int:
-        """A tile label's width: tick, pad, predicted name (`name` pixels), a word gap and the
-        widest probability, and a pixel each side."""
+        """A first label line's width: tick, pad, predicted name (`name` pixels), a word gap
+        and the widest probability, and a pixel each side."""
         widest = self.page.type.width(WIDEST_PROBABILITY, pixels)
         return mark + self.pad + name + round(0.4 * pixels) + widest + 2
 
+    def _label_needs(self, pixels: float, mark: int) -> int:
+        """The width a tile's labels need, a pixel each side: `✓ 9 >0.99` and `label 9`
+        (names inline), or `>0.99 ≠9` (stacked, the true class by its number)."""
+        width = self.page.type.width
+        inline = self._label_width(pixels, mark, width("9", pixels, bold=True))
+        truth = width(self.words("predictions.true", name="9"), pixels) + 2
+        stacked = width(WIDEST_PROBABILITY, pixels) + round(0.4 * pixels)
+        stacked += width(self.words("predictions.not", name="9"), pixels) + 2
+        return max(inline, truth, stacked)
+
     def _label_texts(self, pixels: float) -> None:
-        """Each class's predicted-name text, cut to what a slot leaves beside the widest
-        probability, and its true-label text, cut to the slot: the same for every frame."""
+        """Each class's label texts, the same for every frame. Names that fit beside the
+        widest probability (digits) go inline: `✓ 7 0.98`, and under a wrong tile `label 3`.
+        Longer names are stacked: the name (cut to the slot) on the first line, the
+        probability under it, and after it on a wrong tile `≠` and the true class: its name
+        if every name fits there, else its number, which the matrix's rows pair with names."""
         page, names = self.page, self.class_names()
-        room = self.slot - (self._label_width(pixels, self.marks.size, 0) - 2)
         self.word_gap = round(0.4 * pixels)
+        self.widest_probability = page.type.width(WIDEST_PROBABILITY, pixels)
+        room = self.slot - (self._label_width(pixels, self.marks.size, 0) - 2)
+        self.inline = all(page.type.width(n, pixels, bold=True) <= room for n in names)
+        if not self.inline:
+            room = self.slot - self.marks.size - self.pad
         self.guess_names = [self._fit_name(str, n, room, pixels, bold=True) for n in names]
         self.guess_widths = [page.type.width(n, pixels, bold=True) for n in self.guess_names]
-        self.truth_texts = [
-            self._fit_name(lambda n: self.words("predictions.true", name=n), n, self.slot, pixels)
-            for n in names
-        ]
+        if self.inline:
+            truths = [self.words("predictions.true", name=n) for n in names]
+            truths = [self._fit_name(lambda t: t, t, self.slot, pixels) for t in truths]
+        else:
+            after = self.slot - self.widest_probability - self.word_gap
+            truths = [self.words("predictions.not", name=n) for n in names]
+            self.truth_numbers = any(page.type.width(t, pixels) > after for t in truths)
+            if self.truth_numbers:
+                truths = [self.words("predictions.not", name=str(k)) for k in range(10)]
+        self.truth_texts = truths
+        self.truth_widths = [page.type.width(t, pixels) for t in truths]
 
     def _label_pixels(self) -> Iterator[int]:
         """Whole pixel sizes of the tile labels to try: "small", then down to the smallest."""
@@ -330,8 +366,10 @@ class Predictions(TrainingScene):
     def _layout_right(self, right: Box) -> None:
         page, s = self.page, self.page.s
         small, label = page.line_height("small"), page.line_height("label")
-        self.accuracy_box, rest = right.take_top(label + small, gap=round(6 * s))
-        self.matrix_header, area = rest.take_top(2 * small, gap=round(3 * s))
+        self.accuracy_box, rest = right.take_top(label, gap=round(5 * s))
+        self.header_parts = self._matrix_header(right.w)
+        lines = 1 if len(self.header_parts) == 1 else 2
+        self.matrix_header, area = rest.take_top(lines * small, gap=round(3 * s))
         names = self.class_names()
         digits = names == [str(k) for k in range(10)]
         rows = names if digits else [f"{name} {k}" for k, name in enumerate(names)]
@@ -341,16 +379,58 @@ class Predictions(TrainingScene):
         )
         if not digits:  # names cut to the label column, each followed by its index in full
             width = self.matrix.label_w - max(2, round(4 * s))
-            pixels = page.px("small")
+            pixels = page.px(self.matrix.row_size)
             self.matrix.row_labels = [
                 self._fit_name(lambda n, k=k: f"{n} {k}", name, width, pixels)
                 for k, name in enumerate(names)
             ]
 
+    def _matrix_heading(self, frame: np.ndarray) -> None:
+        """The matrix's title and what its rows and columns are, on one line or two."""
+        page, header, line = self.page, self.matrix_header, self.page.line_height("small")
+        gap = round(8 * page.s)
+        if len(self.header_parts) == 1:
+            (title, axes), y = self.header_parts[0], header.y + line / 2
+            item = page.text(frame, (header.x, y), title, size="small", anchor="lm", role="heading")
+            page.text(
+                frame,
+                (item.box.right + gap, y),
+                axes,
+                size="small",
+                colour="muted",
+                anchor="lm",
+                width=header.right - item.box.right - gap,
+                role="heading",
+            )
+            return
+        for i, (text, colour) in enumerate(self.header_parts):
+            page.text(
+                frame,
+                (header.x, header.y + (i + 0.5) * line),
+                text,
+                size="small",
+                colour=colour,
+                anchor="lm",
+                width=header.w,
+                role="heading",
+            )
+
+    def _matrix_header(self, width: int) -> list:
+        """The matrix's title and what its rows and columns are: one line `[(title, axes)]`
+        if both fit side by side, else two lines `[(title, "ink"), (axes, "muted")]`."""
+        page, pixels = self.page, self.page.px("small")
+        title = self.words("predictions.matrix")
+        axes = self.words("predictions.matrix_axes", thing=self.things(False))
+        together = page.type.width(title, pixels) + round(8 * page.s)
+        if together + page.type.width(axes, pixels) <= width:
+            return [(title, axes)]
+        return [(title, "ink"), (axes, "muted")]
+
     def _fit_name(
         self, template, name: str, width: float, pixels: float, bold: bool = False
     ) -> str:
-        """`template(name)`, with the name cut (ending in …) so the whole fits `width`."""
+        """`template(name)`, with the name cut (ending in …) so the whole fits `width` (the
+        layout leaves room for at least `template("…")`)."""
         for end in range(len(name), 0, -1):
             text = template(name if end == len(name) else name[:end].rstrip() + "…")
             if self.page.type.width(text, pixels, bold=bold) <= width:
@@ -361,42 +441,25 @@ class Predictions(TrainingScene):
     def _background(self, chosen: np.ndarray) -> np.ndarray:
         page, words = self.page, self.words
         frame = page.canvas()
-        header = words("predictions.grid", which=self.which_text(), thing=self.things(False))
-        page.text(
-            frame,
-            (self.left_header.x, self.left_header.bottom),
-            header,
-            size="small",
-            colour="muted",
-            anchor="lb",
-            width=self.left_header.w,
-        )
+        line = page.line_height("small")
+        for i, text in enumerate(self.header_lines):
+            y = self.left_header.y + (i + 0.5) * line
+            page.text(
+                frame,
+                (self.left_header.x, y),
+                text,
+                size="small",
+                colour="muted",
+                anchor="lm",
+                width=self.left_header.w,
+            )
         images = self.digits.test_images
         rows_of, cols_of = pixel_map((self.grid.tiles[0].w, self.grid.tiles[0].h), images.shape[1:])
         for tile, index in zip(self.grid.tiles, chosen):
             frame[tile.slices] = images[index][rows_of[:, None], cols_of[None, :], None]
         self._legend(frame)
         self._accuracy_head(frame)
-        header = self.matrix_header
-        page.text(
-            frame,
-            (header.x, header.y + header.h / 4),
-            words("predictions.matrix"),
-            size="small",
-            anchor="lm",
-            width=header.w,
-            role="heading",
-        )
-        axes = words("predictions.matrix_axes", thing=self.things(False))
-        page.text(
-            frame,
-            (header.x, header.y + header.h * 3 / 4),
-            axes,
-            size="small",
-            colour="muted",
-            anchor="lm",
-            width=header.w,
-        )
+        self._matrix_heading(frame)
         self.matrix.draw_static(frame)
         if not self.matrix.shows_counts:
             note = words("predictions.no_counts")
@@ -423,7 +486,10 @@ class Predictions(TrainingScene):
                 frame, kind, x, round(middle - legend_marks.size / 2), colour, self.theme.background
             )
             x += legend_marks.size + self.pad
-            text = self.words(f"predictions.{kind}", thing=self.things(False))
+            key = kind
+            if kind == "wrong" and not self.inline:
+                key = "wrong_numbered" if self.truth_numbers else "wrong_stacked"
+            text = self.words(f"predictions.{key}", thing=self.things(False))
             item = page.text(
                 frame,
                 (x, middle),
@@ -460,7 +526,7 @@ class Predictions(TrainingScene):
             levels = level_of(measured.confusion, limit)
             colours = np.where(on_diagonal[..., None], diagonal_map[levels], other_map[levels])
             self.matrix.paint(frame, colours, [str(int(c)) for c in measured.confusion.ravel()])
-            for box in (self.accuracy_value, self.accuracy_detail, self.page.caption_box):
+            for box in (self.accuracy_value, self.page.caption_box):
                 frame[box.slices] = background[box.slices]
             self._accuracy(frame, measured)
             self.page.caption(frame, self.caption(snap, measured))
@@ -476,7 +542,7 @@ class Predictions(TrainingScene):
             if shown[k] is None or shown[k][0] != predicted:
                 for box in self._tile_area(tile):
                     frame[box.slices] = background[box.slices]
-                texts = self._tile(frame, tile, predicted, int(self.shown_labels[k]))
+                texts = self._tile(frame, k, predicted)
             else:
                 texts = shown[k][1]
                 self.page.dynamic.extend(texts)  # still on the frame, unchanged
@@ -487,42 +553,64 @@ class Predictions(TrainingScene):
                 if old is not None:
                     box = old.box.clip(frame.shape[1], frame.shape[0])
                     frame[box.slices] = background[box.slices]
-                old = self._probability(frame, tile, predicted, probability)
+                old = self._probability(frame, k, predicted, probability)
             shown[k] = (predicted, texts, old)
+
     def _tile_area(self, tile: Box) -> tuple[Box, Box]:
         """What a tile's drawing covers: the tile with its widest border, and its labels."""
         width, line = self.border["wrong"], self.label_line
         ring = Box(tile.x - width, tile.y - width, tile.w + 2 * width, tile.h + 2 * width)
-        x = round(tile.x + tile.w / 2 - self.slot / 2)
-        labels = Box(x, tile.bottom + width, self.slot, self.pad + 2 * line + 1)
+        left, right = self._slot(tile)
+        labels = Box(left - 1, tile.bottom + width, right - left + 2, self.pad + 2 * line + 1)
         return ring, labels
 
-    def _label_left(self, tile: Box, predicted: int) -> int:
-        """Where a tile's label line starts: centred as if its probability were the widest,
-        so the name stays put while the probability changes."""
-        total = self.marks.size + self.pad + self.guess_widths[predicted] + self.word_gap
-        total += self.page.type.width(WIDEST_PROBABILITY, self.page.px(self.label_size))
-        return round(tile.x + tile.w / 2 - total / 2)
+    def _slot(self, tile: Box) -> tuple[int, int]:
+        """The pixels a tile's labels may use, left and right (a neighbour's are 2 apart)."""
+        centre = tile.x + tile.w / 2
+        return math.ceil(centre - self.slot / 2), math.floor(centre + self.slot / 2)
 
-    def _label_middle(self, tile: Box) -> float:
-        return tile.bottom + self.border["wrong"] + self.pad + self.label_line / 2
+    def _places(self, tile: Box, predicted: int, label: int) -> dict[str, tuple[int, float]]:
+        """Where a tile's mark and texts go (left edge, middle), with room for the widest
+        probability, so nothing moves while the probability changes."""
+        first = tile.bottom + self.border["wrong"] + self.pad + self.label_line / 2
+        second, centre = first + self.label_line, tile.x + tile.w / 2
+        mark = self.marks.size + self.pad
+        guess_w, truth_w = self.guess_widths[predicted], self.truth_widths[label]
+        left, right = self._slot(tile)
 
-    def _tile(self, frame, tile: Box, predicted: int, label: int) -> list:
+        def start(width: int) -> int:  # centred on the tile, kept inside its slot
+            return max(left, min(round(centre - width / 2), right - width))
+
+        if self.inline:
+            x = start(mark + guess_w + self.word_gap + self.widest_probability)
+            places = {"mark": (x, first), "guess": (x + mark, first)}
+            places["probability"] = (x + mark + guess_w + self.word_gap, first)
+            places["truth"] = (start(truth_w), second)
+            return places
+        x = start(mark + guess_w)
+        places = {"mark": (x, first), "guess": (x + mark, first)}
+        wrong = predicted != label
+        x = start(self.widest_probability + (self.word_gap + truth_w if wrong else 0))
+        places["probability"] = (x, second)
+        places["truth"] = (x + self.widest_probability + self.word_gap, second)
+        return places
+
+    def _tile(self, frame, k: int, predicted: int) -> list:
         """One tile's border, mark and name: tick or cross, the predicted name in the right
-        or wrong colour; under a wrong one, its true label. Returns its texts."""
+        or wrong colour; for a wrong one, its true label. Returns its texts."""
         page, theme = self.page, self.theme
+        tile, label = self.grid.tiles[k], int(self.shown_labels[k])
         kind = "right" if predicted == label else "wrong"
         colour = getattr(theme, kind)
         outline(frame, tile, self.border[kind], colour)
-        x, middle = self._label_left(tile, predicted), self._label_middle(tile)
-        self.marks.stamp(
-            frame, kind, x, round(middle - self.marks.size / 2), colour, theme.background
-        )
-        x += self.marks.size + self.pad
+        places = self._places(tile, predicted, label)
+        x, middle = places["mark"]
+        y = round(middle - self.marks.size / 2)
+        self.marks.stamp(frame, kind, x, y, colour, theme.background)
         texts = [
             page.text(
                 frame,
-                (x, middle),
+                places["guess"],
                 self.guess_names[predicted],
                 size=self.label_size,
                 bold=True,
@@ -535,23 +623,23 @@ class Predictions(TrainingScene):
             texts.append(
                 page.text(
                     frame,
-                    (tile.x + tile.w / 2, middle + self.label_line),
+                    places["truth"],
                     self.truth_texts[label],
                     size=self.label_size,
                     colour="wrong",
-                    anchor="mm",
+                    anchor="lm",
                     role="truth",
                 )
             )
         return texts
 
-    def _probability(self, frame, tile: Box, predicted: int, probability: str):
-        """The predicted name's probability, after the name."""
-        x = self._label_left(tile, predicted) + self.marks.size + self.pad
-        x += self.guess_widths[predicted] + self.word_gap
+    def _probability(self, frame, k: int, predicted: int, probability: str):
+        """The predicted name's probability: after the name, or under it."""
+        label = int(self.shown_labels[k])
+        place = self._places(self.grid.tiles[k], predicted, label)["probability"]
         return self.page.text(
             frame,
-            (x, self._label_middle(tile)),
+            place,
             probability,
             size=self.label_size,
             colour="muted",
@@ -569,34 +657,21 @@ class Predictions(TrainingScene):
             self.words("predictions.accuracy"),
             size="label",
             anchor="lm",
-            role="accuracy",
+            role="heading",
         )
         x = head.box.right + round(6 * page.s)
         self.accuracy_value = Box(x, box.y, box.right - x, page.line_height("label"))
-        small = page.line_height("small")
-        self.accuracy_detail = Box(box.x, box.bottom - small, box.w, small)
 
     def _accuracy(self, frame: np.ndarray, measured: Measured) -> None:
-        """The test accuracy of the network shown, and which network it is."""
-        page, value_box, detail_box = self.page, self.accuracy_value, self.accuracy_detail
+        """The test accuracy of the network shown (the caption says which step's it is)."""
+        page, box = self.page, self.accuracy_value
         value = numbers.percent(measured.right / measured.tested)
         page.text(
             frame,
-            (value_box.x, value_box.y + value_box.h / 2),
+            (box.x, box.y + box.h / 2),
             value,
             size="label",
             bold=True,
             anchor="lm",
             role="accuracy",
-        )
-        detail = self.network_of(measured.step)
-        page.text(
-            frame,
-            (detail_box.x, detail_box.bottom),
-            detail,
-            size="small",
-            colour="muted",
-            anchor="lb",
-            width=detail_box.w,
-            role="detail",
         )
