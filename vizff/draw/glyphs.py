@@ -90,14 +90,13 @@ class GlyphCache:
         size = (int(face.getlength(PROBE)) + 4 * face.size, 3 * face.size)
         origin = (face.size, 2 * face.size)
         pictures = []
-        for composed in (False, True):
-            image = Image.new("RGB", size, (255, 255, 255))
-            pen = ImageDraw.Draw(image)
+        for composed in (False, True):  # coverage only: the colour is blended by Pillow alike
+            image = Image.new("L", size, 0)
             if composed:
                 mask = self._mask(face, PROBE, origin, size)
-                pen.bitmap((0, 0), Image.fromarray(mask), fill=(0, 0, 0))
+                image.paste(Image.fromarray(mask))
             else:
-                pen.text(origin, PROBE, font=face, fill=(0, 0, 0), anchor="ls")
+                ImageDraw.Draw(image).text(origin, PROBE, font=face, fill=255, anchor="ls")
             pictures.append(np.asarray(image))
         return bool(np.array_equal(*pictures))
 
