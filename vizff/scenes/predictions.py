@@ -516,7 +516,7 @@ class Predictions(TrainingScene):
         limit = float(self.class_totals.max())
         diagonal_map, other_map = self.maps
         on_diagonal = np.eye(10, dtype=bool)
-        frame, shown = background.copy(), [None] * len(chosen)
+        frame, shown, self._placed = background.copy(), [None] * len(chosen), {}
         last: Measured | None = None
         for snap in self.frame_snapshots():
             measured = measure(snap.network, inputs, labels, chosen, snap.step) or last
@@ -569,6 +569,14 @@ class Predictions(TrainingScene):
         centre = tile.x + tile.w / 2
         return math.ceil(centre - self.slot / 2), math.floor(centre + self.slot / 2)
 
+    def _places_of(self, k: int, predicted: int) -> dict[str, tuple[int, float]]:
+        """`_places` of tile k showing `predicted`, worked out once."""
+        key = (k, predicted)
+        if key not in self._placed:
+            label = int(self.shown_labels[k])
+            self._placed[key] = self._places(self.grid.tiles[k], predicted, label)
+        return self._placed[key]
+
     def _places(self, tile: Box, predicted: int, label: int) -> dict[str, tuple[int, float]]:
         """Where a tile's mark and texts go (left edge, middle), with room for the widest
         probability, so nothing moves while the probability changes."""
@@ -603,7 +611,7 @@ class Predictions(TrainingScene):
         kind = "right" if predicted == label else "wrong"
         colour = getattr(theme, kind)
         outline(frame, tile, self.border[kind], colour)
-        places = self._places(tile, predicted, label)
+        places = self._places_of(k, predicted)
         x, middle = places["mark"]
         y = round(middle - self.marks.size / 2)
         self.marks.stamp(frame, kind, x, y, colour, theme.background)
@@ -635,8 +643,7 @@ class Predictions(TrainingScene):
 
     def _probability(self, frame, k: int, predicted: int, probability: str):
         """The predicted name's probability: after the name, or under it."""
-        label = int(self.shown_labels[k])
-        place = self._places(self.grid.tiles[k], predicted, label)["probability"]
+        place = self._places_of(k, predicted)["probability"]
         return self.page.text(
             frame,
             place,
