@@ -326,11 +326,15 @@ def test_same_seed_same_frames():
     assert digest(seed=1) != digest(seed=2)
 
 
-def test_a_shown_divergence_ends_on_the_last_finite_network():
+def test_a_shown_divergence_ends_on_the_network_it_broke():
     scene = Predictions(steps=8, every=2, lr=1e5, on_diverge="show")
     captions = [caption_of(texts) for _, texts in frames_with_texts(scene)]
-    assert len(captions) == scene.frame_count()
-    assert "diverged at step" in captions[-1]
+    last = list(scene.frame_snapshots())[-1]
+    assert len(captions) == scene.frame_count() and last.diverged_at is not None
+    assert f"diverged at step {last.diverged_at}" in captions[-1]
+    # the bad batch loss was measured on the network of update `diverged_at`: no update after
+    assert last.gradients is None and last.step == last.diverged_at + 1
+    assert f"the network after update {last.diverged_at}:" in captions[-1]
     matrix_total = re.search(r"([\d,]+) of ([\d,]+) right", captions[-1])
     assert matrix_total and matrix_total[2] == "1,000"
 

@@ -62,6 +62,12 @@ def measure(network: Network, inputs: np.ndarray, labels: np.ndarray, shown: np.
     return Measured(step, probabilities[shown], predicted[shown], confusion)
 
 
+def updates(snap: Snapshot) -> int:
+    """How many updates made the snapshot's network: its step, except on a diverged run's
+    last snapshot whose batch loss was the bad number (no update applied: one fewer)."""
+    return snap.step - 1 if snap.step > 0 and snap.gradients is None else snap.step
+
+
 def outline(frame: np.ndarray, box: Box, width: int, colour) -> None:
     """A frame `width` pixels wide just outside `box`, in place."""
     x0, y0, x1, y1 = box.x - width, box.y - width, box.right + width, box.bottom + width
@@ -519,7 +525,7 @@ class Predictions(TrainingScene):
         frame, shown, self._placed = background.copy(), [None] * len(chosen), {}
         last: Measured | None = None
         for snap in self.frame_snapshots():
-            measured = measure(snap.network, inputs, labels, chosen, snap.step) or last
+            measured = measure(snap.network, inputs, labels, chosen, updates(snap)) or last
             last = self.measured = measured
             self.page.begin_frame()
             self._tiles(frame, background, measured, shown)
