@@ -51,6 +51,7 @@ class GlyphCache:
         """(h, w) uint8 coverage of the whole string, None when nothing is inked."""
         width, height = size
         mask, pen_x, inked = np.zeros((height, width), np.uint8), float(origin[0]), False
+        right = -(2**31)  # the right edge of the glyphs so far: past it the mask is still 0
         for char in text:
             bitmap, (dx, dy), advance = self._glyph(face, char)
             if bitmap is not None:
@@ -61,8 +62,8 @@ class GlyphCache:
                 if cx1 > cx0 and cy1 > cy0:
                     part = bitmap[cy0 - y0 : cy1 - y0, cx0 - x0 : cx1 - x0]
                     target = mask[cy0:cy1, cx0:cx1]
-                    target[:] = _screen(target, part)
-                    inked = True
+                    target[:] = part if cx0 >= right else _screen(target, part)
+                    right, inked = max(right, cx1), True
             pen_x += advance
         return mask if inked else None
 
