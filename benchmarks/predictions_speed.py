@@ -6,7 +6,9 @@
 Alternately in this one process: vizff's full render to .mp4 (training, the silent pre-pass of
 pick=mistakes when asked, a forward pass over the test split per frame, drawing, encoding) and
 vizff's MP4 writer (libx264 through imageio-ffmpeg) fed the same frames already held in memory.
-Prints both times and their ratio; also the peak resident memory of the process.
+Prints both wall times and their ratio, the CPU seconds of each side (this process and its
+ffmpeg child: on a loaded machine the two stop running in parallel and wall time mixes in other
+people's work), and the peak resident memory of the process.
 """
 
 from __future__ import annotations
@@ -42,10 +44,23 @@ def recipe(out: Path, args) -> object:
     return python_recipe("predictions", out, options)
 
 
-def timed(action) -> float:
+def cpu() -> float:
+    """CPU seconds of this process and its finished children (ffmpeg), user and system."""
+    own, children = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+CPU: dict[str, list[float]] = {"render": [], "encoder": []}
+
+
+def timed(action, side: str) -> float:
     gc.collect()
-    start = time.perf_counter()
+    start, start_cpu = time.perf_counter(), cpu()
     action()
+    CPU[side].append(cpu() - start_cpu)
     return time.perf_counter() - start
 
 
@@ -67,19 +82,27 @@ def main() -> None:
     frames = list(job.scene.frames())  # for the bare encoder only: held in memory
     ours, encoder = [], []
     for _ in range(args.rounds):  # alternate, so machine noise hits both sides alike
-        ours.append(timed(lambda: prepare(recipe(out, args)).run()))
+        ours.append(timed(lambda: prepare(recipe(out, args)).run(), "render"))
 
         def encode():
             with open_writer(bare, fps=20, hold=0) as writer:
                 for frame in frames:
                     writer.write(frame)
 
-        encoder.append(timed(encode))
+        encoder.append(timed(encode, "encoder"))
     mine, theirs = statistics.median(ours), statistics.median(encoder)
     print(f"{len(frames)} frames {args.size}, data {args.data}, pick {args.pick}")
     print(f"render (all of it): {mine:.2f} s  rounds {[round(t, 2) for t in ours]}")
     print(f"bare encoder:       {theirs:.2f} s  rounds {[round(t, 2) for t in encoder]}")
-    print(f"ratio: {mine / theirs:.2f}x")
+    print(
+        f"ratio: {mine / theirs:.2f}x  (round by round: "
+        f"{[round(a / b, 2) for a, b in zip(ours, encoder)]})"
+    )
+    work, bare_work = statistics.median(CPU["render"]), statistics.median(CPU["encoder"])
+    print(
+        f"CPU seconds (this process and ffmpeg): render {work:.2f}, bare encoder "
+        f"{bare_work:.2f}, ratio {work / bare_work:.2f}x"
+    )
     print(f"peak memory {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
 
 
