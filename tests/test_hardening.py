@@ -19,7 +19,8 @@ from tests.conftest import idx_images, idx_labels
 from tests.servers import serve
 from vizff.data import read_idx_images, read_idx_labels
 from vizff.errors import ConfigError, DataError, RenderError, VizffError
-from vizff.recipes import COMMON_KEYS, make_recipe, read_scene_file
+from vizff.options import SHARED
+from vizff.recipes import make_recipe, read_toml
 from vizff.render import prepare, render
 from vizff.scenes import SCENES
 
@@ -75,7 +76,7 @@ def test_idx_reader_every_truncation(tmp_path, payload, gz):
     st.integers(0, 2**32 - 1),
     st.integers(0, 2**32 - 1),
 )
-def test_idx_lying_headers_never_allocate(tmp_path, magic, count, rows, cols):
+def test_idx_lying_headers_are_refused_from_the_header_alone(tmp_path, magic, count, rows, cols):
     header = np.array([magic, count, rows, cols], dtype=">u4").tobytes()
     path = tmp_path / "lie"
     path.write_bytes(header + bytes(1000))
@@ -104,7 +105,9 @@ toml_value = st.recursive(
     max_leaves=6,
 )
 keys = st.sampled_from(
-    sorted({*COMMON_KEYS, *(k for s in SCENES.values() for k in s.PARAMS), "bogus"})
+    sorted(
+        {*(o.key for o in SHARED), *(o.key for s in SCENES.values() for o in s.OPTIONS), "bogus"}
+    )
 )
 
 
@@ -125,7 +128,7 @@ def test_scene_file_random_bytes(tmp_path, data):
     path = tmp_path / "s.toml"
     path.write_bytes(data)
     try:
-        table = read_scene_file(path)
+        table = read_toml(path)
     except ConfigError as exc:
         assert str(exc).startswith(str(path))
     else:
@@ -180,20 +183,38 @@ class FullDisk:
         self.handle.close()
 
 
-@pytest.mark.parametrize("suffix", [".gif", ".webp", ".png"])
+@pytest.mark.parametrize("suffix", [".gif", ".webp", ".png", ""])
 def test_disk_full_keeps_the_old_file(tmp_path, monkeypatch, suffix):
+    """Simulated, for machines that refuse a mount; tests/test_faults.py fills a real disk."""
     import vizff.writers
 
     target = tmp_path / f"s{suffix}"
-    target.write_bytes(b"old and good")
+    if suffix:
+        target.write_bytes(b"old and good")
+    else:
+        target.mkdir()
+        (target / "frame_00000.png").write_bytes(b"old and good")
     monkeypatch.setattr(vizff.writers, "open", FullDisk, raising=False)
     monkeypatch.setattr(
-        Image.Image, "save", lambda self, fp, *a, **k: FullDisk(fp, "wb", 10).write(b"x" * 100)
+        vizff.writers, "save_png", lambda frame, path: FullDisk(path, "wb", 10).write(b"x" * 100)
     )
-    with pytest.raises(RenderError, match="No space left on device"):
+    with pytest.raises(RenderError, match=f"^{target}: writing failed \\(No space left on device"):
         render(make_recipe({**QUICK, "out": str(target)}))
-    assert target.read_bytes() == b"old and good"
+    assert (target if suffix else target / "frame_00000.png").read_bytes() == b"old and good"
     assert [p.name for p in tmp_path.iterdir()] == [target.name]
+    assert suffix or [p.name for p in target.iterdir()] == ["frame_00000.png"]
+
+
+def test_folder_staging_that_cannot_start_is_a_clear_error(tmp_path, monkeypatch):
+    import tempfile
+
+    def refuse(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(tempfile, "mkdtemp", refuse)
+    with pytest.raises(RenderError, match=r"cannot write in .*No space left on device"):
+        render(make_recipe({**QUICK, "out": str(tmp_path / "new" / "frames")}))
+    assert list(tmp_path.iterdir()) == []  # nor the folder made to hold it
 
 
 # ---- 2. interrupted downloads -------------------------------------------------------------
@@ -261,7 +282,7 @@ def test_two_renders_to_one_output_at_once(tmp_path):
     second = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     assert first.wait(timeout=120) == 0 and second.wait(timeout=120) == 0
     image = Image.open(out)
-    assert image.n_frames == 60
-    image.seek(59)
+    assert image.n_frames == 61  # step 0 and the 60 steps
+    image.seek(60)
     image.load()  # the whole file decodes
     assert [p.name for p in tmp_path.iterdir()] == ["w.gif"]

@@ -1,168 +1,251 @@
-from dataclasses import replace
+"""What each scene draws, checked against oracles computed here, independently of the scenes:
+the strings a frame shows (recorded by the kit as they are drawn) and the colours of its
+heatmaps, against float64 numpy written in this file or the float64 reference trainer."""
+
+from __future__ import annotations
+
+import math
+import re
 
 import numpy as np
 import pytest
-from PIL import Image
 
+from tests.test_oracles_train import reference_run
 from vizff.data import load_digits
-from vizff.draw import diverging_colours, diverging_index
-from vizff.errors import ConfigError
-from vizff.scenes import SCENES, SceneOptions
-from vizff.train import TrainConfig, train
+from vizff.errors import OptionError
+from vizff.scenes import SCENES
 
-QUICK = {  # few frames per scene, so every size is cheap to test
-    "mosaic": SceneOptions(params={"reveal": 4, "rows": 3, "cols": 5}),
-    "sigmoid": SceneOptions(params={"frames": 4}),
-    "softmax": SceneOptions(params={"frames": 4}),
-    "weights": SceneOptions(steps=8, every=2, train={"hidden": (9,)}),
-    "loss": SceneOptions(steps=8, every=2),
+MINUS = "\u2212"
+
+
+@pytest.fixture(scope="module")
+def sample():
+    return load_digits("sample")
+
+
+def frames_with_texts(scene):
+    """(frame, [(role, content)]) for every frame, as drawn."""
+    for frame in scene.frames():
+        yield frame, [(t.role, t.content) for t in scene.page.texts()]
+
+
+def caption(texts) -> str:
+    return " ".join(content for role, content in texts if role == "caption")
+
+
+def signed(value: float, digits: int) -> str:
+    text = f"{abs(value):.{digits}f}"
+    return (MINUS if value < 0 and float(text) else "+") + text
+
+
+# ---- the functions -----------------------------------------------------------------------------
+ORACLE = {
+    "sigmoid": (lambda x: 1 / (1 + math.exp(-x)), lambda x: math.exp(-x) / (1 + math.exp(-x)) ** 2),
+    "tanh": (math.tanh, lambda x: 1 / math.cosh(x) ** 2),
+    "relu": (lambda x: max(0.0, x), lambda x: 1.0 if x > 0 else 0.0),
 }
+SYMBOL = {"sigmoid": "σ", "tanh": "tanh", "relu": "relu"}
 
 
-def options(name, size):
-    base = QUICK[name]
-    return SceneOptions(
-        size=size, steps=base.steps, every=base.every, train=base.train, params=base.params
-    )
+@pytest.mark.parametrize("function", list(ORACLE))
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_sigmoid_readout_is_the_function_and_its_slope(function, lang):
+    scene = SCENES["sigmoid"](function=function, frames=7, x_max=6.0, lang=lang)
+    f, slope = ORACLE[function]
+    xs = np.linspace(-6.0, 6.0, 7)
+    drawn = [caption(texts) for _, texts in frames_with_texts(scene)]
+    assert len(drawn) == 7
+    name = SYMBOL[function]
+    for x, text in zip(xs, drawn):
+        expected = [
+            f"x = {signed(x, 2)}",
+            f"{name}(x) = {f(x):.4f}",
+            f"{name}′(x) = {slope(x):.4f}",
+        ]
+        for piece in expected:
+            assert piece in text, (piece, text)
 
 
-@pytest.mark.parametrize("size", [(640, 360), (1280, 720), (320, 240)])
-@pytest.mark.parametrize("name", list(SCENES))
-def test_every_scene_draws_frames_of_the_requested_size(name, size):
-    scene = SCENES[name](options(name, size))
-    frames = list(scene.frames())
-    assert len(frames) == scene.frame_count() == 4
-    for frame in frames:
-        assert frame.shape == (size[1], size[0], 3) and frame.dtype == np.uint8
-        packed = (frame.astype(np.uint32) * [1 << 16, 1 << 8, 1]).sum(axis=2)
-        assert len(np.unique(packed)) > 20  # text, curves, colour: not blank
-        assert (frame == 255).all(axis=2).mean() > 0.3  # a white page, not noise
-    assert not np.array_equal(frames[0], frames[-1])  # it moves
+def softmax64(z):
+    e = np.exp(np.asarray(z, dtype=np.float64) - max(z))
+    return e / e.sum()
 
 
-@pytest.mark.parametrize("name", list(SCENES))
-def test_scene_palette_covers_what_it_draws(name):
-    scene = SCENES[name](options(name, (640, 360)))
-    palette = scene.palette
-    assert palette is not None and len(palette) <= 255
-    frame = list(scene.frames())[-1]
-    colours = frame.reshape(-1, 3).astype(int)
-    nearest = ((colours[:, None, :] - palette[None].astype(int)) ** 2).sum(2).min(1)
-    # nearly every pixel is within a few levels of a palette colour
-    assert np.mean(nearest <= 3 * 8**2) > 0.97
+def probability_label(p: float) -> str:
+    if 0 < p < 0.005:
+        return "<0.01"
+    if 0.995 < p < 1:
+        return ">0.99"
+    return f"{p:.2f}"
 
 
-def test_mosaic_fills_column_by_column_progressively():
-    scene = SCENES["mosaic"](SceneOptions(params={"rows": 2, "cols": 3, "reveal": 6}))
-    frames = list(scene.frames())
-    boxes, tile = scene.boxes, scene.tile
-    assert boxes[1][0] == boxes[0][0] and boxes[1][1] > boxes[0][1]  # digit 1 is below digit 0
-    assert boxes[2][0] > boxes[0][0] and boxes[2][1] == boxes[0][1]  # digit 2 starts column 1
-    digits = load_digits("sample").test_images
-    for k in range(1, 6):  # frame k reveals digit k, and only inside its own tile
-        changed = np.argwhere((frames[k - 1] != frames[k]).any(axis=2))
-        x, y = boxes[k]
-        assert changed[:, 0].min() >= y and changed[:, 0].max() < y + tile
-        assert changed[:, 1].min() >= x and changed[:, 1].max() < x + tile
-        shown = frames[k][y : y + tile, x : x + tile, 0]  # the digit as drawn, resized back
-        small = np.asarray(Image.fromarray(shown).resize((28, 28)))
-        assert np.corrcoef(small.ravel(), digits[k].ravel())[0, 1] > 0.9
+@pytest.mark.parametrize("mode", ["logit", "temperature"])
+def test_softmax_bars_labels_and_caption_are_the_probabilities(mode):
+    scene = SCENES["softmax"](mode=mode, frames=6, seed=4, index=2, low=-5.0, high=9.0)
+    rng = np.random.default_rng(4)
+    scores = np.round(rng.normal(0.0, 1.3, 10), 1)  # the documented draw: ten scores, 1 decimal
+    sweep = np.linspace(-5, 9, 6) if mode == "logit" else np.geomspace(0.25, 4.0, 6)
+    for value, (_, texts) in zip(sweep, frames_with_texts(scene)):
+        z = scores.copy()
+        if mode == "logit":
+            z[2] = value
+            p = softmax64(z)
+        else:
+            p = softmax64(z / value)
+        values = [content for role, content in texts if role == "value"]
+        assert values[:10] == [f"{v:.1f}".replace("-", MINUS) for v in z]
+        assert values[10:] == [probability_label(x) for x in p]
+        text = caption(texts)
+        best = int(p.argmax())
+        if mode == "logit":
+            assert f"z2 = {signed(z[2], 2)}" in text and f"p2 = {p[2]:.3f}" in text
+        else:
+            assert f"T = {value:.2f}" in text and f"p = {p[best]:.3f}" in text
+        assert f" {best}" in text and "1.000" in text
 
 
-def test_weights_heatmaps_show_the_snapshot_weights():
-    scene = SCENES["weights"](QUICK["weights"])
-    frames = list(scene.frames())
-    limit, _ = scene.limits
-    config = TrainConfig(hidden=(9,), steps=8, eval_every=2)
-    snaps = [s for s in train(load_digits("sample"), config) if s.step % 2 == 0]
-    colours = diverging_colours()
-    for frame, snap in zip(frames, snaps):
-        for unit, tile in enumerate(scene.tiles):
-            expected = colours[diverging_index(snap.network.weights[0][:, unit], limit)]
-            row = np.searchsorted(scene.rows_of, np.arange(28))  # first pixel of each weight
-            col = np.searchsorted(scene.cols_of, np.arange(28))
-            shown = frame[tile.y + row][:, tile.x + col]
-            np.testing.assert_array_equal(shown.reshape(-1, 3), expected)
+def test_softmax_small_probability_reads_below_one_hundredth():
+    scene = SCENES["softmax"](frames=2, low=-20.0, high=-20.0, index=0)
+    _, texts = next(frames_with_texts(scene))
+    assert "<0.01" in [content for role, content in texts if role == "value"]
 
 
-@pytest.mark.parametrize("name, drawn_by", [("weights", "caption_fields"), ("loss", "caption")])
-def test_training_caption_values_are_the_snapshots(name, drawn_by, monkeypatch):
-    scene = SCENES[name](SceneOptions(steps=12, every=4))
-    seen, texts = [], []
-    original = getattr(type(scene), drawn_by)
-
-    def spy(self, snap, *rest):  # what the frame is drawn from
-        seen.append(snap)
-        texts.append(original(self, snap, *rest))
-        return texts[-1]
-
-    monkeypatch.setattr(type(scene), drawn_by, spy)
-    list(scene.frames())
-    config = replace(scene.config, eval_every=4)  # an independent run, evaluated at frames
-    expected = [s for s in train(load_digits("sample"), config) if s.step % 4 == 0]
-    assert [s.step for s in seen] == [4, 8, 12]
-    for shown, drawn, truth in zip(seen, texts, expected):
-        assert shown.loss == truth.loss
-        drawn = (
-            drawn if isinstance(drawn, str) else "   ".join(f"{k} {v}" for k, v in drawn.items())
-        )
-        assert f"step {truth.step}/12" in drawn and f"batch loss {truth.loss:.4f}" in drawn
-        if name == "loss":  # the weights scene does not evaluate on the test split
-            assert f"test accuracy {truth.test_accuracy:.4f}" in drawn
+# ---- the input ---------------------------------------------------------------------------------
+def test_mosaic_shows_each_image_pixel_for_pixel_column_by_column(sample):
+    scene = SCENES["mosaic"](rows=2, cols=3, reveal=6, labels=True, start=10, size=(640, 360))
+    *_, (last, texts) = frames_with_texts(scene)
+    tiles = scene.grid.tiles
+    assert tiles[1].x == tiles[0].x and tiles[1].y > tiles[0].y  # image 1 below image 0
+    assert tiles[2].x > tiles[0].x and tiles[2].y == tiles[0].y  # image 2 starts column 1
+    images = sample.test_images[10:16]
+    for tile, image in zip(tiles, images):
+        scale = tile.w // 28
+        assert scale >= 1 and tile.w == 28 * scale  # whole-number scale: crisp squares
+        expected = np.kron(image, np.ones((scale, scale), dtype=np.uint8))
+        np.testing.assert_array_equal(last[tile.slices][..., 0], expected)
+        assert (last[tile.slices][..., 0] == last[tile.slices][..., 2]).all()  # grey
+    labels = [content for role, content in texts if role == "label"]
+    assert labels == [str(d) for d in sample.test_labels[10:16]]
 
 
-def test_sigmoid_and_softmax_show_the_core_functions():
-    from vizff.nn import softmax
-
-    scene = SCENES["softmax"](SceneOptions(params={"frames": 3}))
-    logits = scene.logits()
-    value = scene.sweep()[1]
-    changed = logits.copy()
-    changed[3] = value
-    p = softmax(changed[None])[0]
-    assert f"p3 = {p[3]:.3f}" in scene.caption(changed, p, value)
-
-
-@pytest.mark.parametrize(
-    "name, opts, needle",
-    [
-        ("weights", SceneOptions(steps=10, every=11), "--every 11"),
-        ("loss", SceneOptions(steps=0), "--steps 0"),
-        ("weights", SceneOptions(train={"hidden": (0,)}), "--hidden"),
-        ("mosaic", SceneOptions(params={"rows": 0}), "rows"),
-        ("mosaic", SceneOptions(params={"bogus": 1}), "bogus: not an option of scene mosaic"),
-        ("softmax", SceneOptions(params={"mode": "x"}), "mode: must be one of logit, temperature"),
-    ],
-)
-def test_scene_option_errors(name, opts, needle):
-    with pytest.raises(ConfigError, match=needle):
-        SCENES[name](opts)
-
-
-def test_weights_scene_with_images_of_another_size(tmp_path):
+def test_mosaic_title_comes_from_the_data(tmp_path):
     import gzip
 
     from tests.conftest import idx_images, idx_labels
 
     rng = np.random.default_rng(0)
-    for role, payload in {
-        "train-images-idx3-ubyte.gz": idx_images(rng.integers(0, 256, (50, 20, 12))),
-        "train-labels-idx1-ubyte.gz": idx_labels(np.arange(50) % 10),
-        "t10k-images-idx3-ubyte.gz": idx_images(rng.integers(0, 256, (10, 20, 12))),
-        "t10k-labels-idx1-ubyte.gz": idx_labels(np.arange(10)),
+    folder = tmp_path / "fashion-mnist"
+    folder.mkdir()
+    for name, payload in {
+        "train-images-idx3-ubyte.gz": idx_images(rng.integers(0, 256, (30, 20, 12))),
+        "train-labels-idx1-ubyte.gz": idx_labels(np.arange(30) % 10),
+        "t10k-images-idx3-ubyte.gz": idx_images(rng.integers(0, 256, (20, 20, 12))),
+        "t10k-labels-idx1-ubyte.gz": idx_labels(np.arange(20) % 10),
     }.items():
-        (tmp_path / role).write_bytes(gzip.compress(payload))
-    scene = SCENES["weights"](SceneOptions(data=str(tmp_path), steps=4, every=2))
-    frames = list(scene.frames())
-    assert len(frames) == 2 and scene.tiles[0].h / scene.tiles[0].w == pytest.approx(20 / 12, 0.1)
+        (folder / name).write_bytes(gzip.compress(payload))
+    scene = SCENES["mosaic"](
+        data=str(folder), classes="fashion", rows=2, cols=2, reveal=2, labels=True
+    )
+    *_, (_, texts) = frames_with_texts(scene)
+    title = next(content for role, content in texts if role == "title")
+    assert (
+        "fashion-mnist" in title
+        and "20×12" in title
+        and "MNIST" not in title.replace("fashion-mnist", "")
+    )
+    assert "digits" not in title and "items" in title
+    labels = [content for role, content in texts if role == "label"]
+    assert labels[:2] == ["T-shirt/top", "Trouser"] or labels[0].startswith("T-shirt")
 
 
-def test_training_scene_epochs_become_steps():
-    scene = SCENES["loss"](SceneOptions(train={"epochs": 2, "batch_size": 100}, every=10))
-    assert scene.steps == 2 * 40 and scene.frame_count() == 8  # 4000 sample digits / 100
+# ---- training scenes ---------------------------------------------------------------------------
+RUN = dict(hidden=(8,), batch_size=64, seed=3)
 
 
-def test_mosaic_past_the_end_of_the_data():
-    scene = SCENES["mosaic"](SceneOptions(params={"start": 999, "rows": 2, "cols": 2}))
-    with pytest.raises(ConfigError, match="start: 999 \\+ 4 digits is past the 1000"):
-        list(scene.frames())
+def reference(sample, steps, every, lr, activation="sigmoid"):
+    rows = reference_run(sample, activation=activation, lr=lr, steps=steps, eval_every=every, **RUN)
+    return {row["step"]: row for row in rows}
+
+
+def test_weights_caption_and_heatmaps_are_the_runs(sample):
+    scene = SCENES["weights"](steps=130, every=26, lr=0.5, dtype="float64", weight_limit=0.2,
+                              output_limit=1.0, **RUN)  # fmt: skip
+    rows = reference(sample, 130, 26, 0.5)
+    seen = []
+    for frame, texts in frames_with_texts(scene):
+        text = caption(texts)
+        step = int(re.search(r"step (\d+)/130", text)[1])
+        row = rows[step]
+        assert f"epoch {row['epoch']}" in text  # 4000 digits / 64: epoch 2 from step 64
+        assert f"batch loss {row['batch'][0]:.4f}" in text
+        w = row["params"][0][0][:, 0]  # unit 0's weights, float64 reference
+        level = np.clip(np.rint((w / 0.2 + 1) / 2 * 30), 0, 30).astype(int)
+        tile = scene.grid.tiles[0]
+        rows_px = np.arange(tile.h) * 28 // tile.h
+        cols_px = np.arange(tile.w) * 28 // tile.w
+        first_px_rows = np.searchsorted(rows_px, np.arange(28))
+        first_px_cols = np.searchsorted(cols_px, np.arange(28))
+        shown = frame[tile.y + first_px_rows][:, tile.x + first_px_cols].reshape(-1, 3)
+        np.testing.assert_array_equal(shown, scene.theme.diverging[level])
+        seen.append(step)
+    assert seen == [0, 26, 52, 78, 104, 130]
+
+
+def smoothed_losses(losses, alpha):
+    """Exponential moving average over steps 1.., divided by 1 - alpha^n (unbiased start)."""
+    out, running = {}, 0.0
+    for n, (step, loss) in enumerate(sorted(losses.items())[1:], start=1):
+        running = alpha * running + (1 - alpha) * loss
+        out[step] = running / (1 - alpha**n)
+    return out
+
+
+def test_loss_caption_is_the_batch_loss_its_average_and_the_test_accuracy(sample):
+    scene = SCENES["loss"](steps=90, every=15, lr=0.5, dtype="float64", smoothing=0.9, **RUN)
+    rows = reference(sample, 90, 15, 0.5)
+    average = smoothed_losses({s: r["batch"][0] for s, r in rows.items()}, 0.9)
+    steps = []
+    for _, texts in frames_with_texts(scene):
+        text = caption(texts)
+        step = int(re.search(r"step (\d+)/90", text)[1])
+        row = rows[step]
+        assert f"batch loss {row['batch'][0]:.4f}" in text
+        expected_average = average.get(step, row["batch"][0])
+        assert f"smoothed {expected_average:.4f}" in text
+        assert f"test accuracy {row['test'][1]:.4f}" in text  # on the test split, after the step
+        steps.append(step)
+    assert steps == [0, 15, 30, 45, 60, 75, 90]
+
+
+@pytest.mark.parametrize("name", ["weights", "loss"])
+def test_a_shown_divergence_keeps_drawing_and_says_where(name):
+    scene = SCENES[name](activation="relu", lr=1e6, steps=12, every=3, on_diverge="show")
+    captions = [caption(texts) for _, texts in frames_with_texts(scene)]
+    assert len(captions) == scene.frame_count() == 5
+    assert not any("diverged" in c for c in captions[:1])  # step 0 is the untrained network
+    assert "diverged at step" in captions[-1]
+    number = int(re.search(r"diverged at step (\d+)", captions[-1])[1])
+    assert 0 <= number <= 12
+
+
+def test_training_scenes_start_at_the_untrained_network(sample):
+    scene = SCENES["loss"](steps=6, every=3, **RUN)
+    first_caption = caption(next(frames_with_texts(scene))[1])
+    assert first_caption.startswith("step 0/6")
+    loss = float(re.search(r"batch loss (\d+\.\d+)", first_caption)[1])
+    assert abs(loss - math.log(10)) < 0.3  # guessing: about ln 10
+
+
+def test_every_caption_field_in_chinese_too():
+    scene = SCENES["loss"](steps=6, every=3, lang="zh")
+    text = caption(list(frames_with_texts(scene))[-1][1])
+    assert "第 6/6 步" in text and "批量损失" in text and "测试准确率" in text
+
+
+def test_scene_option_errors_name_the_keyword():
+    with pytest.raises(OptionError, match="^every=11: must be 1 to 10"):
+        SCENES["weights"](steps=10, every=11).frame_count()
+    with pytest.raises(OptionError, match="^mode='x': must be one of logit, temperature"):
+        SCENES["softmax"](mode="x")
+    with pytest.raises(OptionError, match="^hidden="):
+        SCENES["weights"](hidden=(0,))

@@ -15,6 +15,7 @@ from vizff.train import (
     MAX_UNITS,
     STABLE_WIDTH,
     TrainConfig,
+    estimated_seconds,
     train,
 )
 
@@ -219,6 +220,19 @@ def test_config_errors_name_the_option_by_its_keyword(kwargs, key):
     assert "\n" not in str(caught.value)
 
 
+# ---- time estimates -------------------------------------------------------------------------
+def test_estimate_is_plausible_and_leaves_the_run_unchanged(sample):
+    config = TrainConfig(hidden=(32,), steps=40)
+    before = [s.loss for s in train(sample, config)]
+    small = estimated_seconds(config, 4000, 784, n_test=1000)
+    large = estimated_seconds(TrainConfig(hidden=(32,), steps=40_000), 4000, 784, n_test=1000)
+    numerical = estimated_seconds(
+        TrainConfig(hidden=(32,), steps=40, method="numerical"), 4000, 784
+    )
+    assert 0 < small < 5 and 200 < large / small < 5000 and numerical > 100 * small
+    assert [s.loss for s in train(sample, config)] == before
+
+
 def test_numerical_method_trains_like_backprop(sample):
     common = dict(hidden=(2,), steps=2, batch_size=4, dtype="float64")
     num = list(train(sample, TrainConfig(method="numerical", **common)))
@@ -254,3 +268,32 @@ def test_divergence_message_is_one_line_with_the_value(sample):
         r"rate \(lr, now 1e\+06\)",
         str(caught.value),
     )
+
+
+# ---- what "same seed, same numbers" covers ---------------------------------------------------
+RUN_AND_SAVE = """
+import sys
+import numpy as np
+from vizff.data import load_digits
+from vizff.train import TrainConfig, train
+for snap in train(load_digits("sample"), TrainConfig(hidden=(64,), steps=100)):
+    pass
+np.savez(sys.argv[1], w=snap.network.weights[1], accuracy=snap.test_accuracy)
+"""
+
+
+def test_the_same_run_bit_for_bit_whatever_the_blas_thread_count(tmp_path):
+    # OpenBLAS splits a matrix product among its threads, and the split changes how float32
+    # sums round; train() runs on one BLAS thread, so the machine's setting does not matter.
+    import os
+    import subprocess
+    import sys
+
+    runs = {}
+    for threads in ("1", "2"):
+        env = {**os.environ, "OPENBLAS_NUM_THREADS": threads, "OMP_NUM_THREADS": threads}
+        path = tmp_path / f"{threads}.npz"
+        subprocess.run([sys.executable, "-c", RUN_AND_SAVE, str(path)], env=env, check=True)
+        runs[threads] = np.load(path)
+    assert runs["1"]["w"].tobytes() == runs["2"]["w"].tobytes()
+    assert runs["1"]["accuracy"] == runs["2"]["accuracy"]

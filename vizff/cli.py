@@ -7,9 +7,9 @@ declaration gives the flag, its help, its check and its place in `vizff scenes N
 from __future__ import annotations
 
 import inspect
-import signal
 import sys
 import time
+import typing
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Annotated, Any, Optional
@@ -26,6 +26,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from vizff import interrupts
 from vizff.errors import Cli, ConfigError, OptionError, VizffError
 from vizff.options import SHARED, Option, options_of, settle
 
@@ -77,8 +78,9 @@ def with_schema(options: Iterable[Option]) -> Callable:
     """Give a command `**given` keyword parameters for `options`, after its own."""
 
     def decorate(function: Callable) -> Callable:
+        hints = typing.get_type_hints(function, include_extras=True)  # the text annotations
         own = [
-            p
+            p.replace(annotation=hints.get(p.name, p.annotation))
             for p in inspect.signature(function).parameters.values()
             if p.kind is not inspect.Parameter.VAR_KEYWORD
         ]
@@ -144,7 +146,16 @@ def train(
         config = TrainConfig(**config_values)
     digits = load_digits(settings.data)
     total = config.total_steps(len(digits.train_labels))
-    warn_if_long(estimated_seconds(config, digits), config)
+    warn_if_long(
+        estimated_seconds(
+            config,
+            len(digits.train_labels),
+            digits.train_images[0].size,
+            len(digits.test_labels),
+            images=digits.train_images[: config.batch_size],
+        ),
+        config,
+    )
     start, last = time.perf_counter(), None
     with progress_bar() as bar:
         task = bar.add_task("training", total=total)
@@ -183,8 +194,13 @@ def warn_if_long(seconds: float | None, config) -> None:
             shown = f"{seconds / 86400:.1f} days"
         elif seconds > 3 * 3600:
             shown = f"{seconds / 3600:.1f} h"
-        method = "" if config.method == "backprop" else f" by --method {config.method}"
-        note(f"estimated {shown} of training{method} (measured on a few steps)")
+        if config.method == "backprop":
+            note(f"estimated {shown} of training (measured on a few steps)")
+        else:
+            note(
+                f"--method {config.method} costs two loss evaluations per parameter at every "
+                f"step: about {shown} of training here (measured on a short probe)"
+            )
 
 
 def save_network(network, path: Path) -> None:
@@ -365,13 +381,10 @@ def data_download(
 INTERRUPTED = 130  # 128 + SIGINT, as shells report it
 
 
-def _raise_interrupt(signum, frame) -> None:
-    raise KeyboardInterrupt
-
-
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI: errors become one line and an exit code, never a traceback."""
-    signal.signal(signal.SIGTERM, _raise_interrupt)  # clean up temporary files on `kill` too
+    # `kill` and a closing terminal clean up temporary files as Ctrl-C does; only once
+    interrupts.stop_on("SIGINT", "SIGTERM", "SIGHUP")
     command = typer.main.get_command(app)
     try:
         code = command.main(args=argv, prog_name="vizff", standalone_mode=False)
@@ -379,12 +392,11 @@ def main(argv: list[str] | None = None) -> None:
         fail(f"error: {exc.format_message()}", exc.exit_code)
     except (typer.Abort, KeyboardInterrupt):
         code = INTERRUPTED
-    except OptionError as exc:
-        if exc.source is None:
-            exc.source = Cli()
-        fail(f"error: {exc}", exc.exit_code)
     except VizffError as exc:
-        fail(f"error: {exc}", exc.exit_code)
+        if isinstance(exc, OptionError) and exc.source is None:
+            exc.source = Cli()  # nobody said where it came from: the command line, so far
+        message = str(exc).replace("(lr, now ", "(--lr, now ")  # the default rate, named as a flag
+        fail(f"error: {message}", exc.exit_code)
     if code == INTERRUPTED:  # typer turns Ctrl-C (and our SIGTERM) into exit code 130
         fail("error: interrupted; no output was changed", INTERRUPTED)
     sys.exit(code if isinstance(code, int) else 0)

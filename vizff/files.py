@@ -1,26 +1,157 @@
-"""Atomic output: write beside the target under a temporary name, rename only when complete."""
+"""Atomic output: write beside the target under a temporary name, rename only when complete.
+
+A temporary is named `.vizff-<pid>-<random>` after the process that writes it. A process killed
+outright (SIGKILL, a power cut) cannot remove its own, so `sweep_stale` removes those whose
+process is gone, and nothing else.
+"""
 
 from __future__ import annotations
 
 import os
+import re
+import shutil
+import stat
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from vizff.errors import RenderError
 
 TEMP_PREFIX = ".vizff-"  # temporary files start with this, so they are easy to recognise
+STALE = re.compile(r"\.vizff-([1-9][0-9]{0,9})-")  # .vizff-<pid>-<random>[.ext]
 
 
-def ensure_parent(path: Path, option: str = "--out") -> None:
-    """Create the target's directory, or say why it cannot be."""
+def temp_prefix() -> str:
+    """`.vizff-<pid>-`: the start of this process's temporary names."""
+    return f"{TEMP_PREFIX}{os.getpid()}-"
+
+
+def reason(exc: OSError) -> str:
+    """`No space left on device`: an OSError as one short phrase, without its file name."""
+    return exc.strerror or str(exc)
+
+
+def make_dirs(folder: Path, name: str) -> list[Path]:
+    """Create `folder` and its missing parents; return the ones created, innermost first."""
+    missing = [d for d in (folder, *folder.parents) if not os.path.lexists(d)]
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise RenderError(
-            f"{option} {path}: cannot create directory {path.parent} ({exc.strerror or exc})"
-        ) from None
+        raise RenderError(f"{name}: cannot create directory {folder} ({reason(exc)})") from None
+    return missing
+
+
+def remove_dirs(made: list[Path]) -> None:
+    """Remove directories that `make_dirs` created, innermost first, where they are empty."""
+    for folder in made:
+        with suppress(OSError):
+            folder.rmdir()  # never removes anything that something else put there
+
+
+def sweep_stale(folder: Path) -> list[Path]:
+    """Remove `.vizff-<pid>-*` temporaries in `folder` whose process is gone; return them."""
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return []
+    removed = []
+    for name in names:
+        match = STALE.match(name)
+        if match is None or _running(int(match[1])):
+            continue
+        path = folder / name
+        with suppress(OSError):
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
+            removed.append(path)
+    return removed
+
+
+def _running(pid: int) -> bool:
+    """Whether process `pid` exists; anything short of a certain "no" counts as yes."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (OSError, OverflowError):  # EPERM: someone else's process; a pid too large to ask
+        return True
+    return True
+
+
+class Staged:
+    """A temporary file or folder beside `target`: `commit()` puts it in place, `discard()`
+    removes it (and the directories made for it when `tidy`). `name` is how messages say
+    which output this is."""
+
+    def __init__(self, target: Path, *, folder: bool = False, name: str = "", tidy: bool = True):
+        self.target, self.folder, self.tidy = target, folder, tidy
+        self.name = name or str(target)
+        self.made = make_dirs(target.parent, self.name)
+        try:
+            if folder:
+                self.path = Path(tempfile.mkdtemp(prefix=temp_prefix(), dir=target.parent))
+            else:
+                fd, path = tempfile.mkstemp(
+                    prefix=temp_prefix(), suffix=target.suffix, dir=target.parent
+                )
+                os.close(fd)
+                self.path = Path(path)
+        except OSError as exc:
+            self._tidy()
+            raise RenderError(
+                f"{self.name}: cannot write in {target.parent} ({reason(exc)})"
+            ) from None
+
+    def commit(self) -> None:
+        """Rename the finished temporary into place; OSError when that fails."""
+        if self.folder:
+            self._commit_folder()
+        else:
+            os.chmod(self.path, _mode_of(self.target, 0o666))
+            os.replace(self.path, self.target)
+
+    def _commit_folder(self) -> None:
+        os.chmod(self.path, _mode_of(self.target, 0o777))
+        if not os.path.lexists(self.target):
+            os.rename(self.path, self.target)  # a new folder appears whole
+            return
+        new = sorted(os.listdir(self.path))
+        for name in new:  # each frame is replaced in one rename; old frames go last
+            os.replace(self.path / name, self.target / name)
+        for old in self.target.glob("frame_*.png"):
+            if old.name not in new:
+                old.unlink()
+        self.path.rmdir()
+
+    def discard(self) -> None:
+        """Remove the temporary, leaving the target as it was."""
+        if self.folder:
+            shutil.rmtree(self.path, ignore_errors=True)
+        else:
+            with suppress(OSError):
+                self.path.unlink()
+        self._tidy()
+
+    def _tidy(self) -> None:
+        if self.tidy:
+            remove_dirs(self.made)
+
+
+def _mode_of(target: Path, default: int) -> int:
+    """The permission bits `target` has now, or `default` less the umask for a new one."""
+    try:
+        return stat.S_IMODE(os.stat(target).st_mode)
+    except OSError:
+        return default & ~_umask()
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 @contextmanager
@@ -28,31 +159,16 @@ def atomic_path(target: str | os.PathLike[str], *, option: str = "--out") -> Ite
     """Yield a temporary path beside `target`; on success it replaces `target` in one rename.
 
     On any exception (KeyboardInterrupt included) the temporary file is removed and `target`
-    is left exactly as it was.
+    is left exactly as it was. Directories created for it stay.
     """
     target = Path(target)
-    ensure_parent(target, option)
+    staged = Staged(target, name=f"{option} {target}", tidy=False)
     try:
-        fd, name = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=target.suffix, dir=target.parent)
+        yield staged.path
+        staged.commit()
     except OSError as exc:
-        raise RenderError(
-            f"{option} {target}: cannot write in {target.parent} ({exc.strerror or exc})"
-        ) from None
-    os.close(fd)
-    temp = Path(name)
-    try:
-        yield temp
-        os.chmod(temp, 0o644 & ~_umask())
-        os.replace(temp, target)
-    except OSError as exc:
-        temp.unlink(missing_ok=True)
-        raise RenderError(f"{option} {target}: writing failed ({exc.strerror or exc})") from None
+        staged.discard()
+        raise RenderError(f"{staged.name}: writing failed ({reason(exc)})") from None
     except BaseException:
-        temp.unlink(missing_ok=True)
+        staged.discard()
         raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask

@@ -45,12 +45,13 @@ class Option:
 
     def read(self, value: Any, source: Source) -> Any:
         """The checked value; a string from the command line is parsed first."""
+        given = value
         try:
             if isinstance(source, Cli) and isinstance(value, str):
                 value = self._parse(value)
             return self._check(value)
         except OptionError as error:
-            error.source, error.value = source, value
+            error.source, error.value = source, given  # quoted back as the user wrote it
             raise
 
     def _fail(self, problem: str) -> OptionError:
@@ -398,6 +399,7 @@ class Settings(Mapping):
     scene: str
     values: Mapping[str, Any]
     origins: Mapping[str, Source] = field(default_factory=dict)  # only the keys given
+    raw: Mapping[str, Any] = field(default_factory=dict)  # the given values, as written
 
     def __getitem__(self, key: str) -> Any:
         return self.values[key]
@@ -425,7 +427,7 @@ class Settings(Mapping):
         if error.source is None:
             error.source = self.source(error.key)
         if error.value is UNSET and error.key in self.origins:
-            error.value = self.values[error.key]
+            error.value = self.raw.get(error.key, self.values[error.key])
         return error
 
 
@@ -442,6 +444,7 @@ def settle(scene_cls, layers: Iterable[Layer], *, lenient: Source | None = None)
     taken = options_of(scene_cls)
     values = {key: default_of(scene_cls, key) for key in taken}
     origins: dict[str, Source] = {}
+    raw: dict[str, Any] = {}
     for given, source in layers:
         for key, value in given.items():
             if key not in taken:
@@ -449,8 +452,8 @@ def settle(scene_cls, layers: Iterable[Layer], *, lenient: Source | None = None)
                     continue
                 raise refuse(scene_cls, key, value, source)
             values[key] = taken[key].read(value, source)
-            origins[key] = source
-    return Settings(scene_cls.name, values, origins)
+            origins[key], raw[key] = source, value
+    return Settings(scene_cls.name, values, origins, raw)
 
 
 def refuse(scene_cls, key: str, value: Any, source: Source) -> OptionError:

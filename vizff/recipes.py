@@ -131,6 +131,12 @@ def python_recipe(scene: str, out: str | Path | None, options: Mapping[str, Any]
     return Recipe(cls.name, ((values, Python()),), cls.name)
 
 
+def make_recipe(values: Mapping[str, Any]) -> Recipe:
+    """A recipe from one table of values with a `scene` key, as Python keywords."""
+    values = dict(values)
+    return python_recipe(values.pop("scene", None), values.pop("out", None), values)
+
+
 def default_output(recipe: Recipe, settings: Settings, out_dir: Path) -> Path:
     """Where a render goes: the `out` given, else `<out_dir>/<name>.gif`."""
     if settings.out is not None:

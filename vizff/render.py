@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -10,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from vizff.errors import OptionError, Source
+from vizff.errors import OptionError, Source, TrainingDiverged
 from vizff.options import Settings
 from vizff.recipes import Recipe, default_output, python_recipe
 from vizff.scenes import SCENES, Scene
@@ -78,6 +79,10 @@ class named:
     def __exit__(self, kind, error, trace) -> bool:
         if isinstance(error, OptionError):
             self.settings.attribute(error)
+        elif isinstance(error, TrainingDiverged) and self.settings.given("lr"):
+            source = self.settings.source("lr")  # "(lr, now 1e+06)" as the user gave it
+            named = source.name("lr", self.settings.raw["lr"])
+            error.args = (re.sub(r"\(lr, now [^)]*\)", f"({named})", str(error)),)
         return False
 
 

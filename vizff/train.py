@@ -5,11 +5,14 @@ from __future__ import annotations
 import itertools
 import math
 import numbers
-from collections.abc import Iterator
+import statistics
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from vizff.data import Digits, as_inputs
 from vizff.errors import DataError, OptionError, TrainingDiverged
@@ -20,8 +23,10 @@ from vizff.nn import (
     Network,
     cross_entropy_error,
     descend,
+    estimate_gradient_seconds,
     forward,
     init_network,
+    loss_evaluations,
 )
 
 MAX_UNITS = 4096  # per hidden layer: far past anything a heatmap can show
@@ -47,6 +52,7 @@ STABLE_WIDTH = {"sigmoid": 32, "tanh": 512, "relu": 1024}
 # A mean loss above 10 ln 10 means the right digit gets p < 1e-10 on average: far worse than the
 # ln 10 = 2.3 of guessing, which only an overshooting step produces. Treated like NaN.
 DIVERGED_LOSS = 10 * math.log(10)
+BLAS_THREADS = 1  # the same bits on any number of cores (see train())
 ON_DIVERGE = ("stop", "show")  # raise TrainingDiverged | yield one last Snapshot saying so
 
 
@@ -248,6 +254,13 @@ def diverged(update: int, what: str, value: float, lr: float) -> TrainingDiverge
 def train(data: Digits, config: TrainConfig = TrainConfig()) -> Iterator[Snapshot]:
     """Plain mini-batch gradient descent: Snapshots for step 0, 1, ..., total; same seed, same run.
 
+    Same run means bit for bit on the same kind of CPU with the same numpy and BLAS build,
+    however many cores it has: the run uses one BLAS thread (BLAS_THREADS). A BLAS splits a
+    matrix product among its threads, and the split changes how float32 sums round, so a
+    thread count that followed the machine would change the last bits, and now and then a
+    number on screen. A lesson's matrices are small, so one thread is also the faster choice
+    here, and it leaves the other core to the video encoder while a scene renders.
+
     Step 0 is the untrained network, measured on the batch update 1 will use: its loss and
     accuracy are step 1's (measured before update 1). Its test loss and accuracy are always
     evaluated.
@@ -257,6 +270,11 @@ def train(data: Digits, config: TrainConfig = TrainConfig()) -> Iterator[Snapsho
     failure names the update that caused it: with on_diverge="stop" as TrainingDiverged, with
     "show" as one last Snapshot whose `diverged_at` is set.
     """
+    with threadpool_limits(limits=BLAS_THREADS, user_api="blas"):
+        yield from _train(data, config)
+
+
+def _train(data: Digits, config: TrainConfig) -> Iterator[Snapshot]:
     if len(data.train_labels) == 0 or len(data.test_labels) == 0:
         raise DataError(
             f"{data.path}: the train and test splits need at least one digit each "
@@ -320,3 +338,73 @@ def _last(snapshot: Snapshot, update: int, what: str, value: float, config: Trai
     if config.on_diverge == "stop":
         raise diverged(update, what, value, config.lr)
     return replace(snapshot, diverged_at=update)
+
+
+def estimated_seconds(
+    config: TrainConfig,
+    n_train: int,
+    n_inputs: int,
+    n_test: int = 0,
+    *,
+    images: np.ndarray | None = None,
+) -> float:
+    """About how long `train()` takes with this config and data shape, timed on a short probe.
+
+    The probe trains a throw-away network of the same sizes on random inputs for a few steps
+    (its own generator: the run's draws are untouched), then scales by the number of steps and
+    of test evaluations, plus the one conversion of every image to floats. For a numerical
+    gradient it times one loss evaluation instead and multiplies by the evaluations a step
+    costs (the fast incremental method: `nn.estimate_gradient_seconds` on `images`, real train
+    images if given, since how many pixels are black decides its cost). It takes well under a
+    second (a quarter of a second per timing at most) and times
+    the machine as it is now, busy or not: within a factor of two of real runs here, low
+    rather than high (numerical runs most: about half the real time).
+    """
+    with threadpool_limits(limits=BLAS_THREADS, user_api="blas"):  # as train() runs
+        rng = np.random.default_rng(0)
+        batch = min(config.batch_size, n_train)
+        sizes = (n_inputs, *config.hidden, 10)
+        network = init_network(sizes, activation=config.activation, rng=rng, dtype=config.dtype)
+        x = rng.random((batch, n_inputs), dtype=np.float64).astype(config.dtype)
+        y = rng.integers(0, 10, batch)
+        forward_seconds = _timed(lambda: forward(network, x))
+
+        def step() -> None:  # what train() does per step: gradient, update, the finite check
+            _not_finite(descend(network, GRADIENT_METHODS["backprop"](network, x, y)[0], config.lr))
+
+        if config.method == "backprop":
+            step_seconds = _timed(step)
+        elif config.method == "numerical":  # only what each nudge changes: depends on the pixels
+            if images is not None and len(images):
+                rows = np.arange(batch) % len(images)
+                x = as_inputs(images[rows], config.dtype)
+            step_seconds = estimate_gradient_seconds(network, x, y, method="numerical")
+        else:  # the literal loop costs two float64 loss evaluations per parameter
+            weights = tuple(w.astype(np.float64) for w in network.weights)
+            biases = tuple(b.astype(np.float64) for b in network.biases)
+            x64 = x.astype(np.float64)
+
+            def evaluate_loss() -> float:  # as a nudge does: a new network, its loss on the batch
+                nudged = Network(weights, biases, network.activation)
+                return cross_entropy_error(forward(nudged, x64)[-1], y)
+
+            evaluation = _timed(evaluate_loss)
+            step_seconds = evaluation * loss_evaluations(network)
+        pixels = rng.integers(0, 256, (1000, n_inputs), dtype=np.uint8)
+        convert_row = _timed(lambda: as_inputs(pixels, config.dtype)) / 1000  # once, every digit
+        total = config.total_steps(n_train)
+        evaluations = 2 + total // config.steps_per_epoch(n_train)
+        evaluations += total // config.eval_every if config.eval_every else 0
+        once = (n_train + n_test) * convert_row
+        return once + total * step_seconds + evaluations * n_test * forward_seconds / batch
+
+
+def _timed(work: Callable[[], object], budget: float = 0.25) -> float:
+    """Median seconds of up to 5 runs of work() after one untimed warm-up; stops at `budget`."""
+    work()
+    times: list[float] = []
+    while len(times) < 5 and sum(times) < budget:
+        start = time.perf_counter()
+        work()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)

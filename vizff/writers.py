@@ -1,66 +1,87 @@
 """Frame writers for .gif, .mp4, .webp, .png and PNG folders: streamed, atomic, deterministic.
 
 A writer has one lifecycle: open it as a context manager, `write(frame)` each (height, width, 3)
-uint8 frame as it comes, and leave the block; only then is the finished file renamed over the
-target. An exception (Ctrl-C included) leaves the target exactly as it was.
+uint8 frame as it comes, and leave the block; only then is the finished file (or folder) renamed
+over the target. An exception (Ctrl-C included) leaves the target exactly as it was. A failed
+write is a RenderError of one line naming the output.
 """
 
 from __future__ import annotations
 
+import collections
 import contextlib
+import errno
+import io
 import math
 import os
-import shutil
+import re
 import struct
-import tempfile
+import subprocess
+import threading
+from fractions import Fraction
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 from PIL import GifImagePlugin, Image
 
-from vizff.errors import ConfigError, RenderError
-from vizff.files import TEMP_PREFIX, atomic_path, ensure_parent
+from vizff.errors import OptionError, RenderError
+from vizff.files import Staged, reason, sweep_stale
 
+MIN_FPS = 0.001  # a frame every 1000 s: slower is a slide show, not an animation
 MAX_FPS = 240  # any format; more is not an animation anyone can see
-MAX_HOLD = 600  # seconds; a GIF delay field holds at most 655.35 s
+MAX_HOLD = 600  # seconds on the last frame
 MAX_GIF_FPS = 50  # browsers slow any delay under 2/100 s down to 1/10 s
+MAX_GIF_DELAY = 0xFFFF  # hundredths of a second: the most one GIF frame can last (655.35 s)
 TRANSPARENT = 255  # GIF palette index kept free: "unchanged since the previous frame"
 
 
-def gif_delay(fps: float) -> tuple[int, str | None]:
-    """A frame delay in whole hundredths of a second for `fps`, and a note when it is rounded."""
-    if not 0 < fps <= MAX_GIF_FPS:
-        raise ConfigError(
-            f"--fps {fps:g}: a GIF shows 1 to {MAX_GIF_FPS} frames per second "
-            "(browsers slow shorter delays down); use .mp4 or .webp for more"
-        )
-    centis = max(2, round(100 / fps))
-    if math.isclose(100 / centis, fps, rel_tol=1e-9):
-        return centis, None
-    return centis, (
-        f"--fps {fps:g}: GIF delays are whole hundredths of a second, so the GIF "
-        f"plays at {100 / centis:.4g} fps ({centis}/100 s a frame)"
-    )
+def number(value: float) -> float | int:
+    """A float that is whole as an int, so a message quotes `--fps 120`, not `--fps 120.0`."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
 class FrameWriter:
     """Base lifecycle: `with Writer(path, fps=...) as w: w.write(frame)`; atomic on exit."""
 
-    suffix = ""
+    folder = False  # True: the output is a folder of files, staged and committed whole
 
     def __init__(self, path: str | os.PathLike[str], *, fps: float = 20.0, hold: float = 0.0):
-        if not (math.isfinite(fps) and 0 < fps <= MAX_FPS):
-            raise ConfigError(f"--fps {fps:g}: must be more than 0 and at most {MAX_FPS}")
+        if not (math.isfinite(fps) and MIN_FPS <= fps <= MAX_FPS):
+            raise OptionError(
+                "fps", f"must be {MIN_FPS:g} to {MAX_FPS} frames per second", value=number(fps)
+            )
         if not (math.isfinite(hold) and 0 <= hold <= MAX_HOLD):
-            raise ConfigError(f"--hold {hold}: must be 0 to {MAX_HOLD} seconds")
+            raise OptionError("hold", f"must be 0 to {MAX_HOLD} seconds", value=number(hold))
         self.path, self.fps, self.hold = Path(path), fps, hold
         self.frames = 0
         self.size: tuple[int, int] | None = None  # (width, height) of the first frame
-        self._atomic = None
+        self.note: str | None = None  # what the user should know about the file written
+        self.check_target()
+
+    @property
+    def satisfied(self) -> bool:
+        """True once more frames cannot change the output: the render loop may stop."""
+        return False
+
+    def check_target(self) -> None:
+        """Refuse, before any work, an output path that a file cannot replace."""
+        if self.path.is_dir():
+            raise OptionError(
+                "out",
+                f"is a folder, which a {self.path.suffix} file cannot replace; name a file, "
+                "or a path without an extension for numbered PNGs",
+                value=str(self.path),
+            )
+
+    def check_size(self, size: tuple[int, int]) -> None:
+        """Refuse, before any work, a frame size this format cannot hold."""
 
     def __enter__(self) -> FrameWriter:
-        self._atomic = atomic_path(self.path)
-        self.temp = self._atomic.__enter__()
+        self.check_target()  # again: the path may have changed since the writer was made
+        sweep_stale(self.path.parent)
+        self._staged = Staged(self.path, folder=self.folder)
+        self.temp = self._staged.path
         return self
 
     def write(self, frame: np.ndarray) -> None:
@@ -69,33 +90,46 @@ class FrameWriter:
                 f"a frame must be a (height, width, 3) uint8 array, not {frame.dtype} {frame.shape}"
             )
         size = (frame.shape[1], frame.shape[0])
-        if self.size is None:
-            self.size = size
-            self._open(size)
-        elif size != self.size:
+        if self.size is not None and size != self.size:
             raise RenderError(
                 f"frame {self.frames} is {size[0]}x{size[1]}, the first was "
                 f"{self.size[0]}x{self.size[1]}"
             )
-        self._write(np.ascontiguousarray(frame))
+        try:
+            if self.size is None:
+                self.size = size
+                self._open(size)
+            self._write(np.ascontiguousarray(frame))
+        except OSError as exc:
+            raise self._failed(exc) from None
         self.frames += 1
 
     def __exit__(self, kind, error, trace) -> bool:
+        if kind is not None:
+            self._discard()
+            return False
         try:
-            if kind is None:
-                if self.frames == 0:
-                    raise RenderError(f"{self.path}: no frames were written")
-                self._finish()
-            else:
-                self._abort()
-        except BaseException as failure:
-            self._abort()
-            self._atomic.__exit__(type(failure), failure, failure.__traceback__)
+            if self.frames == 0:
+                raise RenderError(f"{self.path}: no frames were written")
+            self._finish()
+            self._staged.commit()
+        except OSError as exc:
+            self._discard()
+            raise self._failed(exc) from None
+        except BaseException:
+            self._discard()
             raise
-        return bool(self._atomic.__exit__(kind, error, trace))
+        return False
 
-    def check_size(self, size: tuple[int, int]) -> None:
-        """Refuse, before any work, a frame size this format cannot hold."""
+    def _failed(self, exc: OSError) -> RenderError:
+        return RenderError(f"{self.path}: writing failed ({reason(exc)})")
+
+    def _discard(self) -> None:
+        try:
+            with contextlib.suppress(OSError):  # closing flushes, and can fail as writing did
+                self._abort()
+        finally:
+            self._staged.discard()
 
     def _open(self, size: tuple[int, int]) -> None:  # first frame seen: start the file
         pass
@@ -106,8 +140,34 @@ class FrameWriter:
     def _finish(self) -> None:
         pass
 
-    def _abort(self) -> None:
+    def _abort(self) -> None:  # release what _open took; the staged file is removed after
         pass
+
+
+# ---- GIF ----------------------------------------------------------------------------------
+def gif_delay(fps: float) -> tuple[int, str | None]:
+    """A frame delay in whole hundredths of a second for `fps`, and a note when it is not
+    exactly what was asked or needs more than one GIF frame."""
+    if not 0 < fps <= MAX_GIF_FPS:
+        raise OptionError(
+            "fps",
+            f"a GIF shows at most {MAX_GIF_FPS} frames per second (browsers slow shorter "
+            "delays down); use .mp4 or .webp for more",
+            value=number(fps),
+        )
+    centis = max(2, round(100 / fps))
+    if centis > MAX_GIF_DELAY:
+        parts = math.ceil(centis / MAX_GIF_DELAY)
+        return centis, (
+            f"a GIF frame lasts at most {MAX_GIF_DELAY / 100} s, so each frame of "
+            f"{centis / 100:g} s is stored as {parts} GIF frames (the later ones draw nothing)"
+        )
+    if math.isclose(100 / centis, fps, rel_tol=1e-9):
+        return centis, None
+    return centis, (
+        f"GIF delays are whole hundredths of a second, so the GIF plays at {100 / centis:.4g} "
+        f"fps ({centis}/100 s a frame), not {fps:g}"
+    )
 
 
 class Quantizer:
@@ -161,11 +221,21 @@ def adaptive_palette(frame: np.ndarray, colours: int = 255) -> np.ndarray:
     return np.array(image.getpalette()[: 3 * used], dtype=np.uint8).reshape(-1, 3)
 
 
+def changed_box(now: np.ndarray, before: np.ndarray) -> tuple[np.ndarray, slice, slice] | None:
+    """Where two (h, w) or (h, w, 3) frames differ: the (h, w) mask and the bounding rows and
+    columns, or None when they are equal."""
+    changed = now != before
+    if changed.ndim == 3:  # a pixel changed if any channel did (ten times `.any(axis=2)`'s speed)
+        changed = changed[..., 0] | changed[..., 1] | changed[..., 2]
+    rows, cols = np.flatnonzero(changed.any(axis=1)), np.flatnonzero(changed.any(axis=0))
+    if rows.size == 0:
+        return None
+    return changed, slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1)
+
+
 class GifWriter(FrameWriter):
     """Streaming GIF89a: one global palette, only the changed rectangle of each frame, unchanged
     pixels transparent, identical frames merged into a longer delay, loops forever."""
-
-    suffix = ".gif"
 
     def __init__(self, path, *, fps=20.0, hold=0.0, palette: np.ndarray | None = None):
         super().__init__(path, fps=fps, hold=hold)
@@ -199,22 +269,27 @@ class GifWriter(FrameWriter):
             self._pending, self._pending_delay = (indices, (0, 0), False), self.delay
             self._previous = indices
             return
-        changed = indices != self._previous
-        rows, cols = np.flatnonzero(changed.any(axis=1)), np.flatnonzero(changed.any(axis=0))
-        if rows.size == 0:  # identical frame: the one shown stays longer
+        found = changed_box(indices, self._previous)
+        if found is None:  # identical frame: the one shown stays longer
             self._pending_delay += self.delay
             return
         self._flush()
-        box = (slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1))
-        patch = indices[box].copy()
-        patch[~changed[box]] = TRANSPARENT
-        self._pending, self._pending_delay = (patch, (cols[0], rows[0]), True), self.delay
+        changed, rows, cols = found
+        patch = indices[rows, cols].copy()
+        patch[~changed[rows, cols]] = TRANSPARENT
+        self._pending, self._pending_delay = (patch, (cols.start, rows.start), True), self.delay
         self._previous = indices
 
     def _flush(self, extra: int = 0) -> None:
         patch, offset, transparent = self._pending
-        delay = min(self._pending_delay + extra, 0xFFFF)
+        delay = self._pending_delay + extra
+        self._image(patch, offset, transparent, delay)
+        while (delay := delay - MAX_GIF_DELAY) > 0:  # longer than one GIF frame can last
+            self._image(np.full((1, 1), TRANSPARENT, np.uint8), (0, 0), True, delay)
+
+    def _image(self, patch: np.ndarray, offset, transparent: bool, delay: int) -> None:
         flags = (1 << 2) | (1 if transparent else 0)  # disposal 1: keep, draw the next on top
+        delay = min(delay, MAX_GIF_DELAY)
         self._file.write(b"!\xf9\x04" + struct.pack("<BHBB", flags, delay, TRANSPARENT, 0))
         image = Image.frombuffer(
             "L", (patch.shape[1], patch.shape[0]), patch.tobytes(), "raw", "L", 0, 1
@@ -232,147 +307,376 @@ class GifWriter(FrameWriter):
             self._file.close()
 
 
-class Mp4Writer(FrameWriter):
-    """H.264 in MP4 through imageio-ffmpeg's bundled ffmpeg: yuv420p, moov atom at the front."""
+# ---- MP4 ----------------------------------------------------------------------------------
+# The encoder settings, in one place: segments joined later by ffmpeg's concat demuxer without
+# re-encoding must all have been written with exactly these.
+H264 = (
+    *("-c:v", "libx264", "-pix_fmt", "yuv420p"),
+    *("-crf", "18", "-preset", "fast", "-tune", "animation"),
+)
+MP4_CONTAINER = (
+    *("-movflags", "+faststart"),  # the moov atom at the front: plays while it loads
+    *("-map_metadata", "-1", "-fflags", "+bitexact"),  # no encoder version or time stamps
+)
+WRITE_ERRORS = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO, errno.EROFS, errno.EACCES)
 
-    suffix = ".mp4"
+
+def ffmpeg_exe() -> str:
+    """The ffmpeg binary that imageio-ffmpeg ships (or $IMAGEIO_FFMPEG_EXE)."""
+    import imageio_ffmpeg
+
+    return imageio_ffmpeg.get_ffmpeg_exe()
+
+
+class Mp4Writer(FrameWriter):
+    """H.264 in MP4 through the bundled ffmpeg, fed raw RGB on a pipe: yuv420p, moov at the
+    front. ffmpeg's exit status is checked and the file is read back (a moov atom holding
+    every frame) before it replaces the target."""
 
     def check_size(self, size):
         width, height = size
         if width % 2 or height % 2:
-            raise ConfigError(
-                f"--size {width}x{height}: MP4 (H.264, yuv420p) needs an even width "
-                f"and height; try {width + width % 2}x{height + height % 2}"
+            raise OptionError(
+                "size",
+                "MP4 (H.264, yuv420p) needs an even width and height; "
+                f"try {width + width % 2}x{height + height % 2}",
+                value=f"{width}x{height}",
             )
 
     def _open(self, size):
-        import imageio_ffmpeg
-
         self.check_size(size)
-        self._pipe = imageio_ffmpeg.write_frames(
-            str(self.temp),
-            size,
-            fps=self.fps,
-            codec="libx264",
-            pix_fmt_in="rgb24",
-            pix_fmt_out="yuv420p",
-            macro_block_size=1,
-            ffmpeg_log_level="error",
-            quality=None,
-            output_params=[
-                "-crf",
-                "18",
-                "-preset",
-                "fast",
-                "-tune",
-                "animation",
-                "-movflags",
-                "+faststart",
-                "-map_metadata",
-                "-1",
-                "-fflags",
-                "+bitexact",
-            ],
-        )
-        self._pipe.send(None)  # start ffmpeg
+        rate = Fraction(self.fps).limit_denominator()  # 29.97 -> 2997/100
+        command = [
+            *(ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y"),
+            *("-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{size[0]}x{size[1]}"),
+            *("-r", str(rate), "-i", "pipe:0", "-an", *H264, *MP4_CONTAINER, str(self.temp)),
+        ]
+        try:  # a session of its own: Ctrl-C and a closing terminal reach only vizff, which ends it
+            self._process = subprocess.Popen(
+                command,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                start_new_session=True,
+            )
+        except OSError as exc:
+            raise RenderError(f"{self.path}: cannot start ffmpeg ({reason(exc)})") from None
+        self._log: collections.deque[str] = collections.deque(maxlen=20)
+        self._reader = threading.Thread(target=self._read_log, daemon=True)
+        self._reader.start()
         self._last: np.ndarray | None = None
 
+    def _read_log(self) -> None:  # drained all along, so ffmpeg never blocks on a full pipe
+        for line in self._process.stderr:
+            self._log.append(line.decode("utf-8", "replace").strip())
+
     def _write(self, frame):
-        self._pipe.send(frame)
+        self._send(frame)
         self._last = frame
 
+    def _send(self, frame: np.ndarray) -> None:
+        try:
+            self._process.stdin.write(frame.data)
+        except BrokenPipeError:  # ffmpeg has stopped reading: it says why when it exits
+            raise self._ffmpeg_failed() from None
+
     def _finish(self):
-        for _ in range(round(self.hold * self.fps)):  # video has no per-frame delay: repeat
-            self._pipe.send(self._last)
-        self._pipe.close()
+        repeats = round(self.hold * self.fps)  # video has no per-frame delay: repeat the last
+        for _ in range(repeats):
+            self._send(self._last)
+        try:
+            self._process.stdin.close()
+        except BrokenPipeError:
+            pass
+        if self._process.wait() != 0:
+            raise self._ffmpeg_failed()
+        self._reader.join()
+        self._process.stderr.close()
+        self._verify(self.frames + repeats)
+
+    def _verify(self, expected: int) -> None:
+        found = mp4_frame_count(self.temp)
+        if found is None:
+            raise RenderError(f"{self.path}: ffmpeg left an incomplete file (no moov atom)")
+        if found != expected:
+            raise RenderError(f"{self.path}: ffmpeg wrote {found} frames of {expected}")
+
+    def _ffmpeg_failed(self) -> RenderError:
+        code = self._process.wait()
+        self._reader.join(timeout=5)
+        log = "\n".join(self._log)
+        for failure in map(os.strerror, WRITE_ERRORS):  # ffmpeg's words for a failed write
+            if failure in log:
+                return RenderError(f"{self.path}: writing failed ({failure})")
+        lines = [re.sub(r"^\[[^]]*\]\s*", "", line) for line in self._log if line]
+        said = lines[-1][:200] if lines else "nothing on stderr"
+        status = f"exit status {code}" if code >= 0 else f"killed by signal {-code}"
+        return RenderError(f"{self.path}: ffmpeg failed ({status}): {said}")
 
     def _abort(self):
-        pipe = getattr(self, "_pipe", None)
-        if pipe is not None:
-            with contextlib.suppress(Exception):
+        process = getattr(self, "_process", None)
+        if process is None:
+            return
+        if process.poll() is None:
+            process.kill()
+        process.wait()
+        for pipe in (process.stdin, process.stderr):
+            try:
                 pipe.close()
+            except OSError:
+                pass
+
+
+def mp4_frame_count(path: Path) -> int | None:
+    """Samples in the video tracks of an MP4's moov atom; None unless the file is whole: its
+    top-level boxes end exactly where the file ends, and one of them is the moov."""
+    with open(path, "rb") as handle:
+        moov, position, length = None, 0, os.fstat(handle.fileno()).st_size
+        while position < length:
+            handle.seek(position)
+            box = _box_header(handle.read(16), length - position)
+            if box is None:
+                return None
+            name, header, size = box
+            if name == b"moov":
+                handle.seek(position + header)
+                moov = handle.read(size - header)
+            position += size
+    if moov is None:
+        return None
+    count = 0
+    for trak in _boxes(moov, b"trak"):
+        for mdia in _boxes(trak, b"mdia"):
+            if not any(hdlr[8:12] == b"vide" for hdlr in _boxes(mdia, b"hdlr")):
+                continue
+            for minf in _boxes(mdia, b"minf"):
+                for stbl in _boxes(minf, b"stbl"):
+                    for stsz in _boxes(stbl, b"stsz"):  # version, flags, size, count
+                        count += struct.unpack_from(">I", stsz, 8)[0] if len(stsz) >= 12 else 0
+    return count
+
+
+def _box_header(head: bytes, available: int) -> tuple[bytes, int, int] | None:
+    """(kind, header length, box length) of the box starting `head`, None if cut short."""
+    if len(head) < 8:
+        return None
+    size, kind = struct.unpack_from(">I4s", head)
+    header = 8
+    if size == 1:
+        if len(head) < 16:
+            return None
+        size, header = struct.unpack_from(">Q", head, 8)[0], 16
+    elif size == 0:  # the box runs to the end
+        size = available
+    if size < header or size > available:
+        return None
+    return kind, header, size
+
+
+def _boxes(data: bytes, kind: bytes) -> list[bytes]:
+    """The bodies of the child boxes of type `kind` in `data`."""
+    found, position = [], 0
+    while (box := _box_header(data[position : position + 16], len(data) - position)) is not None:
+        name, header, size = box
+        if name == kind:
+            found.append(data[position + header : position + size])
+        position += size
+    return found
+
+
+# ---- WebP ---------------------------------------------------------------------------------
+WEBP_EFFORT = 50  # Pillow's `quality` for lossless: encoder effort, 0 (fast) to 100 (small)
+WEBP_METHOD = 4  # 0 (fast) to 6 (small)
+MAX_WEBP_DURATION = 0xFFFFFF  # milliseconds: the most one ANMF frame can last (4.66 h)
+MAX_WEBP_SIDE = 16383  # pixels: the most a lossless (VP8L) image holds
+
+
+def webp_image_chunks(image: Image.Image) -> bytes:
+    """A still image encoded losslessly by Pillow's public API, as the chunks (VP8L, or ALPH
+    and VP8) that carry its pixels, ready to sit inside an ANMF chunk."""
+    buffer = io.BytesIO()
+    image.save(buffer, format="WEBP", lossless=True, quality=WEBP_EFFORT, method=WEBP_METHOD)
+    data = buffer.getvalue()
+    chunks, position = [], 12  # after RIFF, size, WEBP
+    while position + 8 <= len(data):
+        kind, size = (
+            data[position : position + 4],
+            int.from_bytes(data[position + 4 : position + 8], "little"),
+        )
+        if kind in (b"ALPH", b"VP8 ", b"VP8L"):
+            chunks.append(riff_chunk(kind, data[position + 8 : position + 8 + size]))
+        position += 8 + size + (size & 1)
+    return b"".join(chunks)
+
+
+def riff_chunk(kind: bytes, payload: bytes) -> bytes:
+    """One RIFF chunk: four-letter kind, little-endian size, payload, a pad byte if odd."""
+    return kind + struct.pack("<I", len(payload)) + payload + b"\0" * (len(payload) & 1)
+
+
+def _u24(value: int) -> bytes:
+    return struct.pack("<I", value)[:3]
+
+
+class WebpMuxer:
+    """An animated WebP written chunk by chunk (VP8X, ANIM, then one ANMF per frame), so memory
+    holds one encoded frame at most; `close()` fills in the RIFF size and the alpha flag.
+    Frames from another file with the same canvas can be appended as they are, undecoded."""
+
+    def __init__(self, handle: BinaryIO, size: tuple[int, int], *, loop: int = 0):
+        width, height = size
+        self._file, self._start, self._alpha = handle, handle.tell(), False
+        vp8x = b"\x02\0\0\0" + _u24(width - 1) + _u24(height - 1)  # flags: animation
+        anim = b"\xff\xff\xff\xff" + struct.pack("<H", loop)  # white background (BGRA)
+        handle.write(b"RIFF\0\0\0\0WEBP" + riff_chunk(b"VP8X", vp8x) + riff_chunk(b"ANIM", anim))
+
+    def add(self, chunks: bytes, box: tuple[int, int, int, int], duration: int, *, blend=False):
+        """One frame: image chunks covering `box` = (x, y, width, height), x and y even, for
+        `duration` ms; drawn over the canvas by its alpha (`blend`) or replacing it there."""
+        x, y, width, height = box
+        header = _u24(x // 2) + _u24(y // 2) + _u24(width - 1) + _u24(height - 1)
+        header += _u24(duration) + (b"\0" if blend else b"\x02")  # bit 1: do not blend
+        self._file.write(riff_chunk(b"ANMF", header + chunks))
+        self._alpha |= blend
+
+    def close(self) -> None:
+        end = self._file.tell()
+        if end - self._start - 8 > 0xFFFFFFFF:
+            raise OSError(errno.EFBIG, "larger than the 4 GB a WebP file can hold")
+        self._file.seek(self._start + 4)
+        self._file.write(struct.pack("<I", end - self._start - 8))
+        if self._alpha:  # some frame holds transparent pixels (over an opaque canvas)
+            self._file.seek(self._start + 20)
+            self._file.write(b"\x12")  # animation and alpha
+        self._file.seek(end)
 
 
 class WebpWriter(FrameWriter):
-    """Animated, looping, lossless WebP; libwebp keeps only encoded frames, never raw ones."""
+    """Animated, looping, lossless WebP: each frame's changed rectangle encoded as a still by
+    Pillow's public API, muxed here; identical frames merged into a longer duration."""
 
-    suffix = ".webp"
+    def check_size(self, size):
+        if max(size) > MAX_WEBP_SIDE:
+            raise OptionError(
+                "size",
+                f"a WebP image is at most {MAX_WEBP_SIDE} pixels on a side",
+                value=f"{size[0]}x{size[1]}",
+            )
 
     def _open(self, size):
-        from PIL import _webp  # Pillow's own binding; its save_all wants every frame up front
-
-        self._encoder = _webp.WebPAnimEncoder(size, 0xFFFFFFFF, 0, False, 0, 0, False, False)
-        self._time = 0.0
-
-    def _write(self, frame):
-        image = Image.fromarray(frame, "RGB")
-        self._encoder.add(image.getim(), round(self._time), True, 50.0, 100.0, 4)
-        self._time += 1000 / self.fps
-
-    def _finish(self):
-        self._encoder.add(None, round(self._time + 1000 * self.hold), True, 50.0, 100.0, 4)
-        data = self._encoder.assemble("", b"", b"")
-        with open(self.temp, "wb") as handle:
-            handle.write(data)
-
-
-class PngWriter(FrameWriter):
-    """One still PNG: the last frame, or frame `index` (0-based; negative counts from the end)."""
-
-    suffix = ".png"
-
-    def __init__(self, path, *, fps=20.0, hold=0.0, index: int = -1, total: int | None = None):
-        super().__init__(path, fps=fps, hold=hold)
-        if total is not None and not -total <= index < total:
-            raise ConfigError(
-                f"--frame {index}: this scene has {total} frames; "
-                f"choose 0 to {total - 1} (or -1 for the last)"
-            )
-        self.index, self.total = index, total
-        self._kept: np.ndarray | None = None
+        self.check_size(size)
+        self._file = open(self.temp, "wb")
+        self._muxer = WebpMuxer(self._file, size)
+        self._previous: np.ndarray | None = None  # the frame on the canvas now
+        self._pending: tuple[bytes, tuple[int, int, int, int], int, bool] | None = None
 
     def _write(self, frame):
-        if self.index < 0 or self.frames == self.index:
-            self._kept = frame.copy()
+        if self._previous is None:
+            image = Image.fromarray(frame, "RGB")
+            box = (0, 0, frame.shape[1], frame.shape[0])
+        else:
+            found = changed_box(frame, self._previous)
+            if found is None:  # identical frame: the pending one lasts longer
+                return
+            image, box = self._patch(frame, *found)
+        start = self._time(self.frames)
+        self._flush(start)
+        self._pending = (webp_image_chunks(image), box, start, image.mode == "RGBA")
+        self._previous = frame.copy()
+
+    def _patch(self, frame, changed, rows, cols) -> tuple[Image.Image, tuple[int, int, int, int]]:
+        """The changed rectangle, from an even corner (as ANMF asks), unchanged pixels
+        transparent: blended over the canvas, they leave it as it was."""
+        rows, cols = slice(rows.start & ~1, rows.stop), slice(cols.start & ~1, cols.stop)
+        keep = changed[rows, cols]  # (h, w)
+        patch = np.empty((*keep.shape, 4), np.uint8)  # (h, w, RGBA)
+        patch[..., :3] = frame[rows, cols]  # libwebp zeroes the colour of transparent pixels
+        np.multiply(keep, 255, out=patch[..., 3], casting="unsafe")
+        box = (cols.start, rows.start, cols.stop - cols.start, rows.stop - rows.start)
+        return Image.fromarray(patch, "RGBA"), box
+
+    def _time(self, index: int, hold: float = 0.0) -> int:
+        """Milliseconds from the start to frame `index`, rounded once (no drift)."""
+        return round(1000 * (index / self.fps + hold))
+
+    def _flush(self, end: int) -> None:
+        if self._pending is None:
+            return
+        chunks, box, start, blend = self._pending
+        duration = end - start
+        self._muxer.add(chunks, box, min(duration, MAX_WEBP_DURATION), blend=blend)
+        while (duration := duration - MAX_WEBP_DURATION) > 0:  # longer than a frame can last
+            pixel = webp_image_chunks(Image.fromarray(self._previous[:1, :1], "RGB"))
+            self._muxer.add(pixel, (0, 0, 1, 1), min(duration, MAX_WEBP_DURATION))
 
     def _finish(self):
-        if self.index >= self.frames:
-            raise ConfigError(
-                f"--frame {self.index}: only {self.frames} frames were rendered; "
-                f"choose 0 to {self.frames - 1}"
-            )
-        save_png(self._kept, self.temp)
+        self._flush(self._time(self.frames, self.hold))
+        self._muxer.close()
+        self._file.close()
+
+    def _abort(self):
+        if hasattr(self, "_file"):
+            self._file.close()
 
 
+# ---- PNG ----------------------------------------------------------------------------------
 def save_png(frame: np.ndarray, path: Path) -> None:
     """A PNG with no time stamp or other varying metadata: same pixels, same bytes."""
     Image.fromarray(frame, "RGB").save(path, format="PNG", compress_level=6)
 
 
-class PngFolderWriter(FrameWriter):
-    """Numbered frames `frame_00000.png`... in a folder; old frames replaced only on success."""
+class PngWriter(FrameWriter):
+    """One still PNG: the last frame, or frame `index` (0-based; negative counts from the end).
+    With a frame number it is `satisfied` once that frame is in: the render may stop there."""
 
-    def __enter__(self):
-        ensure_parent(self.path / "x")
-        self.temp = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX, dir=self.path.parent))
-        return self
+    def __init__(self, path, *, fps=20.0, hold=0.0, index: int = -1, total: int | None = None):
+        super().__init__(path, fps=fps, hold=hold)
+        if total is not None and not -total <= index < total:
+            raise OptionError(
+                "frame",
+                f"this scene has {total} frames; choose 0 to {total - 1} (or -1 for the last)",
+                value=index,
+            )
+        self.asked, self.total = index, total
+        self.index = index + total if total is not None and index < -1 else index
+        self._kept: collections.deque[np.ndarray] = collections.deque(
+            maxlen=-self.index if self.index < 0 else 1
+        )
+
+    @property
+    def satisfied(self) -> bool:
+        return 0 <= self.index < self.frames
+
+    def _write(self, frame):
+        if self.index < 0 or self.frames == self.index:
+            self._kept.append(frame.copy())
+
+    def _finish(self):
+        if self.index >= self.frames or len(self._kept) < self._kept.maxlen:
+            raise OptionError(
+                "frame",
+                f"only {self.frames} frames were rendered; choose 0 to {self.frames - 1}",
+                value=self.asked,
+            )
+        save_png(self._kept[0], self.temp)
+
+
+class PngFolderWriter(FrameWriter):
+    """Numbered frames `frame_00000.png`... in a folder, written into a temporary folder beside
+    it; the old frames are replaced only once every new one is written."""
+
+    folder = True
+
+    def check_target(self):
+        if os.path.lexists(self.path) and not self.path.is_dir():
+            raise OptionError(
+                "out",
+                "is a file; a path without an extension names a folder for numbered PNGs",
+                value=str(self.path),
+            )
 
     def _write(self, frame):
         save_png(frame, self.temp / f"frame_{self.frames:05d}.png")
-
-    def __exit__(self, kind, error, trace):
-        try:
-            if kind is None:
-                for old in self.path.glob("frame_*.png"):
-                    if not (self.temp / old.name).exists():
-                        old.unlink()
-                for new in sorted(self.temp.iterdir()):
-                    os.replace(new, self.path / new.name)
-        except OSError as exc:
-            raise RenderError(f"--out {self.path}: writing failed ({exc.strerror})") from None
-        finally:
-            shutil.rmtree(self.temp, ignore_errors=True)
-        return False
 
 
 def open_writer(
@@ -388,7 +692,7 @@ def open_writer(
     path = Path(path)
     suffix = path.suffix.lower()
     if frame is not None and suffix != ".png":
-        raise ConfigError(f"--frame: only for a .png output, not {path.name}")
+        raise OptionError("frame", f"only for a .png output, not {path.name}")
     if suffix == ".gif":
         return GifWriter(path, fps=fps, hold=hold, palette=palette)
     if suffix == ".mp4":
@@ -401,7 +705,8 @@ def open_writer(
         )
     if suffix == "" or path.is_dir():
         return PngFolderWriter(path, fps=fps, hold=hold)
-    raise ConfigError(
-        f"--out {path}: unknown format {suffix!r}; use .gif, .mp4, .webp, .png "
-        "or a folder for numbered PNGs"
+    raise OptionError(
+        "out",
+        f"unknown format {suffix!r}; use .gif, .mp4, .webp, .png or a folder for numbered PNGs",
+        value=str(path),
     )

@@ -189,9 +189,10 @@ class GrowingLine:
 
     def __init__(self, plot_box: Box, background: np.ndarray, colour: RGB, width: float):
         pad = max(2, math.ceil(width * 2))
+        height, frame_width = background.shape[:2]
         self.box = Box(
             plot_box.x - pad, plot_box.y - pad, plot_box.w + 2 * pad, plot_box.h + 2 * pad
-        )
+        ).clip(frame_width, height)
         self.layer = background[self.box.slices].copy()
         self.colour, self.width, self.pad = colour, width, pad
         self.last: tuple[float, float] | None = None
@@ -312,9 +313,12 @@ class Bars:
                 if y + self.label_h > self.box.bottom:
                     y, anchor = top - pad, "mb"
                     colour = self.page.theme.text_on(colours[i])
+            at = (self.centres[i], y)
+            if not self.page.fits(frame, at, labels[i], size=self.label_size, anchor=anchor):
+                continue  # a neighbour's bar or label is in the way: this label is left out
             self.page.text(
                 frame,
-                (self.centres[i], y),
+                at,
                 labels[i],
                 size=self.label_size,
                 colour=colour,

@@ -1,6 +1,8 @@
 """The built-in scenes, by name: adding a scene is one module and one line here."""
 
 from vizff.scenes.base import DataScene, Scene, TrainingScene
+from vizff.scenes.forward import Forward
+from vizff.scenes.gradients import Gradients
 from vizff.scenes.loss import Loss
 from vizff.scenes.mosaic import Mosaic
 from vizff.scenes.predictions import Predictions
@@ -14,6 +16,8 @@ SCENES: dict[str, type[Scene]] = {
     "softmax": Softmax,
     "weights": Weights,
     "loss": Loss,
+    "gradients": Gradients,
+    "forward": Forward,
     "predictions": Predictions,
 }
 

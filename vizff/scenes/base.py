@@ -11,6 +11,7 @@ import numpy as np
 
 from vizff.data import Digits, load_digits
 from vizff.draw import THEMES, Look, Page, catalogue, numbers
+from vizff.draw.page import typeface_for
 from vizff.errors import OptionError, Python
 from vizff.options import Option, Settings, settle
 from vizff.train import Snapshot, TrainConfig, train
@@ -28,6 +29,8 @@ class Scene:
     takes: ClassVar[tuple[str, ...]] = ()  # shared option groups beyond output and look
     OPTIONS: ClassVar[tuple[Option, ...]] = ()  # this scene's own options
     DEFAULTS: ClassVar[dict[str, Any]] = {}  # this scene's own defaults for shared options
+    # the smallest frame whose text stays legible and apart; smaller sizes are refused
+    MIN_SIZE: ClassVar[tuple[int, int]] = (320, 180)
 
     def __init__(self, settings: Settings | None = None, **options: Any):
         if settings is None:
@@ -43,6 +46,14 @@ class Scene:
         )
         self.page: Page | None = None  # made by frames(); its texts are the frame's words
         try:
+            width, height = self.MIN_SIZE
+            if self.size[0] < width or self.size[1] < height:
+                raise OptionError(
+                    "size",
+                    f"scene {self.name} needs at least {width}x{height} for its text to stay "
+                    "legible and apart; choose a larger size",
+                )
+            typeface_for(self.look)  # a title no font can draw is refused before any work
             self.check()
         except OptionError as error:
             raise settings.attribute(error) from None
@@ -224,7 +235,14 @@ class TrainingScene(DataScene):
     def estimate_seconds(self) -> float | None:
         from vizff.train import estimated_seconds
 
-        return estimated_seconds(self.config, self.digits)
+        digits = self.digits
+        return estimated_seconds(
+            self.config,
+            len(digits.train_labels),
+            digits.train_images[0].size,
+            len(digits.test_labels),
+            images=digits.train_images[: self.config.batch_size],
+        )
 
     def diverged_text(self, snapshot: Snapshot) -> str:
         return self.words("common.diverged", step=snapshot.diverged_at)

@@ -64,6 +64,7 @@ class Matrix:
 class Weights(TrainingScene):
     name = "weights"
     summary = "first-layer weights as image-shaped heatmaps, the later matrices and the loss"
+    MIN_SIZE = (480, 270)  # tiles, matrices and a chart: below this the chart has no height
     shows_test_accuracy = False  # the caption gives step, epoch and loss; the loss scene tests
     OPTIONS = (
         Option(

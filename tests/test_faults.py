@@ -1,0 +1,230 @@
+"""Real faults, not simulated ones: a full filesystem, a render killed outright or hung up on.
+
+The full disk is a 300 KB tmpfs mounted for the test (root only; skipped, saying why, where the
+machine refuses the mount). Every case checks the same things: one `error: ...` line, exit 1,
+the previous output byte for byte as it was, and no `.vizff-*` temporary left behind.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.test_cli import run
+from tests.test_writers import moving_square, write_all
+from vizff.files import sweep_stale
+from vizff.recipes import make_recipe
+from vizff.render import render
+
+RENDER = ["render", "weights", "--steps", "12", "--every", "1", "--hidden", "4"]  # about 90 KB
+FORMATS = [".gif", ".mp4", ".webp", ".png", ""]  # "" is a folder of numbered PNGs
+PAGE = 4096  # tmpfs counts whole pages
+
+
+@pytest.fixture
+def disk(tmp_path):
+    """A real 300 KB filesystem, unmounted afterwards."""
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    try:
+        done = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "size=300k", "tmpfs", str(mount)],
+            capture_output=True,
+            text=True,
+        )
+    except FileNotFoundError:
+        pytest.skip("no `mount` command here to make a small filesystem")
+    if done.returncode != 0:
+        pytest.skip(f"this machine refuses to mount a small tmpfs: {done.stderr.strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", str(mount)], check=True)
+
+
+def free_bytes(folder: Path) -> int:
+    info = os.statvfs(folder)
+    return info.f_bavail * info.f_frsize
+
+
+def fill(disk: Path, leave: int) -> None:
+    """Take all of the disk's free space but about `leave` bytes."""
+    (disk / "filler").write_bytes(b"\0" * max(0, free_bytes(disk) - leave))
+
+
+def previous_output(target: Path) -> None:
+    """What yesterday's render left: a real file, or a folder of frames and a note."""
+    if target.suffix:
+        write_all(target, moving_square(3, size=(32, 32)), fps=10)
+    else:
+        write_all(target, moving_square(3, size=(32, 32)))
+        (target / "notes.txt").write_text("the user's own file, never touched")
+
+
+def snapshot(folder: Path) -> dict:
+    return {
+        str(p.relative_to(folder)): p.read_bytes() if p.is_file() else None
+        for p in sorted(folder.rglob("*"))
+    }
+
+
+def assert_one_clean_line(code: int, err: str, target: Path) -> None:
+    assert code == 1, err
+    assert err.startswith(f"error: {target}: writing failed (No space left on device")
+    assert len(err.strip().splitlines()) == 1
+    for noise in ("Traceback", "Broken pipe", "ffmpeg -", "-pix_fmt", "trailer"):
+        assert noise not in err
+
+
+@pytest.mark.parametrize("suffix", FORMATS)
+@pytest.mark.parametrize("leave", ["nothing", "almost enough"])
+def test_full_disk_one_line_exit_1_old_output_kept(disk, tmp_path, capsys, suffix, leave):
+    reference = tmp_path / f"reference{suffix}"
+    assert run(capsys, *RENDER, "--out", str(reference))[0] == 0
+    size = sum(p.stat().st_size for p in [reference, *reference.glob("*")] if p.is_file())
+    target = disk / f"w{suffix}"
+    previous_output(target)
+    # "nothing": fails at once; "almost enough": fails at the very end (for MP4, in ffmpeg's
+    # trailer or its faststart pass, where it once exited 0 with an unplayable file)
+    fill(disk, 0 if leave == "nothing" else size - PAGE)
+    before = snapshot(disk)
+    code, _, err = run(capsys, *RENDER, "--out", str(target))
+    assert_one_clean_line(code, err, target)
+    assert snapshot(disk) == before  # the old output byte for byte; nothing new, not even a folder
+
+
+def test_full_disk_new_folder_leaves_no_folder(disk, capsys):
+    target = disk / "new" / "frames"
+    code, _, err = run(capsys, *RENDER, "--steps", "40", "--out", str(target))  # > 300 KB
+    assert_one_clean_line(code, err, target)
+    assert list(disk.iterdir()) == []
+
+
+@pytest.mark.parametrize("suffix", [".gif", ".mp4"])
+def test_full_disk_without_a_filler(disk, capsys, suffix):
+    # the reviewer's check as it is typed: a render bigger than the whole 300 KB disk
+    target = disk / f"w{suffix}"
+    previous_output(target)
+    before = snapshot(disk)
+    code, _, err = run(capsys, *RENDER, "--steps", "300", "--out", str(target))
+    assert_one_clean_line(code, err, target)
+    assert snapshot(disk) == before
+
+
+# ---- processes that cannot clean up after themselves ---------------------------------------
+@pytest.fixture
+def long_render():
+    """Start a render of 5,000 frames (no training first: frames flow at once); any still
+    running when the test ends is killed."""
+    started = []
+
+    def start(out: Path) -> subprocess.Popen:
+        command = ["render", "sigmoid", "--set", "frames=5000", "--out", str(out)]
+        started.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "vizff", *command],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+        )
+        return started[-1]
+
+    yield start
+    for process in started:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+
+
+def wait_for_temp_bytes(process: subprocess.Popen, folder: Path, enough: int) -> list[Path]:
+    """The render's temporaries, once they hold `enough` bytes of frames."""
+    pattern = f".vizff-{process.pid}-*"
+    deadline = time.monotonic() + 120  # a busy machine starts Python slowly
+    while time.monotonic() < deadline:
+        temps = list(folder.glob(pattern))
+        files = [p for t in temps for p in [t, *t.glob("*")] if p.is_file()]
+        if temps and sum(p.stat().st_size for p in files) >= enough:
+            return temps
+        assert process.poll() is None, process.communicate()
+        time.sleep(0.02)
+    raise AssertionError("the render never got going")
+
+
+def wait_for_ffmpeg_of(folder: Path) -> None:
+    """A killed vizff's ffmpeg reads to the end of its input, finishes its file and exits."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        busy = False
+        for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+            try:
+                busy |= str(folder).encode() in cmdline.read_bytes()
+            except OSError:
+                pass
+        if not busy:
+            return
+        time.sleep(0.05)
+
+
+@pytest.mark.parametrize("suffix", [".gif", ".mp4", ".webp", ""])
+def test_killed_render_leaves_temporaries_the_next_render_removes(tmp_path, long_render, suffix):
+    out = tmp_path / f"w{suffix}"
+    process = long_render(out)
+    temps = wait_for_temp_bytes(process, tmp_path, 40_000)
+    process.kill()  # SIGKILL: nothing runs, nothing is cleaned up
+    process.wait()
+    wait_for_ffmpeg_of(tmp_path)
+    assert all(t.exists() for t in temps)  # this is what the next render has to deal with
+    # temporaries that must stay: a live process's (this one's), and names that only look alike
+    keep = [f".vizff-{os.getpid()}-inuse{suffix}", ".vizff-abc.gif", ".vizff-12x-3.gif", "a.gif"]
+    next_ = tmp_path / "next.gif"  # the next render into this folder, whoever runs it
+    for name in keep:
+        (tmp_path / name).write_bytes(b"not yours")
+    render(make_recipe({"scene": "sigmoid", "frames": 3, "size": "320x180", "out": str(next_)}))
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([*keep, "next.gif"])
+
+
+@pytest.mark.parametrize(
+    "sig, suffix",
+    [(signal.SIGHUP, ".gif"), (signal.SIGHUP, ".webp"), (signal.SIGHUP, ".png")]
+    + [(signal.SIGHUP, ""), (signal.SIGTERM, "")],  # SIGTERM on files: test_render_cli.py
+)
+def test_hung_up_render_cleans_up_as_ctrl_c_does(tmp_path, long_render, sig, suffix):
+    out = tmp_path / "new" / f"w{suffix}"  # neither the file nor its folder was there before
+    process = long_render(out)
+    wait_for_temp_bytes(process, out.parent, 0 if suffix == ".png" else 20_000)
+    process.send_signal(sig)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert err.strip().splitlines()[-1] == "error: interrupted; no output was changed"
+    assert list(tmp_path.iterdir()) == []  # not even the folder made for it
+
+
+def test_sweep_removes_only_dead_processes_temporaries(tmp_path):
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()  # reaped: its pid names no process now
+    names = {
+        f".vizff-{dead.pid}-a1b2.gif": False,
+        f".vizff-{dead.pid}-dir": False,
+        f".vizff-{os.getpid()}-c3d4.gif": True,  # alive
+        f".vizff-{os.getppid()}-e5f6.mp4": True,  # alive
+        ".vizff-1-init.gif": True,  # pid 1 always runs
+        ".vizff-x1y2z3.gif": True,  # the old naming, without a pid: not ours to judge
+        f"vizff-{dead.pid}-a.gif": True,
+        f".vizff-{dead.pid}": True,  # no dash after the pid: not our pattern
+        ".vizff-99999999999999999999-a.gif": True,  # no such pid can be asked about
+        "w.gif": True,
+    }
+    for name in names:
+        if name.endswith("-dir"):
+            (tmp_path / name).mkdir()
+            (tmp_path / name / "frame_00000.png").write_bytes(b"png")
+        else:
+            (tmp_path / name).write_bytes(b"x")
+    removed = sweep_stale(tmp_path)
+    assert sorted(p.name for p in removed) == sorted(n for n, kept in names.items() if not kept)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(n for n, k in names.items() if k)

@@ -1,0 +1,52 @@
+"""Ctrl-C, `kill` and a closed terminal, handled so that cleanup always finishes.
+
+The CLI installs `stop_on(...)`: the first such signal raises KeyboardInterrupt (the writers
+then remove their temporaries) and every later one is ignored, so a second Ctrl-C cannot
+interrupt the cleanup. Code that calls back into Python from a C++ library (matplotlib's Agg
+drawing a path) runs inside `critical()`: a signal arriving there is held until the block
+ends, since an exception raised inside such a callback comes out as the library's own error.
+As a library, without `stop_on`, both are no-ops.
+"""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+_installed: list[signal.Signals] = []
+_depth = 0
+_pending = False
+
+
+def stop_on(*names: str) -> None:
+    """Turn the named signals (those this platform has) into one KeyboardInterrupt."""
+    for name in names:
+        number = getattr(signal, name, None)
+        if number is not None:
+            signal.signal(number, _handle)
+            _installed.append(number)
+
+
+def _handle(signum, frame) -> None:
+    global _pending
+    for number in _installed:  # one interrupt only: the cleanup that follows must finish
+        signal.signal(number, signal.SIG_IGN)
+    if _depth:
+        _pending = True
+        return
+    raise KeyboardInterrupt
+
+
+@contextmanager
+def critical() -> Iterator[None]:
+    """Hold an interrupt that arrives inside the block until the block has finished."""
+    global _depth, _pending
+    _depth += 1
+    try:
+        yield
+    finally:
+        _depth -= 1
+        if not _depth and _pending:
+            _pending = False
+            raise KeyboardInterrupt
