@@ -160,9 +160,12 @@ def test_tiles_show_the_test_images_they_claim(sample):
 
 
 def test_random_pick_is_a_seeded_sample(sample):
-    first = Predictions(steps=0, pick="random", seed=3).chosen()
-    again = Predictions(steps=0, pick="random", seed=3).chosen()
-    other = Predictions(steps=0, pick="random", seed=4).chosen()
+    def chosen(seed: int) -> np.ndarray:
+        scene = Predictions(steps=0, pick="random", seed=seed)
+        scene.load()
+        return scene.chosen()
+
+    first, again, other = chosen(3), chosen(3), chosen(4)
     assert np.array_equal(first, again) and not np.array_equal(first, other)
     assert len(set(first.tolist())) == 40 and (np.diff(first) > 0).all()
     assert 0 <= first.min() and first.max() < len(sample.test_labels)
@@ -347,8 +350,19 @@ def test_refusals_name_the_option(idx_dir):
         Predictions(pick="worst")
     with pytest.raises(OptionError, match="count"):
         Predictions(count=0)
-    with pytest.raises(OptionError, match="count"):  # 100 labelled digits do not fit 160x90
-        list(Predictions(count=100, steps=0, size=(160, 90)).frames())
+    with pytest.raises(OptionError, match="count=100: 100 digits and their labels do not fit"):
+        list(Predictions(count=100, steps=0, size=(640, 360)).frames())
+    with pytest.raises(OptionError, match="size.*needs at least 480x270"):
+        Predictions(size=(320, 180))
+
+
+def test_a_count_not_given_shrinks_to_what_fits_and_says_so():
+    scene = Predictions(steps=0, size=(480, 270))
+    frame, texts = next(frames_with_texts(scene))
+    assert 0 < scene.count < 40 and len(scene.grid.tiles) == scene.count
+    assert f"test digits 0–{scene.count - 1}" in " ".join(t.content for t in texts)
+    assert not problems(frame, texts)
+    assert max(scene.grid.tiles[0].w, scene.grid.tiles[0].h) >= 16
 
 
 # ---- the kit parts it brought ------------------------------------------------------------------

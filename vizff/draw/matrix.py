@@ -121,31 +121,34 @@ class CountMatrix:
         )
 
     def draw_static(self, frame: np.ndarray) -> None:
-        """Grid lines and labels: drawn once, on the picture every frame starts from."""
+        """Grid lines and labels: drawn once, on the picture every frame starts from. Where
+        a label's line is taller than a cell (or a column label wider), every k-th row (or
+        column) is labelled, starting at 0, k the smallest that keeps them apart."""
         page, theme = self.page, self.page.theme
         frame[self.box.slices] = theme.faint
         pad = max(2, round(4 * page.s))
-        width = self.label_w - pad
-        for row, label in enumerate(self.row_labels):
+        x0, y0, x1, y1 = page.type.lay("Ag字", page.px(self.row_size)).extent
+        rows = math.ceil((y1 - y0 + 1) / self.cell)
+        for row in range(0, self.n, rows):
             centre = self.cell_box(row, 0).centre[1]
             page.text(
                 frame,
                 (self.box.x - pad, centre),
-                label,
+                self.row_labels[row],
                 size=self.row_size,
                 anchor="rm",
-                width=width,
+                width=self.label_w - pad,
                 role="row",
             )
-        for col, label in enumerate(self.col_labels):
+        widest = max(page.type.width(label, page.px("small")) for label in self.col_labels)
+        for col in range(0, self.n, math.ceil((widest + 2) / self.cell)):
             centre = self.cell_box(0, col).centre[0]
             page.text(
                 frame,
                 (centre, self.box.y - 1),
-                label,
+                self.col_labels[col],
                 size="small",
                 anchor="mb",
-                width=self.cell,
                 role="column",
             )
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from functools import cached_property
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from vizff.data import as_inputs, class_counts
 from vizff.draw import Box, Page, TileGrid, make_palette, numbers, pixel_map
@@ -26,7 +27,7 @@ from vizff.errors import OptionError
 from vizff.nn import Network, forward
 from vizff.options import Option
 from vizff.scenes.base import TrainingScene
-from vizff.train import Snapshot, train
+from vizff.train import BLAS_THREADS, Snapshot, train
 
 PICKS = ("first", "random", "mistakes")
 MAX_COUNT = 100
@@ -52,8 +53,9 @@ class Measured:
 
 
 def measure(network: Network, inputs: np.ndarray, labels: np.ndarray, shown: np.ndarray, step: int):
-    """One forward pass over the test split; None when the network gives non-finite outputs."""
-    with np.errstate(all="ignore"):
+    """One forward pass over the test split; None when the network gives non-finite outputs.
+    On train()'s one BLAS thread, so the same run gives the same bits on any machine."""
+    with np.errstate(all="ignore"), threadpool_limits(limits=BLAS_THREADS, user_api="blas"):
         probabilities = forward(network, inputs)[-1]  # (n_test, 10)
     if not np.isfinite(probabilities).all():
         return None
@@ -78,11 +80,19 @@ def outline(frame: np.ndarray, box: Box, width: int, colour) -> None:
 
 
 class Predictions(TrainingScene):
+    MIN_SIZE = (480, 270)  # a grid of labelled digits beside a 10x10 matrix: less is unreadable
     name = "predictions"
     summary = "test digits with the network's guesses, test accuracy and confusion matrix, learning"
     shows_test_accuracy = False  # the scene's own forward pass measures the test split per frame
     OPTIONS = (
-        Option("count", "int", 40, "test digits in the grid", low=1, high=MAX_COUNT),
+        Option(
+            "count",
+            "int",
+            40,
+            "test digits in the grid (not given: 40, or fewer if 40 do not fit the size)",
+            low=1,
+            high=MAX_COUNT,
+        ),
         Option(
             "pick",
             "str",
@@ -115,26 +125,30 @@ class Predictions(TrainingScene):
         return self.words("predictions.title", things=self.things())
 
     def load(self) -> None:
+        """The data, and how many digits at most: `count` as given (more than the test split
+        holds is an error), else 40 or the whole test split if smaller; the layout may show
+        fewer when `count` was not given and 40 do not fit the frame."""
         super().load()
         tested = len(self.digits.test_labels)
-        if self.settings.count > tested:
+        if self.settings.given("count") and self.settings.count > tested:
             raise self.settings.attribute(
                 OptionError(
                     "count",
                     f"is more than the {tested:,} test images of {self.dataset_name()}",
                 )
             )
+        self.count = min(self.settings.count, tested)
 
     # ---- which digits ---------------------------------------------------------------------------
     def chosen(self) -> np.ndarray:
         """Indices into the test split of the digits shown, in grid order (row by row)."""
         s, tested = self.settings, len(self.digits.test_labels)
         if s.pick == "first":
-            return np.arange(s.count)
+            return np.arange(self.count)
         if s.pick == "random":
             rng = np.random.default_rng(s.seed)
-            return np.sort(rng.choice(tested, size=s.count, replace=False))
-        return self.mistakes()
+            return np.sort(rng.choice(tested, size=self.count, replace=False))
+        return self.ranked[: self.count]
 
     def final_snapshot(self) -> Snapshot:
         """The run's last snapshot with a finite network, from a silent pass over the same run
@@ -146,12 +160,20 @@ class Predictions(TrainingScene):
                 last = snap
         return last
 
-    def mistakes(self) -> np.ndarray:
-        """The digits the run's last network gets wrong, most confident first; if there are
-        fewer than `count`, then the right ones it is least sure of, least sure first."""
+    def rank_mistakes(self) -> None:
+        """`ranked`: the test digits the run's last network gets wrong, most confident first,
+        then the right ones it is least sure of, least sure first."""
         snap = self.final_snapshot()
-        with np.errstate(all="ignore"):
-            probabilities = forward(snap.network, self._test_inputs())[-1]  # (n_test, 10)
+        measured = measure(snap.network, self._test_inputs(), self._labels(), slice(None), 0)
+        if measured is None:
+            raise self.settings.attribute(
+                OptionError(
+                    "pick",
+                    "mistakes: the run's last finite network gives non-finite outputs on the "
+                    "test split; lower the learning rate, or pick first or random",
+                )
+            )
+        probabilities = measured.probabilities  # (n_test, 10): the last finite network's
         predicted = probabilities.argmax(axis=1)
         confidence = probabilities.max(axis=1)
         wrong = np.flatnonzero(predicted != self._labels())
@@ -159,7 +181,7 @@ class Predictions(TrainingScene):
         wrong = wrong[np.argsort(-confidence[wrong], kind="stable")]
         right = right[np.argsort(confidence[right], kind="stable")]
         self.mistakes_step, self.mistakes_found = snap.step, len(wrong)
-        return np.concatenate([wrong, right])[: self.settings.count]
+        self.ranked = np.concatenate([wrong, right])
 
     def _test_inputs(self) -> np.ndarray:
         if not hasattr(self, "_inputs"):
@@ -173,10 +195,10 @@ class Predictions(TrainingScene):
     def which_text(self) -> str:
         s, things = self.settings, self.things()
         if s.pick == "first":
-            return self.words("predictions.first", things=things, first=0, last=s.count - 1)
+            return self.words("predictions.first", things=things, first=0, last=self.count - 1)
         if s.pick == "random":
-            return self.words("predictions.random", things=things, count=s.count, seed=s.seed)
-        found, count = self.mistakes_found, s.count
+            return self.words("predictions.random", things=things, count=self.count, seed=s.seed)
+        found, count = self.mistakes_found, self.count
         if found >= count:
             return self.words(
                 "predictions.mistakes", things=things, count=count, step=self.mistakes_step
@@ -237,15 +259,40 @@ class Predictions(TrainingScene):
             subtitle=self.network_text(),
             caption=self.caption_sample(),
         )
-        s, line = page.s, page.line_height("small")
+        s = page.s
         left, right = page.body.columns(0.63, 0.37, gap=round(14 * s))
-        self.header_lines = self._header_lines(left.w)
-        self.left_header, rest = left.take_top(line * len(self.header_lines), gap=round(3 * s))
-        grid_box, self.legend_box = rest.take_bottom(line, gap=round(4 * s))
         self.border = {"right": max(1, round(1 * s)), "wrong": max(2, round(2.5 * s))}
         self.pad = max(1, round(2 * s))
-        self._grid(grid_box)
+        given = self.settings.given("count")
+        for count in [self.count] if given else range(self.count, 0, -1):
+            self.count = count
+            if self._left(left, smallest=12 if given else 16):
+                break
+        else:
+            if given:
+                raise self.settings.attribute(
+                    OptionError(
+                        "count",
+                        f"{self.count} digits and their labels do not fit in {self.size[0]}x"
+                        f"{self.size[1]}; show fewer or choose a larger size",
+                    )
+                )
+            raise self.settings.attribute(
+                OptionError(
+                    "size", "leaves no room for a digit and its labels; choose a larger size"
+                )
+            )
         self._layout_right(right)
+
+    def _left(self, left: Box, smallest: int) -> bool:
+        """The grid's header, tiles and legend for `count` digits; False if they do not fit."""
+        line = self.page.line_height("small")
+        self.header_lines = self._header_lines(left.w)
+        self.left_header, rest = left.take_top(
+            line * len(self.header_lines), gap=round(3 * self.page.s)
+        )
+        grid_box, self.legend_box = rest.take_bottom(line, gap=round(4 * self.page.s))
+        return self._grid(grid_box, smallest)
 
     def _header_lines(self, width: int) -> list[str]:
         """Which digits the grid shows, in one line or two (a longer rest is fitted into the
@@ -257,11 +304,12 @@ class Predictions(TrainingScene):
             lines = [lines[0], ("" if page.words.cjk else " ").join(lines[1:])]
         return lines
 
-    def _grid(self, box: Box) -> None:
+    def _grid(self, box: Box, smallest: int = 12) -> bool:
         """The tiles and the one size of their labels. Labels may shrink from "small" to 75% of
         it (never below the smallest legible size) when that buys larger tiles: the size
         whose columns give the largest tiles, each slot holding a tick and `9 >0.99`, wins.
-        Smaller sizes only when no tile of 12 pixels fits; an error when none ever does."""
+        Smaller sizes only when no tile `smallest` pixels long (its longer side) fits: 12 for
+        a count the user gave, 16 when the layout picks how many. False if none ever does."""
         page = self.page
         best = None
         for pixels in self._label_pixels():
@@ -272,23 +320,18 @@ class Predictions(TrainingScene):
             mark = max(3, round(pixels * 0.8))
             needed = self._label_needs(pixels, mark)
             grid = self._tiles_for(box, needed, self.border["wrong"] + self.pad + 2 * line)
-            if grid is None or min(grid.tiles[0].w, grid.tiles[0].h) < 12:
+            if grid is None or max(grid.tiles[0].w, grid.tiles[0].h) < smallest:
                 continue
             if best is None or grid.tiles[0].h > best[0].tiles[0].h:
                 best = (grid, self.pitch, line, pixels, mark)
         if best is None:
-            raise self.settings.attribute(
-                OptionError(
-                    "count",
-                    f"{self.settings.count} digits and their labels do not fit in "
-                    f"{self.size[0]}x{self.size[1]}; show fewer or choose a larger size",
-                )
-            )
+            return False
         self.grid, self.pitch, self.label_line, pixels, mark = best
         self.label_size = pixels / (page.s * page.words.text_scale)  # as a design size
         self.marks = Marks(mark)
         self.slot = self.pitch - 2  # a label's width: its tile's share of the row, less a gap
         self._label_texts(pixels)
+        return True
 
     def _label_width(self, pixels: float, mark: int, name: int) -> int:
         """A first label line's width: tick, pad, predicted name (`name` pixels), a word gap
@@ -335,14 +378,17 @@ class Predictions(TrainingScene):
 
     def _label_pixels(self) -> Iterator[int]:
         """Whole pixel sizes of the tile labels to try: "small", then down to the smallest."""
-        largest = round(self.page.px("small"))
+        largest = max(MIN_PIXELS, round(self.page.px("small")))
         yield from range(largest, MIN_PIXELS - 1, -1)
 
     def _tiles_for(self, box: Box, slot: int, below: int) -> TileGrid | None:
         """Rows of tiles in `box`, each with `below` pixels for its labels and at least `slot`
         pixels of the row: the column count that gives the largest tiles (None: none fits)."""
-        count, (image_rows, image_cols) = self.settings.count, self.digits.image_shape
-        gap = max(2 * self.border["wrong"] + 2, round(6 * self.page.s))
+        count, (image_rows, image_cols) = self.count, self.digits.image_shape
+        border = self.border["wrong"]
+        gap = max(2 * border + 2, round(6 * self.page.s))  # across: two borders and a pixel
+        down = border + max(1, round(2 * self.page.s))  # under the labels: the next border
+        box = Box(box.x, box.y + border, box.w, box.h - border)  # the first row's border
         best = None
         for cols in range(1, count + 1):
             rows = -(-count // cols)
@@ -350,7 +396,7 @@ class Predictions(TrainingScene):
                 break
             scale = min(
                 (box.w - gap * (cols - 1)) / (cols * image_cols),
-                (box.h - rows * below - gap * (rows - 1)) / (rows * image_rows),
+                (box.h - rows * below - down * (rows - 1)) / (rows * image_rows),
             )
             if scale >= 2:
                 scale = float(int(scale))  # whole screen pixels per image pixel: crisp
@@ -361,10 +407,10 @@ class Predictions(TrainingScene):
         scale, cols, rows = best
         tile_w, tile_h = int(image_cols * scale), int(image_rows * scale)
         self.pitch = pitch = max(tile_w + gap, slot)
-        grid_w, grid_h = cols * pitch - (pitch - tile_w), rows * (tile_h + below + gap) - gap
+        grid_w, grid_h = cols * pitch - (pitch - tile_w), rows * (tile_h + below + down) - down
         x0, y0 = box.x + (box.w - grid_w) // 2, box.y + max(0, (box.h - grid_h) // 2)
         tiles = tuple(
-            Box(x0 + (k % cols) * pitch, y0 + (k // cols) * (tile_h + below + gap), tile_w, tile_h)
+            Box(x0 + (k % cols) * pitch, y0 + (k // cols) * (tile_h + below + down), tile_w, tile_h)
             for k in range(count)
         )
         return TileGrid(tiles, cols, rows, scale, below)
@@ -380,9 +426,15 @@ class Predictions(TrainingScene):
         digits = names == [str(k) for k in range(10)]
         rows = names if digits else [f"{name} {k}" for k, name in enumerate(names)]
         widest = str(int(class_counts(self.digits.test_labels).max()))
+        columns = [str(k) for k in range(10)]
         self.matrix = CountMatrix.fit(
-            page, area, row_labels=rows, col_labels=[str(k) for k in range(10)], widest=widest
+            page, area, row_labels=rows, col_labels=columns, widest=widest
         )
+        if not self.matrix.shows_counts:  # a line under it says so: the matrix makes room
+            area = area.take_bottom(small, gap=round(3 * s))[0]
+            self.matrix = CountMatrix.fit(
+                page, area, row_labels=rows, col_labels=columns, widest=widest
+            )
         if not digits:  # names cut to the label column, each followed by its index in full
             width = self.matrix.label_w - max(2, round(4 * s))
             pixels = page.px(self.matrix.row_size)
@@ -513,8 +565,10 @@ class Predictions(TrainingScene):
         matrix cell is drawn again only when what it shows changes (its texts are recorded
         again either way); the accuracy and the caption are drawn every frame."""
         self.load()
-        chosen = self.chosen_indices = self.chosen()
+        if self.settings.pick == "mistakes":
+            self.rank_mistakes()  # before the layout: its header says which network chose
         self._layout()
+        chosen = self.chosen_indices = self.chosen()
         background = self._background(chosen)
         inputs, labels = self._test_inputs(), self._labels()
         self.shown_labels = labels[chosen]
