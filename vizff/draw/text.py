@@ -17,6 +17,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from vizff.draw.box import Box
+from vizff.draw.glyphs import GlyphCache
 from vizff.draw.theme import RGB
 from vizff.draw.typeface import FontChoice, bold_stroke, find_font, pillow_font, plain_text
 
@@ -71,8 +72,7 @@ class Typesetter:
         self._laid: dict[tuple, Laid] = {}
         self._pictures: OrderedDict[tuple, np.ndarray] = OrderedDict()  # least recent first
         self._picture_bytes = 0
-        self._glyphs: dict[tuple, tuple[np.ndarray, int, float]] = {}
-        self._shade_tables: dict[tuple, np.ndarray] = {}
+        self.glyphs = GlyphCache()
 
     def face(self, pixels: int, bold: bool = False) -> ImageFont.FreeTypeFont:
         return pillow_font(self.choice, max(MIN_PIXELS, int(pixels)), bold)
@@ -144,15 +144,15 @@ class Typesetter:
         picture = self._pictures.get(key) if fill is not None else None
         if picture is not None:
             self._pictures.move_to_end(key)
-        if picture is None and fill is not None:  # on a flat colour: composed from glyphs
-            picture = self._composed(laid, left - clipped.x, baseline - clipped.y, clipped,
-                                     colour, fill)  # fmt: skip
-            self._keep(key, picture)
         if picture is None:
             image = Image.fromarray(region)
             pen = ImageDraw.Draw(image)
             for run in laid.runs:
                 origin = (left - clipped.x + run.x, baseline - clipped.y + run.dy)
+                if not run.stroke and self.glyphs.draw(
+                    pen, image.size, run.face, run.text, origin, colour
+                ):
+                    continue  # the same pixels, from glyphs rasterised once
                 pen.text(
                     origin,
                     run.text,
@@ -163,65 +163,10 @@ class Typesetter:
                     stroke_fill=colour,
                 )
             picture = np.asarray(image)
+            if fill is not None:
+                self._keep(key, picture)
         frame[clipped.slices] = picture
         return TextItem(text, box, colour, fill, role, picture)
-
-    def _composed(
-        self, laid: Laid, left: int, baseline: int, box: Box, colour: RGB, fill: RGB
-    ) -> np.ndarray:
-        """The line's picture on a flat `fill`, built from glyph coverages drawn once each
-        (a caption whose numbers change every frame costs copies, not a FreeType render).
-        Glyphs sit where Pillow's own layout puts them: the pen advances in fractions of a
-        pixel and each glyph's bitmap lands on the whole pixel it rounds to."""
-        band = (-baseline, box.h - baseline)  # the rows of the box, from the baseline
-        coverage = np.zeros((box.h, box.w), dtype=np.uint8)
-        for run in laid.runs:
-            pen = left + run.x
-            for char in run.text:
-                glyph, dx, advance = self._glyph(run.face, char, run.stroke, run.dy, band)
-                x = math.floor(pen + 0.5) + dx
-                pen += advance
-                x0, x1 = max(0, x), min(box.w, x + glyph.shape[1])
-                if x1 > x0:
-                    view = coverage[:, x0:x1]
-                    np.maximum(view, glyph[:, x0 - x : x1 - x], out=view)
-        return np.take(self._shades(colour, fill), coverage, axis=0)
-
-    def _shades(self, colour: RGB, fill: RGB) -> np.ndarray:
-        """(256, 3) uint8: the colour of each coverage level, `colour` over `fill`."""
-        key = (colour, fill)
-        table = self._shade_tables.get(key)
-        if table is None:
-            ink = np.asarray(colour, np.int32) - np.asarray(fill, np.int32)
-            levels = np.arange(256, dtype=np.int32)[:, None]
-            table = ((levels * ink + 127) // 255 + np.asarray(fill, np.int32)).astype(np.uint8)
-            self._shade_tables[key] = table
-        return table
-
-    def _glyph(
-        self, face, char: str, stroke: int, dy: int, band: tuple[int, int]
-    ) -> tuple[np.ndarray, int, float]:
-        """(coverage over the rows of `band`, left offset, advance) of one glyph whose
-        baseline is `dy` below the line's."""
-        key = (id(face), char, stroke, dy, band)
-        found = self._glyphs.get(key)
-        if found is None:
-            x0, y0, x1, y1 = face.getbbox(char, anchor="ls", stroke_width=stroke)
-            image = Image.new("L", (max(1, x1 - x0), band[1] - band[0]), 0)
-            ImageDraw.Draw(image).text(
-                (-x0, dy - band[0]),
-                char,
-                font=face,
-                fill=255,
-                anchor="ls",
-                stroke_width=stroke,
-                stroke_fill=255,
-            )
-            advance = face.getlength(char) + 2 * stroke
-            if len(self._glyphs) > 20_000:
-                self._glyphs.clear()
-            found = self._glyphs[key] = (np.asarray(image), x0, advance)
-        return found
 
     def _keep(self, key: tuple, picture: np.ndarray) -> None:
         """Keep a drawn string within PICTURE_BYTES, forgetting the least recently used: a

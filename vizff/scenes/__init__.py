@@ -5,6 +5,7 @@ from vizff.scenes.forward import Forward
 from vizff.scenes.gradients import Gradients
 from vizff.scenes.loss import Loss
 from vizff.scenes.mosaic import Mosaic
+from vizff.scenes.predictions import Predictions
 from vizff.scenes.sigmoid import Sigmoid
 from vizff.scenes.softmax import Softmax
 from vizff.scenes.weights import Weights
@@ -17,6 +18,7 @@ SCENES: dict[str, type[Scene]] = {
     "loss": Loss,
     "gradients": Gradients,
     "forward": Forward,
+    "predictions": Predictions,
 }
 
 __all__ = ["SCENES", "DataScene", "Scene", "TrainingScene"]
