@@ -10,15 +10,15 @@ from vizff.scenes.sigmoid import Sigmoid
 from vizff.scenes.softmax import Softmax
 from vizff.scenes.weights import Weights
 
-SCENES: dict[str, type[Scene]] = {
-    "mosaic": Mosaic,
-    "sigmoid": Sigmoid,
-    "softmax": Softmax,
-    "weights": Weights,
-    "loss": Loss,
-    "gradients": Gradients,
-    "forward": Forward,
-    "predictions": Predictions,
+SCENES: dict[str, type[Scene]] = {  # in the lesson's order
+    "mosaic": Mosaic,  # the input
+    "forward": Forward,  # the network
+    "sigmoid": Sigmoid,  # the activation
+    "softmax": Softmax,  # the output
+    "gradients": Gradients,  # the gradient: numerical against back-propagation
+    "weights": Weights,  # gradient descent fitting the weights
+    "loss": Loss,  # gradient descent lowering the loss
+    "predictions": Predictions,  # the results
 }
 
 __all__ = ["SCENES", "DataScene", "Scene", "TrainingScene"]
