@@ -1,27 +1,34 @@
-"""Render the README's gallery: each built-in scene, small, into docs/gallery/.
+"""Render the README's gallery: each built-in scene, small, in English on the light theme and
+in Chinese on the dark theme, into docs/gallery/.
 
     python tools/build_gallery.py
 
-Same seed, same bytes: re-running it changes nothing unless the scenes changed.
+Each scene comes from its scene file in scenes/, at 480x270. Same seed, same bytes: running
+it again changes nothing unless the scenes changed.
 """
 
 from pathlib import Path
 
 from vizff.recipes import load_recipe
 from vizff.render import render
+from vizff.scenes import SCENES
 
-SCENES_DIR = Path(__file__).resolve().parents[1] / "scenes"
-OUT = Path(__file__).resolve().parents[1] / "docs" / "gallery"
-SMALL = {"size": "480x270", "fps": 20}
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "docs" / "gallery"
+LOOKS = {"": {"lang": "en", "theme": "light"}, "-zh-dark": {"lang": "zh", "theme": "dark"}}
+SMALL = {"size": "480x270", "fps": "20"}
 
 
 def main() -> None:
-    for name in ("mosaic", "sigmoid", "softmax", "weights", "loss"):
-        recipe = load_recipe(
-            str(SCENES_DIR / f"{name}.toml"), {**SMALL, "out": str(OUT / f"{name}.gif")}
-        )
-        result = render(recipe)
-        print(f"{result.path}  {result.frames} frames  {result.bytes / 1024:.0f} KB")
+    OUT.mkdir(parents=True, exist_ok=True)
+    for name in SCENES:
+        for suffix, look in LOOKS.items():
+            out = OUT / f"{name}{suffix}.gif"
+            recipe = load_recipe(
+                str(ROOT / "scenes" / f"{name}.toml"), {**SMALL, **look, "out": str(out)}
+            )
+            result = render(recipe)
+            print(f"{result.path}  {result.frames} frames  {result.bytes / 1024:.0f} KB")
 
 
 if __name__ == "__main__":
