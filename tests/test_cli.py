@@ -110,7 +110,11 @@ def test_data_download_cli(capsys, tmp_path, monkeypatch):
 def test_data_mnist_without_cache_says_what_to_do(capsys, tmp_path, monkeypatch):
     monkeypatch.setenv("VIZFF_CACHE_DIR", str(tmp_path / "nothing"))
     code, _, err = run(capsys, "train", "--data", "mnist")
-    assert code == 1 and "vizff data download" in err
+    assert (
+        code == 2
+        and err.startswith("error: --data mnist: the MNIST cache")
+        and "vizff data download" in err
+    )
 
 
 @pytest.mark.parametrize("entry", ["python -m vizff", "console script"])

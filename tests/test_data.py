@@ -14,7 +14,7 @@ from vizff.data import (
     read_idx_images,
     read_idx_labels,
 )
-from vizff.errors import DataError, IdxFormatError
+from vizff.errors import DataError, IdxFormatError, OptionError
 
 
 def test_sample_is_stratified_and_shuffled():
@@ -112,10 +112,10 @@ def test_missing_files_listed(tmp_path):
 
 
 def test_bad_specs(tmp_path, monkeypatch):
-    with pytest.raises(DataError, match="not 'sample', 'mnist' or an existing directory"):
+    with pytest.raises(OptionError, match="not 'sample', 'mnist' or an existing directory"):
         load_digits(tmp_path / "nope")
     monkeypatch.setenv("VIZFF_CACHE_DIR", str(tmp_path / "empty"))
-    with pytest.raises(DataError, match="vizff data download"):
+    with pytest.raises(OptionError, match="vizff data download"):
         load_digits("mnist")
 
 
@@ -131,3 +131,55 @@ def test_full_mnist(shared_mnist: Path):
     assert digits.test_images.shape == (10000, 28, 28)
     assert digits.train_labels[:5].tolist() == [5, 0, 4, 1, 9]
     assert class_counts(digits.test_labels).sum() == 10000
+
+
+def test_a_gzip_of_several_members_is_read_whole(tmp_path):
+    """gzip allows several members one after another (what `cat a.gz b.gz` makes)."""
+    import gzip
+
+    from tests.conftest import write_idx_dir
+    from vizff.data import read_idx_images
+
+    folder = write_idx_dir(tmp_path / "d")
+    path = folder / "t10k-images-idx3-ubyte.gz"
+    raw = gzip.decompress(path.read_bytes())
+    cuts = [0, 16, len(raw) // 3, len(raw)]
+    path.write_bytes(b"".join(gzip.compress(raw[a:b], mtime=0) for a, b in zip(cuts, cuts[1:])))
+    images = read_idx_images(path)
+    assert images.tobytes() == raw[16:]
+
+
+def test_bytes_after_the_last_gzip_member_are_an_error(tmp_path):
+
+    import pytest
+
+    from tests.conftest import write_idx_dir
+    from vizff.data import read_idx_images
+    from vizff.errors import IdxFormatError
+
+    folder = write_idx_dir(tmp_path / "d")
+    path = folder / "t10k-images-idx3-ubyte.gz"
+    path.write_bytes(path.read_bytes() + b"junk at the end")
+    with pytest.raises(IdxFormatError, match="15 bytes after the end of the gzip data"):
+        read_idx_images(path)
+
+
+def test_an_unreadable_data_folder_is_one_line(tmp_path, monkeypatch):
+    """As root the permission bits are not enforced: the refusal is simulated where the
+    directory is looked into."""
+    from pathlib import Path
+
+    import pytest
+
+    from tests.conftest import write_idx_dir
+    from vizff.data import load_digits
+    from vizff.errors import OptionError
+
+    folder = write_idx_dir(tmp_path / "d")
+
+    def refused(self):
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "is_file", refused)
+    with pytest.raises(OptionError, match="cannot be read \\(permission denied\\)"):
+        load_digits(str(folder))

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vizff.errors import DataError, IdxFormatError
+from vizff.errors import DataError, IdxFormatError, OptionError
 
 IMAGE_MAGIC = 2051  # 0x00000803: unsigned bytes, 3 dimensions
 LABEL_MAGIC = 2049  # 0x00000801: unsigned bytes, 1 dimension
@@ -43,20 +43,39 @@ def _read_bytes(path: Path) -> bytes:
     except OSError as exc:
         raise DataError(f"{path}: cannot be read ({exc.strerror or exc})") from None
     if data[:2] == GZIP_MAGIC:
-        inflater = zlib.decompressobj(wbits=31)  # gzip wrapper
+        data = _inflate(path, data)
+    if len(data) > MAX_FILE_BYTES:
+        raise IdxFormatError(f"{path}: larger than {MAX_FILE_BYTES >> 20} MB, not an MNIST file")
+    return data
+
+
+def _inflate(path: Path, data: bytes) -> bytes:
+    """Every member of a gzip file, concatenated (gzip itself allows several), within
+    MAX_FILE_BYTES; anything after the last member that is not a gzip member is an error."""
+    parts, left, rest = [], MAX_FILE_BYTES + 1, data
+    while rest:
+        if rest[:2] != GZIP_MAGIC:
+            raise IdxFormatError(
+                f"{path}: {len(rest):,} bytes after the end of the gzip data are not gzip; "
+                "the file is damaged: fetch it again"
+            )
+        inflater = zlib.decompressobj(wbits=31)  # one gzip member
         try:
-            data = inflater.decompress(data, MAX_FILE_BYTES + 1)  # bounded: no gzip bomb
+            part = inflater.decompress(rest, left)  # bounded: no gzip bomb
         except zlib.error as exc:
             raise IdxFormatError(
                 f"{path}: the gzip stream is corrupt ({exc}); fetch the file again"
             ) from None
-        if not inflater.eof and len(data) <= MAX_FILE_BYTES:
+        parts.append(part)
+        left -= len(part)
+        if left <= 0:
+            break  # too large: refused below
+        if not inflater.eof:
             raise IdxFormatError(
                 f"{path}: the gzip stream is truncated (it ends early); fetch the file again"
             )
-    if len(data) > MAX_FILE_BYTES:
-        raise IdxFormatError(f"{path}: larger than {MAX_FILE_BYTES >> 20} MB, not an MNIST file")
-    return data
+        rest = inflater.unused_data
+    return b"".join(parts)
 
 
 def _header(path: Path, data: bytes, size: int, magic: int, kind: str) -> np.ndarray:
@@ -178,6 +197,16 @@ def cache_dir() -> Path:
 def load_digits(spec: str | os.PathLike[str] = "sample") -> Digits:
     """Digits from a source: `sample` (embedded), `mnist` (the download cache) or a directory."""
     text = str(spec)
+    try:
+        return _load(text)
+    except PermissionError as exc:
+        where = exc.filename or text
+        raise OptionError(
+            "data", f"{where} cannot be read (permission denied)", value=text
+        ) from None
+
+
+def _load(text: str) -> Digits:
     if text == "sample":
         return read_directory(SAMPLE_DIR, source="sample")
     if text == "mnist":
@@ -185,15 +214,17 @@ def load_digits(spec: str | os.PathLike[str] = "sample") -> Digits:
         try:
             find_idx_files(directory)
         except DataError:
-            raise DataError(
-                f"--data mnist: the MNIST cache {directory} is empty or incomplete; run "
-                "`vizff data download` first, or pass a directory of IDX files"
+            raise OptionError(
+                "data",
+                f"the MNIST cache {directory} is empty or incomplete; run "
+                "`vizff data download` first, or give a directory of IDX files",
+                value=text,
             ) from None
         return read_directory(directory, source="mnist")
     path = Path(text).expanduser()
     if not path.is_dir():
-        raise DataError(
-            f"--data {text}: not 'sample', 'mnist' or an existing directory of IDX files"
+        raise OptionError(
+            "data", "not 'sample', 'mnist' or an existing directory of IDX files", value=text
         )
     return read_directory(path)
 

@@ -40,7 +40,7 @@ class RenderError(VizffError):
 
 
 # ---- options named as the user wrote them -------------------------------------------------
-MAX_SHOWN = 60  # characters of a value quoted back in a message: a 10 MB string is not echoed
+MAX_SHOWN = 200  # characters of a value quoted back in a message: a 10 MB string is not echoed
 UNSET = object()
 
 

@@ -102,7 +102,10 @@ class DataScene(Scene):
 
     @cached_property
     def digits(self) -> Digits:
-        return load_digits(self.settings.data)
+        try:
+            return load_digits(self.settings.data)
+        except OptionError as error:  # named as the user gave `data`: flag, file key, keyword
+            raise self.settings.attribute(error) from None
 
     def dataset_name(self) -> str:
         """`MNIST sample`, `MNIST`, or the folder's name for a directory of IDX files."""
