@@ -1,4 +1,5 @@
-"""The lesson's network in numpy: activations, softmax, cross-entropy, forward, two gradients."""
+"""The lesson's network in numpy: activations, softmax, cross-entropy, forward, and gradients
+by back-propagation and by the lesson's central differences (its loop, and done incrementally)."""
 
 from __future__ import annotations
 
