@@ -75,7 +75,7 @@ def flat(gradients) -> np.ndarray:
 
 @pytest.mark.parametrize("method", ["numerical", "numerical-loop"])
 @pytest.mark.parametrize("activation", ["sigmoid", "tanh", "relu"])
-@pytest.mark.parametrize("sizes", [(12, 5, 10), (12, 6, 4, 10)])
+@pytest.mark.parametrize("sizes", [(12, 5, 10), (12, 6, 4, 10), (12, 3, 5, 4, 10)])
 def test_backprop_agrees_with_numerical_gradient(method, activation, sizes):
     rng = np.random.default_rng(1)
     net = init_network(sizes, activation=activation, rng=rng, dtype=np.float64)

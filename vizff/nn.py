@@ -1,4 +1,5 @@
-"""The lesson's network in numpy: activations, softmax, cross-entropy, forward, two gradients."""
+"""The lesson's network in numpy: activations, softmax, cross-entropy, forward, and gradients
+by back-propagation and by the lesson's central differences (its loop, and done incrementally)."""
 
 from __future__ import annotations
 
@@ -273,7 +274,7 @@ def _layer_nudged_losses(
     inputs = run.inputs[layer][:, rows]  # (batch, r)
     theta = run.params[layer][rows, columns]  # (r, c)
     nudges = np.stack([(theta + step) - theta, (theta - step) - theta], axis=1)  # (r, 2, c)
-    untouched = (inputs == 0).T.astype(np.float64) @ run.sample_losses  # (r,) sum of base losses
+    untouched = np.where(inputs == 0, run.sample_losses[:, None], 0.0).sum(axis=0)  # (r,)
     pair_row, pair_sample = np.nonzero(inputs.T)  # (pairs,) each, sorted by row
     values = inputs[pair_sample, pair_row][:, None, None]  # (pairs, 1, 1) A[s, i]
     touched = np.zeros((theta.shape[0], 2, theta.shape[1]))  # sums of nudged losses
