@@ -77,18 +77,18 @@ def show(
         if chosen is not None and Path(out).suffix.lower() != f".{chosen}":
             raise OptionError("format", f"differs from out={str(out)!r}; give one of them")
         result = render_file(recipe.with_layer({"out": out}, Python()), bar)
-        return replace(result, embed_limit=limit)
-    return render_in_memory(recipe, chosen or "gif", limit, bar)
+        result = replace(result, embed_limit=limit)
+    else:
+        result = render_in_memory(recipe, chosen or "gif", limit, bar)
+    if bar:
+        bar.finish(result)
+    return result
 
 
 def render_file(recipe, bar: NotebookProgress | None):
     from vizff.render import prepare
 
-    job = prepare(recipe)
-    result = job.run(progress=bar.update if bar else None)
-    if bar:
-        bar.finish(result)
-    return result
+    return prepare(recipe).run(progress=bar.update if bar else None)
 
 
 def render_in_memory(recipe, format: str, limit: int, bar: NotebookProgress | None = None):
