@@ -13,8 +13,10 @@ Exactness: each attempt is written in a temporary folder beside the target, and 
 replaces the target is the very file measured, so the output never exceeds the budget; when
 even the last step does not fit, the render fails and the target is left as it was. An attempt
 stops as soon as its file passes the budget, and what it wrote so far predicts how far the next
-one must go. Before any of this, the first frame alone at the smallest settings is measured: a
-budget below that is refused at once.
+one must go; when that estimate skipped steps, the steps between the last one over and the one
+that fits are tried by halving, so the reduction kept is the least that fits. Before any of
+this, the first frame alone at the smallest settings is measured: a budget below that is
+refused at once.
 """
 
 from __future__ import annotations
@@ -111,17 +113,26 @@ def fit(job, progress: Callable[[int, int], None] | None = None):
         kept = False
         try:
             check_floor(job, rungs[-1], folder / f"floor{target.suffix}", budget)
-            index, tries, scene = 0, 0, job.scene
-            while True:
-                rung, tries = rungs[index], tries + 1
+            over, best, index, tries = -1, None, 0, 0  # the last rung over, the best that fits
+            while index is not None:
+                tries += 1
                 attempt = folder / f"attempt{tries}{target.suffix}"
                 try:
-                    scene, writer = render_rung(job, rung, attempt, budget, progress)
-                    break
-                except OverBudget as over:
-                    index = next_rung(rungs, index, over.estimate, budget)
-                    if index is None:
-                        raise too_small(budget, over.estimate, rung, job) from None
+                    scene, writer = render_rung(job, rungs[index], attempt, budget, progress)
+                    if best is not None:
+                        best[0].unlink()
+                    best = (attempt, index, scene, writer)
+                except OverBudget as passed:
+                    over = index
+                    if best is None:
+                        index = next_rung(rungs, index, passed.estimate, budget)
+                        if index is None:
+                            raise too_small(budget, passed.estimate, rungs[-1], job) from None
+                        continue
+                # a rung skipped on an estimate may fit too: halve the gap until none is left
+                index = (over + best[1]) // 2 if best[1] - over > 1 else None
+            attempt, index, scene, writer = best
+            rung = rungs[index]
             os.replace(attempt, target)  # the file measured is the file kept
             kept = True
         finally:
