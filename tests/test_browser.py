@@ -81,9 +81,7 @@ def planted(renders: Path, tmp_path: Path, damage) -> list[str]:
         pytest.param(lambda p: p.write_bytes(p.read_bytes()[: p.stat().st_size // 3]), id="cut"),
         pytest.param(lambda p: p.write_bytes(b"\0" * 4096), id="zeros"),
         pytest.param(lambda p: p.unlink(), id="missing"),
-        pytest.param(
-            lambda p: p.write_bytes(p.read_bytes().replace(b"avc1", b"xxxx")), id="codec"
-        ),
+        pytest.param(lambda p: p.write_bytes(p.read_bytes().replace(b"avc1", b"xxxx")), id="codec"),
     ],
 )
 def test_a_broken_mp4_fails_the_check(renders, tmp_path, damage):

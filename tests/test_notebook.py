@@ -71,9 +71,16 @@ def test_a_notebook_of_our_own_shows_gif_mp4_and_links_a_large_render(tmp_path):
         'import vizff\nvizff.show("sigmoid", size=(320, 180), frames=8)',
         'vizff.show("sigmoid", size=(320, 180), frames=8, format="mp4")',
         'vizff.show("mosaic", size=(320, 180), embed_limit="5KB")',
+        'clip = vizff.show("sigmoid", size=(320, 180), frames=4)\nprint("assigned")',
+        "clip",
     ]
     notebook = execute(new_notebook(cells=[new_code_cell(c) for c in cells]), tmp_path)
-    gif, mp4, large = (cell.outputs[-1] for cell in notebook.cells)
+    gif, mp4, large = (cell.outputs[-1] for cell in notebook.cells[:3])
+    # assigned, not the cell's value: still shown, once, when the cell ends
+    assigned = notebook.cells[3].outputs
+    assert [o.output_type for o in assigned] == ["display_data", "stream", "display_data"]
+    assert set(assigned[2].data) == {"image/gif", "text/plain"}
+    assert [o.output_type for o in notebook.cells[4].outputs] == ["execute_result"]
     assert set(gif.data) == {"image/gif", "text/plain"}
     assert gif.metadata["image/gif"] == {"width": 320, "height": 180}
     image = Image.open(io.BytesIO(base64.b64decode(gif.data["image/gif"])))

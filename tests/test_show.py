@@ -170,3 +170,10 @@ def test_progress_updates_are_throttled():
 
 def test_outside_a_kernel_there_is_no_progress_display():
     assert in_notebook() is False
+
+
+def test_show_takes_a_scene_file_with_keywords_on_top(here):
+    scene_file = Path(__file__).resolve().parents[1] / "scenes" / "sigmoid.toml"
+    result = vizff.show(str(scene_file), size=(320, 180), frames=4, format="png")
+    assert result.data[:8] == b"\x89PNG\r\n\x1a\n" and result.size == (320, 180)
+    assert list(here.iterdir()) == []

@@ -303,7 +303,7 @@ def render_job(job):
     made = not folder.exists() and not job.settings.given("out")
     with progress_bar() as bar:
         task = bar.add_task(job.name, total=job.total)
-        result = job.run(progress=lambda done, _, task=task: bar.update(task, completed=done))
+        result = job.run(progress=lambda done, total: bar.update(task, completed=done, total=total))
     for message in result.notes:
         note(message)
     if made:

@@ -82,6 +82,7 @@ def show(
         result = render_in_memory(recipe, chosen or "gif", limit, bar)
     if bar:
         bar.finish(result)
+        shown_by_the_cell_end(result)
     return result
 
 
@@ -137,6 +138,7 @@ def human(count: int) -> str:
 # ---- how Jupyter shows a result ----------------------------------------------------------------
 def mimebundle(result) -> dict[str, Any]:
     """The MIME bundle of a RenderResult: the file embedded, or a link when it is too large."""
+    UNSHOWN.pop(id(result), None)
     summary = describe(result)
     kind = result_format(result)
     data = result.data
@@ -222,6 +224,29 @@ def describe(result) -> str:
         f"{kind}{where}, {result.seconds:.1f} s"
     )
     return "\n".join([line, *(f"note: {note}" for note in result.notes)])
+
+
+# ---- shown once, even when not the cell's last value ------------------------------------------
+# Results `show()` made in the running cell that nothing has displayed yet, by id. A render
+# assigned to a name, or made mid-cell, is displayed when the cell ends (as matplotlib's inline
+# backend shows a figure); one that is the cell's value is displayed by Jupyter, and only then.
+UNSHOWN: dict[int, Any] = {}
+
+
+def shown_by_the_cell_end(result) -> None:
+    shell = sys.modules["IPython"].get_ipython()
+    UNSHOWN[id(result)] = result
+    if display_unshown not in shell.events.callbacks["post_run_cell"]:
+        shell.events.register("post_run_cell", display_unshown)
+
+
+def display_unshown(*_: Any) -> None:
+    from IPython.display import display
+
+    left = list(UNSHOWN.values())
+    UNSHOWN.clear()
+    for result in left:
+        display(result)
 
 
 # ---- progress: one bar that updates in place -------------------------------------------------
