@@ -152,3 +152,11 @@ def test_the_page_of_an_empty_or_missing_folder_is_an_error(here, capsys):
     assert code == 2 and said.startswith("error: empty: no renders here")
     code, _, said = run_cli(["page", "missing"], capsys)
     assert code == 2 and said.startswith("error: missing: no such folder")
+
+
+def test_embed_of_an_mp4_writes_the_poster_its_video_tag_names(here, capsys):
+    code, printed, _ = run_cli(
+        ["render", "sigmoid", "--out", "c.mp4", "--embed", "md", "--set", "frames=4"], capsys
+    )
+    assert code == 0 and (here / "c.poster.png").is_file()
+    assert 'poster="c.poster.png"' in printed.splitlines()[-1]

@@ -11,6 +11,7 @@ import sys
 import time
 import typing
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
@@ -288,6 +289,9 @@ def render_command(
     jobs = [prepare(r, out_dir=out_dir, lenient=lenient) for r in recipes]
     if embed is not None and any(job.writer.folder for job in jobs):
         raise ConfigError("--embed: a folder of PNG frames is not one file to embed; name a file")
+    for job in jobs:  # the <video> snippet names a poster: --embed writes one for an MP4
+        if embed is not None and job.writer.path.suffix.lower() == ".mp4":
+            job.settings = replace(job.settings, values={**job.settings.values, "poster": True})
     for job in jobs:
         result = render_job(job)
         if embed is not None:
