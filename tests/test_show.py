@@ -177,3 +177,21 @@ def test_show_takes_a_scene_file_with_keywords_on_top(here):
     result = vizff.show(str(scene_file), size=(320, 180), frames=4, format="png")
     assert result.data[:8] == b"\x89PNG\r\n\x1a\n" and result.size == (320, 180)
     assert list(here.iterdir()) == []
+
+
+def test_a_kernel_is_recognised_by_its_shell_class_or_a_subclass(monkeypatch):
+    import types
+
+    class ZMQInteractiveShell:  # ipykernel's shell, as Colab and VS Code derive from it
+        pass
+
+    class Shell(ZMQInteractiveShell):
+        pass
+
+    class TerminalInteractiveShell:
+        pass
+
+    for shell, expected in ((Shell(), True), (TerminalInteractiveShell(), False), (None, False)):
+        fake = types.SimpleNamespace(get_ipython=lambda shell=shell: shell)
+        monkeypatch.setitem(sys.modules, "IPython", fake)
+        assert in_notebook() is expected

@@ -251,12 +251,13 @@ def display_unshown(*_: Any) -> None:
 
 # ---- progress: one bar that updates in place -------------------------------------------------
 def in_notebook() -> bool:
-    """True inside a Jupyter kernel (IPython's ZMQ shell), without importing IPython."""
+    """True inside a Jupyter kernel (ipykernel's shell or a subclass), without importing
+    IPython."""
     ipython = sys.modules.get("IPython")
     if ipython is None:
         return False
-    shell = ipython.get_ipython()
-    return shell is not None and type(shell).__name__ == "ZMQInteractiveShell"
+    shell = ipython.get_ipython()  # Colab's and VS Code's shells derive from ipykernel's
+    return any(kind.__name__ == "ZMQInteractiveShell" for kind in type(shell).__mro__)
 
 
 class NotebookProgress:
