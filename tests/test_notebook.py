@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import base64
 import io
+import json
+import sys
 from pathlib import Path
 
 import nbformat
+import pytest
 from nbclient import NotebookClient
 from nbformat.v4 import new_code_cell, new_notebook
 from PIL import Image
@@ -16,10 +19,25 @@ ROOT = Path(__file__).resolve().parents[1]
 LESSON = ROOT / "examples" / "lesson.ipynb"
 
 
+@pytest.fixture(autouse=True)
+def this_python_kernel(tmp_path_factory, monkeypatch):
+    """A kernel spec for this interpreter (the one vizff is installed in), found first
+    whatever other `python3` kernels the machine has."""
+    kernels = tmp_path_factory.mktemp("jupyter") / "kernels" / KERNEL
+    kernels.mkdir(parents=True)
+    argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    spec = {"argv": argv, "display_name": "vizff tests", "language": "python"}
+    (kernels / "kernel.json").write_text(json.dumps(spec))
+    monkeypatch.setenv("JUPYTER_PATH", str(kernels.parent.parent))
+
+
+KERNEL = "vizff-tests"
+
+
 def execute(notebook, folder: Path):
-    """Run every cell on a fresh python3 kernel with `folder` as its working directory."""
+    """Run every cell on a fresh kernel with `folder` as its working directory."""
     client = NotebookClient(
-        notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(folder)}}
+        notebook, timeout=600, kernel_name=KERNEL, resources={"metadata": {"path": str(folder)}}
     )
     client.execute()
     return notebook

@@ -195,3 +195,16 @@ def test_a_kernel_is_recognised_by_its_shell_class_or_a_subclass(monkeypatch):
         fake = types.SimpleNamespace(get_ipython=lambda shell=shell: shell)
         monkeypatch.setitem(sys.modules, "IPython", fake)
         assert in_notebook() is expected
+
+
+def test_the_cli_says_when_it_makes_the_default_outputs_folder(here, capsys):
+    from vizff.cli import main
+
+    for made in (True, False):
+        with pytest.raises(SystemExit) as exit_:
+            main(["render", "sigmoid", "--set", "frames=2", "--size", "320x180"])
+        assert exit_.value.code == 0
+        said = capsys.readouterr().err
+        note = "note: made the folder outputs for it (--out or --out-dir names another place)"
+        assert (note in said) is made  # said once, when the folder is new
+    assert [p.name for p in (here / "outputs").iterdir()] == ["sigmoid.gif"]
