@@ -51,6 +51,23 @@ def test_layout_lint(name, size, lang, theme):
     assert all(texts for _, _, texts in frames)  # the lint saw the text it checks
 
 
+# other shapes of frame, each once: a thumbnail, a square, a phone's portrait, 4K
+ODD = [((320, 180), "en", "dark"), ((800, 800), "zh", "light"), ((1080, 1920), "en", "light"),
+       ((3840, 2160), "zh", "dark")]  # fmt: skip
+
+
+@pytest.mark.parametrize("size, lang, theme", ODD, ids=lambda v: str(v))
+@pytest.mark.parametrize("name", list(SCENES))
+def test_layout_lint_at_other_shapes(name, size, lang, theme):
+    cls = SCENES[name]
+    if size[0] < cls.MIN_SIZE[0] or size[1] < cls.MIN_SIZE[1]:
+        pytest.skip(f"{name} refuses sizes below {cls.MIN_SIZE} (tested in test_extremes)")
+    scene = cls(size=size, lang=lang, theme=theme, **quick(name))
+    found = [f"frame {i}: {p}" for i, frame, texts in checked_frames(scene)
+             for p in problems(frame, texts)]  # fmt: skip
+    assert not found, "\n".join(found[:20])
+
+
 def test_lint_fails_on_a_planted_overlap():
     scene = SCENES["softmax"](frames=3)
     index, frame, texts = checked_frames(scene)[0]

@@ -9,7 +9,7 @@ import numpy as np
 
 from vizff.draw.box import Box
 from vizff.draw.catalogue import Catalogue
-from vizff.draw.text import Laid, TextItem, Typesetter, escape, find_font
+from vizff.draw.text import Laid, TextItem, Typesetter, escape, find_font, quiet_behind
 from vizff.draw.theme import RGB, Theme
 
 BASE_SIZE = (640, 360)  # every layout is designed at this size and scaled
@@ -176,6 +176,27 @@ class Page:
             frame, laid, xy, self.colour(colour), anchor=anchor, role=role, quiet=quiet
         )
         return self._record(item, keep)
+
+    def fits(
+        self,
+        frame: np.ndarray,
+        xy: tuple[float, float],
+        content: str,
+        *,
+        size: str | float = "label",
+        bold: bool = False,
+        anchor: str = "ls",
+    ) -> bool:
+        """Whether `content` drawn so would stay inside the frame, on nothing but a flat
+        colour (or the grid), and clear of every text drawn so far: an optional label is
+        drawn only when it fits, never over data or other words."""
+        laid = self.type.lay(content, self.px(size), bold=bold)
+        box, _, _ = self.type.place(laid, xy, anchor)
+        if not box.inside(frame.shape[1], frame.shape[0]):
+            return False
+        if any(box.intersects(item.box) for item in self.texts()):
+            return False
+        return quiet_behind(frame[box.slices], (self.theme.background, self.theme.faint))
 
     def caption(self, frame: np.ndarray, content: str, *, colour: str | RGB = "ink") -> None:
         """The caption region's text, wrapped into its lines (shrunk if a frame needs more)."""

@@ -154,12 +154,13 @@ class Chart:
         tick_h = page.line_height("small")
         x_title_h = page.line_height("small") if x.title else 0
         pad = round(6 * s)  # past the 3-pixel tick marks
-        inner = Box(
+        inner = Box(  # at least a few pixels, however small the frame
             outer.x + widest + pad,
             outer.y + legend_h + title_h + tick_h // 2 + pad,
             outer.w - widest - pad - (right_w + pad if right else 0) - round(4 * s),
             outer.h - legend_h - title_h - tick_h // 2 - pad - tick_h - x_title_h - pad,
         )
+        inner = Box(inner.x, inner.y, max(8, inner.w), max(8, inner.h))
         self.box, self.outer, self.legend = inner, outer, tuple(legend)
         self.legend_y = outer.y + legend_h / 2
         self.axes = plot.axes(inner, grid=grid)
@@ -191,11 +192,30 @@ class Chart:
         py = box.bottom - (y - axis.low) / (axis.high - axis.low) * box.h
         return px, py
 
+    def shown_ticks(self, axis: Axis, vertical: bool) -> list[float]:
+        """The ticks whose labels fit: every one, or every 2nd, 3rd... so none touch."""
+        page = self.page
+        laid = [page.type.lay(axis.label(v), page.px("small")) for v in axis.ticks]
+        if not laid:
+            return []
+        extent = axis.high - axis.low
+        room = (self.box.h if vertical else self.box.w) / extent  # pixels per unit
+        for step in range(1, len(laid) + 1):
+            kept = list(range(0, len(laid), step))
+            sizes = [(t.ascent + t.descent) if vertical else t.width for t in laid]
+            gaps = [
+                abs(axis.ticks[b] - axis.ticks[a]) * room - (sizes[a] + sizes[b]) / 2
+                for a, b in zip(kept, kept[1:])
+            ]
+            if all(g >= 2 for g in gaps):
+                return [axis.ticks[i] for i in kept]
+        return [axis.ticks[0]]
+
     def draw_labels(self, frame: np.ndarray) -> None:
         """Tick labels, axis titles and the legend, as the kit's static text."""
         page, s, box = self.page, self.page.s, self.box
         pad = round(6 * s)
-        for value in self.y.ticks:
+        for value in self.shown_ticks(self.y, vertical=True):
             _, py = self.to_px(self.x.low, value)
             page.text(
                 frame,
@@ -207,7 +227,7 @@ class Chart:
                 role="tick",
             )
         if self.right is not None:
-            for value in self.right.ticks:
+            for value in self.shown_ticks(self.right, vertical=True):
                 _, py = self.to_px(self.x.low, value, right=True)
                 page.text(
                     frame,
@@ -218,7 +238,7 @@ class Chart:
                     anchor="lm",
                     role="tick",
                 )
-        for value in self.x.ticks:
+        for value in self.shown_ticks(self.x, vertical=False):
             px, _ = self.to_px(value, self.y.low)
             page.text(
                 frame,

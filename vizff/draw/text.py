@@ -17,14 +17,12 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from vizff.draw.box import Box
+from vizff.draw.glyphs import GlyphCache
 from vizff.draw.theme import RGB
 from vizff.draw.typeface import FontChoice, bold_stroke, find_font, pillow_font, plain_text
 
 MIN_PIXELS = 8  # smaller text is not legible at any size
-# Pictures of drawn text are kept to copy when the same string is drawn again on the same
-# colour; the least recently used go once they hold more than this, so that a caption that
-# changes every frame cannot make memory grow with the number of frames.
-PICTURE_BYTES = 8 * 2**20
+PICTURE_BYTES = 16 * 2**20  # drawn strings kept for reuse; a caption new every frame cycles
 # \x is x itself; _{...} and ^{...} are sub/superscripts, as are _abc and ^abc (letters/digits)
 MARKUP = re.compile(r"\\(.)|([_^])\{([^{}]*)\}|([_^])([A-Za-z0-9]+)")
 SCRIPT_SCALE = 0.68  # sub- and superscripts, relative to their line
@@ -72,8 +70,9 @@ class Typesetter:
     def __init__(self, choice: FontChoice | None = None):
         self.choice = choice or find_font("")
         self._laid: dict[tuple, Laid] = {}
-        self._pictures: OrderedDict[tuple, np.ndarray] = OrderedDict()
+        self._pictures: OrderedDict[tuple, np.ndarray] = OrderedDict()  # least recent first
         self._picture_bytes = 0
+        self.glyphs = GlyphCache()
 
     def face(self, pixels: int, bold: bool = False) -> ImageFont.FreeTypeFont:
         return pillow_font(self.choice, max(MIN_PIXELS, int(pixels)), bold)
@@ -131,22 +130,16 @@ class Typesetter:
         first, so text may cross a grid but never data. A string drawn again in the same
         colour on the same flat colour is copied from its first picture.
         """
-        x, y = xy
-        left = x - {"l": 0, "m": laid.width / 2, "r": laid.width}[anchor[0]]
-        shift = {"t": laid.ascent, "m": (laid.ascent - laid.descent) / 2, "s": 0}
-        baseline = y + shift.get(anchor[1], -laid.descent)
-        left, baseline = round(left), round(baseline)
-        x0, y0, x1, y1 = laid.extent
-        box = Box(left + x0, baseline + y0, x1 - x0, y1 - y0)
+        box, left, baseline = self.place(laid, xy, anchor)
         clipped = box.clip(frame.shape[1], frame.shape[0])
         region = frame[clipped.slices]
+        text = "".join(run.text for run in laid.runs)
+        if clipped.w <= 0 or clipped.h <= 0:  # wholly outside the frame: nothing to draw
+            return TextItem(text, box, colour, None, role, region.copy())
         fill = _flat(region)
         if fill is None and quiet is not None and _within(region, *quiet):
             fill = _most_common(region)  # a grid line crosses a quiet area: hidden under text
             region[:] = fill
-        text = "".join(run.text for run in laid.runs)
-        if clipped.w <= 0 or clipped.h <= 0:
-            return TextItem(text, box, colour, fill, role, region.copy())
         key = (laid.key, colour, fill, clipped.x - box.x, clipped.y - box.y, clipped.w, clipped.h)
         picture = self._pictures.get(key) if fill is not None else None
         if picture is not None:
@@ -156,6 +149,10 @@ class Typesetter:
             pen = ImageDraw.Draw(image)
             for run in laid.runs:
                 origin = (left - clipped.x + run.x, baseline - clipped.y + run.dy)
+                if not run.stroke and self.glyphs.draw(
+                    pen, image.size, run.face, run.text, origin, colour
+                ):
+                    continue  # the same pixels, from glyphs rasterised once
                 pen.text(
                     origin,
                     run.text,
@@ -167,12 +164,28 @@ class Typesetter:
                 )
             picture = np.asarray(image)
             if fill is not None:
-                self._pictures[key] = picture
-                self._picture_bytes += picture.nbytes
-                while self._picture_bytes > PICTURE_BYTES and len(self._pictures) > 1:
-                    self._picture_bytes -= self._pictures.popitem(last=False)[1].nbytes
+                self._keep(key, picture)
         frame[clipped.slices] = picture
         return TextItem(text, box, colour, fill, role, picture)
+
+    def _keep(self, key: tuple, picture: np.ndarray) -> None:
+        """Keep a drawn string within PICTURE_BYTES, forgetting the least recently used: a
+        render's memory does not grow with its frames however many new strings they show."""
+        self._pictures[key] = picture
+        self._picture_bytes += picture.nbytes
+        while self._picture_bytes > PICTURE_BYTES and len(self._pictures) > 1:
+            _, old = self._pictures.popitem(last=False)
+            self._picture_bytes -= old.nbytes
+
+    def place(self, laid: Laid, xy: tuple[float, float], anchor: str) -> tuple[Box, int, int]:
+        """(the box the text will cover, its left end, its baseline) when drawn at `xy`."""
+        x, y = xy
+        left = x - {"l": 0, "m": laid.width / 2, "r": laid.width}[anchor[0]]
+        shift = {"t": laid.ascent, "m": (laid.ascent - laid.descent) / 2, "s": 0}
+        baseline = y + shift.get(anchor[1], -laid.descent)
+        left, baseline = round(left), round(baseline)
+        x0, y0, x1, y1 = laid.extent
+        return Box(left + x0, baseline + y0, x1 - x0, y1 - y0), left, baseline
 
     def width(self, content: str, pixels: float, *, bold: bool = False) -> int:
         return self.lay(content, pixels, bold=bold).width
@@ -278,6 +291,11 @@ def _flat(region: np.ndarray) -> RGB | None:
     if (region == first).all():
         return tuple(int(v) for v in first)
     return None
+
+
+def quiet_behind(region: np.ndarray, quiet: tuple[RGB, RGB]) -> bool:
+    """Nothing but a flat colour, or the page and grid colours, in a region: text may go."""
+    return region.size > 0 and (_flat(region) is not None or _within(region, *quiet))
 
 
 def _within(region: np.ndarray, first: RGB, second: RGB) -> bool:

@@ -29,6 +29,8 @@ class Scene:
     takes: ClassVar[tuple[str, ...]] = ()  # shared option groups beyond output and look
     OPTIONS: ClassVar[tuple[Option, ...]] = ()  # this scene's own options
     DEFAULTS: ClassVar[dict[str, Any]] = {}  # this scene's own defaults for shared options
+    # the smallest frame whose text stays legible and apart; smaller sizes are refused
+    MIN_SIZE: ClassVar[tuple[int, int]] = (320, 180)
 
     def __init__(self, settings: Settings | None = None, **options: Any):
         if settings is None:
@@ -44,6 +46,13 @@ class Scene:
         )
         self.page: Page | None = None  # made by frames(); its texts are the frame's words
         try:
+            width, height = self.MIN_SIZE
+            if self.size[0] < width or self.size[1] < height:
+                raise OptionError(
+                    "size",
+                    f"scene {self.name} needs at least {width}x{height} for its text to stay "
+                    "legible and apart; choose a larger size",
+                )
             typeface_for(self.look)  # a title no font can draw is refused before any work
             self.check()
         except OptionError as error:

@@ -231,6 +231,7 @@ class Gradients(TrainingScene):
     name = "gradients"
     summary = "the lesson's numerical gradient (central differences) against back-propagation"
     takes = ("data", "seed", "training")
+    MIN_SIZE = (160, 90)  # drops its table, then its chart, as the frame gets smaller
     # every: nothing is animated per step; on_diverge: a network is needed; method: the run
     # to step `steps` is plain back-propagation (this scene is the comparison); classes: no
     # class is named on screen

@@ -7,7 +7,8 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from vizff.draw import Axis, Chart, Page, Plot, hex_colour, make_palette, numbers
+from vizff.draw import Axis, Chart, GrowingLine, Page, Plot, dot, make_palette, numbers
+from vizff.draw.parts import dotted, triangle
 from vizff.draw.plot import nice_ticks
 from vizff.draw.theme import mix
 from vizff.options import Option
@@ -128,64 +129,46 @@ class Loss(TrainingScene):
         self.page = page = Page(
             self.size, self.look, title=self.title(), subtitle=self.network_text(), caption=sample
         )
-        theme, loss_max = self.theme, self.settings.loss_max
+        theme, loss_max, px = self.theme, self.settings.loss_max, page.s
         plot = Plot(page)
         chart = self._chart(plot, page)
-        axes, twin = chart.axes, chart.twin
+        kept = page.canvas(plot.render())  # the chart once; the lines grow on it in place
+        chart.draw_labels(kept)
         lines = {
-            "raw": axes.plot([], [], color=hex_colour(self.raw_colour()), lw=plot.points(1))[0],
-            "smooth": axes.plot(
-                [], [], color=hex_colour(theme.primary), lw=plot.points(2.2), solid_capstyle="round"
-            )[0],
-            "accuracy": twin.plot(
-                [],
-                [],
-                color=hex_colour(theme.tertiary),
-                lw=plot.points(1.8),
-                marker="o",
-                ms=plot.points(3),
-                solid_capstyle="round",
-            )[0],
+            "raw": GrowingLine(kept, self.raw_colour(), max(1.0, 1.2 * px)),
+            "smooth": GrowingLine(kept, theme.primary, max(1.5, 2.8 * px)),
+            "accuracy": GrowingLine(kept, theme.tertiary, max(1.2, 2.3 * px)),
         }
-        marker = axes.axvline(0, color=hex_colour(theme.muted), lw=plot.points(1), ls=":")
-        (head,) = axes.plot(
-            [],
-            [],
-            "o",
-            color=hex_colour(theme.primary),
-            ms=plot.points(6.5),
-            mec=hex_colour(theme.background),
-            mew=plot.points(1),
-            clip_on=False,
-        )
-        (off_chart,) = axes.plot(
-            [], [], "^", color=hex_colour(theme.secondary), ms=plot.points(8), clip_on=False
-        )
-        moving = [*lines.values(), marker, head, off_chart]
-        background = page.canvas(plot.render(moving))
-        chart.draw_labels(background)
-        plot.adopt(background)
         smoother = Smoother(self.settings.smoothing)
-        last: dict[str, tuple[float, float]] = {}
-        for snap in self.frame_snapshots_smoothed(smoother):
-            snap, smoothed = snap
+        box = chart.box
+        for snap, smoothed in self.frame_snapshots_smoothed(smoother):
             page.begin_frame()
+            x, _ = chart.to_px(snap.step, 0)
             if snap.diverged_at is None:
-                points = {"raw": (snap.step, snap.loss), "smooth": (snap.step, smoothed)}
+                lines["raw"].add(x, self.loss_y(chart, snap.loss))
+                lines["smooth"].add(x, self.loss_y(chart, smoothed))
                 if snap.test_accuracy is not None:
-                    points["accuracy"] = (snap.step, snap.test_accuracy)
-                self._grow(plot, lines, last, points)
-                head.set_data([snap.step], [min(smoothed, loss_max)])
-                off_chart.set_data([], [])
-                if not smoothed <= loss_max:
-                    off_chart.set_data([snap.step], [loss_max])
+                    _, y = chart.to_px(snap.step, snap.test_accuracy, right=True)
+                    lines["accuracy"].add(x, y)
+                    dot(kept, x, y, max(1.5, 2.3 * px), theme.tertiary)
+            frame = kept.copy()
+            dotted(frame, x, box.y, box.bottom, theme.muted, max(1, round(2 * px)))
+            if snap.diverged_at is not None:  # the loss left the chart: a marker at the top
+                at, _ = chart.to_px(snap.diverged_at, 0)
+                triangle(frame, at, box.y, max(4.0, 7 * px), theme.secondary)
+            elif not smoothed <= loss_max:
+                triangle(frame, x, box.y, max(4.0, 7 * px), theme.secondary)
             else:
-                head.set_data([], [])
-                off_chart.set_data([snap.diverged_at], [loss_max])
-            marker.set_xdata([snap.step, snap.step])
-            frame = plot.frame([marker, head, off_chart])
+                y = self.loss_y(chart, smoothed)
+                dot(frame, x, y, max(2.5, 4.6 * px), theme.background)  # a ring of page colour
+                dot(frame, x, y, max(2.0, 3.6 * px), theme.primary)
             page.caption(frame, self.caption(snap, smoothed))
             yield frame
+
+    def loss_y(self, chart, loss: float) -> float:
+        """The pixel row of a loss on the chart, kept inside it (a higher loss sits on top)."""
+        shown = min(loss, self.settings.loss_max) if math.isfinite(loss) else self.settings.loss_max
+        return chart.to_px(0, shown)[1]
 
     def frame_snapshots_smoothed(self, smoother: Smoother) -> Iterator[tuple[Snapshot, float]]:
         """Every step feeds the average; only frame steps are drawn."""
@@ -201,17 +184,3 @@ class Loss(TrainingScene):
         while last is not None and last[0].diverged_at is not None and shown < self.frame_count():
             shown += 1
             yield last
-
-    def _grow(self, plot: Plot, lines: dict, last: dict, points: dict) -> None:
-        """Bake each line's newest segment into the kept picture (never redrawn)."""
-        loss_max = self.settings.loss_max
-        grown = []
-        for key, (x, y) in points.items():
-            if key != "accuracy":
-                y = min(y, loss_max * 1.02) if math.isfinite(y) else loss_max * 1.02
-            previous = last.get(key)
-            xs, ys = ([previous[0], x], [previous[1], y]) if previous else ([x], [y])
-            lines[key].set_data(xs, ys)
-            grown.append(lines[key])
-            last[key] = (x, y)
-        plot.grow(grown)

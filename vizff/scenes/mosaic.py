@@ -21,6 +21,7 @@ class Mosaic(DataScene):
     name = "mosaic"
     summary = "a grid of sample digits, filled column by column, revealed progressively"
     DEFAULTS = {"hold": 2.0}
+    MIN_SIZE = (160, 90)  # a thumbnail of a few digits: the grid decides what fits
     OPTIONS = (
         Option("rows", "int", 6, "rows of the grid", low=1, high=60),
         Option("cols", "int", 12, "columns of the grid", low=1, high=120),
@@ -51,6 +52,7 @@ class Mosaic(DataScene):
     def load(self) -> None:
         super().load()
         self.chosen()
+        self._layout()  # a grid that does not fit is refused before any file is opened
 
     def chosen(self) -> tuple[np.ndarray, np.ndarray]:
         """The images and labels shown, in order: `start` onwards in the chosen split."""
@@ -82,12 +84,11 @@ class Mosaic(DataScene):
             rows=s.rows,
         )
 
-    def frames(self) -> Iterator[np.ndarray]:
-        self.load()
+    def _layout(self) -> None:
         s = self.settings
         self.page = page = Page(self.size, self.look, title=self.title(), caption=self.caption())
         below = page.line_height("small") if s.labels else 0
-        gap = max(1, round(3 * page.s))
+        self.gap = gap = max(1, round(3 * page.s))
         grid = self.grid = TileGrid.fit(
             page.body,
             s.rows * s.cols,
@@ -99,7 +100,8 @@ class Mosaic(DataScene):
             cols=s.cols,
             rows=s.rows,
         )
-        if grid.tiles[0].w < 4 or grid.tiles[0].h < 4:
+        bounds, body = grid.bounds, page.body
+        if bounds.w > body.w or bounds.h > body.h + 1:  # not even one pixel a tile
             raise self.settings.attribute(
                 OptionError(
                     "rows",
@@ -107,6 +109,10 @@ class Mosaic(DataScene):
                     "use fewer rows and cols or a larger size",
                 )
             )
+
+    def frames(self) -> Iterator[np.ndarray]:
+        self.load()
+        s, page, grid, gap = self.settings, self.page, self.grid, self.gap
         images, labels = self.chosen()
         names = self.class_names()
         page_frame = page.canvas()

@@ -86,12 +86,18 @@ class Sigmoid(Scene):
             title=self.words("sigmoid.x_axis"),
         )
         if function == "sigmoid":
-            y = Axis(-0.05, 1.22, [0, 0.25, 0.5, 0.75, 1.0])
+            low, top, ticks = -0.05, 1.0, [0, 0.25, 0.5, 0.75, 1.0]
         elif function == "tanh":
-            y = Axis(-1.15, 1.3, [-1, -0.5, 0, 0.5, 1])
+            low, top, ticks = -1.15, 1.0, [-1, -0.5, 0, 0.5, 1]
         else:
-            y = Axis(-0.06 * x_max - 0.5, x_max * 1.12, nice_ticks(0, x_max, 5))
-        return x, Axis(y.low, y.high, y.ticks, label=lambda v: numbers.minus(f"{v:g}"))
+            low, top, ticks = -0.06 * x_max - 0.5, x_max, nice_ticks(0, x_max, 5)
+        # room above the curve for the saturated-region labels and the point: a share of the
+        # plot's height that is the label's line, so they never meet at any frame size
+        page = self.page
+        plot_h = max(1.0, page.body.h - 5 * page.line_height("small"))
+        room = min(0.45, 1.3 * (page.line_height("small") + 12 * page.s) / plot_h)
+        high = (top - room * low) / (1 - room)
+        return x, Axis(low, high, ticks, label=lambda v: numbers.minus(f"{v:g}"))
 
     def frames(self) -> Iterator[np.ndarray]:
         function, x_max = self.settings.function, self.settings.x_max
@@ -115,7 +121,9 @@ class Sigmoid(Scene):
             axes.axvspan(low, high, color=hex_colour(theme.panel), zorder=0, lw=0)
         axes.plot(curve_x, values, color=hex_colour(theme.primary), lw=plot.points(2.2))
         axes.plot(curve_x, slopes, color=hex_colour(theme.secondary), lw=plot.points(2))
-        guide = axes.axvline(0, color=hex_colour(theme.faint), lw=plot.points(1.4), zorder=1)
+        # the guide stops at the curve's top, below the labels of the saturated regions
+        guide_top = float(np.max(values))
+        (guide,) = axes.plot([], [], color=hex_colour(theme.faint), lw=plot.points(1.4), zorder=1)
         (tangent,) = axes.plot(
             [], [], color=hex_colour(theme.ink), lw=plot.points(1.3), ls=(0, (4, 2.5))
         )
@@ -147,7 +155,7 @@ class Sigmoid(Scene):
         for x in self.xs():
             page.begin_frame()
             y, slope = (float(v) for v in activation(function, np.array(x)))
-            guide.set_xdata([x, x])
+            guide.set_data([x, x], [y_axis.low, guide_top])
             tangent.set_data([x - half, x + half], [y - slope * half, y + slope * half])
             dot.set_data([x], [y])
             slope_dot.set_data([x], [slope])
@@ -171,10 +179,10 @@ class Sigmoid(Scene):
         """Axis labels, legend, and a label in each saturated stretch."""
         chart.draw_labels(frame)
         words = self.words
-        top = chart.y.high - (chart.y.high - chart.y.low) * 0.03
         for low, high in tails:
-            left, y = chart.to_px(low, top)
-            right, _ = chart.to_px(high, top)
+            left, y = chart.to_px(low, chart.y.high)
+            right, _ = chart.to_px(high, chart.y.high)
+            y += 3 * page.s  # just under the top of the plot, above the curve's headroom
             page.text(
                 frame,
                 ((left + right) / 2, y),

@@ -64,6 +64,7 @@ class Matrix:
 class Weights(TrainingScene):
     name = "weights"
     summary = "first-layer weights as image-shaped heatmaps, the later matrices and the loss"
+    MIN_SIZE = (480, 270)  # tiles, matrices and a chart: below this the chart has no height
     shows_test_accuracy = False  # the caption gives step, epoch and loss; the loss scene tests
     OPTIONS = (
         Option(
@@ -357,9 +358,10 @@ class Weights(TrainingScene):
         tiles = Heatmaps.of_tiles(self.grid.tiles, shape, background, colours)
         matrices = [self._matrix_heatmap(m, background) for m in self.matrices]
         width = max(1.0, 1.6 * self.page.s)
-        line = GrowingLine(self.chart, background, self.theme.primary, width)
+        line = GrowingLine(background, self.theme.primary, width)  # grows on the kept picture
         for snap in self.frame_snapshots():
             self.page.begin_frame()
+            self._grow(line, snap)
             frame = background.copy()
             weights = snap.network.weights
             first = weights[0][:, : self.units].T  # (units, rows * cols)
@@ -383,13 +385,15 @@ class Weights(TrainingScene):
         shown = min(loss, LOSS_TOP) if math.isfinite(loss) else LOSS_TOP
         return chart.bottom - chart.h * shown / LOSS_TOP
 
+    def _grow(self, line: GrowingLine, snap: Snapshot) -> None:
+        if snap.diverged_at is None:
+            chart = self.chart
+            line.add(chart.x + snap.step / max(1, self.steps) * chart.w, self.loss_y(snap.loss))
+
     def _loss_point(self, frame: np.ndarray, line: GrowingLine, snap: Snapshot) -> None:
         chart, s = self.chart, self.page.s
         x = chart.x + snap.step / max(1, self.steps) * chart.w
         y = self.loss_y(snap.loss)
-        if snap.diverged_at is None:
-            line.add(x, y)
-        line.paint(frame)
         if snap.diverged_at is not None:  # the loss left the chart: a marker at its top edge
             colour = self.theme.secondary
             size = max(3, round(5 * s))
