@@ -207,3 +207,30 @@ def test_size_names_are_16_by_9(tmp_path, capsys):
     assert code == 0 and Image.open(tmp_path / "s.png").size == (854, 480)
     result = render_scene("sigmoid", tmp_path / "t.png", size="360p")
     assert result.size == (640, 360) == Image.open(result.path).size
+
+
+def test_the_size_lever_stops_at_the_scene_own_smallest_size():
+    from vizff.scenes.predictions import Predictions
+
+    assert Predictions.MIN_SIZE == (480, 270)
+    floor = budget.floor_of(Predictions.__new__(Predictions))
+    sizes = {r.size((640, 360)) for r in budget.ladder((640, 360), floor)}
+    assert min(sizes) == (512, 288) and all(w >= 480 and h >= 270 for w, h in sizes)
+
+
+def test_a_size_the_scene_refuses_while_drawing_leaves_the_ladder(tmp_path, monkeypatch):
+    """A layout that refuses small frames mid-draw (as forward's does) is not a failure of the
+    budget: that size is dropped and the next larger one probed."""
+    from vizff.scenes.sigmoid import Sigmoid
+
+    frames = Sigmoid.frames
+
+    def refusing(self):
+        if self.size[0] < 500:
+            raise OptionError("size", "too small for this layout")
+        yield from frames(self)
+
+    monkeypatch.setattr(Sigmoid, "frames", refusing)
+    with pytest.raises(OptionError) as error:
+        render_scene("sigmoid", tmp_path / "s.gif", max_bytes=1, frames=10)
+    assert "the first frame alone, at 512x288 with 32 colours" in str(error.value)

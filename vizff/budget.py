@@ -5,7 +5,8 @@ What is reduced, in this order, each only as far as needed before the next is to
 1. frame step: every 2nd, 3rd, then 4th frame (the first and the last always kept), each shown
    that much longer, so the animation keeps its length;
 2. size: the scene drawn again smaller (its text and lines scale with it), 90% of each side,
-   then 80%... down to 50%, never below 320x180 (a smaller size asked for is not reduced);
+   then 80%... down to 50%, never below 320x180 nor below the scene's own smallest size (a
+   smaller size asked for is not reduced);
 3. colour levels: the colours the frames may use thinned to 128, 64, then 32 (every pixel
    takes the nearest one; the page and text colours are kept).
 
@@ -76,19 +77,32 @@ class Reduction:
         return said
 
 
-def ladder(asked: tuple[int, int]) -> list[Reduction]:
-    """Every rung, least reduced first, in the documented order."""
+def ladder(
+    asked: tuple[int, int], floor: tuple[int, int] = SMALLEST, above: float = 0.0
+) -> list[Reduction]:
+    """Every rung, least reduced first, in the documented order: sizes down to `floor` (and
+    scales above `above`: smaller ones the scene refused)."""
     rungs = [Reduction(step) for step in STEPS]
     smallest = STEPS[-1]
-    scales = [s for s in SCALES[1:] if fits_floor(Reduction(scale=s).size(asked))]
+    scales = [
+        scale
+        for scale in SCALES[1:]
+        if scale > above and fits_floor(Reduction(scale=scale).size(asked), floor)
+    ]
     rungs += [Reduction(smallest, scale) for scale in scales]
     last_scale = scales[-1] if scales else 1.0
     rungs += [Reduction(smallest, last_scale, colours) for colours in COLOURS[1:]]
     return rungs
 
 
-def fits_floor(size: tuple[int, int]) -> bool:
-    return size[0] >= SMALLEST[0] and size[1] >= SMALLEST[1]
+def fits_floor(size: tuple[int, int], floor: tuple[int, int]) -> bool:
+    return size[0] >= floor[0] and size[1] >= floor[1]
+
+
+def floor_of(scene) -> tuple[int, int]:
+    """The smallest size the size lever may reach: 320x180, or the scene's own smallest."""
+    least = getattr(type(scene), "MIN_SIZE", SMALLEST)
+    return max(SMALLEST[0], least[0]), max(SMALLEST[1], least[1])
 
 
 class OverBudget(Exception):
@@ -105,14 +119,14 @@ def fit(job, progress: Callable[[int, int], None] | None = None):
 
     start, settings = time.perf_counter(), job.settings
     budget, target = settings.max_bytes, job.writer.path
-    rungs = ladder(job.scene.size)
+    rungs = ladder(job.scene.size, floor_of(job.scene))
     with named(settings):
         job.scene.load()
         made = make_dirs(target.parent, str(target))
         folder = Path(tempfile.mkdtemp(prefix=temp_prefix(), dir=target.parent))
         kept = False
         try:
-            check_floor(job, rungs[-1], folder / f"floor{target.suffix}", budget)
+            rungs = check_floor(job, rungs, folder / f"floor{target.suffix}", budget)
             over, best, index, tries = -1, None, 0, 0  # the last rung over, the best that fits
             while index is not None:
                 tries += 1
@@ -240,9 +254,22 @@ def thin(palette: np.ndarray, colours: int) -> np.ndarray:
     return np.concatenate([head, rest[chosen]])
 
 
-def check_floor(job, smallest: Reduction, path: Path, budget: int) -> None:
+def check_floor(job, rungs: list[Reduction], path: Path, budget: int) -> list[Reduction]:
     """Refuse, before the real work, a budget that the first frame alone at the smallest
-    settings already passes: no animation at those settings can be smaller."""
+    settings already passes: no animation at those settings can be smaller. A size the scene
+    refuses to draw (too small for its layout) leaves the ladder; the rungs left are returned."""
+    while True:
+        smallest = rungs[-1]
+        try:
+            first_frame_fits(job, smallest, path, budget)
+            return rungs
+        except OptionError as error:
+            if error.key != "size" or smallest.scale == 1.0:
+                raise
+            rungs = ladder(job.scene.size, floor_of(job.scene), above=smallest.scale)
+
+
+def first_frame_fits(job, smallest: Reduction, path: Path, budget: int) -> None:
     from vizff.writers import open_writer
 
     scene = rescaled(job.scene, smallest.size(job.scene.size))
