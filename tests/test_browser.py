@@ -21,7 +21,7 @@ from vizff.render import render_scene
 ROOT = Path(__file__).resolve().parents[1]
 ARTEFACTS = Path(os.environ.get("VIZFF_ARTEFACTS", ROOT / "test-artefacts"))
 # a different size for each file, so a page that mixes them up is caught
-SIZES = {"digits.gif": (320, 180), "curve.webp": (256, 144), "still.png": (240, 136)}
+SIZES = {"digits.gif": (320, 180), "curve.webp": (352, 198), "still.png": (336, 190)}
 VIDEO, VIDEO_SIZE = "lesson.mp4", (384, 216)
 SECONDS = 1.0  # a video must play past this
 

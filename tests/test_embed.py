@@ -124,7 +124,7 @@ def test_the_page_shows_every_render_once_with_its_snippets(here, capsys):
     folder = here / "site"
     render_scene("sigmoid", folder / "one.gif", **SMALL)
     render_scene("sigmoid", folder / "two words.mp4", poster=True, **SMALL)
-    render_scene("softmax", folder / "three.png", size=(240, 136))
+    render_scene("softmax", folder / "three.png", size=(336, 190))
     (folder / "notes.txt").write_text("not a render")
     code, printed, _ = run_cli(["page", str(folder)], capsys)
     assert code == 0 and printed == f"{folder / 'index.html'}  3 renders\n"
@@ -134,7 +134,7 @@ def test_the_page_shows_every_render_once_with_its_snippets(here, capsys):
     )
     assert sections == [
         ("one.gif", "320", "180"),
-        ("three.png", "240", "136"),
+        ("three.png", "336", "190"),
         ("two words.mp4", "320", "180"),
     ]
     assert "two%20words.poster.png" in page and 'data-file="two words.poster.png"' not in page
