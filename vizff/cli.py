@@ -11,6 +11,7 @@ import sys
 import time
 import typing
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
@@ -56,6 +57,22 @@ def schema_parameters(options: Iterable[Option]) -> list[inspect.Parameter]:
     """Typer parameters for schema options: every flag takes text, which the schema parses."""
     parameters = []
     for option in options:
+        if option.kind == "bool":  # a flag: --poster, or --no-poster to undo a file's value
+            flag = typer.Option(
+                f"{option.flag}/--no-{option.flag[2:]}",
+                help=option.help,
+                rich_help_panel=PANELS.get(option.group, "Scene"),
+                show_default=False,
+            )
+            parameters.append(
+                inspect.Parameter(
+                    option.key,
+                    inspect.Parameter.KEYWORD_ONLY,
+                    default=None,
+                    annotation=Annotated[Optional[bool], flag],
+                )
+            )
+            continue
         annotation = Annotated[
             Optional[str],
             typer.Option(
@@ -236,11 +253,22 @@ def render_command(
         Optional[list[str]],
         typer.Option("--set", help="a scene's own option, KEY=VALUE (TOML value), repeatable"),
     ] = None,
+    embed: Annotated[
+        Optional[str],
+        typer.Option(
+            "--embed",
+            help="print the snippet to paste in a blog post: md or html",
+            metavar="md|html",
+            rich_help_panel="Output",
+        ),
+    ] = None,
     **given: Any,
 ) -> None:
     """Render scenes to GIF, MP4, WebP or PNG."""
     from vizff.recipes import check_taken, load_recipe
     from vizff.render import prepare
+
+    check_embed(embed)
 
     targets = list(targets or [])
     if all_:
@@ -259,24 +287,65 @@ def render_command(
         check_taken(recipes, values, Cli())
     # every recipe, scene and writer is checked before the first frame is drawn
     jobs = [prepare(r, out_dir=out_dir, lenient=lenient) for r in recipes]
+    if embed is not None and any(job.writer.folder for job in jobs):
+        raise ConfigError("--embed: a folder of PNG frames is not one file to embed; name a file")
+    for job in jobs:  # the <video> snippet names a poster: --embed writes one for an MP4
+        if embed is not None and job.writer.path.suffix.lower() == ".mp4":
+            job.settings = replace(job.settings, values={**job.settings.values, "poster": True})
     for job in jobs:
-        render_job(job)
+        result = render_job(job)
+        if embed is not None:
+            print(embed_snippet(result, embed))
 
 
-def render_job(job) -> None:
+def render_job(job):
     config = getattr(job.scene, "config", None)
     if config is not None:
         job.scene.load()
         warn_if_long(job.scene.estimate_seconds(), config)
+    folder = job.writer.path.parent
+    made = not folder.exists() and not job.settings.given("out")
     with progress_bar() as bar:
         task = bar.add_task(job.name, total=job.total)
-        result = job.run(progress=lambda done, _, task=task: bar.update(task, completed=done))
+        result = job.run(progress=lambda done, total: bar.update(task, completed=done, total=total))
     for message in result.notes:
         note(message)
+    if made:
+        note(f"made the folder {folder} for it (--out or --out-dir names another place)")
     print(
         f"{result.path}  {result.frames} frames  {human_bytes(result.bytes)}  "
         f"{result.seconds:.1f} s"
     )
+    if result.poster is not None:
+        print(f"{result.poster}  poster")
+    return result
+
+
+def check_embed(style: str | None) -> None:
+    from vizff.embed import STYLES
+
+    if style is not None and style not in STYLES:
+        raise OptionError("embed", "choose md or html", value=style, source=Cli())
+
+
+def embed_snippet(result, style: str) -> str:
+    """The snippet for the file just written, its path relative to the working directory."""
+    from vizff.embed import media, snippet
+
+    return snippet(media(result.path, result.title), style, Path.cwd())
+
+
+@app.command("page")
+def page_command(
+    folder: Annotated[
+        Path, typer.Argument(help="a folder of renders (default: outputs)", show_default=False)
+    ] = Path("outputs"),
+) -> None:
+    """Write FOLDER/index.html: every render in it with its title, size and embed snippets."""
+    from vizff.embed import write_page
+
+    path, count = write_page(folder)
+    print(f"{path}  {count} renders")
 
 
 def parse_sets(items: list[str]) -> dict:

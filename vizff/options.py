@@ -278,6 +278,20 @@ SHARED: tuple[Option, ...] = (
         -(10**9),
         10**9,
     ),
+    Option(
+        "max_bytes",
+        "bytes",
+        None,
+        "for .gif and .webp: the file never exceeds this (2MB, 500KB); frames, then size, "
+        "then colours are reduced as needed",
+        "output",
+        1,
+        10**12,
+        metavar="SIZE",
+    ),
+    Option(
+        "poster", "bool", False, "for .mp4: also write NAME.poster.png, its first frame", "output"
+    ),
     # look: how a frame reads
     Option(
         "theme", "str", "light", "light, or dark for projectors", "look", choices=("light", "dark")

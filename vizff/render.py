@@ -22,11 +22,23 @@ Progress = Callable[[int, int], None]  # (frames done, frames in all)
 
 @dataclass(frozen=True)
 class RenderResult:
-    path: Path
+    path: Path | None  # None when rendered in memory: `data` holds the file
     frames: int  # frames the scene produced
     bytes: int
     seconds: float
     notes: tuple[str, ...] = ()  # what the user should know (a rounded GIF frame rate...)
+    # for notebooks and blog posts (vizff.notebook, vizff.embed)
+    data: bytes | None = None  # the file's bytes, when rendered in memory
+    size: tuple[int, int] | None = None  # (width, height) of the frames written
+    title: str = ""  # the title the frames show, as plain text: alt text for embedding
+    poster: Path | None = None  # the PNG poster written beside an MP4
+    embed_limit: int = 20_000_000  # bytes: larger files are shown in a notebook as a link
+
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
+        """Jupyter shows the render inline: an image, a <video>, or a link when too large."""
+        from vizff.notebook import mimebundle
+
+        return mimebundle(self)
 
 
 @dataclass
@@ -43,12 +55,19 @@ class RenderJob:
         return self.scene.frame_count()
 
     def run(self, progress: Progress | None = None) -> RenderResult:
+        if self.settings.get("max_bytes") is not None:  # GIF and WebP within a size budget
+            from vizff.budget import fit
+
+            return fit(self, progress)
         start, total = time.perf_counter(), self.total
+        poster = None
         with self.settings_named():
             self.scene.load()  # data errors surface before the output is touched
             with self.writer as writer:
                 for frame in self.scene.frames():
                     writer.write(frame)
+                    if writer.frames == 1 and self.settings.get("poster"):
+                        poster = frame.copy()  # one frame kept, whatever the length
                     if progress:
                         progress(writer.frames, total)
                     if getattr(writer, "satisfied", False):  # a single PNG has its frame
@@ -60,7 +79,14 @@ class RenderJob:
             size = path.stat().st_size
         note = getattr(self.writer, "note", None)
         return RenderResult(
-            path, self.writer.frames, size, time.perf_counter() - start, (note,) if note else ()
+            path,
+            self.writer.frames,
+            size,
+            time.perf_counter() - start,
+            (note,) if note else (),
+            size=self.writer.size,
+            title=shown_title(self.scene),
+            poster=write_poster(poster, path) if poster is not None else None,
         )
 
     def settings_named(self):
@@ -86,6 +112,42 @@ class named:
         return False
 
 
+def shown_title(scene: Scene) -> str:
+    """The title the frames show, markup removed: `W_{1}` is `W1`."""
+    from vizff.draw.text import _pieces
+
+    if scene.page is None:
+        return scene.name
+    return "".join(text for text, _ in _pieces(scene.page.title_text)).strip()
+
+
+def write_poster(frame: np.ndarray, video: Path) -> Path:
+    """`NAME.poster.png` beside the video, written atomically: what a <video> shows first."""
+    from vizff.embed import poster_path
+    from vizff.files import atomic_path
+    from vizff.writers import save_png
+
+    target = poster_path(video)
+    with atomic_path(target, option="--poster") as temp:
+        save_png(frame, temp)
+    return target
+
+
+def check_output(settings: Settings, path: Path) -> None:
+    """Options that hold only for some formats: `max_bytes` (GIF, WebP), `poster` (MP4)."""
+    suffix = path.suffix.lower()
+    if settings.get("max_bytes") is not None and suffix not in (".gif", ".webp"):
+        raise OptionError(
+            "max_bytes",
+            f"only for .gif and .webp outputs, not {path.name or path}: an MP4's size follows "
+            "its encoder's quality, a PNG's its one frame",
+        )
+    if settings.get("poster") and suffix != ".mp4":
+        raise OptionError(
+            "poster", f"only for an .mp4 output (a <video>'s first picture), not {path.name}"
+        )
+
+
 def prepare(
     recipe: Recipe, *, out_dir: Path = Path("outputs"), lenient: Source | None = None
 ) -> RenderJob:
@@ -102,6 +164,7 @@ def prepare(
             total=scene.frame_count() if settings.frame is not None else None,
         )
         writer.check_size(scene.size)
+        check_output(settings, writer.path)
     return RenderJob(recipe.name or recipe.scene, scene, writer, settings)
 
 
@@ -114,8 +177,13 @@ def render_scene(scene: str, out: str | Path | None = None, **options: Any) -> R
     """Python entry point: `render_scene("weights", "w.gif", steps=100, hidden=[16])`.
 
     Keywords are the scene-file keys (`vizff scenes NAME` lists them); errors name them as
-    keywords. The output defaults to outputs/<scene>.gif.
+    keywords. Without `out` nothing is written: the render is made in memory as `vizff.show`
+    makes it (a GIF unless `format=` says otherwise; its bytes in `result.data`).
     """
+    if out is None:
+        from vizff.notebook import show
+
+        return show(scene, progress=False, **options)
     return render(python_recipe(scene, out, options))
 
 

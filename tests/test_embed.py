@@ -1,0 +1,162 @@
+"""--embed snippets, --poster, and `vizff page DIR`."""
+
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+
+import imageio_ffmpeg
+import numpy as np
+import pytest
+from PIL import Image
+
+import vizff
+from vizff.cli import main
+from vizff.embed import markdown_text, media, media_size, snippet
+from vizff.errors import OptionError
+from vizff.render import render_scene
+
+SMALL = {"size": (320, 180), "frames": 6}
+
+
+def run_cli(args: list[str], capsys) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as exit_:
+        main(args)
+    out, err = capsys.readouterr()
+    return exit_.value.code, out, err
+
+
+@pytest.fixture
+def here(tmp_path, monkeypatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def test_embed_md_prints_the_image_with_the_title_drawn_as_alt_text(here, capsys):
+    code, printed, _ = run_cli(
+        ["render", "sigmoid", "--out", "posts/a b.gif", "--embed", "md", "--set", "frames=3"],
+        capsys,
+    )
+    assert code == 0
+    assert printed.splitlines()[-1] == "![The activation: sigmoid and its slope](posts/a%20b.gif)"
+
+
+def test_embed_html_gives_the_size_read_from_the_file(here, capsys):
+    code, printed, _ = run_cli(
+        ["render", "sigmoid", "--out", "s.webp", "--embed", "html", "--size", "360p"], capsys
+    )
+    assert code == 0
+    line = printed.splitlines()[-1]
+    assert line == (
+        '<img src="s.webp" width="640" height="360" alt="The activation: sigmoid and its slope" '
+        'loading="lazy" style="max-width:100%;height:auto">'
+    )
+    assert Image.open(here / "s.webp").size == (640, 360)
+
+
+def test_the_alt_text_is_the_title_the_frames_show_in_chinese(here, capsys):
+    code, printed, _ = run_cli(
+        ["render", "softmax", "--lang", "zh", "--out", "s.png", "--embed", "md"], capsys
+    )
+    assert code == 0 and printed.splitlines()[-1] == "![输出：softmax 把十个分数变成概率](s.png)"
+
+
+def test_a_title_of_ones_own_is_escaped(here):
+    title = 'A "quoted" <b>title</b> [x]'
+    result = render_scene("sigmoid", "t.gif", title=title, **SMALL)
+    assert result.title == title
+    item = media(result.path, result.title)
+    assert f'alt="{html.escape(title, quote=True)}"' in snippet(item, "html", here)
+    assert snippet(item, "md", here) == '![A "quoted" <b>title</b> \\[x\\]](t.gif)'
+    assert markdown_text("a\nb \\ c") == "a b \\\\ c"
+
+
+def test_poster_is_the_first_frame_beside_the_mp4_and_in_the_video_tag(here, capsys):
+    code, printed, _ = run_cli(
+        ["render", "sigmoid", "--out", "v/clip.mp4", "--poster", "--embed", "html"]
+        + ["--set", "frames=6", "--size", "320x180"],
+        capsys,
+    )
+    assert code == 0
+    lines = printed.splitlines()
+    assert lines[1] == "v/clip.poster.png  poster"
+    assert lines[2] == (
+        '<video src="v/clip.mp4" width="320" height="180" poster="v/clip.poster.png" '
+        'controls loop autoplay muted playsinline aria-label="The activation: sigmoid and its '
+        'slope" style="max-width:100%;height:auto"><a href="v/clip.mp4">The activation: sigmoid '
+        "and its slope</a></video>"
+    )
+    first = next(vizff.frames("sigmoid", **SMALL))
+    np.testing.assert_array_equal(np.asarray(Image.open(here / "v/clip.poster.png")), first)
+
+
+def test_mp4_size_matches_what_ffmpeg_reads(here):
+    result = render_scene("sigmoid", "c.mp4", size=(384, 216), frames=4)
+    reader = imageio_ffmpeg.read_frames(str(result.path))
+    meta = next(reader)
+    reader.close()
+    assert media_size(result.path) == tuple(meta["size"]) == (384, 216)
+
+
+@pytest.mark.parametrize(
+    ("args", "problem"),
+    [
+        (["--out", "s.gif", "--poster"], "--poster: only for an .mp4 output"),
+        (["--out", "s.gif", "--embed", "rst"], "--embed rst: choose md or html"),
+        (["--out", "frames", "--embed", "md"], "--embed: a folder of PNG frames is not one file"),
+    ],
+)
+def test_bad_embed_and_poster_are_refused_before_any_file(here, capsys, args, problem):
+    code, _, said = run_cli(["render", "sigmoid", *args], capsys)
+    assert code == 2 and said.startswith(f"error: {problem}")
+    assert list(here.iterdir()) == []
+
+
+def test_poster_in_python_and_its_error_named_as_a_keyword(here):
+    with pytest.raises(OptionError, match=r"^poster=True: only for an \.mp4 output"):
+        render_scene("sigmoid", "s.webp", poster=True, **SMALL)
+    result = render_scene("sigmoid", "s.mp4", poster=True, **SMALL)
+    assert result.poster == Path("s.poster.png") and result.poster.is_file()
+
+
+def test_the_page_shows_every_render_once_with_its_snippets(here, capsys):
+    folder = here / "site"
+    render_scene("sigmoid", folder / "one.gif", **SMALL)
+    render_scene("sigmoid", folder / "two words.mp4", poster=True, **SMALL)
+    render_scene("softmax", folder / "three.png", size=(336, 190))
+    (folder / "notes.txt").write_text("not a render")
+    code, printed, _ = run_cli(["page", str(folder)], capsys)
+    assert code == 0 and printed == f"{folder / 'index.html'}  3 renders\n"
+    page = (folder / "index.html").read_text()
+    sections = re.findall(
+        r'<section data-file="([^"]+)" data-width="(\d+)" data-height="(\d+)"', page
+    )
+    assert sections == [
+        ("one.gif", "320", "180"),
+        ("three.png", "336", "190"),
+        ("two words.mp4", "320", "180"),
+    ]
+    assert "two%20words.poster.png" in page and 'data-file="two words.poster.png"' not in page
+    for name in ("one.gif", "three.png", "two words.mp4"):
+        item = media(folder / name)
+        for style in ("md", "html"):
+            assert html.escape(snippet(item, style, folder)) in page  # as --embed prints it
+    size = (folder / "one.gif").stat().st_size
+    assert f"one.gif · 320x180 · {size:,} bytes · GIF" in page
+
+
+def test_the_page_of_an_empty_or_missing_folder_is_an_error(here, capsys):
+    (here / "empty").mkdir()
+    code, _, said = run_cli(["page", "empty"], capsys)
+    assert code == 2 and said.startswith("error: empty: no renders here")
+    code, _, said = run_cli(["page", "missing"], capsys)
+    assert code == 2 and said.startswith("error: missing: no such folder")
+
+
+def test_embed_of_an_mp4_writes_the_poster_its_video_tag_names(here, capsys):
+    code, printed, _ = run_cli(
+        ["render", "sigmoid", "--out", "c.mp4", "--embed", "md", "--set", "frames=4"], capsys
+    )
+    assert code == 0 and (here / "c.poster.png").is_file()
+    assert 'poster="c.poster.png"' in printed.splitlines()[-1]

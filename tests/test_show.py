@@ -1,0 +1,210 @@
+"""vizff.show, vizff.frames and how a RenderResult displays itself, in-process."""
+
+from __future__ import annotations
+
+import base64
+import io
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import vizff
+from vizff.errors import OptionError
+from vizff.notebook import NotebookProgress, in_notebook
+from vizff.render import render_scene
+
+SMALL = {"size": (320, 180), "frames": 6}
+
+
+@pytest.fixture
+def here(tmp_path, monkeypatch) -> Path:
+    """An empty working directory: anything a call leaves there is seen."""
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def gif_frames(data: bytes) -> list[np.ndarray]:
+    image = Image.open(io.BytesIO(data))
+    found = []
+    for index in range(image.n_frames):
+        image.seek(index)
+        found.append(np.asarray(image.convert("RGB")))
+    return found
+
+
+def test_import_vizff_stays_light():
+    heavy = "('numpy', 'PIL', 'matplotlib')"
+    code = f"import sys, vizff; print(sorted(m for m in {heavy} if m in sys.modules))"
+    shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert shown.stdout.strip() == "[]"
+    assert callable(vizff.show) and callable(vizff.frames)
+    with pytest.raises(AttributeError):
+        vizff.nothing  # noqa: B018
+
+
+def test_show_renders_in_memory_and_leaves_nothing(here):
+    result = vizff.show("sigmoid", **SMALL)
+    assert result.path is None and list(here.iterdir()) == []
+    assert result.bytes == len(result.data) and result.size == (320, 180)
+    assert result.title == "The activation: sigmoid and its slope"
+    bundle, metadata = result._repr_mimebundle_()
+    assert set(bundle) == {"image/gif", "text/plain"}
+    assert base64.b64decode(bundle["image/gif"]) == result.data
+    assert metadata == {"image/gif": {"width": 320, "height": 180}}
+    assert Image.open(io.BytesIO(result.data)).size == (320, 180)
+
+
+def test_the_frames_are_the_frames_the_file_holds(here):
+    """frames() against an independent path: the same scene written as a PNG folder."""
+    arrays = list(vizff.frames("sigmoid", **SMALL))
+    render_scene("sigmoid", here / "folder", **SMALL)
+    written = [np.asarray(Image.open(p)) for p in sorted((here / "folder").glob("*.png"))]
+    assert len(arrays) == len(written) == 6
+    for mine, theirs in zip(arrays, written):
+        assert mine.dtype == np.uint8 and mine.shape == (180, 320, 3)
+        np.testing.assert_array_equal(mine, theirs)
+    assert len({id(a) for a in arrays}) == 6  # each a new array: a list of them is the frames
+    assert not np.array_equal(arrays[0], arrays[-1])
+
+
+def test_show_as_mp4_is_a_video_element_holding_the_file(here):
+    result = vizff.show("sigmoid", format="mp4", **SMALL)
+    bundle = result._repr_mimebundle_()
+    html = bundle["text/html"]
+    assert html.startswith(
+        '<video controls loop autoplay muted playsinline width="320" height="180"'
+    )
+    encoded = html.split("data:video/mp4;base64,", 1)[1].split('"', 1)[0]
+    assert base64.b64decode(encoded) == result.data and result.data[4:8] == b"ftyp"
+    assert list(here.iterdir()) == []
+
+
+def test_show_with_out_writes_that_file_and_embeds_it(here):
+    result = vizff.show("sigmoid", out="s.webp", **SMALL)
+    assert result.path == Path("s.webp") and result.data is None
+    bundle, _ = result._repr_mimebundle_()
+    assert base64.b64decode(bundle["image/webp"]) == (here / "s.webp").read_bytes()
+    # render_scene's result displays itself the same way
+    png = render_scene("sigmoid", here / "s.png", **SMALL)
+    bundle, metadata = png._repr_mimebundle_()
+    assert base64.b64decode(bundle["image/png"]) == (here / "s.png").read_bytes()
+
+
+def test_past_the_embed_limit_the_render_is_kept_as_a_file_and_linked(here):
+    first = vizff.show("sigmoid", embed_limit="2KB", **SMALL)
+    (kept,) = here.iterdir()
+    assert first.path == Path(kept.name) and first.data is None
+    assert kept.stat().st_size == first.bytes > 2000
+    again = vizff.show("sigmoid", embed_limit=2000, **SMALL)
+    assert again.path == first.path and len(list(here.iterdir())) == 1  # same render, same name
+    bundle = first._repr_mimebundle_()
+    assert set(bundle) == {"text/html", "text/plain"}
+    assert f'<a href="{kept.name}" target="_blank">' in bundle["text/html"]
+    assert "over the 2 KB embed limit" in bundle["text/plain"]
+    assert any("over the 2 KB embed limit" in note for note in first.notes)
+
+
+def test_render_scene_without_out_makes_no_outputs_folder(here):
+    result = render_scene("sigmoid", **SMALL)
+    assert result.data is not None and list(here.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("options", "named"),
+    [
+        ({"embed_limit": "lots"}, "embed_limit='lots'"),
+        ({"format": "avi"}, "format='avi'"),
+        ({"format": "gif", "out": "x.mp4"}, "format"),
+        ({"steps": 0}, "scene sigmoid does not take this option"),
+    ],
+)
+def test_bad_keywords_are_named(here, options, named):
+    with pytest.raises(OptionError) as error:
+        vizff.show("sigmoid", **options)
+    assert named in str(error.value)
+    assert list(here.iterdir()) == []
+
+
+class FakeHandle:
+    def __init__(self):
+        self.updates = []
+
+    def update(self, obj):
+        self.updates.append(obj._repr_mimebundle_())
+
+
+def test_notebook_progress_is_one_display_updated_in_place():
+    shown, handle = [], FakeHandle()
+
+    def display(obj, display_id=False):
+        shown.append((obj._repr_mimebundle_(), display_id))
+        return handle
+
+    bar = NotebookProgress("weights", display=display)
+    bar.INTERVAL = 0.0
+    for done in range(1, 11):
+        bar.update(done, 10)
+    result = vizff.show("sigmoid", progress=False, **SMALL)
+    bar.finish(result)
+    assert len(shown) == 1 and shown[0][1] is True  # one display, with an id to update
+    assert "0/0 frames" in shown[0][0]["text/plain"]
+    assert [u["text/plain"].split()[-4] for u in handle.updates[:10]] == [
+        f"{n}/10" for n in range(1, 11)
+    ]
+    assert "<progress value=10 max=10>" in handle.updates[9]["text/html"]
+    assert handle.updates[-1]["text/plain"].startswith("The activation: sigmoid and its slope: 6")
+
+
+def test_progress_updates_are_throttled():
+    handle = FakeHandle()
+    bar = NotebookProgress("x", display=lambda obj, display_id: handle)
+    for done in range(1, 1001):
+        bar.update(done, 1000)
+    assert 1 <= len(handle.updates) < 50  # not one per frame; the last one always shown
+    assert "1000/1000" in handle.updates[-1]["text/plain"]
+
+
+def test_outside_a_kernel_there_is_no_progress_display():
+    assert in_notebook() is False
+
+
+def test_show_takes_a_scene_file_with_keywords_on_top(here):
+    scene_file = Path(__file__).resolve().parents[1] / "scenes" / "sigmoid.toml"
+    result = vizff.show(str(scene_file), size=(320, 180), frames=4, format="png")
+    assert result.data[:8] == b"\x89PNG\r\n\x1a\n" and result.size == (320, 180)
+    assert list(here.iterdir()) == []
+
+
+def test_a_kernel_is_recognised_by_its_shell_class_or_a_subclass(monkeypatch):
+    import types
+
+    class ZMQInteractiveShell:  # ipykernel's shell, as Colab and VS Code derive from it
+        pass
+
+    class Shell(ZMQInteractiveShell):
+        pass
+
+    class TerminalInteractiveShell:
+        pass
+
+    for shell, expected in ((Shell(), True), (TerminalInteractiveShell(), False), (None, False)):
+        fake = types.SimpleNamespace(get_ipython=lambda shell=shell: shell)
+        monkeypatch.setitem(sys.modules, "IPython", fake)
+        assert in_notebook() is expected
+
+
+def test_the_cli_says_when_it_makes_the_default_outputs_folder(here, capsys):
+    from vizff.cli import main
+
+    for made in (True, False):
+        with pytest.raises(SystemExit) as exit_:
+            main(["render", "sigmoid", "--set", "frames=2", "--size", "320x180"])
+        assert exit_.value.code == 0
+        said = capsys.readouterr().err
+        note = "note: made the folder outputs for it (--out or --out-dir names another place)"
+        assert (note in said) is made  # said once, when the folder is new
+    assert [p.name for p in (here / "outputs").iterdir()] == ["sigmoid.gif"]

@@ -1,0 +1,180 @@
+"""Blog posts: the snippet to paste for a render, its poster, and a page showing a folder's renders.
+
+A snippet names the file by its path relative to where it will be pasted (the working
+directory for `vizff render --embed`, the folder for `vizff page`), gives the width and height
+read from the file itself, and the title as alt text. An MP4 is a `<video>` in both styles
+(Markdown has no video syntax; Markdown renders HTML as written), with its poster when there is
+one beside it.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+from vizff.errors import ConfigError, RenderError
+
+STYLES = ("md", "html")
+MEDIA = (".gif", ".webp", ".png", ".mp4")
+POSTER_SUFFIX = ".poster.png"
+VIDEO_ATTRIBUTES = "controls loop autoplay muted playsinline"  # muted: browsers then autoplay
+
+
+def poster_path(video: Path) -> Path:
+    """`lesson.mp4` -> `lesson.poster.png`, beside it."""
+    return video.with_name(video.stem + POSTER_SUFFIX)
+
+
+@dataclass(frozen=True)
+class Media:
+    """One render on disk: its path, format, frame size and title."""
+
+    path: Path
+    size: tuple[int, int]
+    title: str
+    poster: Path | None = None
+
+    @property
+    def format(self) -> str:
+        return self.path.suffix.lower().lstrip(".")
+
+
+def media(path: Path, title: str | None = None) -> Media:
+    """A render's facts read from the file: size from its header, the poster beside an MP4."""
+    path = Path(path)
+    poster = poster_path(path) if path.suffix.lower() == ".mp4" else None
+    if poster is not None and not poster.is_file():
+        poster = None
+    return Media(path, media_size(path), title or path.stem, poster)
+
+
+def media_size(path: Path) -> tuple[int, int]:
+    """(width, height) of a GIF, PNG, WebP (from Pillow's header read) or MP4 (its video
+    track's header box)."""
+    if path.suffix.lower() == ".mp4":
+        return mp4_size(path)
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as image:  # reads the header only
+            return image.size
+    except (OSError, UnidentifiedImageError) as exc:
+        raise RenderError(f"{path}: not a readable image ({exc})") from None
+
+
+def mp4_size(path: Path) -> tuple[int, int]:
+    """The display size in the first video track's `tkhd` box (16.16 fixed point)."""
+    from vizff.writers import _boxes
+
+    data = path.read_bytes()
+    for moov in _boxes(data, b"moov"):
+        for trak in _boxes(moov, b"trak"):
+            video = any(
+                hdlr[8:12] == b"vide"
+                for mdia in _boxes(trak, b"mdia")
+                for hdlr in _boxes(mdia, b"hdlr")
+            )
+            for tkhd in _boxes(trak, b"tkhd"):
+                width, height = struct.unpack(">II", tkhd[-8:])
+                if video and width:
+                    return width >> 16, height >> 16
+    raise RenderError(f"{path}: not a readable MP4 (no video track with a size)")
+
+
+def href(path: Path, base: Path) -> str:
+    """The URL of `path` relative to the folder `base`, each part percent-encoded."""
+    relative = os.path.relpath(Path(path).resolve(), Path(base).resolve())
+    return "/".join(quote(part) for part in Path(relative).parts)
+
+
+def snippet(item: Media, style: str, base: Path) -> str:
+    """The Markdown or HTML to paste in a page that lives in `base`."""
+    if style not in STYLES:
+        raise ConfigError(f"--embed {style}: choose md or html")
+    url = href(item.path, base)
+    alt = html.escape(item.title, quote=True)
+    width, height = item.size
+    fit = 'style="max-width:100%;height:auto"'
+    if item.format == "mp4":
+        poster = f' poster="{href(item.poster, base)}"' if item.poster else ""
+        return (
+            f'<video src="{url}" width="{width}" height="{height}"{poster} {VIDEO_ATTRIBUTES} '
+            f'aria-label="{alt}" {fit}><a href="{url}">{alt}</a></video>'
+        )
+    if style == "md":
+        return f"![{markdown_text(item.title)}]({url})"
+    return f'<img src="{url}" width="{width}" height="{height}" alt="{alt}" loading="lazy" {fit}>'
+
+
+def markdown_text(text: str) -> str:
+    """Alt text safe inside `![...]`: brackets and backslashes escaped, one line."""
+    text = " ".join(text.split())
+    for character in "\\[]":
+        text = text.replace(character, "\\" + character)
+    return text
+
+
+# ---- a page of every render in a folder ----------------------------------------------------
+def renders_in(folder: Path) -> list[Media]:
+    """Every GIF, WebP, PNG and MP4 in `folder`, by name; an MP4's poster goes with it."""
+    if not folder.is_dir():
+        raise ConfigError(f"{folder}: no such folder")
+    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in MEDIA and p.is_file())
+    posters = {poster_path(p) for p in files if p.suffix.lower() == ".mp4"}
+    return [media(p) for p in files if p not in posters and not p.name.startswith(".")]
+
+
+def write_page(folder: Path, name: str = "index.html") -> tuple[Path, int]:
+    """Write `folder/index.html` showing each render with its title, size and snippets;
+    returns its path and how many renders it shows."""
+    from vizff.files import atomic_path
+
+    items = renders_in(folder)
+    if not items:
+        raise ConfigError(f"{folder}: no renders here (.gif .webp .png .mp4)")
+    target = folder / name
+    with atomic_path(target, option="page") as temp:
+        temp.write_text(page_html(folder, items), encoding="utf-8")
+    return target, len(items)
+
+
+PAGE_STYLE = """
+body { font: 16px/1.5 system-ui, sans-serif; margin: 2rem auto; max-width: 70rem; padding: 0 1rem; }
+section { margin: 0 0 3rem; }
+h2 { margin: 0 0 .25rem; font-size: 1.2rem; }
+p.facts { margin: 0 0 .5rem; color: #555; }
+pre { background: #f4f4f4; padding: .5rem; overflow-x: auto; white-space: pre-wrap; }
+"""
+
+
+def page_html(folder: Path, items: list[Media]) -> str:
+    sections = "\n".join(section(item, folder) for item in items)
+    title = html.escape(f"vizff renders: {folder.resolve().name}")
+    return (
+        '<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f"<title>{title}</title>\n<style>{PAGE_STYLE}</style>\n</head>\n<body>\n"
+        f"<h1>{title}</h1>\n{sections}\n</body>\n</html>\n"
+    )
+
+
+def section(item: Media, folder: Path) -> str:
+    width, height = item.size
+    bytes_ = item.path.stat().st_size
+    facts = f"{item.path.name} · {width}x{height} · {bytes_:,} bytes · {item.format.upper()}"
+    if item.poster:
+        facts += f" · poster {item.poster.name}"
+    shown = snippet(item, "html", folder)
+    codes = "".join(
+        f"<p>{style}</p><pre><code>{html.escape(snippet(item, style, folder))}</code></pre>"
+        for style in STYLES
+    )
+    return (
+        f'<section data-file="{html.escape(item.path.name, quote=True)}" '
+        f'data-width="{width}" data-height="{height}">\n'
+        f'<h2>{html.escape(item.title)}</h2>\n<p class="facts">{html.escape(facts)}</p>\n'
+        f"{shown}\n{codes}\n</section>"
+    )

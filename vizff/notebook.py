@@ -1,0 +1,311 @@
+"""Notebooks: `show()` renders in memory and Jupyter displays the result inline; `frames()`.
+
+`show("weights", steps=100)` renders into a temporary folder (memory stays flat while the frames
+are drawn), reads the finished file back, and returns a `RenderResult` holding its bytes; the
+folder is gone when `show()` returns, so nothing is left in the working directory. Jupyter
+displays the result through `_repr_mimebundle_`: GIF, WebP and PNG as images, MP4 as a
+`<video controls loop autoplay muted playsinline>`. A file over the embed limit (20 MB unless
+`embed_limit` says otherwise) is not embedded: it is kept as a file and shown as a link with the
+reason, as is every render that names its own `out`.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import os
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from vizff.errors import OptionError, Python
+from vizff.options import Option
+
+EMBED_LIMIT = 20_000_000  # bytes: as matplotlib's animation.embed_limit, but a link past it
+FORMATS = ("gif", "mp4", "webp", "png")
+MIME = {"gif": "image/gif", "png": "image/png", "webp": "image/webp", "mp4": "video/mp4"}
+EMBED_LIMIT_OPTION = Option(
+    "embed_limit", "bytes", EMBED_LIMIT, "largest file shown inline", "output", 0, 10**12
+)
+FORMAT_OPTION = Option("format", "str", None, "gif, mp4, webp or png", "output", choices=FORMATS)
+
+
+def frames(scene: str, **options: Any) -> Iterator[np.ndarray]:
+    """The frames of a scene as (height, width, 3) uint8 arrays, one at a time, no file.
+
+    Each frame is a new array (keep it, draw on it); the keywords are the scene-file keys
+    (`vizff scenes NAME` lists them): `for f in vizff.frames("weights", steps=30): ...`.
+    """
+    from vizff.render import scene_frames
+
+    for frame in scene_frames(scene, **options):
+        yield frame.copy()  # scenes redraw one buffer in place
+
+
+def show(
+    scene: str,
+    *,
+    out: str | os.PathLike[str] | None = None,
+    format: str | None = None,
+    embed_limit: int | str = EMBED_LIMIT,
+    progress: bool = True,
+    **options: Any,
+):
+    """Render a scene (a name, or a scene file) and return what Jupyter displays inline.
+
+    Without `out` nothing is written: the file's bytes are in `result.data`, unless they pass
+    `embed_limit` (bytes, or "50MB"): then the render is kept as `<name>-<hash>.<format>` in the
+    working directory and shown as a link saying why. `format` is gif (the default), mp4, webp
+    or png; with `out`, the format follows its extension. In a notebook a single bar shows the
+    progress. Keywords are the scene-file keys.
+    """
+    from vizff.recipes import load_recipe
+
+    limit = EMBED_LIMIT_OPTION.read(embed_limit, Python())
+    chosen = FORMAT_OPTION.read(format, Python()) if format is not None else None
+    recipe = load_recipe(str(scene), options, source=Python())
+    bar = NotebookProgress(recipe.name) if progress and in_notebook() else None
+    if out is not None:
+        if chosen is not None and Path(out).suffix.lower() != f".{chosen}":
+            raise OptionError("format", f"differs from out={str(out)!r}; give one of them")
+        result = render_file(recipe.with_layer({"out": out}, Python()), bar)
+        result = replace(result, embed_limit=limit)
+    else:
+        result = render_in_memory(recipe, chosen or "gif", limit, bar)
+    if bar:
+        bar.finish(result)
+        shown_by_the_cell_end(result)
+    return result
+
+
+def render_file(recipe, bar: NotebookProgress | None):
+    from vizff.render import prepare
+
+    return prepare(recipe).run(progress=bar.update if bar else None)
+
+
+def render_in_memory(recipe, format: str, limit: int, bar: NotebookProgress | None = None):
+    """Render into a temporary folder and read the file back; past `limit`, keep it as a file
+    in the working directory instead (content-named: the same render, the same name)."""
+    with tempfile.TemporaryDirectory(prefix="vizff-") as folder:
+        temporary = Path(folder) / f"{recipe.name}.{format}"
+        result = render_file(recipe.with_layer({"out": str(temporary)}, Python()), bar)
+        if result.bytes <= limit:
+            return replace(result, path=None, data=temporary.read_bytes(), embed_limit=limit)
+        kept = Path(f"{recipe.name}-{digest(temporary)}.{format}")
+        copy_atomically(temporary, kept)
+        why = f"{human(result.bytes)} is over the {human(limit)} embed limit"
+        return replace(
+            result,
+            path=kept,
+            embed_limit=limit,
+            notes=(*result.notes, f"{why}: kept as {kept} and shown as a link"),
+        )
+
+
+def digest(path: Path) -> str:
+    hasher = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            hasher.update(block)
+    return hasher.hexdigest()[:8]
+
+
+def copy_atomically(source: Path, target: Path) -> None:
+    from vizff.files import atomic_path
+
+    with atomic_path(target, option="show") as temp:
+        shutil.copyfile(source, temp)
+
+
+def human(count: int) -> str:
+    """`1.2 MB`, `640 KB`, `912 bytes`: decimal units, as `--max-bytes 2MB` reads them."""
+    if count >= 1_000_000:
+        return f"{count / 1_000_000:.3g} MB"
+    if count >= 1000:
+        return f"{count / 1000:.3g} KB"
+    return f"{count} bytes"
+
+
+# ---- how Jupyter shows a result ----------------------------------------------------------------
+def mimebundle(result) -> dict[str, Any]:
+    """The MIME bundle of a RenderResult: the file embedded, or a link when it is too large."""
+    UNSHOWN.pop(id(result), None)
+    summary = describe(result)
+    kind = result_format(result)
+    data = result.data
+    if data is None and result.path is not None and result.path.is_file():
+        if result.path.stat().st_size <= result.embed_limit and kind in MIME:
+            data = result.path.read_bytes()
+    if data is None or kind not in MIME:
+        return link_bundle(result, summary)
+    encoded = base64.b64encode(data).decode("ascii")
+    if kind == "mp4":
+        return {"text/html": video_html(encoded, result), "text/plain": summary}
+    bundle: dict[str, Any] = {MIME[kind]: encoded, "text/plain": summary}
+    if result.size:
+        width, height = result.size
+        return bundle, {MIME[kind]: {"width": width, "height": height}}
+    return bundle
+
+
+def video_html(encoded: str, result) -> str:
+    width, height = result.size or (None, None)
+    size = f' width="{width}" height="{height}"' if width else ""
+    label = html.escape(result.title or "vizff", quote=True)
+    return (
+        f'<video controls loop autoplay muted playsinline{size} aria-label="{label}" '
+        'style="max-width:100%;height:auto">'
+        f'<source src="data:video/mp4;base64,{encoded}" type="video/mp4"></video>'
+    )
+
+
+def link_bundle(result, summary: str) -> dict[str, str]:
+    """A link to the file, with the one-line reason it is not shown inline."""
+    if result.path is None:
+        return {"text/plain": summary}
+    path = result.path
+    href = os.path.relpath(path) if not path.is_absolute() or path.exists() else str(path)
+    reason = link_reason(result)
+    return {
+        "text/html": (
+            f'<a href="{html.escape(Path(href).as_posix(), quote=True)}" target="_blank">'
+            f"{html.escape(str(path))}</a> — {html.escape(reason)}"
+        ),
+        "text/plain": f"{path} — {reason}",
+    }
+
+
+def link_reason(result) -> str:
+    if result.path.is_dir():
+        return "a folder of PNG frames: open it to see them"
+    if result.bytes > result.embed_limit:
+        return (
+            f"{human(result.bytes)} is over the {human(result.embed_limit)} embed limit, so it "
+            "is linked, not embedded (show(..., embed_limit=...) raises the limit)"
+        )
+    return f"{human(result.bytes)}"
+
+
+def result_format(result) -> str:
+    if result.path is not None:
+        return result.path.suffix.lower().lstrip(".")
+    return sniff(result.data or b"")
+
+
+def sniff(data: bytes) -> str:
+    """The format of a file's first bytes: gif png webp mp4, or ""."""
+    if data[:6] in (b"GIF87a", b"GIF89a"):
+        return "gif"
+    if data[:8] == b"\x89PNG\r\n\x1a\n":
+        return "png"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "webp"
+    if data[4:8] == b"ftyp":
+        return "mp4"
+    return ""
+
+
+def describe(result) -> str:
+    """`weights: 101 frames, 1280x720, 1.2 MB GIF, 3.1 s`, and the notes."""
+    kind = result_format(result).upper() or "PNG frames"
+    size = f", {result.size[0]}x{result.size[1]}" if result.size else ""
+    where = f" in {result.path}" if result.path is not None else ""
+    line = (
+        f"{result.title or 'render'}: {result.frames} frames{size}, {human(result.bytes)} "
+        f"{kind}{where}, {result.seconds:.1f} s"
+    )
+    return "\n".join([line, *(f"note: {note}" for note in result.notes)])
+
+
+# ---- shown once, even when not the cell's last value ------------------------------------------
+# Results `show()` made in the running cell that nothing has displayed yet, by id. A render
+# assigned to a name, or made mid-cell, is displayed when the cell ends (as matplotlib's inline
+# backend shows a figure); one that is the cell's value is displayed by Jupyter, and only then.
+UNSHOWN: dict[int, Any] = {}
+
+
+def shown_by_the_cell_end(result) -> None:
+    shell = sys.modules["IPython"].get_ipython()
+    UNSHOWN[id(result)] = result
+    if display_unshown not in shell.events.callbacks["post_run_cell"]:
+        shell.events.register("post_run_cell", display_unshown)
+
+
+def display_unshown(*_: Any) -> None:
+    from IPython.display import display
+
+    left = list(UNSHOWN.values())
+    UNSHOWN.clear()
+    for result in left:
+        display(result)
+
+
+# ---- progress: one bar that updates in place -------------------------------------------------
+def in_notebook() -> bool:
+    """True inside a Jupyter kernel (ipykernel's shell or a subclass), without importing
+    IPython."""
+    ipython = sys.modules.get("IPython")
+    if ipython is None:
+        return False
+    shell = ipython.get_ipython()  # Colab's and VS Code's shells derive from ipykernel's
+    return any(kind.__name__ == "ZMQInteractiveShell" for kind in type(shell).__mro__)
+
+
+class NotebookProgress:
+    """A progress bar shown once and then updated in place (one display id): a notebook cell
+    gets one line that moves, not a line per frame. At the end it becomes the result's
+    summary with its notes."""
+
+    INTERVAL = 0.2  # seconds between updates: the front end is not flooded either
+
+    def __init__(self, name: str, display=None):
+        if display is None:
+            from IPython.display import display
+        self.name, self.start, self.shown = name, time.perf_counter(), 0.0
+        self.handle = display(Bar(name, 0, 0, 0.0), display_id=True)
+
+    def update(self, done: int, total: int) -> None:
+        now = time.perf_counter()
+        if now - self.shown >= self.INTERVAL or done == total:
+            self.shown = now
+            self.handle.update(Bar(self.name, done, total, now - self.start))
+
+    def finish(self, result) -> None:
+        self.handle.update(Text(describe(result)))
+
+
+class Bar:
+    """One progress line, as text and as an HTML <progress> element."""
+
+    def __init__(self, name: str, done: int, total: int, seconds: float):
+        self.name, self.done, self.total, self.seconds = name, done, total, seconds
+
+    def _repr_mimebundle_(self, include=None, exclude=None) -> Mapping[str, str]:
+        total = max(self.total, 1)
+        filled = round(30 * self.done / total)
+        text = (
+            f"{self.name}  {'█' * filled}{'░' * (30 - filled)}  {self.done}/{self.total} frames"
+            f"  {self.seconds:.1f} s"
+        )
+        progress = (
+            f"<code>{html.escape(self.name)}</code> <progress value={self.done} max={total}>"
+            f"</progress> {self.done}/{self.total} frames, {self.seconds:.1f} s"
+        )
+        return {"text/plain": text, "text/html": progress}
+
+
+class Text:
+    def __init__(self, text: str):
+        self.text = text
+
+    def _repr_mimebundle_(self, include=None, exclude=None) -> Mapping[str, str]:
+        return {"text/plain": self.text}
