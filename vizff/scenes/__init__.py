@@ -1,6 +1,7 @@
 """The built-in scenes, by name: adding a scene is one module and one line here."""
 
 from vizff.scenes.base import DataScene, Scene, TrainingScene
+from vizff.scenes.card import Card
 from vizff.scenes.gradients import Gradients
 from vizff.scenes.loss import Loss
 from vizff.scenes.mosaic import Mosaic
@@ -15,6 +16,7 @@ SCENES: dict[str, type[Scene]] = {
     "weights": Weights,
     "loss": Loss,
     "gradients": Gradients,
+    "card": Card,
 }
 
 __all__ = ["SCENES", "DataScene", "Scene", "TrainingScene"]
