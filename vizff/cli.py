@@ -236,10 +236,19 @@ def render_command(
         Optional[list[str]],
         typer.Option("--set", help="a scene's own option, KEY=VALUE (TOML value), repeatable"),
     ] = None,
+    jobs: Annotated[
+        Optional[int],
+        typer.Option(
+            "--jobs",
+            min=1,
+            max=256,
+            help="worker processes for a storyboard's parts and for --all (default: the cores)",
+        ),
+    ] = None,
     **given: Any,
 ) -> None:
-    """Render scenes to GIF, MP4, WebP or PNG."""
-    from vizff.recipes import check_taken, load_recipe
+    """Render scenes and storyboards to GIF, MP4, WebP or PNG."""
+    from vizff.recipes import Recipe, load_target
     from vizff.render import prepare
 
     targets = list(targets or [])
@@ -253,14 +262,24 @@ def render_command(
     values = {**given_values(given), **parse_sets(set_ or [])}
     if "out" in values and len(targets) > 1:
         raise ConfigError("--out: only with a single scene; use --out-dir for several")
-    recipes = [load_recipe(t, values, out_dir=out_dir) for t in targets]
-    lenient = Cli() if len(recipes) > 1 else None
+    several = len(targets) > 1
+    if jobs != 1 and (several or storyboard_file(targets[0])):
+        from vizff.parallel import prestart
+
+        prestart()  # the workers' server imports vizff while the targets are checked here
+    loaded = [load_target(t, values, out_dir=out_dir, lenient=several) for t in targets]
+    recipes = [item for item in loaded if isinstance(item, Recipe)]
+    boards = [item for item in loaded if not isinstance(item, Recipe)]
+    lenient = Cli() if several else None
     if lenient:
-        check_taken(recipes, values, Cli())
-    # every recipe, scene and writer is checked before the first frame is drawn
-    jobs = [prepare(r, out_dir=out_dir, lenient=lenient) for r in recipes]
-    for job in jobs:
-        render_job(job)
+        check_taken_by_any(recipes, boards, values)
+    # every recipe, scene, storyboard part and writer is checked before the first frame
+    prepared = [prepare(r, out_dir=out_dir, lenient=lenient) for r in recipes]
+    if not boards and (len(prepared) == 1 or jobs == 1):
+        for job in prepared:
+            render_job(job)
+        return
+    render_batch(recipes, prepared, boards, out_dir, lenient, jobs)
 
 
 def render_job(job) -> None:
@@ -277,6 +296,60 @@ def render_job(job) -> None:
         f"{result.path}  {result.frames} frames  {human_bytes(result.bytes)}  "
         f"{result.seconds:.1f} s"
     )
+
+
+def storyboard_file(target: str) -> bool:
+    from vizff.recipes import read_toml
+
+    try:
+        return target.endswith(".toml") and "part" in read_toml(Path(target))
+    except ConfigError:
+        return False  # said again, in full, when the target is loaded
+
+
+def check_taken_by_any(recipes, boards, values: dict[str, Any]) -> None:
+    """With several targets, each option given must be taken by one of them at least."""
+    from vizff.recipes import check_taken
+    from vizff.scenes import SCENES
+
+    taken = {key for b in boards for p in b.parts for key in options_of(SCENES[p.scene])}
+    check_taken(recipes, {k: v for k, v in values.items() if k not in taken}, Cli())
+
+
+def render_batch(recipes, prepared, boards, out_dir: Path, lenient, jobs: int | None) -> None:
+    """Scene files and storyboards rendered by one pool of worker processes, with one
+    progress display naming what is in progress."""
+    from vizff.parallel import cores
+    from vizff.storyboard import Batch, RecipeTask, plan
+
+    plans = [plan(board, estimate=True) for board in boards]  # all checked before any work
+    batch = Batch()
+    for recipe, job in zip(recipes, prepared):
+        config = getattr(job.scene, "config", None)
+        if config is not None:
+            job.scene.load()
+            warn_if_long(job.scene.estimate_seconds(), config)
+        batch.add(RecipeTask(recipe, out_dir, lenient, job.total, job.name))
+    for board in plans:
+        for seconds, config in board.estimates:
+            warn_if_long(seconds, config)
+        batch.add(board)
+    results = []
+    with progress_bar() as bar:
+        task = bar.add_task("", total=batch.total)
+
+        def progress(done: int, what: str) -> None:
+            bar.update(task, completed=done, description=what)
+
+        for result in batch.run(jobs or cores(), progress):
+            results.append(result)
+    for result in results:
+        for message in result.notes:
+            note(message)
+        print(
+            f"{result.path}  {result.frames} frames  {human_bytes(result.bytes)}  "
+            f"{result.seconds:.1f} s"
+        )
 
 
 def parse_sets(items: list[str]) -> dict:

@@ -38,9 +38,10 @@ TRANSPARENT = 255  # GIF palette index kept free: "unchanged since the previous 
 
 def faded(colours: np.ndarray, colour: tuple[int, int, int], amount: float) -> np.ndarray:
     """`colours` (any shape, last axis RGB) mixed with `colour` by `amount`, in float64 and
-    rounded to the nearest level: the one definition of a fade's pixels in every format."""
+    rounded to the nearest level, halves up: the one definition of a fade's pixels in every
+    format."""
     mixed = colours * (1.0 - amount) + np.asarray(colour, dtype=np.float64) * amount
-    return np.rint(mixed).astype(np.uint8)
+    return np.floor(mixed + 0.5).astype(np.uint8)
 
 
 def number(value: float) -> float | int:

@@ -22,7 +22,8 @@ WORDS = ("title", "loss", "end")  # the catalogue's cards: [cards.<name>] title 
 # design sizes at 640x360 of each kind's title and subtitle
 TITLE_SIZE = {"title": 27.0, "section": 23.0, "end": 25.0}
 SUBTITLE_SIZE = 12.5
-TITLE_LINES, SUBTITLE_LINES = 3, 4
+# (title lines, subtitle lines) at most, tried in turn until the words fit the frame's height
+LAYOUTS = ((3, 4), (3, 3), (3, 2), (3, 1), (3, 0), (2, 0), (1, 0))
 
 
 def has_cjk(text: str) -> bool:
@@ -94,16 +95,23 @@ class Card(Scene):
         look = self.look
         self.page = page = Page(self.size, look, title=self.title())
         width = round(self.size[0] * 0.84)
-        title = self.lines(self.title(), TITLE_SIZE[self.settings.card], width, TITLE_LINES, True)
-        subtitle = self.subtitle()
-        below = (
-            self.lines(subtitle, SUBTITLE_SIZE, width, SUBTITLE_LINES, False) if subtitle else None
-        )
         bar = Box(0, 0, max(4, round(44 * page.s)), max(2, round(3 * page.s)))
         gap = round(12 * page.s)
-        height = bar.h + gap + title[2] * len(title[0])
-        if below:
-            height += gap + below[2] * len(below[0])
+        room = self.size[1] - 2 * page.margin
+        subtitle = self.subtitle()
+        # fewer subtitle lines, then none, then fewer title lines, until the block fits
+        for most_title, most_below in LAYOUTS:
+            title = self.lines(
+                self.title(), TITLE_SIZE[self.settings.card], width, most_title, True
+            )
+            below = None
+            if subtitle and most_below:
+                below = self.lines(subtitle, SUBTITLE_SIZE, width, most_below, False)
+            height = bar.h + gap + title[2] * len(title[0])
+            if below:
+                height += gap + below[2] * len(below[0])
+            if height <= room:
+                break
         frame = np.empty((self.size[1], self.size[0], 3), dtype=np.uint8)
         frame[:] = self.theme.background
         top = round((self.size[1] - height) / 2)
