@@ -520,3 +520,48 @@ def test_the_lesson_is_in_the_lessons_order_and_plans_whole(tmp_path):
         s.settings.hidden for s in lesson.segments if s.scene != "card" and "hidden" in s.settings
     }
     assert runs == {(32,)}  # one network in every training part: the [train] table's
+
+
+@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs Linux's /proc")
+def test_killed_lesson_workers_stop_and_the_next_render_sweeps(tmp_path):
+    """SIGKILL cannot be caught: the workers see their parent gone and stop (removing their
+    own temporaries); the parent's folder of segments stays until the next render there."""
+    board = write(
+        tmp_path,
+        'size = "320x180"\n[train]\nhidden = [4]\nsteps = 3000\nevery = 1\n'
+        '[[part]]\nscene = "loss"\n[[part]]\nscene = "weights"\n',
+    )
+    folder = tmp_path / "out"
+    folder.mkdir()
+    mark = f"VIZFF_TEST_{uuid.uuid4().hex}"
+    command = [sys.executable, "-m", "vizff", "render", str(board), "--jobs", "2"]
+    process = subprocess.Popen(
+        [*command, "--out", str(folder / "lesson.gif")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, mark: "1"},
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            work = [p for p in folder.iterdir() if p.name.startswith(".vizff-")]
+            if work and any(f.name.startswith(".vizff-") for f in work[0].iterdir()):
+                break
+            time.sleep(0.05)
+        else:
+            pytest.fail("the render never got going")
+        process.kill()
+        process.wait()
+        deadline = time.monotonic() + 15
+        while processes_marked(mark) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not processes_marked(mark)  # no worker, no ffmpeg, no server left running
+        left = [p for p in folder.iterdir()]
+        assert [p.name for p in left] == [work[0].name]  # the segments' folder only
+        assert not [f for f in left[0].iterdir() if f.name.startswith(".vizff-")]  # workers' own
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    render_storyboard(small(tmp_path), folder / "next.gif")
+    assert [p.name for p in folder.iterdir()] == ["next.gif"]

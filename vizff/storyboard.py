@@ -455,7 +455,7 @@ def plan(board: Storyboard, *, estimate: bool = False) -> Plan:
             fade_out = _fade_out(following, fps)
         hold = round(settings.hold * fps) if part.scene != "card" else 0
         hold = max(hold, MIN_FRAMES - frames - len(fade_in) - len(fade_out))
-        label = f"{part.number} {titles[index]}"
+        label = f"{part.number}/{len(board.parts)} {_short(titles[index])}"
         segment = Segment(
             part.number, label, part.scene, settings, prefix, frames, hold, fade_in, fade_out
         )
@@ -533,6 +533,11 @@ def _gif_palettes(segments: list[Segment], palettes: list[np.ndarray | None]) ->
             shared = np.array(common, dtype=np.uint8)
             return [replace(s, palette=shared) for s in segments]
     return [replace(s, palette=p) for s, p in zip(segments, palettes)]
+
+
+def _short(text: str, limit: int = 28) -> str:
+    """A title cut for the progress line, where several parts in progress share one line."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def _plain(text: str) -> str:
@@ -696,13 +701,23 @@ class Batch:
             for render in boards.values():
                 render.abandon()
 
+    def _named(self, owner: int, labels: list[str]) -> str:
+        item = self.items[owner]
+        if isinstance(item, Plan):
+            return f"{item.board.path.stem}: {', '.join(labels)}"
+        return labels[0]
+
     def _run(self, tasks, owners, boards, jobs, progress) -> Iterator[RenderResult]:
         done, running = [0] * len(tasks), {}
         results: dict[int, dict[int, SegmentResult]] = {number: {} for number in boards}
 
-        def report() -> None:
-            if progress is not None:
-                progress(sum(done), ", ".join(running.values()))
+        def report() -> None:  # `lesson: 3/11 The network, 4/11 The activation  weights`
+            if progress is None:
+                return
+            shown: dict[int, list[str]] = {}
+            for index, label in running.items():
+                shown.setdefault(owners[index], []).append(label)
+            progress(sum(done), "  ".join(self._named(o, labels) for o, labels in shown.items()))
 
         def moved(index: int, frames: int) -> None:
             done[index] = frames
