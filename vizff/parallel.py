@@ -1,6 +1,7 @@
 """Render tasks in worker processes, at most `jobs` at a time, with one stream of progress.
 
-A task is a small picklable object with `total` (frames), `label` and `run(progress)`, which
+A task is a small picklable object with `total` (frames), `label`, `work` (its expected
+cost, relative to the others) and `run(progress)`, which
 renders one output or one segment and returns a picklable result. With one job the tasks run
 here, one after the other. With more, each runs in a fresh process forked from a server that
 imported vizff once (`forkserver`: no fork of a process with threads), longest first; which
@@ -32,8 +33,9 @@ STOP_WAIT = 10.0  # seconds a terminated worker has to clean up before it is kil
 
 
 class Task(Protocol):
-    total: int
+    total: int  # frames, for the progress display
     label: str
+    work: float  # how long it takes, relatively: the longest start first
 
     def run(self, progress: Callable[[int], None]) -> Any: ...
 
@@ -90,7 +92,7 @@ class Runner:
     def _parallel(self) -> Iterator[tuple[int, Any]]:
         context = _context()
         messages = context.Queue()
-        waiting = sorted(range(len(self.tasks)), key=lambda i: -self.tasks[i].total)
+        waiting = sorted(range(len(self.tasks)), key=lambda i: -self.tasks[i].work)
         silent: dict[int, float] = {}  # workers found ended before their last word: since when
         while waiting or self.running:
             while waiting and len(self.running) < self.jobs:

@@ -50,6 +50,9 @@ from vizff.render import RenderResult, named, prepare
 from vizff.segments import Chapter, join_gif, join_mp4, join_webp
 from vizff.writers import open_writer
 
+# Drawing cost per frame relative to an encoded frame, where far from 1 (measured on the
+# lesson): a card is one picture repeated; gradients makes two loss evaluations per weight.
+WORK = {"card": 0.0, "gradients": 6.0}
 FILE_FORMATS = (".mp4", ".gif", ".webp")  # one file; a path without an extension: a folder
 MIN_FRAMES = 3  # H.264 segments of fewer frames are timed differently and cannot be joined
 STORYBOARD_OPTIONS = (
@@ -361,10 +364,16 @@ class Segment:
     def total(self) -> int:
         return len(self.fade_in) + self.frames + self.hold + len(self.fade_out)
 
+    @property
+    def work(self) -> float:
+        """Its expected cost, for the order parts start in (the output never depends on it):
+        frames to encode, and frames to draw at the scene's cost per frame."""
+        return self.total + self.frames * WORK.get(self.scene, 1.0)
+
     def run(self, progress: Callable[[int], None]) -> SegmentResult:
         from vizff.scenes import SCENES
 
-        with part_errors(self.prefix):
+        with part_errors(self.prefix), one_blas_thread():
             settings = self.settings
             with named(settings):
                 scene = SCENES[self.scene](settings)
@@ -385,6 +394,18 @@ class Segment:
                     writer.fade(last, np.array(self.fade_out), colour)
                     progress(writer.frames)
         return SegmentResult(self.number, writer.frames, self.path.stat().st_size, writer.note)
+
+
+def one_blas_thread():
+    """Every render task computes on one BLAS thread, as training does (`train.BLAS_THREADS`):
+    the same bits for any --jobs, and no BLAS threads spinning against the encoder and the
+    other workers for the cores (the gradients scene's 1,568 loss evaluations took 28 s with
+    two BLAS threads on a busy two-core machine, 2.5 s with one)."""
+    from threadpoolctl import threadpool_limits
+
+    from vizff.train import BLAS_THREADS
+
+    return threadpool_limits(limits=BLAS_THREADS, user_api="blas")
 
 
 @contextmanager
@@ -662,9 +683,14 @@ class RecipeTask:
     total: int
     label: str
 
+    @property
+    def work(self) -> float:
+        return 2.0 * self.total
+
     def run(self, progress: Callable[[int], None]) -> RenderResult:
-        job = prepare(self.recipe, out_dir=self.out_dir, lenient=self.lenient)
-        return job.run(progress=lambda done, _: progress(done))
+        with one_blas_thread():
+            job = prepare(self.recipe, out_dir=self.out_dir, lenient=self.lenient)
+            return job.run(progress=lambda done, _: progress(done))
 
 
 class Batch:
@@ -757,6 +783,10 @@ def render_storyboard(
     as keywords. `jobs` worker processes render the parts."""
     from vizff.errors import Python
 
+    if jobs > 1:
+        from vizff.parallel import prestart
+
+        prestart()  # the workers' server imports vizff while the storyboard is checked here
     given = dict(options)
     if out is not None:
         given["out"] = str(out)
