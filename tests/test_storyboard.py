@@ -565,3 +565,59 @@ def test_killed_lesson_workers_stop_and_the_next_render_sweeps(tmp_path):
             process.wait()
     render_storyboard(small(tmp_path), folder / "next.gif")
     assert [p.name for p in folder.iterdir()] == ["next.gif"]
+
+
+@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs Linux's /proc")
+def test_a_worker_killed_outright_fails_the_render_in_one_line(tmp_path):
+    """The out-of-memory killer takes a worker: the render stops, says so, keeps the old file."""
+    board = write(
+        tmp_path,
+        'size = "320x180"\n[train]\nhidden = [4]\nsteps = 3000\nevery = 1\n'
+        '[[part]]\nscene = "loss"\n[[part]]\nscene = "weights"\n',
+    )
+    out = tmp_path / "lesson.webp"
+    out.write_bytes(b"kept")
+    mark = f"VIZFF_TEST_{uuid.uuid4().hex}"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "vizff", "render", str(board), "--out", str(out), "--jobs", "2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, mark: "1"},
+    )
+    try:
+        deadline, workers = time.monotonic() + 120, []
+        while not workers and time.monotonic() < deadline:  # forked from the server, not vizff
+            parents = {pid: parent_of(pid) for pid in processes_marked(mark)}
+            server = [pid for pid, parent in parents.items() if parent == process.pid]
+            workers = [
+                p for p, parent in parents.items() if parent in server and "python" in name_of(p)
+            ]
+            time.sleep(0.1)
+        assert workers, "no worker started"
+        time.sleep(1.0)
+        os.kill(workers[0], signal.SIGKILL)
+        _, err = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 1, err
+    assert "the worker process ended unexpectedly (exit code -9)" in err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert out.read_bytes() == b"kept"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["lesson.toml", "lesson.webp"]
+
+
+def parent_of(pid: int) -> int:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return -1
+
+
+def name_of(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text()
+    except OSError:
+        return ""
