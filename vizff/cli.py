@@ -262,10 +262,19 @@ def render_command(
             rich_help_panel="Output",
         ),
     ] = None,
+    jobs: Annotated[
+        Optional[int],
+        typer.Option(
+            "--jobs",
+            min=1,
+            max=256,
+            help="worker processes for a storyboard's parts and for --all (default: the cores)",
+        ),
+    ] = None,
     **given: Any,
 ) -> None:
-    """Render scenes to GIF, MP4, WebP or PNG."""
-    from vizff.recipes import check_taken, load_recipe
+    """Render scenes and storyboards to GIF, MP4, WebP or PNG."""
+    from vizff.recipes import Recipe, load_target
     from vizff.render import prepare
 
     check_embed(embed)
@@ -281,21 +290,34 @@ def render_command(
     values = {**given_values(given), **parse_sets(set_ or [])}
     if "out" in values and len(targets) > 1:
         raise ConfigError("--out: only with a single scene; use --out-dir for several")
-    recipes = [load_recipe(t, values, out_dir=out_dir) for t in targets]
-    lenient = Cli() if len(recipes) > 1 else None
+    several = len(targets) > 1
+    if jobs != 1 and (several or storyboard_file(targets[0])):
+        from vizff.parallel import prestart
+
+        prestart()  # the workers' server imports vizff while the targets are checked here
+    loaded = [load_target(t, values, out_dir=out_dir, lenient=several) for t in targets]
+    recipes = [item for item in loaded if isinstance(item, Recipe)]
+    boards = [item for item in loaded if not isinstance(item, Recipe)]
+    lenient = Cli() if several else None
     if lenient:
-        check_taken(recipes, values, Cli())
-    # every recipe, scene and writer is checked before the first frame is drawn
-    jobs = [prepare(r, out_dir=out_dir, lenient=lenient) for r in recipes]
-    if embed is not None and any(job.writer.folder for job in jobs):
+        check_taken_by_any(recipes, boards, values)
+    if embed is not None and boards:
+        raise ConfigError("--embed: prints the snippet for scene renders; for a storyboard's "
+                          "output run `vizff page` on its folder")
+    # every recipe, scene, storyboard part and writer is checked before the first frame
+    prepared = [prepare(r, out_dir=out_dir, lenient=lenient) for r in recipes]
+    if embed is not None and any(job.writer.folder for job in prepared):
         raise ConfigError("--embed: a folder of PNG frames is not one file to embed; name a file")
-    for job in jobs:  # the <video> snippet names a poster: --embed writes one for an MP4
+    for job in prepared:  # the <video> snippet names a poster: --embed writes one for an MP4
         if embed is not None and job.writer.path.suffix.lower() == ".mp4":
             job.settings = replace(job.settings, values={**job.settings.values, "poster": True})
-    for job in jobs:
-        result = render_job(job)
-        if embed is not None:
-            print(embed_snippet(result, embed))
+    if not boards and (len(prepared) == 1 or jobs == 1 or embed is not None):
+        for job in prepared:
+            result = render_job(job)
+            if embed is not None:
+                print(embed_snippet(result, embed))
+        return
+    render_batch(recipes, prepared, boards, out_dir, lenient, jobs)
 
 
 def render_job(job):
@@ -346,6 +368,60 @@ def page_command(
 
     path, count = write_page(folder)
     print(f"{path}  {count} renders")
+
+
+def storyboard_file(target: str) -> bool:
+    from vizff.recipes import read_toml
+
+    try:
+        return target.endswith(".toml") and "part" in read_toml(Path(target))
+    except ConfigError:
+        return False  # said again, in full, when the target is loaded
+
+
+def check_taken_by_any(recipes, boards, values: dict[str, Any]) -> None:
+    """With several targets, each option given must be taken by one of them at least."""
+    from vizff.recipes import check_taken
+    from vizff.scenes import SCENES
+
+    taken = {key for b in boards for p in b.parts for key in options_of(SCENES[p.scene])}
+    check_taken(recipes, {k: v for k, v in values.items() if k not in taken}, Cli())
+
+
+def render_batch(recipes, prepared, boards, out_dir: Path, lenient, jobs: int | None) -> None:
+    """Scene files and storyboards rendered by one pool of worker processes, with one
+    progress display naming what is in progress."""
+    from vizff.parallel import cores
+    from vizff.storyboard import Batch, RecipeTask, plan
+
+    plans = [plan(board, estimate=True) for board in boards]  # all checked before any work
+    batch = Batch()
+    for recipe, job in zip(recipes, prepared):
+        config = getattr(job.scene, "config", None)
+        if config is not None:
+            job.scene.load()
+            warn_if_long(job.scene.estimate_seconds(), config)
+        batch.add(RecipeTask(recipe, out_dir, lenient, job.total, job.name))
+    for board in plans:
+        for seconds, config in board.estimates:
+            warn_if_long(seconds, config)
+        batch.add(board)
+    results = []
+    with progress_bar() as bar:
+        task = bar.add_task("", total=batch.total)
+
+        def progress(done: int, what: str) -> None:
+            bar.update(task, completed=done, description=what)
+
+        for result in batch.run(jobs or cores(), progress):
+            results.append(result)
+    for result in results:
+        for message in result.notes:
+            note(message)
+        print(
+            f"{result.path}  {result.frames} frames  {human_bytes(result.bytes)}  "
+            f"{result.seconds:.1f} s"
+        )
 
 
 def parse_sets(items: list[str]) -> dict:

@@ -77,6 +77,7 @@ class File:
     path: Path
     part: int | None = None  # 1-based part number in a storyboard
     title: str = ""  # the part's title, when it has one
+    table: str = ""  # the key's table in the file: `train` names it `[train] lr`
 
     def prefix(self) -> str:
         where = f"{self.path}"
@@ -87,6 +88,7 @@ class File:
         return where
 
     def name(self, key: str, value: Any = UNSET) -> str:
+        key = f"[{self.table}] {key}" if self.table else key
         if value is UNSET:
             return f"{self.prefix()}: {key}"
         return f"{self.prefix()}: {key} = {shorten(toml_literal(value))}"
@@ -111,6 +113,8 @@ def toml_literal(value: Any) -> str:
         return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
     if isinstance(value, (tuple, list)):
         return "[" + ", ".join(toml_literal(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k} = {toml_literal(v)}" for k, v in value.items()) + "}"
     if isinstance(value, Path):
         return toml_literal(str(value))
     return repr(value)

@@ -425,10 +425,10 @@ class Settings(Mapping):
         return len(self.values)
 
     def __getattr__(self, key: str) -> Any:
-        try:
-            return self.values[key]
-        except KeyError:
-            raise AttributeError(key) from None
+        values = self.__dict__.get("values")  # absent while unpickling (a worker process)
+        if values is None or key not in values:
+            raise AttributeError(key)
+        return values[key]
 
     def given(self, key: str) -> bool:
         return key in self.origins

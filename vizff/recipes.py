@@ -105,8 +105,8 @@ def load_recipe(
         file = File(path)
         if "part" in table:
             raise ConfigError(
-                f"{path}: is a storyboard (it has [[part]] tables); render it with "
-                f"`vizff render {path} --out lesson.mp4`"
+                f"{path}: is a storyboard (it has [[part]] tables), not a scene file: load it "
+                "with `load_target` or `vizff.storyboard.load_storyboard`"
             )
         if "scene" not in table:
             raise ConfigError(
@@ -120,6 +120,25 @@ def load_recipe(
         cls = scene_class(text, source)
         recipe = Recipe(cls.name, (), cls.name)
     return recipe.with_layer(given, source) if given else recipe
+
+
+def load_target(
+    target: str | Path,
+    given: Mapping[str, Any] | None = None,
+    *,
+    source: Source = Cli(),
+    out_dir: Path = Path("outputs"),
+    lenient: bool = False,
+):
+    """A scene name, a scene file (a Recipe) or a storyboard file (a Storyboard), told apart
+    by the file's content: [[part]] tables make a storyboard. `lenient`: a given option need
+    not be taken by the storyboard (another target may take it)."""
+    text = str(target)
+    if (text.endswith(".toml") or Path(text).suffix == ".toml") and "part" in read_toml(Path(text)):
+        from vizff.storyboard import load_storyboard
+
+        return load_storyboard(text, given, source=source, out_dir=out_dir, lenient=lenient)
+    return load_recipe(target, given, source=source, out_dir=out_dir)
 
 
 def python_recipe(scene: str, out: str | Path | None, options: Mapping[str, Any]) -> Recipe:

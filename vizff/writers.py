@@ -36,6 +36,19 @@ MAX_GIF_DELAY = 0xFFFF  # hundredths of a second: the most one GIF frame can las
 TRANSPARENT = 255  # GIF palette index kept free: "unchanged since the previous frame"
 
 
+def faded(colours: np.ndarray, colour: tuple[int, int, int], amount: float) -> np.ndarray:
+    """`colours` (any shape, last axis RGB) mixed with `colour` by `amount`, in float64 and
+    rounded to the nearest level, halves up: the one definition of a fade's pixels in every
+    format."""
+    levels = np.arange(256, dtype=np.float64)[:, None]  # every level's mix, per channel:
+    mixed = levels * (1.0 - amount) + np.asarray(colour, dtype=np.float64) * amount
+    table = np.floor(mixed + 0.5).astype(np.uint8)  # (256, 3), looked up: 5x the arithmetic
+    out = np.empty(colours.shape, dtype=np.uint8)
+    for channel in range(3):
+        np.take(table[:, channel], colours[..., channel], out=out[..., channel])
+    return out
+
+
 def number(value: float) -> float | int:
     """A float that is whole as an int, so a message quotes `--fps 120`, not `--fps 120.0`."""
     return int(value) if isinstance(value, float) and value.is_integer() else value
@@ -85,6 +98,15 @@ class FrameWriter:
         return self
 
     def write(self, frame: np.ndarray) -> None:
+        frame = self._accept(frame)
+        try:
+            self._write(frame)
+        except OSError as exc:
+            raise self._failed(exc) from None
+        self.frames += 1
+
+    def _accept(self, frame: np.ndarray) -> np.ndarray:
+        """The frame checked and contiguous; the file is started at the first one."""
         if frame.dtype != np.uint8 or frame.ndim != 3 or frame.shape[2] != 3:
             raise RenderError(
                 f"a frame must be a (height, width, 3) uint8 array, not {frame.dtype} {frame.shape}"
@@ -95,14 +117,25 @@ class FrameWriter:
                 f"frame {self.frames} is {size[0]}x{size[1]}, the first was "
                 f"{self.size[0]}x{self.size[1]}"
             )
-        try:
-            if self.size is None:
-                self.size = size
+        if self.size is None:
+            self.size = size
+            try:
                 self._open(size)
-            self._write(np.ascontiguousarray(frame))
-        except OSError as exc:
-            raise self._failed(exc) from None
-        self.frames += 1
+            except OSError as exc:
+                raise self._failed(exc) from None
+        return np.ascontiguousarray(frame)
+
+    # ---- storyboards: a hold between two parts, and fades through a colour ----------------
+    def repeat(self, frame: np.ndarray, count: int) -> None:
+        """`frame` for `count` frames (a hold that more frames follow)."""
+        for _ in range(count):
+            self.write(frame)
+
+    def fade(self, frame: np.ndarray, amounts: np.ndarray, colour: tuple[int, int, int]) -> None:
+        """One frame per amount: `frame` mixed with `colour` by it (0: the frame, 1: the
+        colour alone), as `faded` computes it."""
+        for amount in amounts:
+            self.write(faded(frame, colour, float(amount)))
 
     def __exit__(self, kind, error, trace) -> bool:
         if kind is not None:
@@ -241,9 +274,14 @@ class GifWriter(FrameWriter):
         super().__init__(path, fps=fps, hold=hold)
         self.delay, self.note = gif_delay(fps)
         self._palette = palette
-        self._previous: np.ndarray | None = None  # palette indices of the last frame shown
-        self._pending: tuple[np.ndarray, tuple[int, int], bool] | None = None
+        self._quantize: Quantizer | None = None  # made with the header, at the first frame
+        # palette indices of what the canvas shows; None after a fade (its colours are in
+        # local tables), so that the next frame is written whole
+        self._previous: np.ndarray | None = None
+        # the image waiting for its delay: (indices, offset, transparent, local table or None)
+        self._pending: tuple[np.ndarray, tuple[int, int], bool, np.ndarray | None] | None = None
         self._pending_delay = 0
+        self._encoded: tuple[np.ndarray, tuple[int, int], list[bytes]] | None = None
 
     def _open(self, size):
         self._file = open(self.temp, "wb")
@@ -259,14 +297,20 @@ class GifWriter(FrameWriter):
             + b"!\xff\x0bNETSCAPE2.0\x03\x01\x00\x00\x00"
         )  # loop forever
 
-    def _write(self, frame):
-        if self.frames == 0:
+    def _indices(self, frame: np.ndarray) -> np.ndarray:
+        """The frame's palette indices; the first frame chooses the palette and starts the file."""
+        if self._quantize is None:
             palette = self._palette if self._palette is not None else adaptive_palette(frame)
             self._quantize = Quantizer(palette)
             self._file.write(self._header(self._quantize.palette))
-        indices = self._quantize(frame)
+        return self._quantize(frame)
+
+    def _write(self, frame):
+        indices = self._indices(frame)
         if self._previous is None:
-            self._pending, self._pending_delay = (indices, (0, 0), False), self.delay
+            if self._pending is not None:  # after a fade: this frame is drawn whole
+                self._flush()
+            self._pending, self._pending_delay = (indices, (0, 0), False, None), self.delay
             self._previous = indices
             return
         found = changed_box(indices, self._previous)
@@ -277,25 +321,82 @@ class GifWriter(FrameWriter):
         changed, rows, cols = found
         patch = indices[rows, cols].copy()
         patch[~changed[rows, cols]] = TRANSPARENT
-        self._pending, self._pending_delay = (patch, (cols.start, rows.start), True), self.delay
+        offset = (cols.start, rows.start)
+        self._pending, self._pending_delay = (patch, offset, True, None), self.delay
         self._previous = indices
 
+    def repeat(self, frame, count):
+        if count <= 0:
+            return
+        self.write(frame)
+        self._pending_delay += (count - 1) * self.delay  # the same picture, shown longer
+        self.frames += count - 1
+
+    def fade(self, frame, amounts, colour):
+        """Exactly `faded(...)` of the frame as the palette shows it: the same indices with a
+        local colour table per amount, so a fade needs no colour outside a palette."""
+        if len(amounts) == 0:
+            return
+        frame = self._accept(frame)
+        try:
+            indices = self._indices(frame)
+            palette = self._quantize.palette
+            moving = ~(palette == np.asarray(colour, np.uint8)).all(axis=1)[indices]
+            found = changed_box(moving, np.zeros_like(moving))  # pixels the fade changes
+            if found is None:  # nothing but the colour: the frame itself, for longer
+                self.repeat(frame, len(amounts))
+                return
+            _, rows, cols = found
+            patch = indices[rows, cols].copy()
+            patch[~moving[rows, cols]] = TRANSPARENT
+            shown = self._previous is not None and np.array_equal(indices, self._previous)
+            for i, amount in enumerate(amounts):
+                table = faded(palette, colour, float(amount))
+                if self._pending is not None:
+                    self._flush()
+                if i == 0 and not shown:  # the canvas shows something else: draw it all
+                    self._pending = (indices, (0, 0), False, table)
+                else:
+                    self._pending = (patch, (cols.start, rows.start), True, table)
+                self._pending_delay = self.delay
+        except OSError as exc:
+            raise self._failed(exc) from None
+        self._previous = None
+        self.frames += len(amounts)
+
     def _flush(self, extra: int = 0) -> None:
-        patch, offset, transparent = self._pending
+        patch, offset, transparent, table = self._pending
         delay = self._pending_delay + extra
-        self._image(patch, offset, transparent, delay)
+        self._image(patch, offset, transparent, delay, table)
         while (delay := delay - MAX_GIF_DELAY) > 0:  # longer than one GIF frame can last
             self._image(np.full((1, 1), TRANSPARENT, np.uint8), (0, 0), True, delay)
 
-    def _image(self, patch: np.ndarray, offset, transparent: bool, delay: int) -> None:
+    def _image(self, patch: np.ndarray, offset, transparent: bool, delay: int, table=None) -> None:
         flags = (1 << 2) | (1 if transparent else 0)  # disposal 1: keep, draw the next on top
         delay = min(delay, MAX_GIF_DELAY)
         self._file.write(b"!\xf9\x04" + struct.pack("<BHBB", flags, delay, TRANSPARENT, 0))
+        chunks = self._lzw(patch, (int(offset[0]), int(offset[1])))
+        if table is not None:  # a local colour table of 256 entries after the descriptor
+            descriptor = bytearray(chunks[0])
+            descriptor[9] |= 0x80 | 7
+            local = np.zeros((256, 3), dtype=np.uint8)
+            local[: len(table)] = table
+            chunks = [bytes(descriptor), local.tobytes(), *chunks[1:]]
+        for chunk in chunks:
+            self._file.write(chunk)
+
+    def _lzw(self, patch: np.ndarray, offset: tuple[int, int]) -> list[bytes]:
+        """The image descriptor and LZW data of `patch` (the last one kept: a fade draws the
+        same indices with other colours)."""
+        if self._encoded is not None and self._encoded[0] is patch and self._encoded[1] == offset:
+            return self._encoded[2]
         image = Image.frombuffer(
             "L", (patch.shape[1], patch.shape[0]), patch.tobytes(), "raw", "L", 0, 1
         )
-        for chunk in GifImagePlugin.getdata(image, offset=(int(offset[0]), int(offset[1]))):
-            self._file.write(chunk)
+        chunks = [bytes(c) for c in GifImagePlugin.getdata(image, offset=offset)]
+        assert chunks[0][:1] == b"," and len(chunks[0]) == 10, "Pillow's descriptor changed"
+        self._encoded = (patch, offset, chunks)
+        return chunks
 
     def _finish(self):
         self._flush(extra=round(self.hold * 100))
@@ -430,6 +531,18 @@ class Mp4Writer(FrameWriter):
 def mp4_frame_count(path: Path) -> int | None:
     """Samples in the video tracks of an MP4's moov atom; None unless the file is whole: its
     top-level boxes end exactly where the file ends, and one of them is the moov."""
+    tables = mp4_video_tables(path)
+    if tables is None:
+        return None
+    count = 0
+    for stbl in tables:
+        for stsz in _boxes(stbl, b"stsz"):  # version, flags, size, count
+            count += struct.unpack_from(">I", stsz, 8)[0] if len(stsz) >= 12 else 0
+    return count
+
+
+def mp4_video_tables(path: Path) -> list[bytes] | None:
+    """The sample tables (stbl boxes) of an MP4's video tracks; None unless the file is whole."""
     with open(path, "rb") as handle:
         moov, position, length = None, 0, os.fstat(handle.fileno()).st_size
         while position < length:
@@ -444,16 +557,13 @@ def mp4_frame_count(path: Path) -> int | None:
             position += size
     if moov is None:
         return None
-    count = 0
+    tables = []
     for trak in _boxes(moov, b"trak"):
         for mdia in _boxes(trak, b"mdia"):
-            if not any(hdlr[8:12] == b"vide" for hdlr in _boxes(mdia, b"hdlr")):
-                continue
-            for minf in _boxes(mdia, b"minf"):
-                for stbl in _boxes(minf, b"stbl"):
-                    for stsz in _boxes(stbl, b"stsz"):  # version, flags, size, count
-                        count += struct.unpack_from(">I", stsz, 8)[0] if len(stsz) >= 12 else 0
-    return count
+            if any(hdlr[8:12] == b"vide" for hdlr in _boxes(mdia, b"hdlr")):
+                for minf in _boxes(mdia, b"minf"):
+                    tables += _boxes(minf, b"stbl")
+    return tables
 
 
 def _box_header(head: bytes, available: int) -> tuple[bytes, int, int] | None:

@@ -1,6 +1,7 @@
 """The built-in scenes, by name: adding a scene is one module and one line here."""
 
 from vizff.scenes.base import DataScene, Scene, TrainingScene
+from vizff.scenes.card import Card
 from vizff.scenes.forward import Forward
 from vizff.scenes.gradients import Gradients
 from vizff.scenes.loss import Loss
@@ -19,6 +20,7 @@ SCENES: dict[str, type[Scene]] = {  # in the lesson's order
     "weights": Weights,  # gradient descent fitting the weights
     "loss": Loss,  # gradient descent lowering the loss
     "predictions": Predictions,  # the results
+    "card": Card,  # a storyboard's title, section and end cards
 }
 
 __all__ = ["SCENES", "DataScene", "Scene", "TrainingScene"]

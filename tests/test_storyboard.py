@@ -1,0 +1,623 @@
+"""Storyboards: errors that name the file, the part and the key; cards drawn by the kit; the
+joined GIF and WebP frame for frame what the parts drew (fades computed here, by hand);
+chapters read back from the MP4; the same output for any --jobs; interrupted renders that
+leave nothing behind; folder output with an index."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import imageio_ffmpeg
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.test_cli import run
+from vizff.draw.catalogue import catalogue
+from vizff.draw.lint import problems
+from vizff.errors import ConfigError, VizffError
+from vizff.recipes import Recipe, load_target
+from vizff.render import scene_frames
+from vizff.scenes import SCENES
+from vizff.storyboard import Storyboard, load_storyboard, plan, render_storyboard
+from vizff.writers import GifWriter
+
+SIZE = (320, 180)
+FPS = 10
+# a title card (3 frames), the sigmoid (4 frames, held 2), an end card that fades in (fade of
+# 4 frames: the sigmoid fades out over 2, reaching the page colour; the card fades in over 2)
+SMALL = """
+size = "320x180"
+fps = 10
+hold = 0.2
+theme = "{theme}"
+lang = "{lang}"
+title = {{en = "A small lesson", zh = "小课"}}
+
+[[part]]
+card = "title"
+seconds = 0.3
+
+[[part]]
+scene = "sigmoid"
+frames = 4
+title = {{en = "The curve", zh = "激活函数"}}
+
+[[part]]
+card = "end"
+seconds = 0.3
+transition = "fade"
+fade = 0.4
+"""
+
+
+def write(folder: Path, text: str, name: str = "lesson.toml") -> Path:
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def small(folder: Path, theme: str = "light", lang: str = "en") -> Path:
+    return write(folder, SMALL.format(theme=theme, lang=lang))
+
+
+def expected_frames(theme: str = "light", lang: str = "en") -> list[np.ndarray]:
+    """The small storyboard's frames as the parts draw them, with the fade worked out here:
+    out by 1/2 and 2/2 of the page colour, in by 2/3 and 1/3 (float, rounded)."""
+    look = dict(size=SIZE, fps=FPS, theme=theme, lang=lang)
+    title = list(scene_frames("card", card="title", seconds=0.3, **look))
+    curve = list(
+        scene_frames("sigmoid", frames=4, title="激活函数" if lang == "zh" else "The curve", **look)
+    )
+    end = list(scene_frames("card", card="end", seconds=0.3, **look))
+    page = np.array(SCENES["card"](theme=theme).theme.background, dtype=np.float64)
+
+    def mix(frame, amount):
+        return np.floor(frame * (1 - amount) + page * amount + 0.5).astype(np.uint8)
+
+    assert len(title) == 3 and len(curve) == 4 and len(end) == 3
+    return [
+        *title,
+        *curve,
+        curve[-1],
+        curve[-1],  # hold 0.2 s
+        mix(curve[-1], 0.5),
+        mix(curve[-1], 1.0),
+        mix(end[0], 2 / 3),
+        mix(end[0], 1 / 3),
+        *end,
+    ]
+
+
+def nearest(frames: list[np.ndarray], palette: np.ndarray) -> list[np.ndarray]:
+    """Each pixel as the nearest palette colour (brute force over the colours used, float64)."""
+    out = []
+    colours = palette.astype(np.float64)
+    for frame in frames:
+        used, where = np.unique(frame.reshape(-1, 3), axis=0, return_inverse=True)
+        distances = ((used[:, None, :].astype(np.float64) - colours[None]) ** 2).sum(axis=2)
+        out.append(palette[distances.argmin(axis=1)][where.ravel()].reshape(frame.shape))
+    return out
+
+
+def decoded_animation(path: Path, step_ms: float) -> list[np.ndarray]:
+    """Every frame an animated GIF or WebP shows, one per `step_ms` (merged frames apart)."""
+    image = Image.open(path)
+    frames = []
+    for index in range(image.n_frames):
+        image.seek(index)
+        image.load()  # WebP sets `duration` on load
+        repeats = round(image.info["duration"] / step_ms)
+        frames += [np.asarray(image.convert("RGB"))] * repeats
+    return frames
+
+
+def chapters(path: Path) -> list[tuple[str, float, float]]:
+    """(title, start s, end s) of each chapter, read back by ffmpeg (`ffprobe -show_chapters`
+    shows the same where ffprobe is installed; imageio-ffmpeg ships only ffmpeg)."""
+    text = subprocess.run(
+        [imageio_ffmpeg.get_ffmpeg_exe(), "-i", str(path), "-f", "ffmetadata", "-"],
+        capture_output=True,
+        text=True,
+    ).stdout
+    found = []
+    for block in text.split("[CHAPTER]")[1:]:
+        base = re.search(r"TIMEBASE=(\d+)/(\d+)", block)
+        unit = int(base[1]) / int(base[2])
+        start = int(re.search(r"START=(\d+)", block)[1]) * unit
+        end = int(re.search(r"END=(\d+)", block)[1]) * unit
+        found.append((re.search(r"title=(.*)", block)[1], round(start, 6), round(end, 6)))
+    return found
+
+
+def mp4_frames(path: Path) -> list[np.ndarray]:
+    reader = imageio_ffmpeg.read_frames(str(path))
+    meta = next(reader)
+    width, height = meta["size"]
+    return [np.frombuffer(b, np.uint8).reshape(height, width, 3).copy() for b in reader]
+
+
+# ---- the joined output is what the parts drew -------------------------------------------------
+@pytest.mark.parametrize("lang, theme", [("en", "light"), ("zh", "dark")])
+def test_webp_is_every_part_frame_for_frame_with_the_fade(tmp_path, lang, theme):
+    out = tmp_path / "l.webp"
+    result = render_storyboard(small(tmp_path, theme, lang), out, lang=lang)
+    frames = decoded_animation(out, 1000 / FPS)
+    expected = expected_frames(theme, lang)
+    assert result.frames == len(expected) == len(frames) == 16
+    for index, (got, want) in enumerate(zip(frames, expected)):
+        assert np.array_equal(got, want), f"frame {index}"
+
+
+def test_gif_is_every_part_on_one_palette_and_its_fade_exact(tmp_path):
+    out = tmp_path / "l.gif"
+    render_storyboard(small(tmp_path), out)
+    palettes = [SCENES[name](theme="light").palette for name in ("card", "sigmoid", "card")]
+    union = np.array(list(dict.fromkeys(map(tuple, np.concatenate(palettes).tolist()))), np.uint8)
+    assert len(union) <= 255  # so no local colour table outside the fade
+    title, curve, end = (3, 4, 3)
+    parts = expected_frames()
+    shown = nearest(parts[: title + curve + 2], union)  # the title card, the curve, its hold
+    page = np.array((255, 255, 255), np.float64)
+    last, first = shown[-1].astype(np.float64), nearest([parts[-1]], union)[0]
+    fade = [(last, 0.5), (last, 1.0), (first.astype(np.float64), 2 / 3), (first, 1 / 3)]
+    shown += [np.floor(f * (1 - a) + page * a + 0.5).astype(np.uint8) for f, a in fade]
+    shown += [first] * end
+    frames = decoded_animation(out, 1000 / FPS)
+    assert len(frames) == len(shown) == 16
+    for index, (got, want) in enumerate(zip(frames, shown)):
+        assert np.array_equal(got, want), f"frame {index}"
+    with Image.open(out) as image:
+        assert image.info.get("loop") == 0  # one loop extension, from the header
+
+
+def test_gif_segments_with_their_own_palettes_join_with_local_tables(tmp_path):
+    from vizff.segments import join_gif
+
+    rng = np.random.default_rng(3)
+    segments, expected = [], []
+    for number in range(3):  # palettes that differ: the 2nd and 3rd become local tables
+        palette = rng.integers(0, 256, (40, 3)).astype(np.uint8)
+        frames = [palette[rng.integers(0, 40, (30, 50))] for _ in range(4)]
+        frames.insert(2, frames[1])  # a repeated frame: a longer delay
+        with GifWriter(tmp_path / f"s{number}.gif", fps=FPS, palette=palette) as writer:
+            for frame in frames:
+                writer.write(frame)
+        segments.append(tmp_path / f"s{number}.gif")
+        expected += frames
+    with open(tmp_path / "joined.gif", "wb") as handle:
+        join_gif(segments, handle)
+    frames = decoded_animation(tmp_path / "joined.gif", 1000 / FPS)
+    assert len(frames) == len(expected) == 15
+    assert all(np.array_equal(a, b) for a, b in zip(frames, expected))
+
+
+# ---- the same output for any --jobs ----------------------------------------------------------
+@pytest.mark.parametrize("suffix", [".gif", ".webp"])
+def test_same_bytes_for_one_job_and_two(tmp_path, suffix):
+    path = small(tmp_path)
+    one = render_storyboard(path, tmp_path / f"one{suffix}", jobs=1)
+    two = render_storyboard(path, tmp_path / f"two{suffix}", jobs=2)
+    assert one.path.read_bytes() == two.path.read_bytes()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["lesson.toml", f"one{suffix}", f"two{suffix}"]
+    )  # no segment or temporary left
+
+
+def test_mp4_same_frames_for_one_job_and_two_and_a_chapter_per_part(tmp_path):
+    path = small(tmp_path)
+    render_storyboard(path, tmp_path / "one.mp4", jobs=1)
+    render_storyboard(path, tmp_path / "two.mp4", jobs=2)
+    one, two = mp4_frames(tmp_path / "one.mp4"), mp4_frames(tmp_path / "two.mp4")
+    assert len(one) == len(two) == 16
+    assert all(np.array_equal(a, b) for a, b in zip(one, two))
+    words = catalogue("en")
+    # chapters from the parts' frames: title 3; curve 4 + hold 2 + fade out 2; end 2 + 3
+    assert chapters(tmp_path / "one.mp4") == [
+        (words("cards.title.title"), 0.0, 0.3),
+        ("The curve", 0.3, 1.1),
+        (words("cards.end.title"), 1.1, 1.6),
+    ]
+
+
+def test_mp4_chapters_in_chinese_and_parts_shorter_than_three_frames(tmp_path):
+    text = SMALL.format(theme="dark", lang="en").replace("frames = 4", "frames = 2")
+    text = text.replace("hold = 0.2", "hold = 0")  # the curve: 2 frames + 2 of fade out
+    text = text.replace("seconds = 0.3\n\n[[part]]\nscene", "seconds = 0.1\n\n[[part]]\nscene")
+    out = tmp_path / "zh.mp4"
+    render_storyboard(write(tmp_path, text), out, lang="zh")
+    words = catalogue("zh")
+    # the title card's 1 frame is held to 3: a segment of H.264 needs 3 frames to be joined
+    assert chapters(out) == [
+        (words("cards.title.title"), 0.0, 0.3),
+        ("激活函数", 0.3, 0.7),
+        (words("cards.end.title"), 0.7, 1.2),
+    ]
+    assert len(mp4_frames(out)) == 12
+
+
+# ---- errors: the file, the part and the key ----------------------------------------------------
+BROKEN = [
+    ('[[part]]\ncard = "title"\n[[part]]\nrows = 4\n', 'part 2: a part needs scene = "NAME"'),
+    (
+        '[[part]]\nscene = "mosiac"\n',
+        'part 1 ("mosiac"): scene = "mosiac": not a scene (did you mean "mosaic"?)',
+    ),
+    (
+        '[[part]]\nscene = "loss"\nstepz = 3\n',
+        'part 1 ("loss"): stepz = 3: not an option (did you mean "steps"?)',
+    ),
+    (
+        '[[part]]\ncard = "title"\n[[part]]\nscene = "loss"\ntitle = "The network"\nlr = 0\n',
+        'lesson.toml: part 2 ("The network"): lr = 0: must be',
+    ),
+    ('[train]\nlr = -1\n[[part]]\nscene = "loss"\n', "lesson.toml: [train] lr = -1: must be"),
+    (
+        '[train]\nstepz = 3\n[[part]]\nscene = "loss"\n',
+        '[train] stepz = 3: not a training option (did you mean "steps"?); [train] takes hidden',
+    ),
+    ('steps = 3\n[[part]]\nscene = "loss"\n', "steps = 3: training options go in the [train]"),
+    ('szie = "1x1"\n[[part]]\nscene = "loss"\n', 'szie = "1x1": not a storyboard setting (did'),
+    ('rows = 4\n[[part]]\nscene = "mosaic"\n', "rows = 4: a scene's own option: set it in the"),
+    (
+        '[[part]]\nscene = "sigmoid"\nsize = "320x180"\n',
+        'part 1 ("sigmoid"): size = "320x180": set once, at the top of the storyboard',
+    ),
+    (
+        '[[part]]\ncard = "title"\n[[part]]\nscene = "sigmoid"\ntransition = "wipe"\n',
+        'part 2 ("sigmoid"): transition = "wipe": must be one of cut, fade',
+    ),
+    (
+        '[[part]]\nscene = "sigmoid"\nfade = 1\n',
+        'part 1 ("sigmoid"): fade = 1: only with transition = "fade"',
+    ),
+    (
+        'lang = "zh"\n[[part]]\nscene = "sigmoid"\ntitle = {en = "Hi"}\n',
+        'part 1 ("Hi"): title = {en = "Hi"}: no text for lang "zh": write title = {en = "...", '
+        'zh = "..."}',
+    ),
+    (
+        '[[part]]\nscene = "sigmoid"\ntitle = {fr = "Salut"}\n',
+        'title = {fr = "Salut"}: a table of languages (en, zh) and their text',
+    ),
+    (
+        '[[part]]\nscene = "sigmoid"\ncard = "end"\n',
+        'part 1 ("sigmoid"): card = "end": a part is a scene or a card, not both',
+    ),
+    (
+        '[[part]]\ncard = "section"\n',
+        'part 1 ("section card"): card = "section": a section card needs a title',
+    ),
+    (
+        '[train]\nsteps = 10\nevery = 50\n[[part]]\ncard = "title"\n[[part]]\nscene = "loss"\n',
+        'lesson.toml: part 2 ("loss"): [train] every = 50: must be 1 to 10',
+    ),
+    ("part = 3\n", "lesson.toml: part: write each part as a [[part]] table"),
+    ("part = []\n", "lesson.toml: the storyboard has no parts"),
+    ('out = "x.png"\n[[part]]\nscene = "sigmoid"\n', "a storyboard renders to .mp4, .gif, .webp"),
+    ('out = "x.gif"\nfps = 60\n[[part]]\nscene = "sigmoid"\n', "fps = 60: a GIF shows at most 50"),
+    (
+        'size = "321x181"\n[[part]]\nscene = "sigmoid"\n',
+        'size = "321x181": MP4 (H.264, yuv420p) needs an even width and height',
+    ),
+    (
+        '[[part]]\nscene = "mosaic"\nstart = 4990\ndata = "sample"\n',
+        'part 1 ("mosaic"): start = 4990: 4990 + 72 images is past the',
+    ),
+]
+
+
+@pytest.mark.parametrize("text, needle", BROKEN, ids=range(len(BROKEN)))
+def test_broken_storyboards_name_the_file_the_part_and_the_key(tmp_path, text, needle):
+    path = write(tmp_path, text)
+    with pytest.raises(VizffError) as error:
+        plan(load_storyboard(path, out_dir=tmp_path / "out"))
+    message = str(error.value)
+    assert needle in message and "\n" not in message, message
+    assert message.startswith(str(path)), message
+    assert not (tmp_path / "out").exists()  # refused before anything is written
+
+
+def test_cli_errors_are_one_line_and_exit_2(capsys, tmp_path):
+    path = write(tmp_path, '[[part]]\nscene = "loss"\nstepz = 3\n')
+    code, _, err = run(capsys, "render", str(path))
+    assert code == 2 and err.startswith(f'error: {path}: part 1 ("loss"): stepz = 3')
+    good = small(tmp_path)
+    code, _, err = run(capsys, "render", str(good), "--rows", "4")
+    assert code == 2 and "No such option: --rows" in err
+    code, _, err = run(capsys, "render", str(good), "--steps", "4")
+    assert code == 2 and "--steps 4: no part of this storyboard takes this option" in err
+    code, _, err = run(capsys, "render", str(good), "--title", "Mine")
+    assert code == 2 and "--title Mine: a storyboard sets this per part, in its file" in err
+
+
+def test_storyboard_scene_file_and_neither_are_told_apart(capsys, tmp_path):
+    scene = write(tmp_path, 'scene = "sigmoid"\nframes = 3\n', "scene.toml")
+    board = small(tmp_path)
+    neither = write(tmp_path, 'size = "320x180"\n', "neither.toml")
+    assert isinstance(load_target(scene), Recipe)
+    assert isinstance(load_target(board), Storyboard)
+    with pytest.raises(ConfigError, match="a scene file needs a line scene"):
+        load_target(neither)
+    code, _, err = run(capsys, "render", str(neither))
+    assert code == 2 and f"error: {neither}: a scene file needs a line scene" in err
+    assert "storyboard [[part]] tables; this file has neither" in err
+
+
+# ---- cards ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("size", [(160, 90), (640, 360), (1920, 1080)])
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("kind, words", [("title", None), ("section", "loss"), ("end", None)])
+def test_cards_are_the_catalogues_words_laid_out_cleanly(size, lang, kind, words):
+    chosen = {"words": words} if words else {}
+    card = SCENES["card"](card=kind, size=size, lang=lang, theme="dark", **chosen)
+    frame = next(iter(card.frames()))
+    texts = card.page.texts()
+    assert not problems(frame, texts)
+    said = catalogue(lang)
+    key = words or kind
+    title = [t.content for t in texts if t.role == "title"]
+    sub = [t.content for t in texts if t.role == "subtitle"]
+    joiner = "" if lang == "zh" else " "
+    plain = lambda text: re.sub(r"_(\w)", r"\1", text)  # noqa: E731 (subscripts drawn smaller)
+    expected_title = plain(said(f"cards.{key}.title"))
+    expected_sub = plain(said(f"cards.{key}.subtitle")).replace("\n", joiner)
+    if size[0] >= 640:  # large enough for every word; the smallest may cut with an ellipsis
+        assert joiner.join(title).replace("  ", " ") == expected_title
+        assert joiner.join(sub).replace("  ", " ") == expected_sub
+    assert card.frame_count() == 60  # 3 s at 20 fps
+
+
+def test_a_card_draws_the_users_title_as_written_and_wraps_a_long_one():
+    title = "A_1 lesson: " + "very long words " * 11
+    card = SCENES["card"](card="section", title=title, size=(640, 360))
+    frame = next(iter(card.frames()))
+    texts = card.page.texts()
+    assert not problems(frame, texts)
+    lines = [t.content for t in texts if t.role == "title"]
+    assert 2 <= len(lines) <= 3 and lines[0].startswith("A_1 lesson")  # no subscript
+    assert not [t for t in texts if t.role == "subtitle"]  # the catalogue's would not fit it
+
+
+# ---- folders, --all, interruptions ---------------------------------------------------------------
+def test_folder_output_has_a_file_per_part_and_an_index(tmp_path):
+    out = tmp_path / "lesson"
+    result = render_storyboard(small(tmp_path), out)
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["01-card-title.gif", "02-sigmoid.gif", "03-card-end.gif", "index.html"]
+    assert "fades are left out" in result.notes[0]
+    index = (out / "index.html").read_text(encoding="utf-8")
+    words = catalogue("en")
+    order = [index.index(t) for t in (words("cards.title.title"), "The curve", "Thank you")]
+    assert order == sorted(order) and "<title>A small lesson</title>" in index
+    assert decoded_animation(out / "02-sigmoid.gif", 100)[-1].shape == (180, 320, 3)
+    assert len(decoded_animation(out / "02-sigmoid.gif", 100)) == 6  # 4 frames, held 2
+    shorter = SMALL.format(theme="light", lang="en").split('[[part]]\ncard = "end"')[0]
+    render_storyboard(write(tmp_path, shorter, "short.toml"), out)
+    assert sorted(p.name for p in out.iterdir()) == names[:2] + ["index.html"]
+
+
+def test_render_all_with_jobs_renders_scene_files_and_storyboards(capsys, tmp_path):
+    scenes = tmp_path / "scenes"
+    scenes.mkdir()
+    write(scenes, 'scene = "softmax"\nframes = 3\nsize = "320x180"\n', "a.toml")
+    write(scenes, 'out = "l.gif"\n' + SMALL.format(theme="light", lang="en"), "b.toml")
+    out_dir = tmp_path / "o"
+    argv = ["render", "--all", "--scenes-dir", str(scenes), "--out-dir", str(out_dir)]
+    code, stdout, err = run(capsys, *argv, "--jobs", "2", "--lang", "zh")
+    assert code == 0, err
+    assert sorted(p.name for p in out_dir.iterdir()) == ["a.gif", "l.gif"]
+    assert len(stdout.strip().splitlines()) == 2
+
+
+def processes_marked(mark: str) -> list[int]:
+    """Processes whose environment holds `mark` (the render, its workers, their ffmpeg)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if mark.encode() in (entry / "environ").read_bytes():
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs Linux's /proc")
+@pytest.mark.parametrize(
+    "jobs, sig", [("2", signal.SIGINT), ("2", signal.SIGTERM), ("1", signal.SIGINT)]
+)
+def test_interrupted_lesson_leaves_the_old_file_and_nothing_else(tmp_path, jobs, sig):
+    board = write(
+        tmp_path,
+        'size = "320x180"\n[train]\nhidden = [4]\nsteps = 3000\nevery = 1\n'
+        '[[part]]\nscene = "loss"\n[[part]]\nscene = "weights"\n',
+    )
+    folder = tmp_path / "out"
+    folder.mkdir()
+    out = folder / "lesson.mp4"
+    out.write_bytes(b"yesterday's lesson")
+    mark = f"VIZFF_TEST_{uuid.uuid4().hex}"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "vizff", "render", str(board), "--out", str(out), "--jobs", jobs],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, mark: "1"},
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:  # until the parts are being written
+            work = [p for p in folder.iterdir() if p.name.startswith(".vizff-") and p.is_dir()]
+            if work and any(f.name.startswith(".vizff-") for f in work[0].iterdir()):
+                break
+            time.sleep(0.05)
+        else:
+            pytest.fail("the render never got going")
+        assert process.poll() is None
+        process.send_signal(sig)
+        _, err = process.communicate(timeout=60)
+        assert process.returncode == 130, err
+        assert "error: interrupted; no output was changed" in err and "Traceback" not in err
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    deadline = time.monotonic() + 15  # the workers and their ffmpeg have stopped too
+    while processes_marked(mark) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not processes_marked(mark)
+    assert out.read_bytes() == b"yesterday's lesson"
+    assert [p.name for p in folder.iterdir()] == ["lesson.mp4"]
+
+
+# ---- the lesson --------------------------------------------------------------------------------
+LESSON = Path(__file__).resolve().parents[1] / "scenes" / "lesson.toml"
+ORDER = [
+    ("card", "title"),  # the title
+    ("mosaic", None),  # the input
+    ("forward", None),  # the network
+    ("sigmoid", None),  # the activation
+    ("softmax", None),  # the output
+    ("card", "section"),  # the loss
+    ("gradients", None),  # the numerical gradient against back-propagation
+    ("weights", None),  # gradient descent
+    ("loss", None),
+    ("predictions", None),  # the results
+    ("card", "end"),
+]
+ARRIVING = {"forward", "predictions"}  # built on their own branches, merged with this one
+
+
+def test_the_lesson_is_in_the_lessons_order_and_plans_whole(tmp_path):
+    import tomllib
+
+    table = tomllib.loads(LESSON.read_text(encoding="utf-8"))
+    parts = table["part"]
+    assert [(p.get("scene", "card"), p.get("card")) for p in parts] == ORDER
+    missing = {p["scene"] for p in parts if p.get("scene") and p["scene"] not in SCENES}
+    assert missing <= ARRIVING  # every other scene is here: the lesson plans with all of them
+    text = "\n[[part]]".join(  # the lesson less the parts still to arrive
+        block
+        for block in LESSON.read_text(encoding="utf-8").split("\n[[part]]")
+        if not any(f'scene = "{name}"' in block for name in missing)
+    )
+    board = load_storyboard(write(tmp_path, text), {"lang": "zh"}, out_dir=tmp_path)
+    lesson = plan(board)
+    words = catalogue("zh")
+    names = [c.title for c in lesson.chapters]
+    assert names[0] == words("cards.title.title") and names[-1] == words("cards.end.title")
+    assert words("cards.loss.title") in names
+    assert lesson.out == tmp_path / "lesson.mp4" and lesson.fps == 20
+    runs = {
+        s.settings.hidden for s in lesson.segments if s.scene != "card" and "hidden" in s.settings
+    }
+    assert runs == {(32,)}  # one network in every training part: the [train] table's
+
+
+@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs Linux's /proc")
+def test_killed_lesson_workers_stop_and_the_next_render_sweeps(tmp_path):
+    """SIGKILL cannot be caught: the workers see their parent gone and stop (removing their
+    own temporaries); the parent's folder of segments stays until the next render there."""
+    board = write(
+        tmp_path,
+        'size = "320x180"\n[train]\nhidden = [4]\nsteps = 3000\nevery = 1\n'
+        '[[part]]\nscene = "loss"\n[[part]]\nscene = "weights"\n',
+    )
+    folder = tmp_path / "out"
+    folder.mkdir()
+    mark = f"VIZFF_TEST_{uuid.uuid4().hex}"
+    command = [sys.executable, "-m", "vizff", "render", str(board), "--jobs", "2"]
+    process = subprocess.Popen(
+        [*command, "--out", str(folder / "lesson.gif")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, mark: "1"},
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            work = [p for p in folder.iterdir() if p.name.startswith(".vizff-")]
+            if work and any(f.name.startswith(".vizff-") for f in work[0].iterdir()):
+                break
+            time.sleep(0.05)
+        else:
+            pytest.fail("the render never got going")
+        process.kill()
+        process.wait()
+        deadline = time.monotonic() + 15
+        while processes_marked(mark) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not processes_marked(mark)  # no worker, no ffmpeg, no server left running
+        left = [p for p in folder.iterdir()]
+        assert [p.name for p in left] == [work[0].name]  # the segments' folder only
+        assert not [f for f in left[0].iterdir() if f.name.startswith(".vizff-")]  # workers' own
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    render_storyboard(small(tmp_path), folder / "next.gif")
+    assert [p.name for p in folder.iterdir()] == ["next.gif"]
+
+
+@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs Linux's /proc")
+def test_a_worker_killed_outright_fails_the_render_in_one_line(tmp_path):
+    """The out-of-memory killer takes a worker: the render stops, says so, keeps the old file."""
+    board = write(
+        tmp_path,
+        'size = "320x180"\n[train]\nhidden = [4]\nsteps = 3000\nevery = 1\n'
+        '[[part]]\nscene = "loss"\n[[part]]\nscene = "weights"\n',
+    )
+    out = tmp_path / "lesson.webp"
+    out.write_bytes(b"kept")
+    mark = f"VIZFF_TEST_{uuid.uuid4().hex}"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "vizff", "render", str(board), "--out", str(out), "--jobs", "2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, mark: "1"},
+    )
+    try:
+        deadline, workers = time.monotonic() + 120, []
+        while not workers and time.monotonic() < deadline:  # forked from the server, not vizff
+            parents = {pid: parent_of(pid) for pid in processes_marked(mark)}
+            server = [pid for pid, parent in parents.items() if parent == process.pid]
+            workers = [
+                p for p, parent in parents.items() if parent in server and "python" in name_of(p)
+            ]
+            time.sleep(0.1)
+        assert workers, "no worker started"
+        time.sleep(1.0)
+        os.kill(workers[0], signal.SIGKILL)
+        _, err = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 1, err
+    assert "the worker process ended unexpectedly (exit code -9)" in err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert out.read_bytes() == b"kept"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["lesson.toml", "lesson.webp"]
+
+
+def parent_of(pid: int) -> int:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return -1
+
+
+def name_of(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text()
+    except OSError:
+        return ""

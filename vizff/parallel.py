@@ -1,0 +1,212 @@
+"""Render tasks in worker processes, at most `jobs` at a time, with one stream of progress.
+
+A task is a small picklable object with `total` (frames), `label`, `work` (its expected
+cost, relative to the others) and `run(progress)`, which
+renders one output or one segment and returns a picklable result. With one job the tasks run
+here, one after the other. With more, each runs in a fresh process forked from a server that
+imported vizff once (`forkserver`: no fork of a process with threads), longest first; which
+process renders a task never changes what it renders.
+
+Workers ignore Ctrl-C: the parent decides. When the parent stops (Ctrl-C, `kill`, a failed
+task), it terminates every worker, which then cleans up as an interrupted render does (its
+writer removes its temporary file and ends its ffmpeg); a worker whose parent is gone stops
+by itself within a frame.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import queue
+import signal
+import time
+import traceback
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, Protocol
+
+from vizff import interrupts
+from vizff.errors import VizffError
+
+PRELOAD = ["vizff.storyboard", "vizff.render", "vizff.scenes"]  # imported once, in the server
+POLL = 0.25  # seconds between looks at the workers while no message comes
+STOP_WAIT = 10.0  # seconds a terminated worker has to clean up before it is killed
+
+
+class Task(Protocol):
+    total: int  # frames, for the progress display
+    label: str
+    work: float  # how long it takes, relatively: the longest start first
+
+    def run(self, progress: Callable[[int], None]) -> Any: ...
+
+
+class TaskFailed(VizffError):
+    """A task's error, as its worker reported it (with that error's exit code)."""
+
+    def __init__(self, message: str, exit_code: int = 1):
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def cores() -> int:
+    """The processor cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+class Runner:
+    """`with Runner(tasks, jobs, progress) as run: for index, result in run: ...`: results as
+    tasks finish; `progress(index, frames_done)` and `started(index)` are called here, in the
+    parent. Leaving the block early (an error, Ctrl-C) stops every worker first."""
+
+    def __init__(
+        self,
+        tasks: Sequence[Task],
+        jobs: int,
+        progress: Callable[[int, int], None] | None = None,
+        started: Callable[[int], None] | None = None,
+    ):
+        self.tasks, self.jobs = list(tasks), max(1, jobs)
+        self.progress = progress or (lambda index, done: None)
+        self.started = started or (lambda index: None)
+        self.running: dict[int, multiprocessing.process.BaseProcess] = {}
+
+    def __enter__(self) -> Runner:
+        return self
+
+    def __exit__(self, kind, error, trace) -> bool:
+        self.stop()
+        return False
+
+    def __iter__(self) -> Iterator[tuple[int, Any]]:
+        if self.jobs == 1 or len(self.tasks) == 1:
+            for index, task in enumerate(self.tasks):
+                self.started(index)
+                yield index, task.run(lambda done, index=index: self.progress(index, done))
+            return
+        yield from self._parallel()
+
+    # ---- in worker processes --------------------------------------------------------------
+    def _parallel(self) -> Iterator[tuple[int, Any]]:
+        context = _context()
+        messages = context.Queue()
+        waiting = sorted(range(len(self.tasks)), key=lambda i: -self.tasks[i].work)
+        silent: dict[int, float] = {}  # workers found ended before their last word: since when
+        while waiting or self.running:
+            while waiting and len(self.running) < self.jobs:
+                index = waiting.pop(0)
+                worker = context.Process(
+                    target=_work,
+                    args=(self.tasks[index], index, messages, os.getpid()),
+                    daemon=True,
+                )
+                worker.start()
+                self.running[index] = worker
+                self.started(index)
+            try:
+                message = messages.get(timeout=POLL)
+            except queue.Empty:
+                self._check_alive(silent)
+                continue
+            result = self._handle(message)
+            if result is not None:
+                index, value = result
+                self.running.pop(index).join()
+                yield index, value
+
+    def _handle(self, message: tuple) -> tuple[int, Any] | None:
+        kind, index, *rest = message
+        if kind == "progress":
+            self.progress(index, rest[0])
+            return None
+        if kind == "done":
+            return index, rest[0]
+        if kind == "failed":
+            raise TaskFailed(rest[0], rest[1])
+        raise RuntimeError(f"{self.tasks[index].label}: the worker failed:\n{rest[0]}")
+
+    def _check_alive(self, silent: dict[int, float]) -> None:
+        """A worker that ended without a word (killed, out of memory) fails the render; its
+        last message, sent as it ended, is given a moment to arrive first."""
+        now = time.monotonic()
+        for index, worker in self.running.items():
+            if not worker.is_alive() and now - silent.setdefault(index, now) > 4 * POLL:
+                raise TaskFailed(
+                    f"{self.tasks[index].label}: the worker process ended unexpectedly "
+                    f"(exit code {worker.exitcode})"
+                )
+
+    def stop(self) -> None:
+        """Terminate the workers still running and wait until they have cleaned up."""
+        for worker in self.running.values():
+            if worker.is_alive():
+                worker.terminate()  # SIGTERM: the worker's writer cleans up, then it exits
+        deadline = time.monotonic() + STOP_WAIT
+        for worker in self.running.values():
+            worker.join(max(0.0, deadline - time.monotonic()))
+            if worker.is_alive():
+                worker.kill()
+                worker.join()
+        self.running.clear()
+
+
+def _context():
+    methods = multiprocessing.get_all_start_methods()
+    if "forkserver" in methods:
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(PRELOAD)
+        return context
+    return multiprocessing.get_context("spawn")
+
+
+def prestart() -> None:
+    """Start the server that workers are forked from, so that its imports (a few seconds)
+    overlap the caller's own work: reading and checking what is to be rendered."""
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        from multiprocessing import forkserver
+
+        _context()
+        forkserver.ensure_running()
+
+
+class _ParentWatch:
+    """Raises KeyboardInterrupt once the parent process is gone (checked twice a second)."""
+
+    def __init__(self, parent: int):
+        self.parent, self.next = parent, 0.0
+
+    def check(self) -> None:
+        now = time.monotonic()
+        if now < self.next:
+            return
+        self.next = now + 0.5
+        try:
+            os.kill(self.parent, 0)
+        except ProcessLookupError:
+            raise KeyboardInterrupt from None
+        except OSError:
+            pass
+
+
+def _work(task: Task, index: int, messages, parent: int) -> None:
+    """A worker: render one task, saying how far it got, and how it ended."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the parent, which decides
+    interrupts.stop_on("SIGTERM", "SIGHUP")  # the parent's terminate(): clean up, then exit
+    watch = _ParentWatch(parent)
+
+    def progress(done: int) -> None:
+        watch.check()
+        messages.put(("progress", index, done))
+
+    try:
+        result = task.run(progress)
+    except VizffError as error:
+        messages.put(("failed", index, str(error), error.exit_code))
+    except KeyboardInterrupt:
+        pass  # stopped by the parent: the writer has removed what it wrote
+    except BaseException:
+        messages.put(("crashed", index, traceback.format_exc()))
+    else:
+        messages.put(("done", index, result))

@@ -1,0 +1,797 @@
+"""Storyboards: a lesson in one TOML file, its parts (scenes and cards) rendered into one video.
+
+    size = "1280x720"          # shared settings at the top: every part takes those it uses
+    lang = "en"
+    [train]                    # one training run for every training part
+    hidden = [32]
+    steps = 300
+    [[part]]                   # the parts, in order
+    card = "title"             # a card: title | section | end (words from the catalogue)
+    [[part]]
+    scene = "mosaic"           # a scene, with its own options (they win over the shared ones)
+    rows = 4
+    transition = "fade"        # how the part begins: cut, or fade through the page colour
+
+Values are layered, later winning: the shared settings (applied to the parts that take them),
+the `[train]` table (to training parts), the part's own keys, then the caller's options (the
+command line's, applied to the parts that take them). A `title` or `subtitle` is the user's
+own text, drawn as written; `{en = "...", zh = "..."}` gives one per language.
+
+Each part renders into a segment of its own, in a worker process when there are several
+jobs; the segments are then joined without re-encoding (`vizff.segments`), an MP4 with one
+chapter per part. A fade is the part before fading out to its page colour and the next fading
+in from its own: the same pixels in every format, and exact in a GIF (the frame's indices with
+a local colour table). Every error names the file, the part and the key.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import os
+import re
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from vizff.draw.catalogue import LANGUAGES
+from vizff.draw.text import MARKUP
+from vizff.errors import Cli, ConfigError, File, OptionError, RenderError, Source, VizffError
+from vizff.files import Staged, atomic_path, reason, sweep_stale
+from vizff.options import SHARED_BY_KEY, Layer, Option, Settings, close_match, options_of, settle
+from vizff.parallel import Runner, TaskFailed
+from vizff.recipes import Recipe, file_values, read_toml, scene_class
+from vizff.render import RenderResult, named, prepare
+from vizff.segments import Chapter, join_gif, join_mp4, join_webp
+from vizff.writers import open_writer
+
+# Drawing cost per frame relative to an encoded frame, where far from 1 (measured on the
+# lesson): a card is one picture repeated; gradients makes two loss evaluations per weight.
+WORK = {"card": 0.0, "gradients": 6.0}
+FILE_FORMATS = (".mp4", ".gif", ".webp")  # one file; a path without an extension: a folder
+MIN_FRAMES = 3  # H.264 segments of fewer frames are timed differently and cannot be joined
+STORYBOARD_OPTIONS = (
+    Option(
+        "transition",
+        "str",
+        "cut",
+        "how a part begins: cut, or fade (the part before fades out to the page colour, this "
+        "one fades in)",
+        choices=("cut", "fade"),
+    ),
+    Option("fade", "float", 0.6, "seconds of a fade, out and in", low=0.05, high=10),
+    Option(
+        "folder_format",
+        "str",
+        "gif",
+        "the parts' format when the output is a folder",
+        choices=("gif", "mp4", "webp"),
+    ),
+)
+OWN = {option.key: option for option in STORYBOARD_OPTIONS}
+TOP_GROUPS = ("output", "look", "data", "seed")  # shared options a storyboard's top may set
+ONCE = ("size", "fps", "out")  # one video has one size and rate: set at the top, not per part
+NEVER = ("frame",)  # a still of one frame: render a part's scene on its own instead
+
+
+def is_storyboard(table: Mapping[str, Any]) -> bool:
+    """A storyboard has [[part]] tables; a scene file has `scene = ...`."""
+    return "part" in table
+
+
+@dataclass(frozen=True)
+class Part:
+    """One part as written: its scene (cards are the scene `card`) and its layers of values."""
+
+    number: int  # 1-based
+    scene: str
+    name: str  # how messages name it: its title as written, else its scene or card
+    layers: tuple[Layer, ...]
+    transition: str  # how it begins
+    fade: float  # seconds of its fade, when it begins with one
+
+    def source(self, path: Path) -> File:
+        return File(path, self.number, self.name)
+
+
+@dataclass(frozen=True)
+class Storyboard:
+    """A storyboard file read and checked key by key, with the caller's options on top."""
+
+    path: Path
+    parts: tuple[Part, ...]
+    out: Path
+    title: str | None  # the lesson's own title (for the file's metadata and a folder's index)
+    folder_format: str
+    out_given: tuple[Any, Source | None] = (None, None)  # `out` as written, and where
+
+
+# ---- reading --------------------------------------------------------------------------------
+def load_storyboard(
+    path: str | Path,
+    given: Mapping[str, Any] | None = None,
+    *,
+    source: Source = Cli(),
+    out_dir: Path = Path("outputs"),
+    lenient: bool = False,
+) -> Storyboard:
+    """A storyboard from its file, with `given` values (the CLI's) on top of every part; each
+    must be taken by some part, unless `lenient` (other targets may take it)."""
+    path = Path(path)
+    table = read_toml(path)
+    if not is_storyboard(table):
+        raise ConfigError(f"{path}: not a storyboard: it has no [[part]] tables")
+    given = dict(given or {})
+    for key in ("title", "subtitle", *NEVER):
+        if key in given:
+            raise OptionError(
+                key, "a storyboard sets this per part, in its file", value=given[key], source=source
+            )
+    top = _top(path, table)
+    train = _train(path, table.get("train", {}))
+    lang = _language(given.get("lang", top.get("lang")))
+    parts = _parts(path, table["part"])
+    built = tuple(
+        _part(path, number, values, top, train, given, source, lang)
+        for number, values in enumerate(parts, 1)
+    )
+    if not lenient:
+        _check_taken(built, given, source)
+    own = {key: OWN[key].read(top[key], File(path)) for key in OWN if key in top}
+    title = top.get("title")
+    title = _words(title, lang, File(path), "title") if title is not None else None
+    out = given.get("out", top.get("out"))
+    written = (out, source if "out" in given else File(path) if out is not None else None)
+    if out is None:
+        out = out_dir / f"{path.stem}.mp4"
+    elif "out" not in given:
+        out = Path(file_values({"out": out}, File(path), out_dir=out_dir)["out"])
+    folder_format = own.get("folder_format", "gif")
+    return Storyboard(path, built, Path(out).expanduser(), title, folder_format, written)
+
+
+def _top(path: Path, table: Mapping[str, Any]) -> dict[str, Any]:
+    """The top-level settings, each checked once here (so an error names no part)."""
+    top = {}
+    for key, value in table.items():
+        if key in ("part", "train"):
+            continue
+        source = File(path)
+        option = SHARED_BY_KEY.get(key)
+        if key in OWN:
+            OWN[key].read(value, source)
+        elif key == "title":  # the lesson's own: the file's metadata, a folder's index
+            texts = _words(value, None, source, key)
+            for text in texts.values() if isinstance(texts, dict) else [texts]:
+                SHARED_BY_KEY["title"].read(text, source)
+        elif option is not None and option.group == "training":
+            raise OptionError(
+                key,
+                "training options go in the [train] table: one run for every training part",
+                value=value,
+                source=source,
+            )
+        elif option is None or option.group not in TOP_GROUPS or key in (*NEVER, "subtitle"):
+            raise OptionError(key, _not_at_top(key), value=value, source=source)
+        else:
+            option.read(value, source)
+        top[key] = value
+    return top
+
+
+def _not_at_top(key: str) -> str:
+    from vizff.scenes import SCENES
+
+    if key == "subtitle":
+        return "a subtitle belongs to a part"
+    if key in NEVER:
+        return "not for a storyboard (render one part's scene on its own for a still)"
+    if any(key in options_of(cls) for cls in SCENES.values()):
+        return "a scene's own option: set it in the [[part]] of that scene"
+    allowed = [*OWN, "title", *(k for k, o in SHARED_BY_KEY.items() if o.group in TOP_GROUPS)]
+    allowed = [k for k in allowed if k not in (*NEVER, "subtitle")]
+    return (
+        f"not a storyboard setting{close_match(key, allowed)}; the top takes {', '.join(allowed)}"
+    )
+
+
+def _train(path: Path, table: Any) -> dict[str, Any]:
+    source = File(path, table="train")
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: train: write the training options as a [train] table")
+    training = [k for k, o in SHARED_BY_KEY.items() if o.group == "training"]
+    for key, value in table.items():
+        if key not in training:
+            raise OptionError(
+                key,
+                f"not a training option{close_match(key, training)}; [train] takes "
+                f"{', '.join(training)}",
+                value=value,
+                source=source,
+            )
+        SHARED_BY_KEY[key].read(value, source)
+    return dict(table)
+
+
+def _parts(path: Path, parts: Any) -> list[dict[str, Any]]:
+    if not isinstance(parts, list) or not all(isinstance(p, dict) for p in parts):
+        raise ConfigError(f"{path}: part: write each part as a [[part]] table")
+    if not parts:
+        raise ConfigError(f"{path}: the storyboard has no parts")
+    return parts
+
+
+def _language(value: Any) -> str:
+    """The language a storyboard's text is chosen in (a wrong one is refused later, by key)."""
+    return value if value in LANGUAGES else "en"
+
+
+def _words(value: Any, lang: str | None, source: File, key: str) -> Any:
+    """The user's text: a string as it is, or from a {en = ..., zh = ...} table the entry
+    for `lang` (every entry checked when `lang` is None)."""
+    if not isinstance(value, dict):
+        return value
+    unknown = [k for k in value if k not in LANGUAGES]
+    if unknown or not value:
+        problem = f"a table of languages ({', '.join(LANGUAGES)}) and their text"
+        raise OptionError(key, problem, value=value, source=source)
+    if lang is None:
+        return value
+    if lang not in value:
+        raise OptionError(
+            key,
+            f'no text for lang "{lang}": write {key} = {{{_example()}}}',
+            value=value,
+            source=source,
+        )
+    return value[lang]
+
+
+def _example() -> str:
+    return ", ".join(f'{lang} = "..."' for lang in LANGUAGES)
+
+
+def _part(
+    path: Path,
+    number: int,
+    values: dict[str, Any],
+    top: Mapping[str, Any],
+    train: Mapping[str, Any],
+    given: Mapping[str, Any],
+    cli: Source,
+    lang: str,
+) -> Part:
+    values = dict(values)
+    lang = _language(given.get("lang", values.get("lang", lang)))
+    name = _name(values, lang)
+    source = File(path, number, name)
+    scene = values.pop("scene", None)
+    if scene is None and "card" not in values:
+        raise ConfigError(
+            f'{source.prefix()}: a part needs scene = "NAME" (see `vizff scenes`) or '
+            'card = "title", "section" or "end"'
+        )
+    cls = scene_class("card" if scene is None else scene, source)
+    if "card" in values and cls.name != "card":
+        raise OptionError(
+            "card", "a part is a scene or a card, not both", value=values["card"], source=source
+        )
+    default = top.get("transition", "cut") if number > 1 else "cut"
+    transition = OWN["transition"].read(values.pop("transition", default), source)
+    if "fade" in values and transition != "fade":
+        raise OptionError(
+            "fade", 'only with transition = "fade"', value=values["fade"], source=source
+        )
+    fade = OWN["fade"].read(values.pop("fade", top.get("fade", OWN["fade"].default)), source)
+    for key in (*ONCE, *NEVER):
+        if key in values:
+            problem = (
+                "set once, at the top of the storyboard: every part of one video shares it"
+                if key in ONCE
+                else "not for a storyboard's part"
+            )
+            raise OptionError(key, problem, value=values[key], source=source)
+    for key in ("title", "subtitle"):
+        if key in values:
+            values[key] = _words(values[key], lang, source, key)
+    taken = options_of(cls)
+    not_shared = ("out", "title", *(("hold",) if cls.name == "card" else ()))  # a card: seconds
+    shared = {k: v for k, v in top.items() if k in taken and k not in not_shared}
+    layers = (
+        (file_values(shared, File(path)), File(path)),
+        ({k: v for k, v in train.items() if k in taken}, File(path, table="train")),
+        (file_values(values, source), source),
+        ({k: v for k, v in given.items() if k in taken and k != "out"}, cli),
+    )
+    return Part(
+        number, cls.name, name, tuple(layer for layer in layers if layer[0]), transition, fade
+    )
+
+
+def _name(values: Mapping[str, Any], lang: str) -> str:
+    """How messages name a part: its title as written, else its scene, else its card."""
+    title = values.get("title")
+    if isinstance(title, dict):
+        title = title.get(lang, next(iter(title.values()), None))
+    if isinstance(title, str) and title.strip():
+        return title.strip()
+    if isinstance(values.get("scene"), str):
+        return values["scene"]
+    return f"{values.get('card')} card" if isinstance(values.get("card"), str) else ""
+
+
+def _check_taken(parts: Sequence[Part], given: Mapping[str, Any], source: Source) -> None:
+    from vizff.scenes import SCENES
+
+    for key, value in given.items():
+        if key != "out" and not any(key in options_of(SCENES[p.scene]) for p in parts):
+            raise OptionError(
+                key, "no part of this storyboard takes this option", value=value, source=source
+            )
+
+
+# ---- planning: every part checked and counted before the first frame ---------------------------
+@dataclass(frozen=True)
+class SegmentResult:
+    number: int
+    frames: int
+    bytes: int
+    note: str | None
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One part's render into a segment file: its frames, then its hold, with its fades."""
+
+    number: int
+    label: str  # the progress display's name for it
+    scene: str
+    settings: Settings
+    prefix: str  # `lesson.toml: part 3 ("The network")`: errors start with it
+    frames: int  # the scene's own
+    hold: int  # the last frame again, this many times
+    fade_in: tuple[float, ...]  # amounts of page colour before the first frame
+    fade_out: tuple[float, ...]  # and after the hold
+    palette: np.ndarray | None = field(default=None, compare=False)  # GIF: None = its own
+    path: Path = Path()  # where it is written (set when the render starts)
+
+    @property
+    def total(self) -> int:
+        return len(self.fade_in) + self.frames + self.hold + len(self.fade_out)
+
+    @property
+    def work(self) -> float:
+        """Its expected cost, for the order parts start in (the output never depends on it):
+        frames to encode, and frames to draw at the scene's cost per frame."""
+        return self.total + self.frames * WORK.get(self.scene, 1.0)
+
+    def run(self, progress: Callable[[int], None]) -> SegmentResult:
+        from vizff.scenes import SCENES
+
+        with part_errors(self.prefix), one_blas_thread():
+            settings = self.settings
+            with named(settings):
+                scene = SCENES[self.scene](settings)
+                scene.load()
+                colour = scene.theme.background
+                writer = open_writer(self.path, fps=settings.fps, palette=self.palette)
+                with writer:
+                    count, last = 0, None
+                    for frame in scene.frames():
+                        if count == 0:
+                            writer.fade(frame, np.array(self.fade_in), colour)
+                        writer.write(frame)
+                        count, last = count + 1, frame
+                        progress(writer.frames)
+                    if count != self.frames:
+                        raise RenderError(f"the scene drew {count} frames of {self.frames}")
+                    writer.repeat(last, self.hold)
+                    writer.fade(last, np.array(self.fade_out), colour)
+                    progress(writer.frames)
+        return SegmentResult(self.number, writer.frames, self.path.stat().st_size, writer.note)
+
+
+def one_blas_thread():
+    """Every render task computes on one BLAS thread, as training does (`train.BLAS_THREADS`):
+    the same bits for any --jobs, and no BLAS threads spinning against the encoder and the
+    other workers for the cores (the gradients scene's 1,568 loss evaluations took 28 s with
+    two BLAS threads on a busy two-core machine, 2.5 s with one)."""
+    from threadpoolctl import threadpool_limits
+
+    from vizff.train import BLAS_THREADS
+
+    return threadpool_limits(limits=BLAS_THREADS, user_api="blas")
+
+
+@contextmanager
+def part_errors(prefix: str) -> Iterator[None]:
+    """Errors inside name the part: `lesson.toml: part 3 ("The network"): ...`."""
+    try:
+        yield
+    except VizffError as error:
+        text = str(error)
+        if text.startswith(prefix):
+            raise
+        path = prefix.split(": part ", 1)[0]
+        raise TaskFailed(f"{prefix}: {text.removeprefix(f'{path}: ')}", error.exit_code) from None
+
+
+@dataclass
+class Plan:
+    """A storyboard ready to render: its segments, chapters and output, all checked."""
+
+    board: Storyboard
+    segments: list[Segment]
+    chapters: list[Chapter]
+    format: str  # .mp4 .gif .webp, or "" for a folder
+    fps: float
+    title: str  # the lesson's: its own, else its first card's, else the file's name
+    estimates: list[tuple[float | None, Any]]  # (seconds, TrainConfig) of each distinct run
+
+    @property
+    def total(self) -> int:
+        return sum(s.total for s in self.segments)
+
+    @property
+    def out(self) -> Path:
+        return self.board.out
+
+
+def plan(board: Storyboard, *, estimate: bool = False) -> Plan:
+    """Every part's settings and scene checked, its frames counted, its fades and chapter
+    placed, and the output checked: all before a file is touched."""
+    from vizff.scenes import SCENES
+
+    with out_named(board):
+        fmt = _format(board.out)
+    counted, titles, configs = [], [], {}
+    for part in board.parts:
+        prefix = part.source(board.path).prefix()
+        with part_errors(prefix):
+            settings = settle(SCENES[part.scene], part.layers)
+            with named(settings):
+                scene = SCENES[part.scene](settings)
+                scene.load()
+                counted.append((part, settings, prefix, scene.frame_count(), scene.palette))
+                titles.append(_plain(settings.title if settings.title else scene.title()))
+                config = getattr(scene, "config", None)
+                if estimate and config is not None and config not in configs:
+                    configs[config] = scene.estimate_seconds()
+    first = counted[0][1]
+    with out_named(board), named(first):
+        _check_output(board.out, fmt, first)
+    fps = first.fps
+    segments, chapters, start = [], [], 0
+    folder = fmt == ""
+    for index, (part, settings, prefix, frames, _) in enumerate(counted):
+        following = board.parts[index + 1] if index + 1 < len(board.parts) else None
+        fade_in = _fade_in(part, fps) if part.transition == "fade" and not folder else ()
+        fade_out = ()
+        if following is not None and following.transition == "fade" and not folder:
+            fade_out = _fade_out(following, fps)
+        hold = round(settings.hold * fps) if part.scene != "card" else 0
+        hold = max(hold, MIN_FRAMES - frames - len(fade_in) - len(fade_out))
+        label = f"{part.number}/{len(board.parts)} {_short(titles[index])}"
+        segment = Segment(
+            part.number, label, part.scene, settings, prefix, frames, hold, fade_in, fade_out
+        )
+        segments.append(segment)
+        chapters.append(Chapter(titles[index], start, start + segment.total))
+        start += segment.total
+    palettes = [c[4] for c in counted]
+    if fmt == ".gif":
+        segments = _gif_palettes(segments, palettes)
+    elif folder and board.folder_format == "gif":  # each file its own scene's palette
+        segments = [replace(s, palette=p) for s, p in zip(segments, palettes)]
+    cards = [t for p, t in zip(board.parts, titles) if p.scene == "card"]
+    title = board.title or (cards[0] if cards else board.path.stem)
+    estimates = [(seconds, config) for config, seconds in configs.items()]
+    return Plan(board, segments, chapters, fmt, fps, title, estimates)
+
+
+@contextmanager
+def out_named(board: Storyboard) -> Iterator[None]:
+    """An error about the output names `out` as it was given (the file's key, or --out)."""
+    try:
+        yield
+    except OptionError as error:
+        value, source = board.out_given
+        if error.key == "out" and source is not None:
+            error.source, error.value = source, value
+        raise
+
+
+def _format(out: Path) -> str:
+    suffix = out.suffix.lower()
+    if suffix in FILE_FORMATS:
+        return suffix
+    if suffix == "" or out.is_dir():
+        return ""
+    raise OptionError(
+        "out",
+        f"a storyboard renders to {', '.join(FILE_FORMATS)} or a folder (one file per part), "
+        f"not {suffix}",
+        value=str(out),
+    )
+
+
+def _check_output(out: Path, fmt: str, settings: Settings) -> None:
+    """The output's path and format, checked as a writer checks them, before any work."""
+    if fmt == "":
+        if os.path.lexists(out) and not out.is_dir():
+            raise OptionError(
+                "out", "is a file; a path without an extension names a folder", value=str(out)
+            )
+        return
+    writer = open_writer(out, fps=settings.fps)  # a folder in the way, GIF's frame rate
+    writer.check_size(settings.size)  # MP4's even sides, WebP's largest
+
+
+def _fade_out(following: Part, fps: float) -> tuple[float, ...]:
+    """The first half of a fade: towards the page colour, reaching it."""
+    count = math.ceil(max(1, round(following.fade * fps)) / 2)
+    return tuple(i / count for i in range(1, count + 1))
+
+
+def _fade_in(part: Part, fps: float) -> tuple[float, ...]:
+    """The second half: from the page colour (after the frame that reached it) to the part."""
+    frames = max(1, round(part.fade * fps))
+    count = frames // 2 if part.number > 1 else frames  # the first part fades in alone
+    return tuple((count + 1 - i) / (count + 1) for i in range(1, count + 1))
+
+
+def _gif_palettes(segments: list[Segment], palettes: list[np.ndarray | None]) -> list[Segment]:
+    """One palette for the whole GIF when every part's colours fit in one (no local colour
+    tables); else each part keeps its own, which the join gives as local tables."""
+    if all(p is not None for p in palettes):
+        common = list(dict.fromkeys(tuple(int(v) for v in c) for p in palettes for c in p))
+        if len(common) <= 255:
+            shared = np.array(common, dtype=np.uint8)
+            return [replace(s, palette=shared) for s in segments]
+    return [replace(s, palette=p) for s, p in zip(segments, palettes)]
+
+
+def _short(text: str, limit: int = 28) -> str:
+    """A title cut for the progress line, where several parts in progress share one line."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _plain(text: str) -> str:
+    """Text without the kit's markup: `W_{1}` -> `W1` (chapter names are plain text)."""
+    return MARKUP.sub(lambda m: m[1] if m[1] is not None else (m[3] if m[2] else m[5]), text)
+
+
+# ---- rendering ---------------------------------------------------------------------------------
+PART_FILE = re.compile(r"^\d{2,}-[a-z0-9-]+\.(gif|mp4|webp)$")  # a folder output's part files
+
+
+class BoardRender:
+    """One storyboard's render: segments beside the output, then the join into it."""
+
+    def __init__(self, plan: Plan):
+        self.plan, self.work, self.started = plan, None, time.perf_counter()
+
+    def begin(self) -> list[Segment]:
+        """The segments, with their paths in a temporary folder beside the output."""
+        out = self.plan.out
+        sweep_stale(out.parent)  # what a killed render left there
+        self.work = Staged(out, folder=True, name=str(out))
+        ext = "." + self.plan.board.folder_format if self.plan.format == "" else self.plan.format
+        return [
+            replace(s, path=self.work.path / f"part-{s.number:03d}{ext}")
+            for s in self.plan.segments
+        ]
+
+    def finish(self, segments: Sequence[Segment], results: Sequence[SegmentResult]) -> RenderResult:
+        plan, paths = self.plan, [s.path for s in segments]
+        name = str(plan.out)
+        if plan.format == "":
+            size = self._folder(paths)
+        else:
+            with atomic_path(plan.out) as temp:
+                if plan.format == ".mp4":
+                    join_mp4(
+                        paths,
+                        temp,
+                        fps=plan.fps,
+                        chapters=plan.chapters,
+                        title=plan.title,
+                        folder=self.work.path,
+                        name=name,
+                    )
+                else:
+                    with open(temp, "wb") as handle:
+                        (join_gif if plan.format == ".gif" else join_webp)(paths, handle)
+            size = plan.out.stat().st_size
+        self.abandon()
+        notes = tuple(dict.fromkeys(r.note for r in results if r.note))
+        if plan.format == "" and any(p.transition == "fade" for p in plan.board.parts):
+            notes += ("a folder holds each part on its own: its fades are left out",)
+        frames = sum(r.frames for r in results)
+        return RenderResult(plan.out, frames, size, time.perf_counter() - self.started, notes)
+
+    def _folder(self, paths: Sequence[Path]) -> int:
+        """Each part as `NN-scene.ext` in the folder, with an index.html listing them."""
+        plan = self.plan
+        staged = Staged(plan.out, folder=True)
+        try:
+            names = []
+            for segment, path in zip(plan.segments, paths):
+                name = f"{segment.number:02d}-{_file_name(segment)}{path.suffix}"
+                os.replace(path, staged.path / name)
+                names.append(name)
+            index = _index(plan, names)
+            (staged.path / "index.html").write_text(index, encoding="utf-8")
+            staged.commit()
+        except OSError as exc:
+            staged.discard()
+            raise RenderError(f"{plan.out}: writing failed ({reason(exc)})") from None
+        except BaseException:
+            staged.discard()
+            raise
+        for old in plan.out.iterdir():  # parts of an earlier, longer lesson
+            if PART_FILE.match(old.name) and old.name not in names:
+                old.unlink()
+        return sum((plan.out / n).stat().st_size for n in names)
+
+    def abandon(self) -> None:
+        if self.work is not None:
+            self.work.discard()
+            self.work = None
+
+
+def _file_name(segment: Segment) -> str:
+    s = segment.settings
+    if segment.scene == "card":
+        return f"card-{s.words or s.card}"
+    return segment.scene
+
+
+def _index(plan: Plan, names: Sequence[str]) -> str:
+    """A page listing the parts in order: each chapter's name and its file, shown."""
+    lang = plan.segments[0].settings.lang
+    items = []
+    for chapter, name in zip(plan.chapters, names):
+        seconds = (chapter.end - chapter.start) / plan.fps
+        media = (
+            f'<video src="{name}" controls muted></video>'
+            if name.endswith(".mp4")
+            else f'<img src="{name}" alt="{html.escape(chapter.title)}">'
+        )
+        link = f'<a href="{name}">{html.escape(chapter.title)}</a>'
+        items.append(f"<li>{link} ({seconds:.1f} s)<br>{media}</li>")
+    title = html.escape(plan.title)
+    return (
+        f'<!doctype html>\n<html lang="{lang}">\n<meta charset="utf-8">\n<title>{title}</title>\n'
+        f"<h1>{title}</h1>\n<ol>\n" + "\n".join(items) + "\n</ol>\n</html>\n"
+    )
+
+
+# ---- several targets at once: scene files and storyboards, one pool of workers ----------------
+@dataclass(frozen=True)
+class RecipeTask:
+    """A scene file's whole render, as one task."""
+
+    recipe: Recipe
+    out_dir: Path
+    lenient: Source | None
+    total: int
+    label: str
+
+    @property
+    def work(self) -> float:
+        return 2.0 * self.total
+
+    def run(self, progress: Callable[[int], None]) -> RenderResult:
+        with one_blas_thread():
+            job = prepare(self.recipe, out_dir=self.out_dir, lenient=self.lenient)
+            return job.run(progress=lambda done, _: progress(done))
+
+
+class Batch:
+    """Scene renders and storyboards, rendered by one pool of `jobs` workers; results come as
+    each output is complete (a storyboard once its last part is joined)."""
+
+    def __init__(self) -> None:
+        self.items: list[RecipeTask | Plan] = []
+
+    def add(self, item: RecipeTask | Plan) -> None:
+        self.items.append(item)
+
+    @property
+    def total(self) -> int:
+        return sum(item.total for item in self.items)
+
+    def run(
+        self, jobs: int, progress: Callable[[int, str], None] | None = None
+    ) -> Iterator[RenderResult]:
+        """Render everything; `progress(frames done, what is in progress)` as it goes."""
+        tasks, owners, boards = [], [], {}
+        try:
+            for number, item in enumerate(self.items):
+                if isinstance(item, Plan):
+                    boards[number] = render = BoardRender(item)
+                    segments = render.begin()
+                    tasks += segments
+                    owners += [number] * len(segments)
+                else:
+                    tasks.append(item)
+                    owners.append(number)
+            yield from self._run(tasks, owners, boards, jobs, progress)
+        finally:
+            for render in boards.values():
+                render.abandon()
+
+    def _named(self, owner: int, labels: list[str]) -> str:
+        item = self.items[owner]
+        if isinstance(item, Plan):
+            return f"{item.board.path.stem}: {', '.join(labels)}"
+        return labels[0]
+
+    def _run(self, tasks, owners, boards, jobs, progress) -> Iterator[RenderResult]:
+        done, running = [0] * len(tasks), {}
+        results: dict[int, dict[int, SegmentResult]] = {number: {} for number in boards}
+
+        def report() -> None:  # `lesson: 3/11 The network, 4/11 The activation  weights`
+            if progress is None:
+                return
+            shown: dict[int, list[str]] = {}
+            for index, label in running.items():
+                shown.setdefault(owners[index], []).append(label)
+            progress(sum(done), "  ".join(self._named(o, labels) for o, labels in shown.items()))
+
+        def moved(index: int, frames: int) -> None:
+            done[index] = frames
+            report()
+
+        def started(index: int) -> None:
+            running[index] = tasks[index].label
+            report()
+
+        with Runner(tasks, jobs, moved, started) as runner:
+            for index, result in runner:
+                running.pop(index, None)
+                done[index] = tasks[index].total
+                report()
+                owner = owners[index]
+                if owner not in boards:
+                    yield result
+                    continue
+                results[owner][index] = result
+                mine = [i for i, o in enumerate(owners) if o == owner]
+                if len(results[owner]) == len(mine):
+                    board = boards.pop(owner)
+                    yield board.finish([tasks[i] for i in mine], [results[owner][i] for i in mine])
+
+
+def render_storyboard(
+    path: str | Path,
+    out: str | Path | None = None,
+    *,
+    jobs: int = 1,
+    progress: Callable[[int, str], None] | None = None,
+    **options: Any,
+) -> RenderResult:
+    """Python entry point: `render_storyboard("scenes/lesson.toml", "lesson.mp4", lang="zh")`.
+
+    Keywords are the options every part may take (they win over the file's); errors name them
+    as keywords. `jobs` worker processes render the parts."""
+    from vizff.errors import Python
+
+    if jobs > 1:
+        from vizff.parallel import prestart
+
+        prestart()  # the workers' server imports vizff while the storyboard is checked here
+    given = dict(options)
+    if out is not None:
+        given["out"] = str(out)
+    board = load_storyboard(path, given, source=Python())
+    batch = Batch()
+    batch.add(plan(board))
+    (result,) = batch.run(jobs, progress)
+    return result
