@@ -35,6 +35,7 @@ class Card(Scene):
     name = "card"
     summary = "a title, section or end card: big centred words for a storyboard's chapters"
     DEFAULTS = {"hold": 0.0}
+    MIN_SIZE = (160, 90)  # words fitted to the page: a thumbnail still reads
     OPTIONS = (
         Option(
             "card",
