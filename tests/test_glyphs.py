@@ -15,7 +15,8 @@ def catalogue_texts() -> list[str]:
     texts = []
     for lang in ("en", "zh"):
         for value in catalogue(lang).messages.values():
-            texts += value if isinstance(value, list) else [value]
+            for text in value if isinstance(value, list) else [value]:
+                texts += text.split("\n")  # the kit sets lines one by one
     return texts + ["0.98 >0.99 <0.01 10000 1,135", "AVAWaTo fj ≠7 …"]
 
 
@@ -52,6 +53,13 @@ def test_a_sub_pixel_origin_is_left_to_pillow():
         ImageDraw.Draw(image), image.size, face, "0.5", (3.5, 20), (9, 9, 9)
     )
     assert np.array_equal(np.asarray(image), before)  # nothing drawn: the caller draws it
+
+
+def test_lines_are_left_to_pillow():
+    face = pillow_font(find_font(""), 12)
+    image = Image.new("RGB", (80, 60))
+    assert not GlyphCache().draw(ImageDraw.Draw(image), image.size, face, "0.5\n7", (3, 20), 9)
+    assert not np.asarray(image).any()
 
 
 def test_a_face_whose_pixels_differ_keeps_pillows_path(monkeypatch):

@@ -22,6 +22,8 @@ SMALL = {"size": "480x270", "fps": "20"}
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     for name in SCENES:
+        if not (ROOT / "scenes" / f"{name}.toml").exists():
+            continue  # a card has no scene file of its own: storyboards place it
         for suffix, look in LOOKS.items():
             out = OUT / f"{name}{suffix}.gif"
             recipe = load_recipe(

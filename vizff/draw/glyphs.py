@@ -40,7 +40,8 @@ class GlyphCache:
         """Draw `text` at `origin` (anchor: left, baseline) on the picture `pen` draws on,
         of `size` (w, h); False, having drawn nothing, where Pillow must draw it instead."""
         x, y = origin
-        if x != int(x) or y != int(y) or not self._exact_for(face):
+        if x != int(x) or y != int(y) or "\n" in text or not self._exact_for(face):
+            # a sub-pixel origin, or lines (Pillow sets them with its own spacing): Pillow draws
             return False
         mask = self._mask(face, text, (int(x), int(y)), size)
         if mask is not None:
