@@ -302,8 +302,10 @@ def render_command(
     if lenient:
         check_taken_by_any(recipes, boards, values)
     if embed is not None and boards:
-        raise ConfigError("--embed: prints the snippet for scene renders; for a storyboard's "
-                          "output run `vizff page` on its folder")
+        raise ConfigError(
+            "--embed: prints the snippet for scene renders; for a storyboard's "
+            "output run `vizff page` on its folder"
+        )
     # every recipe, scene, storyboard part and writer is checked before the first frame
     prepared = [prepare(r, out_dir=out_dir, lenient=lenient) for r in recipes]
     if embed is not None and any(job.writer.folder for job in prepared):
