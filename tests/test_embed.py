@@ -59,7 +59,7 @@ def test_the_alt_text_is_the_title_the_frames_show_in_chinese(here, capsys):
     code, printed, _ = run_cli(
         ["render", "softmax", "--lang", "zh", "--out", "s.png", "--embed", "md"], capsys
     )
-    assert code == 0 and printed.splitlines()[-1] == "![输出：softmax 把十个分数变成概率](s.png)"
+    assert code == 0 and printed.splitlines()[-1] == "![输出：softmax 把十个得分变成概率](s.png)"
 
 
 def test_a_title_of_ones_own_is_escaped(here):

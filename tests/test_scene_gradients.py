@@ -246,7 +246,7 @@ def test_every_filled_entry_is_two_real_loss_evaluations(render, oracle):
         counter = text_of(texts, "line", needle="loss evaluations")
         assert f"loss evaluations: {2 * filled:,} of 1,568 for this unit" in counter
         # the whole network: 2 per weight and bias of 784-8-10
-        assert f"({2 * (784 * 8 + 8 + 8 * 10 + 10):,} for the whole network)" in counter
+        assert f", {2 * (784 * 8 + 8 + 8 * 10 + 10):,} for the network" in counter
         for i in range(784):
             if i == scene.pixel:  # the left chart evaluated it before the first frame
                 continue
@@ -269,7 +269,7 @@ def test_relative_error_is_the_norm_ratio_and_below_one_millionth(render, oracle
             assert line.endswith(": 0")  # both exactly zero: no error at all
             continue
         want = norm_ratio(num, bp)
-        assert ("over all 784 entries: " if filled == 784 else "done so far: ") in line
+        assert (", all 784 entries: " if filled == 784 else " so far: ") in line
         assert shown(want, 1) in line
         assert numbers_in(line)[0] < 1e-6
 
@@ -377,7 +377,7 @@ def test_a_trained_network_and_its_next_batch_match_the_reference_trainer(sample
     np.testing.assert_allclose(scene.backprop_entries, grad_w[0][:, 2], rtol=1e-8, atol=1e-15)
     assert norm_ratio(scene.numerical_entries, grad_w[0][:, 2]) < 1e-6
     subtitle = text_of(texts, "subtitle")
-    assert "after 3 steps at learning rate 0.5" in subtitle and "update 4's batch" in subtitle
+    assert "after 3 steps at learning rate 0.5" in subtitle and "the batch of update 4" in subtitle
     assert len(frames) == 2
 
 

@@ -22,3 +22,23 @@ def test_new_strings_every_frame_stay_within_the_budget(monkeypatch):
     assert setter._picture_bytes == sum(p.nbytes for p in setter._pictures.values())
     assert any(key[0] == kept.key for key in setter._pictures)
     assert len(setter._pictures) < 400
+
+
+def test_chinese_lines_end_after_punctuation_not_inside_a_word():
+    """The title card's subtitle once broke 激活函数 across two lines: lines now end after
+    、，： where the phrases between them fit, and a phrase wider than a line still breaks."""
+    setter = Typesetter()
+    text = (
+        "输入手写数字图像，输出每个数字的预测概率：输入、激活函数、输出、损失函数、"
+        "梯度与梯度下降法，逐步讲解"
+    )
+    for width in range(400, 900, 37):  # the longest phrase, 12 characters, is 240 px
+        lines = setter.wrap(text, width, 20, cjk=True)
+        assert "".join(lines) == text
+        assert all(setter.width(line, 20) <= width for line in lines)
+        assert all(line[-1] in "、，：" for line in lines[:-1]), lines
+    for width in range(150, 400, 23):  # narrower: long phrases break, never before a 、
+        lines = setter.wrap(text, width, 20, cjk=True)
+        assert "".join(lines) == text and not any(line[0] in "、，：" for line in lines)
+    lines = setter.wrap("一二三四五六七八九十" * 4, 100, 20, cjk=True)  # no punctuation at all
+    assert len(lines) > 1 and all(setter.width(line, 20) <= 100 for line in lines)

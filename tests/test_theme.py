@@ -69,3 +69,21 @@ def test_no_colour_literal_outside_the_themes():
             if pattern.search(code):
                 offenders.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
     assert not offenders, "\n".join(offenders)
+
+
+@pytest.mark.parametrize("name", ["light", "dark"])
+def test_pale_lines_keep_3_to_1_against_the_page(name):
+    """The loss scene's raw batch loss and the gradients scene's back-propagation band are
+    paler than their main line, but a student must still see them on a projector."""
+    from vizff.draw.theme import LINE_CONTRAST
+    from vizff.scenes.gradients import Gradients
+    from vizff.scenes.loss import Loss
+
+    theme = THEMES[name]
+    for amount in (0.05, 0.3, 0.4, 0.9):
+        colour = theme.pale("primary", amount)
+        assert contrast_ratio(colour, theme.background) >= LINE_CONTRAST
+    for scene in (Loss, Gradients):  # the scenes' own colours, as they draw them
+        holder = type("S", (), {"theme": theme})()
+        colour = scene.raw_colour(holder) if scene is Loss else scene.band_colour(holder)
+        assert contrast_ratio(colour, theme.background) >= 3.0

@@ -66,6 +66,7 @@ class Page:
         self.type = Typesetter(typeface_for(look))
         self.margin = max(3, round(12 * s))
         self.gap = max(2, round(6 * s))
+        self.space = max(2, round(3 * s))  # the least room between two texts: a word space
         self.static: list[TextItem] = []
         self.dynamic: list[TextItem] = []
         self._framing = False
@@ -188,13 +189,15 @@ class Page:
         anchor: str = "ls",
     ) -> bool:
         """Whether `content` drawn so would stay inside the frame, on nothing but a flat
-        colour (or the grid), and clear of every text drawn so far: an optional label is
-        drawn only when it fits, never over data or other words."""
+        colour (or the grid), and clear of every text drawn so far by a word space
+        (`space`): an optional label is drawn only when it fits, never over data or other
+        words, and never touching them (`<0.01<0.01` reads as one number)."""
         laid = self.type.lay(content, self.px(size), bold=bold)
         box, _, _ = self.type.place(laid, xy, anchor)
         if not box.inside(frame.shape[1], frame.shape[0]):
             return False
-        if any(box.intersects(item.box) for item in self.texts()):
+        near = box.inset(-self.space, 0)
+        if any(near.intersects(item.box) for item in self.texts()):
             return False
         return quiet_behind(frame[box.slices], (self.theme.background, self.theme.faint))
 

@@ -295,7 +295,7 @@ class Bars:
         self.lefts = [round(box.x + slot * (i + 0.5) - self.bar_w / 2) for i in range(count)]
         self.centres = [box.x + slot * (i + 0.5) for i in range(count)]
         size = SIZES[label_size] if isinstance(label_size, str) else label_size
-        room = slot * 0.96
+        room = slot - page.space  # neighbouring labels a word space apart at least
         while page.type.width(widest, page.px(size)) > room and page.px(size) > 8:
             size -= 0.25
         self.label_size = size

@@ -238,7 +238,7 @@ class Typesetter:
                 lines.append(chunk)
                 continue
             current, used = "", 0.0
-            for token in _tokens(chunk, cjk):
+            for token in _tokens(chunk, cjk, lambda t: face.getlength(t) > PHRASE_SHARE * width):
                 size = face.getlength(token if current else token.lstrip())
                 if current and used + size > width:
                     lines.append(current.rstrip())
@@ -271,11 +271,27 @@ def _pieces(content: str) -> list[tuple[str, str]]:
     return merged
 
 
-def _tokens(text: str, cjk: bool) -> list[str]:
-    """Break opportunities: words with their leading spaces; single characters in CJK."""
-    if cjk:
-        return re.findall(r"\s*[A-Za-z0-9.,:;%+\-−=/()\[\]{}_^<>≈×·σΣ]+|\s*\S", text)
-    return re.findall(r"\s*\S+", text)
+PHRASE_SHARE = 0.6  # Chinese phrases up to this share of a line are kept whole
+CJK_STOPS = "、，：；。！？）」』"  # a line may end after these
+
+
+def _tokens(text: str, cjk: bool, too_long=lambda token: False) -> list[str]:
+    """Break opportunities: words with their leading spaces. In Chinese, which has no spaces,
+    the phrases between punctuation marks (a line then ends after 、，： rather than inside
+    a word such as 激活函数), each broken between any two characters only where it is longer
+    than `too_long` allows."""
+    if not cjk:
+        return re.findall(r"\s*\S+", text)
+    tokens = []
+    for phrase in re.findall(rf"\s*[^\s{CJK_STOPS}]+[{CJK_STOPS}]*|\s*[{CJK_STOPS}]+", text):
+        if too_long(phrase):
+            latin = r"[A-Za-z0-9.,:;%+\-−=/()\[\]{}_^<>≈×·σΣ]+"
+            tokens += re.findall(
+                rf"\s*(?:{latin}|\S)[{CJK_STOPS}]*", phrase
+            )  # 、 never opens a line
+        else:
+            tokens.append(phrase)
+    return tokens
 
 
 def escape(text: str) -> str:

@@ -15,6 +15,7 @@ import numpy as np
 
 RGB = tuple[int, int, int]
 MAP_LEVELS = 31  # odd: the middle level of the signed map is exactly zero; more adds GIF bytes
+LINE_CONTRAST = 3.0  # the least contrast of a line a reader must follow, against the page
 
 
 def relative_luminance(colour: RGB) -> float:
@@ -91,6 +92,18 @@ class Theme:
     def text_on(self, fill: RGB) -> RGB:
         """Ink or page colour, whichever reads better on `fill` (a heatmap cell, a bar)."""
         return max((self.ink, self.background), key=lambda c: contrast_ratio(c, fill))
+
+    def pale(self, role: str, amount: float, *, least: float = LINE_CONTRAST) -> RGB:
+        """`role`'s colour `amount` of the way from the page: for a line drawn paler than
+        its main series (a raw loss under its smoothed one, a band under a line), yet
+        never paler than `least` contrast against the page (WCAG's 3:1 for graphics)."""
+        over = getattr(self, role)
+        while (
+            amount < 1
+            and contrast_ratio(mix(self.background, over, amount), self.background) < least
+        ):
+            amount = min(1.0, amount + 0.05)
+        return mix(self.background, over, amount)
 
     @property
     def text_colours(self) -> dict[str, RGB]:

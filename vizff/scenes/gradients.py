@@ -54,7 +54,7 @@ from vizff.draw.catalogue import Markup
 from vizff.draw.page import SIZES
 from vizff.draw.plot import nice_ticks
 from vizff.draw.table import Table
-from vizff.draw.theme import MAP_LEVELS, mix
+from vizff.draw.theme import MAP_LEVELS
 from vizff.errors import OptionError
 from vizff.nn import Network, backprop, init_network, loss, loss_evaluations
 from vizff.options import Option
@@ -352,7 +352,7 @@ class Gradients(TrainingScene):
 
     def band_colour(self):
         """Back-propagation's tangent: a wide pale band under the secant."""
-        return mix(self.theme.background, self.theme.primary, 0.3)
+        return self.theme.pale("primary", 0.3)
 
     def estimate_seconds(self) -> float | None:
         """The run to step `steps`, and the unit's loss evaluations (a short measured probe)."""

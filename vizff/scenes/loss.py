@@ -10,7 +10,6 @@ import numpy as np
 from vizff.draw import Axis, Chart, GrowingLine, Page, Plot, dot, make_palette, numbers
 from vizff.draw.parts import dotted, triangle
 from vizff.draw.plot import nice_ticks
-from vizff.draw.theme import mix
 from vizff.options import Option
 from vizff.scenes.base import TrainingScene
 from vizff.train import Snapshot
@@ -63,7 +62,7 @@ class Loss(TrainingScene):
         )
 
     def raw_colour(self):
-        return mix(self.theme.background, self.theme.primary, 0.4)
+        return self.theme.pale("primary", 0.4)
 
     def caption(self, snap: Snapshot, smoothed: float) -> str:
         """The numbers under the chart: exactly the snapshot's (and their running average)."""

@@ -263,6 +263,7 @@ class Predictions(TrainingScene):
         left, right = page.body.columns(0.63, 0.37, gap=round(14 * s))
         self.border = {"right": max(1, round(1 * s)), "wrong": max(2, round(2.5 * s))}
         self.pad = max(1, round(2 * s))
+        self.apart = max(2, round(2 * s))  # between one tile's labels and the next one's
         given = self.settings.given("count")
         for count in [self.count] if given else range(self.count, 0, -1):
             self.count = count
@@ -329,24 +330,24 @@ class Predictions(TrainingScene):
         self.grid, self.pitch, self.label_line, pixels, mark = best
         self.label_size = pixels / (page.s * page.words.text_scale)  # as a design size
         self.marks = Marks(mark)
-        self.slot = self.pitch - 2  # a label's width: its tile's share of the row, less a gap
+        self.slot = self.pitch - self.apart  # a label's width: its tile's share, less a gap
         self._label_texts(pixels)
         return True
 
     def _label_width(self, pixels: float, mark: int, name: int) -> int:
         """A first label line's width: tick, pad, predicted name (`name` pixels), a word gap
-        and the widest probability, and a pixel each side."""
+        and the widest probability, and a word space to the next tile's label."""
         widest = self.page.type.width(WIDEST_PROBABILITY, pixels)
-        return mark + self.pad + name + round(0.4 * pixels) + widest + 2
+        return mark + self.pad + name + round(0.4 * pixels) + widest + self.apart
 
     def _label_needs(self, pixels: float, mark: int) -> int:
-        """The width a tile's labels need, a pixel each side: `✓ 9 >0.99` and `label 9`
+        """The width a tile's labels need, a word space apart: `✓ 9 >0.99` and `label 9`
         (names inline), or `>0.99 ≠9` (stacked, the true class by its number)."""
         width = self.page.type.width
         inline = self._label_width(pixels, mark, width("9", pixels, bold=True))
-        truth = width(self.words("predictions.true", name="9"), pixels) + 2
+        truth = width(self.words("predictions.true", name="9"), pixels) + self.apart
         stacked = width(WIDEST_PROBABILITY, pixels) + round(0.4 * pixels)
-        stacked += width(self.words("predictions.not", name="9"), pixels) + 2
+        stacked += width(self.words("predictions.not", name="9"), pixels) + self.apart
         return max(inline, truth, stacked)
 
     def _label_texts(self, pixels: float) -> None:
