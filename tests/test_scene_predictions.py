@@ -219,7 +219,9 @@ def test_step_zero_is_the_untrained_network_and_the_trainers_accuracy_is_the_sce
 
 def test_full_mnist_matrix_sums_to_its_ten_thousand_digits(shared_mnist):
     digits = load_digits(str(shared_mnist))
-    scene = Predictions(data=str(shared_mnist), steps=6, every=3)
+    # 480p: the smallest 16:9 size whose cells hold four-digit counts (at 640x360 they show
+    # their colour only, and a note says so)
+    scene = Predictions(data=str(shared_mnist), steps=6, every=3, size="480p")
     counts = np.bincount(digits.test_labels, minlength=10)
     for frame, texts in frames_with_texts(scene):
         matrix = drawn_matrix(scene, texts)

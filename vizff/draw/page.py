@@ -15,7 +15,7 @@ from vizff.draw.theme import RGB, Theme
 BASE_SIZE = (640, 360)  # every layout is designed at this size and scaled
 
 # text sizes in pixels at 640x360; they scale with the frame
-SIZES = {"title": 17.0, "subtitle": 10.5, "caption": 11.5, "label": 10.0, "small": 9.0}
+SIZES = {"title": 17.0, "subtitle": 10.5, "caption": 11.5, "label": 10.0, "small": 10.0}
 
 
 def scale_of(size: tuple[int, int]) -> float:
