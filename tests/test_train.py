@@ -297,3 +297,23 @@ def test_the_same_run_bit_for_bit_whatever_the_blas_thread_count(tmp_path):
         runs[threads] = np.load(path)
     assert runs["1"]["w"].tobytes() == runs["2"]["w"].tobytes()
     assert runs["1"]["accuracy"] == runs["2"]["accuracy"]
+
+
+def test_one_blas_thread_limits_and_restores_every_time():
+    """The controller is made once per process; each use still sets one thread and puts the
+    count back (nested uses too), as threadpool_limits did when it was made per frame."""
+    from threadpoolctl import threadpool_info
+
+    from vizff.train import one_blas_thread
+
+    def counts():
+        return [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+
+    before = counts()
+    for _ in range(3):
+        with one_blas_thread():
+            assert set(counts()) <= {1}
+            with one_blas_thread():
+                assert set(counts()) <= {1}
+            assert set(counts()) <= {1}
+        assert counts() == before

@@ -401,11 +401,9 @@ def one_blas_thread():
     the same bits for any --jobs, and no BLAS threads spinning against the encoder and the
     other workers for the cores (the gradients scene's 1,568 loss evaluations took 28 s with
     two BLAS threads on a busy two-core machine, 2.5 s with one)."""
-    from threadpoolctl import threadpool_limits
+    from vizff.train import one_blas_thread
 
-    from vizff.train import BLAS_THREADS
-
-    return threadpool_limits(limits=BLAS_THREADS, user_api="blas")
+    return one_blas_thread()
 
 
 @contextmanager

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import numbers
@@ -12,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from vizff.data import Digits, as_inputs
 from vizff.errors import DataError, OptionError, TrainingDiverged
@@ -53,6 +54,18 @@ STABLE_WIDTH = {"sigmoid": 32, "tanh": 512, "relu": 1024}
 # ln 10 = 2.3 of guessing, which only an overshooting step produces. Treated like NaN.
 DIVERGED_LOSS = 10 * math.log(10)
 BLAS_THREADS = 1  # the same bits on any number of cores (see train())
+
+
+@functools.cache
+def _blas() -> ThreadpoolController:
+    return ThreadpoolController()  # reads the process's loaded libraries: once, not per use
+
+
+def one_blas_thread():
+    """A context in which BLAS runs on BLAS_THREADS threads. threadpoolctl finds the BLAS
+    libraries by reading the process's memory map, 5 ms each time: the controller that found
+    them is made once (numpy loads its BLAS on import, before anything here runs)."""
+    return _blas().limit(limits=BLAS_THREADS, user_api="blas")
 ON_DIVERGE = ("stop", "show")  # raise TrainingDiverged | yield one last Snapshot saying so
 
 
@@ -270,7 +283,7 @@ def train(data: Digits, config: TrainConfig = TrainConfig()) -> Iterator[Snapsho
     failure names the update that caused it: with on_diverge="stop" as TrainingDiverged, with
     "show" as one last Snapshot whose `diverged_at` is set.
     """
-    with threadpool_limits(limits=BLAS_THREADS, user_api="blas"):
+    with one_blas_thread():
         yield from _train(data, config)
 
 
@@ -360,7 +373,7 @@ def estimated_seconds(
     the machine as it is now, busy or not: within a factor of two of real runs here, low
     rather than high (numerical runs most: about half the real time).
     """
-    with threadpool_limits(limits=BLAS_THREADS, user_api="blas"):  # as train() runs
+    with one_blas_thread():  # as train() runs
         rng = np.random.default_rng(0)
         batch = min(config.batch_size, n_train)
         sizes = (n_inputs, *config.hidden, 10)

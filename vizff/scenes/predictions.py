@@ -16,7 +16,6 @@ from dataclasses import dataclass, replace
 from functools import cached_property
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 from vizff.data import as_inputs, class_counts
 from vizff.draw import Box, Page, TileGrid, make_palette, numbers, pixel_map
@@ -27,7 +26,7 @@ from vizff.errors import OptionError
 from vizff.nn import Network, forward
 from vizff.options import Option
 from vizff.scenes.base import TrainingScene
-from vizff.train import BLAS_THREADS, Snapshot, train
+from vizff.train import Snapshot, one_blas_thread, train
 
 PICKS = ("first", "random", "mistakes")
 MAX_COUNT = 100
@@ -55,7 +54,7 @@ class Measured:
 def measure(network: Network, inputs: np.ndarray, labels: np.ndarray, shown: np.ndarray, step: int):
     """One forward pass over the test split; None when the network gives non-finite outputs.
     On train()'s one BLAS thread, so the same run gives the same bits on any machine."""
-    with np.errstate(all="ignore"), threadpool_limits(limits=BLAS_THREADS, user_api="blas"):
+    with np.errstate(all="ignore"), one_blas_thread():
         probabilities = forward(network, inputs)[-1]  # (n_test, 10)
     if not np.isfinite(probabilities).all():
         return None
