@@ -46,6 +46,7 @@ def test_fixed(value, digits, expected):
     "value, digits, expected",
     [
         (1.5, None, "+1.50"),  # the default two decimals
+        (0.25, None, "+0.25"),  # positive below 1: a plus, whatever the threshold
         (-0.25, None, MINUS + "0.25"),
         (-6.0, None, MINUS + "6.00"),
         (0.0, None, "+0.00"),
