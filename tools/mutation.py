@@ -124,15 +124,22 @@ def report() -> None:
         totals.update(counts)
         print(row(file, counts, columns))
     print(row("**all**", totals, columns))
+    by_reason: dict[str, list[str]] = {}
     unexplained = []
     for statuses in results.values():
         for mutant, status in statuses.items():
             if status in ("killed", "timeout", "not checked"):
                 continue
             why = reason(mutant) if status == "survived" else None
-            print(f"- `{mutant}` ({status}): {why or 'NO REASON: kill it or explain it'}")
             if why is None:
                 unexplained.append(mutant)
+            by_reason.setdefault(why or f"NO REASON ({status}): kill it or explain it", []).append(
+                mutant
+            )
+    print("\nSurvivors, by the reason each is left alive:")
+    for why, mutants in by_reason.items():
+        names = ", ".join(f"`{m.removeprefix('vizff.')}`" for m in mutants)
+        print(f"\n- {why} ({len(mutants)}): {names}")
     for mutant in unexplained:
         diff = subprocess.run(
             [str(Path(sys.executable).parent / "mutmut"), "show", mutant],
