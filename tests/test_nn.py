@@ -161,6 +161,7 @@ def test_incremental_gradient_returns_the_networks_dtype():
     assert layers[-1].dtype == np.float32
     np.testing.assert_array_equal(layers[-1], forward(net, x)[-1])
     literal, _ = numerical_gradient(net, x, y)  # both work on the float64 copy
+    assert {g.dtype for g in (*literal.weights, *literal.biases)} == {np.dtype(np.float32)}
     assert relative_error(flat(grads), flat(literal)) < 1e-6  # float32 rounding of the result
 
 
@@ -238,3 +239,51 @@ def test_backprop_shapes(batch, hidden):
     )
     assert [g.shape for g in grads.weights] == [w.shape for w in net.weights]
     assert grads.weights[0].dtype == np.float32 and layers[-1].shape == (batch, 10)
+
+
+# ---- what mutation testing found untested (docs/mutation.md) ----------------------------------
+def test_predict_is_the_most_probable_digit_of_the_output_layer():
+    # 2 -> 3 -> 10 with weights written out: the oracle's probabilities in float64 by hand
+    w1 = np.array([[1.0, -2.0, 0.5], [0.0, 1.0, -1.0]])
+    w2 = np.arange(30.0).reshape(3, 10) % 7 - 3.0
+    b2 = np.linspace(-1.0, 1.0, 10)
+    net = Network((w1, w2), (np.zeros(3), b2), "sigmoid")
+    x = np.array([[0.0, 0.0], [3.0, -1.0], [-2.0, 4.0]])
+    hidden = 1.0 / (1.0 + np.exp(-(x @ w1)))
+    logits = hidden @ w2 + b2
+    assert predict(net, x).tolist() == logits.argmax(axis=1).tolist()  # softmax keeps the order
+    assert predict(net, x).tolist() != hidden.argmax(axis=1).tolist()  # not the hidden layer's
+
+
+def test_the_loss_floor_is_the_probabilities_own_tiny():
+    # a float32 probability of exactly 0 is floored at float32's tiny, 2^-126: -log = 126 ln 2
+    p = np.array([[0.0, 1.0]], dtype=np.float32)
+    assert cross_entropy_error(p, np.array([0])) == pytest.approx(126 * math.log(2), rel=1e-6)
+    assert cross_entropy_error(p.astype(np.float64), np.array([0])) == pytest.approx(
+        1022 * math.log(2), rel=1e-12
+    )
+
+
+@pytest.mark.parametrize("method", ["numerical", "numerical-loop"])
+def test_large_logits_give_the_same_gradient_in_a_deep_network(method):
+    # every logit near 800: softmax is shifted by each row's largest logit, or exp overflows;
+    # two hidden layers take the incremental method through its deeper-layer loop
+    rng = np.random.default_rng(0)
+    sizes = (6, 3, 4, 10)
+    weights = tuple(rng.standard_normal((a, b)) / math.sqrt(a) for a, b in zip(sizes, sizes[1:]))
+    biases = (np.zeros(3), np.zeros(4), 800.0 + rng.standard_normal(10))
+    net = Network(weights, biases, "sigmoid")
+    x, y = rng.random((5, 6)), rng.integers(0, 10, 5)
+    grads, _ = GRADIENT_METHODS[method](net, x, y)
+    # oracle: the chain rule in float64, written here
+    a1 = 1.0 / (1.0 + np.exp(-(x @ weights[0])))
+    a2 = 1.0 / (1.0 + np.exp(-(a1 @ weights[1])))
+    z = a2 @ weights[2] + biases[2]
+    p = np.exp(z - z.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    d3 = (p - np.eye(10)[y]) / len(y)
+    d2 = (d3 @ weights[2].T) * a2 * (1 - a2)
+    d1 = (d2 @ weights[1].T) * a1 * (1 - a1)
+    want_w, want_b = (x.T @ d1, a1.T @ d2, a2.T @ d3), (d1.sum(0), d2.sum(0), d3.sum(0))
+    for got, want in zip((*grads.weights, *grads.biases), (*want_w, *want_b)):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-9)

@@ -1,12 +1,13 @@
 import itertools
 import math
 import re
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
-from vizff.data import load_digits
-from vizff.errors import OptionError, TrainingDiverged
+from vizff.data import Digits, load_digits
+from vizff.errors import DataError, OptionError, TrainingDiverged
 from vizff.nn import GRADIENT_METHODS, Gradients, descend
 from vizff.train import (
     DEFAULT_LR,
@@ -134,6 +135,7 @@ def test_show_ends_on_a_snapshot_that_names_the_update(sample):
     assert [s.diverged_at for s in snaps] == [None, None, 1]
     last = snaps[-1]  # the bad loss, measured before update 2, which was not applied
     assert not last.loss < 10 * math.log(10) and last.gradients is None
+    assert (last.epoch, last.total_steps) == (1, 50) and 0 <= last.accuracy <= 1
     assert last.network is snaps[1].network
 
 
@@ -317,3 +319,83 @@ def test_one_blas_thread_limits_and_restores_every_time():
                 assert set(counts()) <= {1}
             assert set(counts()) <= {1}
         assert counts() == before
+
+
+# ---- what mutation testing found untested (docs/mutation.md) ----------------------------------
+def test_the_lowest_and_highest_legal_counts_are_accepted():
+    assert TrainConfig(epochs=1).epochs == 1 and TrainConfig(steps=0).steps == 0
+    assert TrainConfig(seed=2**63 - 1).seed == 2**63 - 1 and TrainConfig(seed=1000).seed == 1000
+    for key, value in (("epochs", 0), ("steps", -1), ("seed", 2**63), ("seed", -1)):
+        with pytest.raises(OptionError) as caught:
+            TrainConfig(**{key: value})
+        assert caught.value.key == key
+    # epochs that make exactly the ceiling: 1,000 passes over 1,000 digits at batch size 1
+    assert TrainConfig(epochs=1000, batch_size=1).total_steps(1000) == 1_000_000 == MAX_STEPS
+
+
+def test_hidden_sizes_become_a_tuple_of_plain_ints():
+    assert TrainConfig(hidden=64).hidden == (64,)
+    sizes = TrainConfig(hidden=[np.int64(16), 8]).hidden
+    assert sizes == (16, 8) and type(sizes) is tuple and all(type(h) is int for h in sizes)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_every_array_of_every_snapshot_is_in_the_run_dtype_and_read_only(sample, dtype):
+    snaps = list(train(sample, TrainConfig(hidden=(4,), steps=2, dtype=dtype)))
+    for snap in snaps:
+        arrays = [*snap.network.weights, *snap.network.biases]
+        if snap.gradients is not None:
+            arrays += [*snap.gradients.weights, *snap.gradients.biases]
+        assert {a.dtype for a in arrays} == {np.dtype(dtype)}, snap.step
+        assert not any(a.flags.writeable for a in arrays), snap.step
+
+
+def test_an_epoch_that_divides_exactly_ends_on_its_last_batch(sample):
+    # 4,000 digits at batch size 1,000: steps 4 and 8 end epochs 1 and 2 (worked out by hand)
+    snaps = list(train(sample, TrainConfig(hidden=(4,), batch_size=1000, steps=8)))
+    assert [s.epoch for s in snaps] == [1, 1, 1, 1, 1, 2, 2, 2, 2]
+    assert [s.step for s in snaps if s.epoch_end] == [4, 8]
+    assert [s.step for s in snaps if s.test_loss is not None] == [0, 4, 8]
+
+
+def test_a_network_bad_from_the_start_is_blamed_on_update_0(sample, monkeypatch):
+    # any loss counts as diverged past 1.0: the untrained network's ln 10 or so is bad
+    monkeypatch.setattr("vizff.train.DIVERGED_LOSS", 1.0)
+    config = TrainConfig(hidden=(8,), steps=5)
+    with pytest.raises(TrainingDiverged) as caught:
+        list(train(sample, config))
+    assert re.fullmatch(
+        r"the initial network gives the loss 2\.\d{2,3}: training cannot start", str(caught.value)
+    )
+    assert caught.value.update == 0
+    (only,) = train(sample, TrainConfig(hidden=(8,), steps=5, on_diverge="show"))
+    assert (only.step, only.epoch, only.diverged_at, only.gradients) == (0, 1, 0, None)
+    assert only.total_steps == 5 and only.test_loss is not None
+    assert only.loss == pytest.approx(math.log(10), abs=0.5)  # untrained: near guessing
+
+
+def digits_trained_on_0_tested_on_1(sample) -> Digits:
+    images = sample.train_images[:256]
+    zeros, ones = np.zeros(256, np.uint8), np.ones(256, np.uint8)
+    return Digits(images, zeros, images, ones, "directory", "same images, labels 0 and 1")
+
+
+def test_show_ends_on_the_update_that_made_the_test_loss_bad(sample):
+    # one update at lr 100 towards "every digit is 0", the whole epoch in one batch: the test
+    # split, labelled 1, then gets p(1) of about e^-100, a test loss past 10 ln 10, while the
+    # batch loss before it was about ln 10
+    config = TrainConfig(hidden=(8,), lr=100.0, batch_size=256, steps=3, on_diverge="show")
+    snaps = list(train(digits_trained_on_0_tested_on_1(sample), config))
+    assert [(s.step, s.diverged_at) for s in snaps] == [(0, None), (1, 1)]
+    last = snaps[-1]
+    assert last.test_loss > 10 * math.log(10) and last.loss < 10 * math.log(10)
+    assert last.test_accuracy == 0.0 and last.gradients is not None and last.total_steps == 3
+
+
+def test_a_test_split_of_one_digit_trains_and_an_empty_one_is_refused(sample):
+    digits = digits_trained_on_0_tested_on_1(sample)
+    one = replace(digits, test_images=digits.test_images[:1], test_labels=digits.test_labels[:1])
+    assert [s.step for s in train(one, TrainConfig(hidden=(4,), steps=1))] == [0, 1]
+    empty = replace(digits, test_images=digits.test_images[:0], test_labels=digits.test_labels[:0])
+    with pytest.raises(DataError, match="need at least one digit each"):
+        next(train(empty, TrainConfig(steps=1)))

@@ -66,6 +66,8 @@ def one_blas_thread():
     libraries by reading the process's memory map, 5 ms each time: the controller that found
     them is made once (numpy loads its BLAS on import, before anything here runs)."""
     return _blas().limit(limits=BLAS_THREADS, user_api="blas")
+
+
 ON_DIVERGE = ("stop", "show")  # raise TrainingDiverged | yield one last Snapshot saying so
 
 

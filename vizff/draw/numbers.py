@@ -53,14 +53,14 @@ def count(n: int) -> str:
 
 
 def scientific(value: float, digits: int = 1) -> Markup:
-    """`3.2e-10` as `3.2×10^{-10}` (kit markup for a superscript)."""
+    """`3.2e-10` as `3.2×10^{−10}` (kit markup for a superscript); both minus signs typeset."""
     if value == 0 or not math.isfinite(value):
         return Markup(fixed(value, digits))
     exponent = math.floor(math.log10(abs(value)))
     mantissa = value / 10**exponent
     if round(abs(mantissa), digits) >= 10:
         mantissa, exponent = mantissa / 10, exponent + 1
-    return Markup(f"{mantissa:.{digits}f}×10^{{{minus(str(exponent))}}}")
+    return Markup(f"{minus(f'{mantissa:.{digits}f}')}×10^{{{minus(str(exponent))}}}")
 
 
 def limit(value: float) -> str:
