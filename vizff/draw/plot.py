@@ -43,7 +43,7 @@ class Plot:
         """A line width or marker size in points that scales with the frame."""
         return pixels_at_640 * self.page.s * POINTS_PER_PIXEL
 
-    def axes(self, box: Box, *, grid: bool = True):
+    def axes(self, box: Box, *, grid: bool | str = True):
         """Axes filling `box` (pixels): theme spines, optional faint grid, no tick labels."""
         width, height = self.page.size
         rect = (box.x / width, 1 - box.bottom / height, box.w / width, box.h / height)
@@ -61,8 +61,13 @@ class Plot:
             width=self.points(1),
             color=hex_colour(self.theme.muted),
         )
-        if grid:
-            axes.grid(True, color=hex_colour(self.theme.faint), linewidth=self.points(0.8))
+        if grid:  # True: both ways; "y": horizontal lines only (bars stand on the x ticks)
+            axes.grid(
+                True,
+                axis="y" if grid == "y" else "both",
+                color=hex_colour(self.theme.faint),
+                linewidth=self.points(0.8),
+            )
         axes.set_axisbelow(True)
         return axes
 
@@ -137,7 +142,7 @@ class Chart:
         *,
         right: Axis | None = None,
         legend: Sequence[tuple[str, str]] = (),  # (label, colour role) of each series
-        grid: bool = True,
+        grid: bool | str = True,
     ):
         self.plot, self.page = plot, plot.page
         page, s = plot.page, plot.page.s

@@ -112,7 +112,7 @@ class Softmax(Scene):
                 label=lambda v: numbers.minus(f"{v:g}"),
                 title=words("softmax.logits"),
             ),
-            grid=True,
+            grid="y",  # a vertical line through each bar's label would only be noise
         )
         key = "probabilities_temperature" if mode == "temperature" else "probabilities"
         right = Chart(
@@ -126,7 +126,7 @@ class Softmax(Scene):
                 label=lambda v: f"{v:g}",
                 title=words(f"softmax.{key}"),
             ),
-            grid=True,
+            grid="y",  # a vertical line through each bar's label would only be noise
         )
         left.axes.axhline(0, color=hex_colour(theme.muted), lw=plot.points(0.9))
         background = page.canvas(plot.render())
