@@ -42,3 +42,19 @@ def test_chinese_lines_end_after_punctuation_not_inside_a_word():
         assert "".join(lines) == text and not any(line[0] in "、，：" for line in lines)
     lines = setter.wrap("一二三四五六七八九十" * 4, 100, 20, cjk=True)  # no punctuation at all
     assert len(lines) > 1 and all(setter.width(line, 20) <= 100 for line in lines)
+
+
+def test_text_over_a_grid_line_takes_the_areas_own_colour():
+    """The colour a label's box is cleared to is the most common one there, whether the page,
+    a grid line or a shaded band that is neither (the sigmoid's saturated stretches)."""
+    from collections import Counter
+
+    from vizff.draw.text import _commoner
+
+    page, grid, shade = (255, 255, 255), (225, 225, 225), (244, 244, 244)
+    for under in (page, grid, shade):
+        region = np.full((12, 30, 3), under, np.uint8)
+        region[:, 14:16] = grid if under != grid else page  # a line across the box
+        region[5, :4] = (240, 240, 240)  # an antialiased edge
+        mode = Counter(map(tuple, region.reshape(-1, 3).tolist())).most_common(1)[0][0]
+        assert _commoner(region, page, grid) == mode == under
