@@ -10,12 +10,9 @@ Memory holds one image or frame at a time.
 
 from __future__ import annotations
 
-import collections
-import os
 import re
 import struct
 import subprocess
-import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -23,10 +20,9 @@ from pathlib import Path
 from typing import BinaryIO
 
 from vizff.errors import RenderError
-from vizff.files import reason
 from vizff.writers import (
     MP4_CONTAINER,
-    WRITE_ERRORS,
+    Ffmpeg,
     WebpMuxer,
     _boxes,
     ffmpeg_exe,
@@ -260,42 +256,18 @@ def _container() -> list[str]:
 
 
 def _run_ffmpeg(command: list[str], name: str) -> None:
-    """Run ffmpeg in a session of its own (Ctrl-C reaches only vizff, which then ends it);
-    a failure is one line: a failed write by its cause, else ffmpeg's last words."""
+    """Run ffmpeg to its end, as the MP4 writer does (`Ffmpeg`); a failure is one line."""
+    ffmpeg = Ffmpeg(command, name, stdin=subprocess.DEVNULL)
     try:
-        process = subprocess.Popen(
-            command,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            start_new_session=True,
-        )
-    except OSError as exc:
-        raise RenderError(f"{name}: cannot start ffmpeg ({reason(exc)})") from None
-    log: collections.deque[str] = collections.deque(maxlen=20)
-
-    def drain() -> None:
-        for line in process.stderr:
-            log.append(line.decode("utf-8", "replace").strip())
-
-    reader = threading.Thread(target=drain, daemon=True)
-    reader.start()
-    try:
-        code = process.wait()
+        code = ffmpeg.process.wait()
     except BaseException:
-        process.kill()
-        process.wait()
+        ffmpeg.process.kill()
+        ffmpeg.process.wait()
         raise
     finally:
-        reader.join(timeout=5)
-        process.stderr.close()
-    if code == 0:
-        return
-    text = "\n".join(log)
-    for failure in map(os.strerror, WRITE_ERRORS):
-        if failure in text:
-            raise RenderError(f"{name}: writing failed ({failure})")
-    lines = [re.sub(r"^\[[^]]*\]\s*", "", line) for line in log if line]
-    said = lines[-1][:200] if lines else "nothing on stderr"
-    status = f"exit status {code}" if code >= 0 else f"killed by signal {-code}"
-    raise RenderError(f"{name}: ffmpeg failed ({status}): {said}")
+        ffmpeg.reader.join(timeout=5)
+    try:
+        if code != 0:
+            raise ffmpeg.failure()
+    finally:
+        ffmpeg.process.stderr.close()

@@ -429,6 +429,46 @@ def ffmpeg_exe() -> str:
     return imageio_ffmpeg.get_ffmpeg_exe()
 
 
+class Ffmpeg:
+    """The bundled ffmpeg in a session of its own (Ctrl-C and a closing terminal reach only
+    vizff, which then ends it), its stderr drained all along (so it never blocks on a full
+    pipe) into its last lines, and its failure said in one line."""
+
+    def __init__(self, command: list[str], name: str, *, stdin: int):
+        self.name = name
+        try:
+            self.process = subprocess.Popen(
+                command,
+                stdin=stdin,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                start_new_session=True,
+            )
+        except OSError as exc:
+            raise RenderError(f"{name}: cannot start ffmpeg ({reason(exc)})") from None
+        self.log: collections.deque[str] = collections.deque(maxlen=20)
+        self.reader = threading.Thread(target=self._drain, daemon=True)
+        self.reader.start()
+
+    def _drain(self) -> None:
+        for line in self.process.stderr:
+            self.log.append(line.decode("utf-8", "replace").strip())
+
+    def failure(self) -> RenderError:
+        """Why it failed: a failed write by its cause (ffmpeg's words for it), else its exit
+        status or signal and its last words."""
+        code = self.process.wait()
+        self.reader.join(timeout=5)
+        log = "\n".join(self.log)
+        for failure in map(os.strerror, WRITE_ERRORS):
+            if failure in log:
+                return RenderError(f"{self.name}: writing failed ({failure})")
+        lines = [re.sub(r"^\[[^]]*\]\s*", "", line) for line in self.log if line]
+        said = lines[-1][:200] if lines else "nothing on stderr"
+        status = f"exit status {code}" if code >= 0 else f"killed by signal {-code}"
+        return RenderError(f"{self.name}: ffmpeg failed ({status}): {said}")
+
+
 class Mp4Writer(FrameWriter):
     """H.264 in MP4 through the bundled ffmpeg, fed raw RGB on a pipe: yuv420p, moov at the
     front. ffmpeg's exit status is checked and the file is read back (a moov atom holding
@@ -452,24 +492,9 @@ class Mp4Writer(FrameWriter):
             *("-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{size[0]}x{size[1]}"),
             *("-r", str(rate), "-i", "pipe:0", "-an", *H264, *MP4_CONTAINER, str(self.temp)),
         ]
-        try:  # a session of its own: Ctrl-C and a closing terminal reach only vizff, which ends it
-            self._process = subprocess.Popen(
-                command,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
-                start_new_session=True,
-            )
-        except OSError as exc:
-            raise RenderError(f"{self.path}: cannot start ffmpeg ({reason(exc)})") from None
-        self._log: collections.deque[str] = collections.deque(maxlen=20)
-        self._reader = threading.Thread(target=self._read_log, daemon=True)
-        self._reader.start()
+        self._ffmpeg = Ffmpeg(command, str(self.path), stdin=subprocess.PIPE)
+        self._process, self._reader = self._ffmpeg.process, self._ffmpeg.reader
         self._last: np.ndarray | None = None
-
-    def _read_log(self) -> None:  # drained all along, so ffmpeg never blocks on a full pipe
-        for line in self._process.stderr:
-            self._log.append(line.decode("utf-8", "replace").strip())
 
     def _write(self, frame):
         self._send(frame)
@@ -503,16 +528,7 @@ class Mp4Writer(FrameWriter):
             raise RenderError(f"{self.path}: ffmpeg wrote {found} frames of {expected}")
 
     def _ffmpeg_failed(self) -> RenderError:
-        code = self._process.wait()
-        self._reader.join(timeout=5)
-        log = "\n".join(self._log)
-        for failure in map(os.strerror, WRITE_ERRORS):  # ffmpeg's words for a failed write
-            if failure in log:
-                return RenderError(f"{self.path}: writing failed ({failure})")
-        lines = [re.sub(r"^\[[^]]*\]\s*", "", line) for line in self._log if line]
-        said = lines[-1][:200] if lines else "nothing on stderr"
-        status = f"exit status {code}" if code >= 0 else f"killed by signal {-code}"
-        return RenderError(f"{self.path}: ffmpeg failed ({status}): {said}")
+        return self._ffmpeg.failure()
 
     def _abort(self):
         process = getattr(self, "_process", None)
