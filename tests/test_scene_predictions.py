@@ -362,7 +362,7 @@ def test_a_count_not_given_shrinks_to_what_fits_and_says_so():
     scene = Predictions(steps=0, size=(480, 270))
     frame, texts = next(frames_with_texts(scene))
     assert 0 < scene.count < 40 and len(scene.grid.tiles) == scene.count
-    assert f"test digits 0–{scene.count - 1}" in " ".join(t.content for t in texts)
+    assert f"test digits #0–#{scene.count - 1}" in " ".join(t.content for t in texts)
     assert not problems(frame, texts)
     assert max(scene.grid.tiles[0].w, scene.grid.tiles[0].h) >= 16
 
