@@ -220,6 +220,13 @@ class TrainingScene(DataScene):
             shown += 1
             yield last
 
+    def training_page(self, caption: str) -> Page:
+        """A training scene's page: its title, the network it trains as the subtitle, and a
+        caption region that holds `caption` (the widest caption it will show)."""
+        return Page(
+            self.size, self.look, title=self.title(), subtitle=self.network_text(), caption=caption
+        )
+
     def network_text(self) -> str:
         """`784-32-10 sigmoid, learning rate 1.0, batch 64, MNIST sample`, in the language."""
         config = self.config

@@ -33,7 +33,6 @@ from vizff.draw import (
     numbers,
 )
 from vizff.draw.network import Discs, Edges, arrow, brace, dots, ring
-from vizff.draw.page import Page
 from vizff.errors import OptionError
 from vizff.nn import Network, cross_entropy_error, forward
 from vizff.options import MAX_UNITS, Option
@@ -409,13 +408,7 @@ class Forward(TrainingScene):
 
     # ---- layout, computed once ------------------------------------------------------------------
     def _layout(self) -> None:
-        self.page = page = Page(
-            self.size,
-            self.look,
-            title=self.title(),
-            subtitle=self.network_text(),
-            caption=self.caption_sample(),
-        )
+        self.page = page = self.training_page(self.caption_sample())
         s = page.s
         left, diagram = page.body.columns(0.34, 0.66, gap=round(16 * s))
         self.left, self.diagram = left, diagram

@@ -125,9 +125,7 @@ class Loss(TrainingScene):
             smoothed="00.0000",
             accuracy="0.0000",
         )
-        self.page = page = Page(
-            self.size, self.look, title=self.title(), subtitle=self.network_text(), caption=sample
-        )
+        self.page = page = self.training_page(sample)
         theme, loss_max, px = self.theme, self.settings.loss_max, page.s
         plot = Plot(page)
         chart = self._chart(plot, page)

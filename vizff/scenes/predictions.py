@@ -18,7 +18,7 @@ from functools import cached_property
 import numpy as np
 
 from vizff.data import as_inputs, class_counts
-from vizff.draw import Box, Page, TileGrid, make_palette, numbers, pixel_map
+from vizff.draw import Box, TileGrid, make_palette, numbers, pixel_map
 from vizff.draw.marks import Marks
 from vizff.draw.matrix import CountMatrix, legible_map, level_of
 from vizff.draw.text import MIN_PIXELS
@@ -251,13 +251,7 @@ class Predictions(TrainingScene):
 
     # ---- layout: computed once ----------------------------------------------------------------
     def _layout(self) -> None:
-        self.page = page = Page(
-            self.size,
-            self.look,
-            title=self.title(),
-            subtitle=self.network_text(),
-            caption=self.caption_sample(),
-        )
+        self.page = page = self.training_page(self.caption_sample())
         s = page.s
         left, right = page.body.columns(0.63, 0.37, gap=round(14 * s))
         self.border = {"right": max(1, round(1 * s)), "wrong": max(2, round(2.5 * s))}

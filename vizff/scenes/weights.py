@@ -18,7 +18,6 @@ from vizff.draw import (
     Box,
     GrowingLine,
     Heatmaps,
-    Page,
     TileGrid,
     colour_bar,
     diverging_index,
@@ -135,13 +134,7 @@ class Weights(TrainingScene):
 
     # ---- layout: computed once ----------------------------------------------------------------
     def _layout(self) -> None:
-        self.page = page = Page(
-            self.size,
-            self.look,
-            title=self.title(),
-            subtitle=self.network_text(),
-            caption=self.caption_sample(),
-        )
+        self.page = page = self.training_page(self.caption_sample())
         s = page.s
         left, right = page.body.columns(0.56, 0.44, gap=round(18 * s))
         self.left, self.right = left, right
