@@ -440,17 +440,23 @@ def test_a_diverged_run_is_shown_not_crashed():
     assert "diverged at step" in caption
 
 
+def traced_peak(scene, skip: int) -> int:
+    """Peak traced allocation while drawing a scene's frames after its first `skip`."""
+    frames = scene.frames()
+    for _ in range(skip):
+        next(frames)
+    tracemalloc.start()
+    for _ in frames:
+        pass
+    size = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return size
+
+
 def test_memory_stays_flat_as_frames_grow():
     def peak(result_frames):
         scene = Forward(steps=0, digits=(0, 1), layer_frames=1, result_frames=result_frames)
-        frames = scene.frames()
-        next(frames)
-        tracemalloc.start()
-        for _ in frames:
-            pass
-        size = tracemalloc.get_traced_memory()[1]
-        tracemalloc.stop()
-        return size
+        return traced_peak(scene, skip=1)
 
     small, large = peak(10), peak(200)
     assert large < small + 1_000_000, (small, large)
@@ -464,15 +470,7 @@ def test_memory_stays_flat_in_training_mode(monkeypatch):
 
     def peak(steps):
         scene = Forward(mode="training", hidden=(8,), steps=steps, every=1, digits=(0,))
-        frames = scene.frames()
-        for _ in range(20):  # past the start: its first strings fill the budget
-            next(frames)
-        tracemalloc.start()
-        for _ in frames:
-            pass
-        size = tracemalloc.get_traced_memory()[1]
-        tracemalloc.stop()
-        return size
+        return traced_peak(scene, skip=20)  # past the start: its first strings fill the budget
 
     small, large = peak(60), peak(400)
     assert large < small + 2_500_000, (small, large)

@@ -430,16 +430,19 @@ def processes_marked(mark: str) -> list[int]:
     return found
 
 
+# long enough to be interrupted while its parts are being written
+LONG_LESSON = (
+    'size = "480x270"\n[train]\nhidden = [4]\nsteps = 3000\nevery = 1\n'
+    '[[part]]\nscene = "loss"\n[[part]]\nscene = "weights"\n'
+)
+
+
 @pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs Linux's /proc")
 @pytest.mark.parametrize(
     "jobs, sig", [("2", signal.SIGINT), ("2", signal.SIGTERM), ("1", signal.SIGINT)]
 )
 def test_interrupted_lesson_leaves_the_old_file_and_nothing_else(tmp_path, jobs, sig):
-    board = write(
-        tmp_path,
-        'size = "480x270"\n[train]\nhidden = [4]\nsteps = 3000\nevery = 1\n'
-        '[[part]]\nscene = "loss"\n[[part]]\nscene = "weights"\n',
-    )
+    board = write(tmp_path, LONG_LESSON)
     folder = tmp_path / "out"
     folder.mkdir()
     out = folder / "lesson.mp4"
@@ -520,11 +523,7 @@ def test_the_lesson_is_in_the_lessons_order_and_plans_whole(tmp_path):
 def test_killed_lesson_workers_stop_and_the_next_render_sweeps(tmp_path):
     """SIGKILL cannot be caught: the workers see their parent gone and stop (removing their
     own temporaries); the parent's folder of segments stays until the next render there."""
-    board = write(
-        tmp_path,
-        'size = "480x270"\n[train]\nhidden = [4]\nsteps = 3000\nevery = 1\n'
-        '[[part]]\nscene = "loss"\n[[part]]\nscene = "weights"\n',
-    )
+    board = write(tmp_path, LONG_LESSON)
     folder = tmp_path / "out"
     folder.mkdir()
     mark = f"VIZFF_TEST_{uuid.uuid4().hex}"
@@ -564,11 +563,7 @@ def test_killed_lesson_workers_stop_and_the_next_render_sweeps(tmp_path):
 @pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs Linux's /proc")
 def test_a_worker_killed_outright_fails_the_render_in_one_line(tmp_path):
     """The out-of-memory killer takes a worker: the render stops, says so, keeps the old file."""
-    board = write(
-        tmp_path,
-        'size = "480x270"\n[train]\nhidden = [4]\nsteps = 3000\nevery = 1\n'
-        '[[part]]\nscene = "loss"\n[[part]]\nscene = "weights"\n',
-    )
+    board = write(tmp_path, LONG_LESSON)
     out = tmp_path / "lesson.webp"
     out.write_bytes(b"kept")
     mark = f"VIZFF_TEST_{uuid.uuid4().hex}"
