@@ -64,6 +64,7 @@ class RenderJob:
         with self.settings_named():
             self.scene.load()  # data errors surface before the output is touched
             with self.writer as writer:
+                writer.start(self.scene.size)  # ffmpeg starts while the scene sets up
                 for frame in self.scene.frames():
                     writer.write(frame)
                     if writer.frames == 1 and self.settings.get("poster"):

@@ -25,6 +25,7 @@ from typing import BinaryIO
 import numpy as np
 from PIL import GifImagePlugin, Image
 
+from vizff.ahead import Feeder
 from vizff.errors import OptionError, RenderError
 from vizff.files import Staged, reason, sweep_stale
 
@@ -124,6 +125,10 @@ class FrameWriter:
             except OSError as exc:
                 raise self._failed(exc) from None
         return np.ascontiguousarray(frame)
+
+    def start(self, size: tuple[int, int]) -> None:
+        """Start the file for frames of `size` before the first frame is drawn, where that
+        saves time (the video encoder starts while the scene lays itself out)."""
 
     # ---- storyboards: a hold between two parts, and fades through a colour ----------------
     def repeat(self, frame: np.ndarray, count: int) -> None:
@@ -429,6 +434,23 @@ def ffmpeg_exe() -> str:
     return imageio_ffmpeg.get_ffmpeg_exe()
 
 
+FEED_DEPTH = 2  # frames queued for ffmpeg's pipe: the pipe's writer a frame or two behind
+F_SETPIPE_SZ = 1031  # fcntl.F_SETPIPE_SZ (Linux; the constant is in Python's fcntl from 3.10)
+
+
+def widen_pipe(pipe, wanted: int) -> None:
+    """Let the pipe hold a whole frame where the system allows (Linux: up to
+    /proc/sys/fs/pipe-max-size, 1 MB by default), so that a frame is handed to ffmpeg in one
+    write rather than 64 KB at a time, each waiting for ffmpeg to read the last. Elsewhere, or
+    where it is refused, the pipe keeps its size: only slower."""
+    try:
+        import fcntl
+
+        fcntl.fcntl(pipe.fileno(), getattr(fcntl, "F_SETPIPE_SZ", F_SETPIPE_SZ), min(wanted, 2**20))
+    except (ImportError, OSError, ValueError):
+        pass
+
+
 class Ffmpeg:
     """The bundled ffmpeg in a session of its own (Ctrl-C and a closing terminal reach only
     vizff, which then ends it), its stderr drained all along (so it never blocks on a full
@@ -474,6 +496,14 @@ class Mp4Writer(FrameWriter):
     front. ffmpeg's exit status is checked and the file is read back (a moov atom holding
     every frame) before it replaces the target."""
 
+    def start(self, size):
+        if self.size is None:
+            self.size = size
+            try:
+                self._open(size)
+            except OSError as exc:
+                raise self._failed(exc) from None
+
     def check_size(self, size):
         width, height = size
         if width % 2 or height % 2:
@@ -494,15 +524,22 @@ class Mp4Writer(FrameWriter):
         ]
         self._ffmpeg = Ffmpeg(command, str(self.path), stdin=subprocess.PIPE)
         self._process, self._reader = self._ffmpeg.process, self._ffmpeg.reader
+        widen_pipe(self._process.stdin, 3 * size[0] * size[1])
+        # the pipe is written from a thread of its own: the next frame is drawn meanwhile
+        self._feeder = Feeder(self._pipe_write, depth=FEED_DEPTH, name="vizff-mp4")
         self._last: np.ndarray | None = None
 
     def _write(self, frame):
+        frame = frame.copy()  # the caller may draw the next frame into the same array
         self._send(frame)
         self._last = frame
 
+    def _pipe_write(self, frame: np.ndarray) -> None:
+        self._process.stdin.write(frame.data)
+
     def _send(self, frame: np.ndarray) -> None:
         try:
-            self._process.stdin.write(frame.data)
+            self._feeder.put(frame)
         except BrokenPipeError:  # ffmpeg has stopped reading: it says why when it exits
             raise self._ffmpeg_failed() from None
 
@@ -510,6 +547,10 @@ class Mp4Writer(FrameWriter):
         repeats = round(self.hold * self.fps)  # video has no per-frame delay: repeat the last
         for _ in range(repeats):
             self._send(self._last)
+        try:
+            self._feeder.finish()
+        except BrokenPipeError:
+            raise self._ffmpeg_failed() from None
         try:
             self._process.stdin.close()
         except BrokenPipeError:
@@ -535,8 +576,9 @@ class Mp4Writer(FrameWriter):
         if process is None:
             return
         if process.poll() is None:
-            process.kill()
+            process.kill()  # first: a write blocked on the full pipe then fails at once
         process.wait()
+        self._feeder.abandon()
         for pipe in (process.stdin, process.stderr):
             try:
                 pipe.close()

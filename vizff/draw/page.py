@@ -197,9 +197,20 @@ class Page:
         if not box.inside(frame.shape[1], frame.shape[0]):
             return False
         near = box.inset(-self.space, 0)
-        if any(near.intersects(item.box) for item in self.texts()):
+        if not self._clear(near):
             return False
         return quiet_behind(frame[box.slices], (self.theme.background, self.theme.faint))
+
+    def _clear(self, box: Box) -> bool:
+        """Whether `box` meets no text of the frame (Box.intersects, unrolled: a bar chart
+        asks it of every label against every text, every frame)."""
+        x0, y0, x1, y1 = box.x, box.y, box.x + box.w, box.y + box.h
+        for items in (self.static, self.dynamic):
+            for item in items:
+                left, top, right, bottom = item.edges
+                if x0 < right and left < x1 and y0 < bottom and top < y1:
+                    return False
+        return True
 
     def caption(self, frame: np.ndarray, content: str, *, colour: str | RGB = "ink") -> None:
         """The caption region's text, wrapped into its lines (shrunk if a frame needs more)."""

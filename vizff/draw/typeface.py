@@ -116,6 +116,8 @@ def plain_text(text: str, choice: FontChoice) -> str:
     """`text` as it should reach Pillow or matplotlib: composed (NFC, so e + U+0301 is é), each
     space the font lacks (tab, thin space) a plain space, controls and format characters gone,
     line breaks kept. Drawn as it is, those would be the font's .notdef box."""
+    if text.isascii() and text.isprintable():  # letters, digits, signs and the plain space
+        return text
     _, cmap = inspect_face(choice.regular.path, choice.regular.index)
     kept = []
     for c in unicodedata.normalize("NFC", text):
