@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import itertools
 import math
 import numbers
 import statistics
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
@@ -63,35 +61,11 @@ def _blas() -> ThreadpoolController:
     return ThreadpoolController()  # reads the process's loaded libraries: once, not per use
 
 
-_blas_lock = threading.Lock()
-_blas_users = 0  # contexts open now, in any thread
-_blas_limiter = None  # threadpoolctl's limiter while the limit holds: it restores the original
-
-
-@contextlib.contextmanager
 def one_blas_thread():
     """A context in which BLAS runs on BLAS_THREADS threads. threadpoolctl finds the BLAS
     libraries by reading the process's memory map, 5 ms each time: the controller that found
-    them is made once (numpy loads its BLAS on import, before anything here runs).
-
-    The limit is the process's (BLAS keeps one setting), so the contexts are counted across
-    threads: training ahead in a thread while the scene draws in another, the first to enter
-    sets the limit and the last to leave restores it. OpenBLAS refuses to raise its thread
-    count from any thread but the main one, so a worker that leaves last leaves the limit
-    in place, and the main thread's next context restores it as it leaves."""
-    global _blas_users, _blas_limiter
-    with _blas_lock:
-        if _blas_limiter is None:
-            _blas_limiter = _blas().limit(limits=BLAS_THREADS, user_api="blas")
-        _blas_users += 1
-    try:
-        yield
-    finally:
-        with _blas_lock:
-            _blas_users -= 1
-            if _blas_users == 0 and threading.current_thread() is threading.main_thread():
-                _blas_limiter.restore_original_limits()
-                _blas_limiter = None
+    them is made once (numpy loads its BLAS on import, before anything here runs)."""
+    return _blas().limit(limits=BLAS_THREADS, user_api="blas")
 
 
 ON_DIVERGE = ("stop", "show")  # raise TrainingDiverged | yield one last Snapshot saying so

@@ -25,8 +25,8 @@ from typing import BinaryIO
 import numpy as np
 from PIL import GifImagePlugin, Image
 
-from vizff.ahead import Feeder
 from vizff.errors import OptionError, RenderError
+from vizff.feeder import Feeder
 from vizff.files import Staged, reason, sweep_stale
 
 MIN_FPS = 0.001  # a frame every 1000 s: slower is a slide show, not an animation

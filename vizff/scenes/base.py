@@ -9,15 +9,12 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from vizff.ahead import Ahead, ahead
 from vizff.data import Digits, load_digits
 from vizff.draw import THEMES, Look, Page, catalogue, numbers
 from vizff.draw.page import typeface_for
 from vizff.errors import OptionError, Python
 from vizff.options import Option, Settings, settle
-from vizff.train import Snapshot, TrainConfig, one_blas_thread, train
-
-AHEAD_BYTES = 4 * 2**20  # parameters and gradients of the frames trained ahead of drawing
+from vizff.train import Snapshot, TrainConfig, train
 
 
 class Scene:
@@ -209,39 +206,12 @@ class TrainingScene(DataScene):
             or snapshot.diverged_at is not None
         )
 
-    def frame_snapshots(
-        self, config: TrainConfig | None = None, *, background: bool = True
-    ) -> Iterator[Snapshot]:
+    def frame_snapshots(self, config: TrainConfig | None = None) -> Iterator[Snapshot]:
         """The snapshots that become frames; after a shown divergence, the last one again for
-        each frame left, so the render keeps its length and ends cleanly.
-
-        `background`: trained in a thread of its own, up to `ahead_depth()` frames ahead of
-        the caller, who draws meanwhile (the same snapshots in the same order either way)."""
-        source = self._frame_snapshots(config or self.config)
-        if not background:
-            yield from source
-            return
-        with one_blas_thread():  # for the caller's numbers too, while the thread trains
-            yield from ahead(source, self.ahead_depth())
-
-    def run_ahead(self) -> Ahead[Snapshot]:
-        """The frame snapshots of the run, training from now on in a thread of its own (for a
-        scene that has work of its own to do before its first frame)."""
-        return Ahead(self._frame_snapshots(self.config), self.ahead_depth())
-
-    def ahead_depth(self) -> int:
-        """Frames trained ahead of drawing: as many as AHEAD_BYTES of parameters and gradients
-        hold (2 to 16), so a wide network does not fill the memory. Drawing is the slower,
-        so a few frames in hand are enough to keep it from waiting."""
-        sizes = (self.digits.train_images[0].size, *self.config.hidden, 10)
-        parameters = sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:]))
-        per_frame = 2 * parameters * np.dtype(self.config.dtype).itemsize
-        return max(2, min(16, AHEAD_BYTES // per_frame))
-
-    def _frame_snapshots(self, config: TrainConfig) -> Iterator[Snapshot]:
+        each frame left, so the render keeps its length and ends cleanly."""
         shown = 0
         last = None
-        for snapshot in train(self.digits, config):
+        for snapshot in train(self.digits, config or self.config):
             if self.is_frame(snapshot):
                 shown += 1
                 last = snapshot

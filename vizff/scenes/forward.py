@@ -37,7 +37,7 @@ from vizff.errors import OptionError
 from vizff.nn import Network, cross_entropy_error, forward
 from vizff.options import MAX_UNITS, Option
 from vizff.scenes.base import TrainingScene
-from vizff.train import Snapshot, one_blas_thread, train
+from vizff.train import Snapshot, train
 
 MAX_DRAWN = 16  # units drawn per hidden column; more are an ellipsis and "+N more"
 ELLIPSIS_ROWS = 2.5  # rows of a column below its drawn units: the dots and "+N more"
@@ -998,12 +998,6 @@ class Forward(TrainingScene):
 
     # ---- training mode --------------------------------------------------------------------------
     def _training_frames(self) -> Iterator[np.ndarray]:
-        # the drawn run trains at once, in a thread, while this one measures the run's colour
-        # limits on its silent pass: on two cores the two runs go side by side
-        with one_blas_thread(), self.run_ahead() as run:
-            yield from self._trained_frames(run)
-
-    def _trained_frames(self, run: Iterator[Snapshot]) -> Iterator[np.ndarray]:
         index = self.shown_digits()[0]
         unit, self.scales = self._measure_run(index)
         background = self._background()
@@ -1020,7 +1014,7 @@ class Forward(TrainingScene):
             self.theme.secondary,
         )
         complete = [1.0] * (len(self.config.hidden) + 2)
-        for snapshot in run:
+        for snapshot in self.frame_snapshots():
             state = self.state(snapshot.network, index, unit)
             self.page.begin_frame()
             frame = background.copy()
@@ -1041,7 +1035,7 @@ class Forward(TrainingScene):
         weights_top = np.zeros(drawn[0])
         edges_top, top, network = 0.0, 0.0, None
         quiet = replace(self.config, eval_every=0, on_diverge="show")
-        for snapshot in self.frame_snapshots(quiet, background=False):
+        for snapshot in self.frame_snapshots(quiet):
             network = snapshot.network
             with np.errstate(all="ignore"):
                 w = np.nan_to_num(np.abs(network.weights[0][:, : drawn[0]]))

@@ -7,13 +7,12 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from vizff.ahead import ahead
 from vizff.draw import Axis, Chart, GrowingLine, Page, Plot, dot, make_palette, numbers
 from vizff.draw.parts import dotted, triangle
 from vizff.draw.plot import nice_ticks
 from vizff.options import Option
 from vizff.scenes.base import TrainingScene
-from vizff.train import Snapshot, one_blas_thread, train
+from vizff.train import Snapshot
 
 
 class Smoother:
@@ -169,12 +168,9 @@ class Loss(TrainingScene):
         return chart.to_px(0, shown)[1]
 
     def frame_snapshots_smoothed(self, smoother: Smoother) -> Iterator[tuple[Snapshot, float]]:
-        """Every step feeds the average; only frame steps are drawn. Trained in a thread of
-        its own, ahead of the drawing (the same numbers in the same order)."""
-        with one_blas_thread():
-            yield from ahead(self._smoothed(smoother), self.ahead_depth())
+        """Every step feeds the average; only frame steps are drawn."""
+        from vizff.train import train
 
-    def _smoothed(self, smoother: Smoother) -> Iterator[tuple[Snapshot, float]]:
         shown, last = 0, None
         for snap in train(self.digits, self.config):
             smoothed = smoother.add(snap) if snap.diverged_at is None else math.nan

@@ -17,7 +17,6 @@ from functools import cached_property
 
 import numpy as np
 
-from vizff.ahead import ahead
 from vizff.data import as_inputs, class_counts
 from vizff.draw import Box, TileGrid, make_palette, numbers, pixel_map
 from vizff.draw.marks import Marks
@@ -568,26 +567,14 @@ class Predictions(TrainingScene):
         inputs, labels = self._test_inputs(), self._labels()
         self.shown_labels = labels[chosen]
         self.class_totals = class_counts(self.digits.test_labels)
-        frame, self._placed = background.copy(), {}
-        with one_blas_thread():  # trained and measured in a thread, ahead of the drawing
-            measured_frames = ahead(self._measured(inputs, labels, chosen), self.ahead_depth())
-            yield from self._drawn(measured_frames, frame, background)
-
-    def _measured(self, inputs, labels, chosen) -> Iterator[tuple[Snapshot, Measured]]:
-        """Each frame's snapshot and its measures on the test split (after a non-finite
-        output, the last finite measures again)."""
-        last: Measured | None = None
-        for snap in self.frame_snapshots(background=False):
-            last = measure(snap.network, inputs, labels, chosen, updates(snap)) or last
-            yield snap, last
-
-    def _drawn(self, measured_frames, frame, background) -> Iterator[np.ndarray]:
         limit = float(self.class_totals.max())
         diagonal_map, other_map = self.maps
         on_diagonal = np.eye(10, dtype=bool)
-        shown = [None] * len(self.chosen_indices)
-        for snap, measured in measured_frames:
-            self.measured = measured
+        frame, shown, self._placed = background.copy(), [None] * len(chosen), {}
+        last: Measured | None = None
+        for snap in self.frame_snapshots():
+            measured = measure(snap.network, inputs, labels, chosen, updates(snap)) or last
+            last = self.measured = measured
             self.page.begin_frame()
             self._tiles(frame, background, measured, shown)
             levels = level_of(measured.confusion, limit)

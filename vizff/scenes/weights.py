@@ -29,7 +29,7 @@ from vizff.draw import (
 )
 from vizff.options import Option
 from vizff.scenes.base import TrainingScene
-from vizff.train import Snapshot, one_blas_thread
+from vizff.train import Snapshot
 
 MAX_TILES = 64  # more units than this are not legible as heatmaps; the first 64 are shown
 MAX_COLUMNS = 256  # matrix columns shown (units beyond are left out, and the label says so)
@@ -118,7 +118,7 @@ class Weights(TrainingScene):
                 for i in range(layers)
             ]
         tops = [0.0] * layers
-        for index, snap in enumerate(self.frame_snapshots(self.quiet_config(), background=False)):
+        for index, snap in enumerate(self.frame_snapshots(self.quiet_config())):
             if index % 5 and snap.step != self.steps:  # weights move slowly: sample the run
                 continue
             for i, w in enumerate(snap.network.weights):
@@ -344,12 +344,6 @@ class Weights(TrainingScene):
     def frames(self) -> Iterator[np.ndarray]:
         self.load()
         self._layout()
-        # the drawn run starts training at once, in a thread, while this one measures the
-        # colour limits on its silent pass: on two cores the two runs go side by side
-        with one_blas_thread(), self.run_ahead() as run:
-            yield from self._frames(run)
-
-    def _frames(self, run: Iterator[Snapshot]) -> Iterator[np.ndarray]:
         limits = self.weight_limits = self.limits()
         background = self._background(limits)
         shape = self.image_shape
@@ -358,7 +352,7 @@ class Weights(TrainingScene):
         matrices = [self._matrix_heatmap(m, background) for m in self.matrices]
         width = max(1.0, 1.6 * self.page.s)
         line = GrowingLine(background, self.theme.primary, width)  # grows on the kept picture
-        for snap in run:
+        for snap in self.frame_snapshots():
             self.page.begin_frame()
             self._grow(line, snap)
             frame = background.copy()
