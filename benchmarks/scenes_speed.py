@@ -8,8 +8,12 @@ frames are rendered once and held in memory; then, alternately in this one proce
 render (`render_scene`: data loading, training, drawing and encoding into .mp4) and the bare
 encoder (`imageio_ffmpeg.write_frames` with the MP4 writer's own x264 settings) fed the frames
 already in memory. Prints each side's minimum over the rounds (the steadier figure on a busy
-machine) and the ratio. The gradients scene's own loss evaluations are part of its render
-(its benchmark `benchmarks/scene_gradients.py` reports them apart).
+machine) and the ratio; then, to show where a render's time goes, the scene's frames made
+with no encoder at all (`no-enc`: data, training and drawing on one core) and, for the
+training scenes, `train()` over the scene's run alone with nothing drawn (twice for weights
+and forward, which train a silent pass for their colour limits), each against the encoder.
+The gradients scene's own loss evaluations are part of its render (its benchmark
+`benchmarks/scene_gradients.py` reports them apart).
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ import imageio_ffmpeg
 
 from vizff.render import render_scene
 from vizff.scenes import SCENES
+from vizff.scenes.base import TrainingScene
+from vizff.train import train
 from vizff.writers import H264
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -60,18 +66,49 @@ def bare_encoder(frames, out: Path, fps: float) -> float:
     return time.perf_counter() - start
 
 
-def measure(name: str, size: tuple[int, int], rounds: int) -> tuple[int, float, float]:
+def frames_alone(name: str, options: dict) -> float:
+    """The scene's whole frames() (data, training, drawing) with no encoder: our side's work."""
+    start = time.perf_counter()
+    for _ in SCENES[name](**options).frames():
+        pass
+    return time.perf_counter() - start
+
+
+def training_alone(name: str, options: dict) -> float | None:
+    """train() over the scene's own run, as many times as the scene trains it (weights and
+    forward train a silent pass for colour limits first), with nothing drawn; None for a
+    scene that does not train."""
+    scene = SCENES[name](**options)
+    if not isinstance(scene, TrainingScene) or name == "gradients":
+        return None
+    scene.load()
+    passes = 2 if name in TWO_PASSES else 1
+    start = time.perf_counter()
+    for _ in range(passes):
+        for _ in train(scene.digits, scene.config):
+            pass
+    return time.perf_counter() - start
+
+
+TWO_PASSES = ("weights", "forward")  # a silent pass for colour limits, then the drawn one
+
+
+def measure(name: str, size: tuple[int, int], rounds: int) -> tuple:
     options = {**scene_options(name), "size": size, "hold": 0}
     frames = list(SCENES[name](**options).frames())
-    ours, bare = [], []
-    for _ in range(rounds):  # alternate, so the machine's load hits both sides alike
+    ours, bare, alone, trained = [], [], [], []
+    for _ in range(rounds):  # alternate, so the machine's load hits every side alike
         gc.collect()
         bare.append(bare_encoder(frames, RESULTS / f"{name}-bare.mp4", 20))
         gc.collect()
         start = time.perf_counter()
         render_scene(name, RESULTS / f"{name}.mp4", **options)
         ours.append(time.perf_counter() - start)
-    return len(frames), min(ours), min(bare)
+        gc.collect()
+        alone.append(frames_alone(name, options))
+        trained.append(training_alone(name, options))
+    training = None if trained[0] is None else min(trained)
+    return len(frames), min(ours), min(bare), min(alone), training
 
 
 def main() -> None:
@@ -82,13 +119,17 @@ def main() -> None:
     args = parser.parse_args()
     RESULTS.mkdir(exist_ok=True)
     sizes = [tuple(int(v) for v in s.split("x")) for s in args.sizes.split(",")]
-    print(f"{'scene':<12} {'size':>9} {'frames':>6} {'render':>8} {'encoder':>8} {'ratio':>6}")
+    print(
+        f"{'scene':<12} {'size':>9} {'frames':>6} {'render':>8} {'encoder':>8} {'ratio':>6}"
+        f" {'no-enc':>8} {'ratio':>6} {'train':>7} {'ratio':>6}"
+    )
     for name in args.scenes.split(","):
         for size in sizes:
-            count, ours, bare = measure(name, size, args.rounds)
+            count, ours, bare, alone, training = measure(name, size, args.rounds)
+            trained = "" if training is None else f" {training:>6.2f}s {training / bare:>5.2f}x"
             print(
                 f"{name:<12} {size[0]:>4}x{size[1]:<4} {count:>6} {ours:>7.2f}s {bare:>7.2f}s"
-                f" {ours / bare:>5.2f}x",
+                f" {ours / bare:>5.2f}x {alone:>7.2f}s {alone / bare:>5.2f}x{trained}",
                 flush=True,
             )
 

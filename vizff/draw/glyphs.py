@@ -154,3 +154,9 @@ def _screen(under: np.ndarray, over: np.ndarray) -> np.ndarray:
     a, b = under.astype(np.uint32), over.astype(np.uint32)
     product = a * b + 128
     return (a + b - (((product >> 8) + product) >> 8)).astype(np.uint8)
+
+
+# One for the process: the glyphs and the verdicts are facts about a font file at a size, the
+# same for every scene (a notebook or a storyboard renders many; each used to probe every face
+# again, 10 ms a face). Bounded by MOST_GLYPHS, like any one cache.
+SHARED = GlyphCache()

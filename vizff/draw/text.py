@@ -18,7 +18,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from vizff.draw.box import Box
-from vizff.draw.glyphs import GlyphCache
+from vizff.draw.glyphs import SHARED as SHARED_GLYPHS
 from vizff.draw.theme import RGB
 from vizff.draw.typeface import FontChoice, bold_stroke, find_font, pillow_font, plain_text
 
@@ -78,7 +78,7 @@ class Typesetter:
         self._laid: dict[tuple, Laid] = {}
         self._pictures: OrderedDict[tuple, np.ndarray] = OrderedDict()  # least recent first
         self._picture_bytes = 0
-        self.glyphs = GlyphCache()
+        self.glyphs = SHARED_GLYPHS
 
     def face(self, pixels: int, bold: bool = False) -> ImageFont.FreeTypeFont:
         return pillow_font(self.choice, max(MIN_PIXELS, int(pixels)), bold)
