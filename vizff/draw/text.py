@@ -8,6 +8,7 @@ every string can be checked by `tests/test_layout.py`. A tiny markup writes form
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections import OrderedDict
@@ -337,10 +338,21 @@ def quiet_behind(region: np.ndarray, quiet: tuple[RGB, RGB]) -> bool:
 
 
 def _within(region: np.ndarray, first: RGB, second: RGB) -> bool:
-    """Every pixel lies between two colours, channel by channel (a line's antialiased edge)."""
-    low = np.minimum(first, second)
-    high = np.maximum(first, second)
-    return bool(((region >= low) & (region <= high)).all())
+    """Every pixel lies between two colours, channel by channel (a line's antialiased edge).
+    Compared a row of bytes at a time against the bounds repeated along a row."""
+    if region.size == 0:
+        return True
+    rows = region.reshape(region.shape[0], -1)  # a view: each row's pixels are contiguous
+    low, high = _row_bounds(tuple(first), tuple(second), region.shape[1])
+    return bool(((rows >= low) & (rows <= high)).all())
+
+
+@functools.lru_cache(maxsize=64)
+def _row_bounds(first: RGB, second: RGB, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """The channel-wise low and high of two colours, repeated for a row of `width` pixels."""
+    low = np.minimum(np.asarray(first, np.uint8), np.asarray(second, np.uint8))
+    high = np.maximum(np.asarray(first, np.uint8), np.asarray(second, np.uint8))
+    return np.tile(low, width), np.tile(high, width)
 
 
 def _commoner(region: np.ndarray, first: RGB, second: RGB) -> RGB:
