@@ -9,7 +9,7 @@ import numpy as np
 
 from vizff.draw.box import Box
 from vizff.draw.catalogue import Catalogue
-from vizff.draw.text import Laid, TextItem, Typesetter, escape, find_font, quiet_behind
+from vizff.draw.text import Laid, TextItem, Typesetter, clear_behind, escape, find_font
 from vizff.draw.theme import RGB, Theme
 
 BASE_SIZE = (640, 360)  # every layout is designed at this size and scaled
@@ -178,28 +178,41 @@ class Page:
         )
         return self._record(item, keep)
 
-    def fits(
+    def text_if_fits(
         self,
         frame: np.ndarray,
         xy: tuple[float, float],
         content: str,
         *,
         size: str | float = "label",
-        bold: bool = False,
+        colour: str | RGB = "ink",
         anchor: str = "ls",
-    ) -> bool:
-        """Whether `content` drawn so would stay inside the frame, on nothing but a flat
-        colour (or the grid), and clear of every text drawn so far by a word space
-        (`space`): an optional label is drawn only when it fits, never over data or other
-        words, and never touching them (`<0.01<0.01` reads as one number)."""
-        laid = self.type.lay(content, self.px(size), bold=bold)
-        box, _, _ = self.type.place(laid, xy, anchor)
-        if not box.inside(frame.shape[1], frame.shape[0]):
-            return False
-        near = box.inset(-self.space, 0)
-        if not self._clear(near):
-            return False
-        return quiet_behind(frame[box.slices], (self.theme.background, self.theme.faint))
+        role: str = "label",
+    ) -> TextItem | None:
+        """Draw `content` only if, so drawn, it stays inside the frame, on nothing but a flat
+        colour (or the grid), and clear of every text drawn so far by a word space (`space`):
+        an optional label is drawn only when it fits, never over data or other words, and
+        never touching them (`<0.01<0.01` reads as one number). None when it does not fit.
+        What the check found (the box, the colour behind) is what the drawing uses."""
+        laid = self.type.lay(content, self.px(size))
+        box, left, baseline = self.type.place(laid, xy, anchor)
+        if not box.inside(frame.shape[1], frame.shape[0]) or box.w <= 0 or box.h <= 0:
+            return None
+        if not self._clear(box.inset(-self.space, 0)):
+            return None
+        fill = clear_behind(frame[box.slices], (self.theme.background, self.theme.faint))
+        if fill is None:
+            return None  # data behind it
+        item = self.type.draw(
+            frame,
+            laid,
+            xy,
+            self.colour(colour),
+            anchor=anchor,
+            role=role,
+            placed=(box, left, baseline, fill),
+        )
+        return self._record(item)
 
     def _clear(self, box: Box) -> bool:
         """Whether `box` meets no text of the frame (Box.intersects, unrolled: a bar chart

@@ -334,12 +334,10 @@ class Bars:
                 if y + self.label_h > self.box.bottom:
                     y, anchor = top - pad, "mb"
                     colour = self.page.theme.text_on(colours[i])
-            at = (self.centres[i], y)
-            if not self.page.fits(frame, at, labels[i], size=self.label_size, anchor=anchor):
-                continue  # a neighbour's bar or label is in the way: this label is left out
-            self.page.text(
+            # left out where a neighbour's bar or label is in the way
+            self.page.text_if_fits(
                 frame,
-                at,
+                (self.centres[i], y),
                 labels[i],
                 size=self.label_size,
                 colour=colour,

@@ -135,6 +135,7 @@ class Typesetter:
         anchor: str = "ls",
         role: str = "text",
         quiet: tuple[RGB, RGB] | None = None,
+        placed: tuple[Box, int, int, RGB] | None = None,
     ) -> TextItem:
         """Draw a laid-out line on `frame` (in place) and return its record.
 
@@ -142,18 +143,22 @@ class Typesetter:
         box, its middle, the baseline, its bottom), as in Pillow. `quiet`: the page and grid
         colours; a box over nothing but those (a grid line) is cleared to its main colour
         first, so text may cross a grid but never data. A string drawn again in the same
-        colour on the same flat colour is copied from its first picture.
+        colour on the same flat colour is copied from its first picture. `placed`: what
+        `quiet_area` found for this text at `xy` on this frame (box, left end, baseline and the
+        flat colour now behind it), when the caller checked that first.
         """
-        box, left, baseline = self.place(laid, xy, anchor)
-        clipped = box.clip(frame.shape[1], frame.shape[0])
-        region = frame[clipped.slices]
+        if placed is not None:
+            box, left, baseline, fill = placed
+            clipped, region = box, frame[box.slices]
+        else:
+            box, left, baseline = self.place(laid, xy, anchor)
+            clipped = box.clip(frame.shape[1], frame.shape[0])
+            region = frame[clipped.slices]
         text = "".join(run.text for run in laid.runs)
         if clipped.w <= 0 or clipped.h <= 0:  # wholly outside the frame: nothing to draw
             return TextItem(text, box, colour, None, role, region.copy())
-        fill = _flat(region)
-        if fill is None and quiet is not None and _within(region, *quiet):
-            fill = _commoner(region, *quiet)  # a grid line crosses a quiet area: hidden
-            region[:] = fill
+        if placed is None:
+            fill = clear_behind(region, quiet)
         key = (laid.key, colour, fill, clipped.x - box.x, clipped.y - box.y, clipped.w, clipped.h)
         picture = self._pictures.get(key) if fill is not None else None
         if picture is not None:
@@ -332,9 +337,15 @@ def _flat(region: np.ndarray) -> RGB | None:
     return None
 
 
-def quiet_behind(region: np.ndarray, quiet: tuple[RGB, RGB]) -> bool:
-    """Nothing but a flat colour, or the page and grid colours, in a region: text may go."""
-    return region.size > 0 and (_flat(region) is not None or _within(region, *quiet))
+def clear_behind(region: np.ndarray, quiet: tuple[RGB, RGB] | None) -> RGB | None:
+    """The one colour behind a text's box, or None when something is drawn there. Where only
+    the page and grid colours (`quiet`) are, a grid line crossing it is hidden first: the
+    region is cleared to the area's own colour, and that is the colour returned."""
+    fill = _flat(region)
+    if fill is None and quiet is not None and region.size and _within(region, *quiet):
+        fill = _commoner(region, *quiet)
+        region[:] = fill
+    return fill
 
 
 def _within(region: np.ndarray, first: RGB, second: RGB) -> bool:
