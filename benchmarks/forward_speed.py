@@ -14,37 +14,15 @@ from __future__ import annotations
 import argparse
 import gc
 import statistics
+import sys
 import time
 from pathlib import Path
 
-import imageio_ffmpeg
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from scenes_speed import RESULTS, bare_encoder  # noqa: E402 (the one bare encoder)
 
-from vizff.render import render_scene
-from vizff.scenes import SCENES
-from vizff.writers import H264
-
-RESULTS = Path(__file__).resolve().parent / "results"
-
-
-def bare_encoder(frames, out: Path) -> float:
-    height, width = frames[0].shape[:2]
-    start = time.perf_counter()
-    pipe = imageio_ffmpeg.write_frames(
-        str(out),
-        (width, height),
-        fps=20,
-        pix_fmt_in="rgb24",
-        macro_block_size=1,
-        ffmpeg_log_level="error",
-        codec=None,
-        quality=None,
-        output_params=[arg for arg in H264],
-    )
-    pipe.send(None)
-    for frame in frames:
-        pipe.send(frame)
-    pipe.close()
-    return time.perf_counter() - start
+from vizff.render import render_scene  # noqa: E402
+from vizff.scenes import SCENES  # noqa: E402
 
 
 def rendered(options: dict, out: Path) -> float:
@@ -66,7 +44,7 @@ def main() -> None:
     ours, bare = [], []
     for _ in range(args.rounds):  # alternate, so the machine's load hits both sides alike
         gc.collect()
-        bare.append(bare_encoder(frames, RESULTS / "forward-bare.mp4"))
+        bare.append(bare_encoder(frames, RESULTS / "forward-bare.mp4", 20))
         gc.collect()
         ours.append(rendered(options, RESULTS / "forward.mp4"))
     print(f"forward, mode {args.mode}, {len(frames)} frames at {args.size}, {args.rounds} rounds")
