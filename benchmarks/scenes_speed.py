@@ -10,8 +10,8 @@ encoder (`imageio_ffmpeg.write_frames` with the MP4 writer's own x264 settings) 
 already in memory. Prints each side's minimum over the rounds (the steadier figure on a busy
 machine) and the ratio; then, to show where a render's time goes, the scene's frames made
 with no encoder at all (`no-enc`: data, training and drawing on one core) and, for the
-training scenes, `train()` over the scene's run alone with nothing drawn (twice for weights
-and forward, which train a silent pass for their colour limits), each against the encoder.
+training scenes, `train()` over the scene's run alone with nothing drawn, each against the
+encoder (weights trains its run once: its silent pass for colour limits is kept and drawn).
 The gradients scene's own loss evaluations are part of its render (its benchmark
 `benchmarks/scene_gradients.py` reports them apart).
 """
@@ -75,22 +75,16 @@ def frames_alone(name: str, options: dict) -> float:
 
 
 def training_alone(name: str, options: dict) -> float | None:
-    """train() over the scene's own run, as many times as the scene trains it (weights and
-    forward train a silent pass for colour limits first), with nothing drawn; None for a
-    scene that does not train."""
+    """train() over the scene's own run with nothing drawn; None for a scene that does not
+    train."""
     scene = SCENES[name](**options)
     if not isinstance(scene, TrainingScene) or name == "gradients":
         return None
     scene.load()
-    passes = 2 if name in TWO_PASSES else 1
     start = time.perf_counter()
-    for _ in range(passes):
-        for _ in train(scene.digits, scene.config):
-            pass
+    for _ in train(scene.digits, scene.config):
+        pass
     return time.perf_counter() - start
-
-
-TWO_PASSES = ("weights", "forward")  # a silent pass for colour limits, then the drawn one
 
 
 def measure(name: str, size: tuple[int, int], rounds: int) -> tuple:

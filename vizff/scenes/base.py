@@ -17,6 +17,16 @@ from vizff.options import Option, Settings, settle
 from vizff.train import Snapshot, TrainConfig, train
 
 
+# A silent pass's frame snapshots are kept for the drawn pass up to this many bytes of
+# parameters (784-32-10: 101 KB a frame, 165 frames; beyond, the run is trained again).
+REPLAY_BYTES = 16 * 2**20
+
+
+def snapshot_bytes(snapshot: Snapshot) -> int:
+    """The bytes of a snapshot's network: its weights and biases."""
+    return sum(a.nbytes for a in (*snapshot.network.weights, *snapshot.network.biases))
+
+
 class Scene:
     """One animation: `frame_count()` frames of `size`, produced by `frames()`.
 
@@ -206,9 +216,41 @@ class TrainingScene(DataScene):
             or snapshot.diverged_at is not None
         )
 
+    def silent_frame_snapshots(self) -> Iterator[Snapshot]:
+        """The frame snapshots of the scene's own run, trained before the drawn pass to fix
+        what it needs from the whole run (colour limits). The run is the drawn pass's, except
+        that a divergence is shown, not raised: the drawn pass reports it as the scene's
+        `on_diverge` says. The snapshots are kept for `frame_snapshots()` to give again
+        instead of training the same run twice, when the run did not diverge and their
+        parameters fit within REPLAY_BYTES (else the drawn pass trains again). They are kept
+        without their gradients, which halves the memory: a scene that draws gradients must
+        not take this pass (tests/test_replay.py checks each scene that does against its run
+        trained again)."""
+        from dataclasses import replace
+
+        self._replay, kept, size = None, [], 0
+        for snapshot in self.frame_snapshots(replace(self.config, on_diverge="show")):
+            if kept is not None:
+                size += snapshot_bytes(snapshot)
+                if snapshot.diverged_at is None and size <= REPLAY_BYTES:
+                    kept.append(replace(snapshot, gradients=None))
+                else:
+                    kept = None  # memory stays flat: a long or wide run is trained again
+            yield snapshot
+        self._replay = kept  # only once the whole run has been seen
+
     def frame_snapshots(self, config: TrainConfig | None = None) -> Iterator[Snapshot]:
         """The snapshots that become frames; after a shown divergence, the last one again for
-        each frame left, so the render keeps its length and ends cleanly."""
+        each frame left, so the render keeps its length and ends cleanly. With no `config`,
+        the scene's run: given again from a completed `silent_frame_snapshots()` where it kept
+        them (the same numbers: training is deterministic), else trained."""
+        replay = getattr(self, "_replay", None) if config is None else None
+        if replay is not None:
+            self._replay = None
+            replay.reverse()
+            while replay:  # each snapshot let go once drawn
+                yield replay.pop()
+            return
         shown = 0
         last = None
         for snapshot in train(self.digits, config or self.config):

@@ -1034,8 +1034,7 @@ class Forward(TrainingScene):
         drawn = self.columns_drawn()
         weights_top = np.zeros(drawn[0])
         edges_top, top, network = 0.0, 0.0, None
-        quiet = replace(self.config, eval_every=0, on_diverge="show")
-        for snapshot in self.frame_snapshots(quiet):
+        for snapshot in self.silent_frame_snapshots():
             network = snapshot.network
             with np.errstate(all="ignore"):
                 w = np.nan_to_num(np.abs(network.weights[0][:, : drawn[0]]))

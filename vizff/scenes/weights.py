@@ -118,7 +118,7 @@ class Weights(TrainingScene):
                 for i in range(layers)
             ]
         tops = [0.0] * layers
-        for index, snap in enumerate(self.frame_snapshots(self.quiet_config())):
+        for index, snap in enumerate(self.silent_frame_snapshots()):
             if index % 5 and snap.step != self.steps:  # weights move slowly: sample the run
                 continue
             for i, w in enumerate(snap.network.weights):
@@ -126,11 +126,6 @@ class Weights(TrainingScene):
                 if finite.size:
                     tops[i] = max(tops[i], float(np.percentile(finite, 99.5)))
         return [(first if i == 0 else later) or nice_limit(tops[i]) for i in range(layers)]
-
-    def quiet_config(self):
-        from dataclasses import replace
-
-        return replace(self.config, eval_every=0, on_diverge="show")
 
     # ---- layout: computed once ----------------------------------------------------------------
     def _layout(self) -> None:
