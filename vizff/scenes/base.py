@@ -16,7 +16,6 @@ from vizff.errors import OptionError, Python
 from vizff.options import Option, Settings, settle
 from vizff.train import Snapshot, TrainConfig, train
 
-
 # A silent pass's frame snapshots are kept for the drawn pass up to this many bytes of
 # parameters (784-32-10: 101 KB a frame, 165 frames; beyond, the run is trained again).
 REPLAY_BYTES = 16 * 2**20
