@@ -4,6 +4,7 @@ recently used forgotten past it, so a caption new every frame cannot grow a rend
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from vizff.draw import text
 from vizff.draw.text import Typesetter
@@ -60,16 +61,23 @@ def test_text_over_a_grid_line_takes_the_areas_own_colour():
         assert _commoner(region, page, grid) == mode == under
 
 
-def test_flat_and_within_agree_with_a_pixel_by_pixel_reading():
-    """The row-at-a-time checks behind every label: the same verdicts as comparing each
-    pixel, on views into a wider frame, at odd sizes, one pixel off anywhere."""
+@pytest.mark.parametrize(
+    ("frame_size", "largest"),
+    [((40, 60), (12, 20)), ((200, 400), (150, 300))],  # labels' boxes; captions' (past FLAT_BYTES)
+)
+def test_flat_and_within_agree_with_a_pixel_by_pixel_reading(frame_size, largest):
+    """The checks behind every label, by bytes for small boxes and by rows for large ones:
+    the same verdicts as comparing each pixel, on views into a wider frame, at odd sizes,
+    one pixel off anywhere."""
     rng = np.random.default_rng(5)
     page, grid = (250, 250, 250), (225, 228, 232)
+    sizes = set()
     for _ in range(300):
-        frame = np.empty((40, 60, 3), np.uint8)
+        frame = np.empty((*frame_size, 3), np.uint8)
         frame[:] = page
-        h, w = rng.integers(1, 12), rng.integers(1, 20)
-        y, x = rng.integers(0, 40 - h), rng.integers(0, 60 - w)
+        h, w = rng.integers(1, largest[0]), rng.integers(1, largest[1])
+        sizes.add(h * w * 3 > text.FLAT_BYTES)
+        y, x = rng.integers(0, frame_size[0] - h), rng.integers(0, frame_size[1] - w)
         region = frame[y : y + h, x : x + w]
         kind = rng.integers(0, 4)
         if kind == 1:  # a grid line's antialiased column: between the two colours
@@ -84,3 +92,4 @@ def test_flat_and_within_agree_with_a_pixel_by_pixel_reading():
         within = bool(((pixels >= low) & (pixels <= high)).all())
         assert text._flat(region) == flat
         assert text._within(region, page, grid) == within
+    assert sizes == ({False} if largest[0] < 20 else {False, True})  # both ways were taken

@@ -36,6 +36,8 @@ class Box:
 
     def clip(self, width: int, height: int) -> Box:
         """The part of the box inside a width x height frame."""
+        if self.x >= 0 and self.y >= 0 and self.x + self.w <= width and self.y + self.h <= height:
+            return self  # wholly inside (frozen: the same box)
         x, y = max(0, self.x), max(0, self.y)
         return Box(x, y, max(0, min(self.right, width) - x), max(0, min(self.bottom, height) - y))
 
