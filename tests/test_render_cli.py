@@ -1,3 +1,4 @@
+import os
 import signal
 import subprocess
 import sys
@@ -165,7 +166,7 @@ def test_two_processes_give_the_same_bytes(tmp_path, suffix):
     assert a.read_bytes() != b.read_bytes()
 
 
-def test_two_processes_give_the_same_mp4_frames(tmp_path):
+def test_two_processes_give_the_same_mp4(tmp_path):
     import imageio_ffmpeg
 
     frames = []
@@ -175,6 +176,27 @@ def test_two_processes_give_the_same_mp4_frames(tmp_path):
         next(reader)
         frames.append(b"".join(reader))
     assert frames[0] == frames[1]
+    assert (tmp_path / "a.mp4").read_bytes() == (tmp_path / "b.mp4").read_bytes()
+
+
+def test_an_mp4_has_the_same_bytes_on_one_core_and_on_every_core(tmp_path):
+    """x264 picks its thread count from the cores it may use, and the count changes the
+    bytes it writes (frame threads decide with less lookahead); the writer pins it, so a
+    render is the same file on a laptop, a CI runner and a many-core workstation."""
+    cores = sorted(os.sched_getaffinity(0))
+    assert len(cores) >= 2, "this check needs two cores to compare one against"
+    outputs = []
+    for allowed in ({cores[0]}, set(cores)):
+        out = tmp_path / f"{len(allowed)}.mp4"
+        done = subprocess.run(
+            [sys.executable, "-m", "vizff", "render", "softmax", "--set", "frames=12",
+             "--size", "640x360", "--out", str(out)],
+            capture_output=True, text=True, timeout=300,
+            preexec_fn=lambda allowed=allowed: os.sched_setaffinity(0, allowed),
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        outputs.append(out.read_bytes())
+    assert outputs[0] == outputs[1]
 
 
 def temp_bytes(folder) -> int:

@@ -211,10 +211,11 @@ def test_same_bytes_for_one_job_and_two(tmp_path, suffix):
     )  # no segment or temporary left
 
 
-def test_mp4_same_frames_for_one_job_and_two_and_a_chapter_per_part(tmp_path):
+def test_mp4_same_bytes_for_one_job_and_two_and_a_chapter_per_part(tmp_path):
     path = small(tmp_path)
     render_storyboard(path, tmp_path / "one.mp4", jobs=1)
     render_storyboard(path, tmp_path / "two.mp4", jobs=2)
+    assert (tmp_path / "one.mp4").read_bytes() == (tmp_path / "two.mp4").read_bytes()
     one, two = mp4_frames(tmp_path / "one.mp4"), mp4_frames(tmp_path / "two.mp4")
     assert len(one) == len(two) == 16
     assert all(np.array_equal(a, b) for a, b in zip(one, two))
