@@ -115,7 +115,13 @@ class Heatmaps:
         static = background[box.slices]  # (h, w, 3)
         outside = source < 0
         levels = len(colours)
-        kept, where = np.unique(static[outside].reshape(-1, 3), axis=0, return_inverse=True)
+        # the colours outside, packed into one integer each: a 1-d unique sorts 10x faster
+        # than rows, in the same order (r, then g, then b)
+        shown = static[outside].reshape(-1, 3).astype(np.uint32)
+        packed, where = np.unique(
+            (shown[:, 0] << 16) | (shown[:, 1] << 8) | shown[:, 2], return_inverse=True
+        )
+        kept = np.stack([packed >> 16, (packed >> 8) & 255, packed & 255], axis=1)
         self.source = source.astype(np.int32)  # np.take on small types: 3x faster than [...]
         self.source[outside] = values + where.ravel()
         self.extra = np.arange(levels, levels + len(kept), dtype=np.uint16)
