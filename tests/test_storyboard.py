@@ -611,3 +611,41 @@ def name_of(pid: int) -> str:
         return Path(f"/proc/{pid}/comm").read_text()
     except OSError:
         return ""
+
+
+DIVERGING_LESSON = """
+size = "480x270"
+fps = 10
+hold = 0
+[train]
+steps = 30
+lr = 1e8
+[[part]]
+card = "title"
+seconds = 3
+[[part]]
+scene = "loss"
+[[part]]
+scene = "sigmoid"
+frames = 60
+"""
+
+
+def test_a_part_that_fails_beside_a_running_one_is_one_line(tmp_path):
+    """Part 2 diverges while part 3 renders in the other worker, which the parent then
+    terminates: once the worker has finished, SIGTERM raised KeyboardInterrupt inside
+    multiprocessing's exit and printed a traceback under the error (3 runs in 4, before)."""
+    board = write(tmp_path, DIVERGING_LESSON)
+    out = tmp_path / "lesson.mp4"
+    out.write_bytes(b"kept")
+    for _ in range(4):
+        done = subprocess.run(
+            [sys.executable, "-m", "vizff", "render", str(board), "--out", str(out), "--jobs", "2"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 1, done.stderr
+        assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr, done.stderr
+        assert "training diverged" in done.stderr
+        assert out.read_bytes() == b"kept"

@@ -191,9 +191,32 @@ class _ParentWatch:
 
 
 def _work(task: Task, index: int, messages, parent: int) -> None:
-    """A worker: render one task, saying how far it got, and how it ended."""
+    """A worker: render one task, saying how far it got, and how it ended. Once it has said
+    so, a SIGTERM from the parent (stopping the render: another part failed) ends the process
+    at once and in silence; before, it raised KeyboardInterrupt in multiprocessing's exit
+    (joining the queue's thread), which printed a traceback under the user's one-line error."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the parent, which decides
     interrupts.stop_on("SIGTERM", "SIGHUP")  # the parent's terminate(): clean up, then exit
+    try:
+        try:
+            _report(task, index, messages, parent)
+        except KeyboardInterrupt:
+            pass  # stopped by the parent: the writer has removed what it wrote
+        finally:
+            _die_quietly()
+    except KeyboardInterrupt:  # the signal came in the middle of the line above
+        _die_quietly()
+
+
+def _die_quietly() -> None:
+    """From here on, SIGTERM and SIGHUP end the worker as signals do by default: no Python."""
+    for name in ("SIGTERM", "SIGHUP"):
+        number = getattr(signal, name, None)
+        if number is not None:
+            signal.signal(number, signal.SIG_DFL)
+
+
+def _report(task: Task, index: int, messages, parent: int) -> None:
     watch = _ParentWatch(parent)
 
     def progress(done: int) -> None:
@@ -205,7 +228,7 @@ def _work(task: Task, index: int, messages, parent: int) -> None:
     except VizffError as error:
         messages.put(("failed", index, str(error), error.exit_code))
     except KeyboardInterrupt:
-        pass  # stopped by the parent: the writer has removed what it wrote
+        raise
     except BaseException:
         messages.put(("crashed", index, traceback.format_exc()))
     else:
