@@ -6,7 +6,9 @@ declaration gives the flag, its help, its check and its place in `vizff scenes N
 
 from __future__ import annotations
 
+import errno
 import inspect
+import os
 import sys
 import time
 import typing
@@ -28,7 +30,8 @@ from rich.progress import (
 )
 
 from vizff import interrupts
-from vizff.errors import Cli, ConfigError, OptionError, VizffError
+from vizff.errors import Cli, ConfigError, OptionError, VizffError, shorten
+from vizff.files import home_path
 from vizff.options import SHARED, Option, options_of, settle
 
 app = typer.Typer(
@@ -148,10 +151,12 @@ def train(
 ) -> None:
     """Train the network and print the test accuracy."""
     from vizff.data import load_digits
-    from vizff.train import TrainConfig, estimated_seconds
+    from vizff.train import TrainConfig, check_splits, estimated_seconds
     from vizff.train import train as run
 
     settings = settle(TrainCommand, [(given_values(given), Cli())])
+    if save is not None:
+        save = home_path(save, "save")  # ~ as the shell reads it, checked before training
     if settings.given("epochs") and settings.given("steps"):
         raise OptionError("epochs", "give --epochs or --steps, not both", source=Cli())
     keys = ("hidden", "activation", "lr", "batch_size", "method", "seed", "dtype")
@@ -162,6 +167,7 @@ def train(
     with named_cli(settings):
         config = TrainConfig(**config_values)
     digits = load_digits(settings.data)
+    check_splits(digits)
     total = config.total_steps(len(digits.train_labels))
     warn_if_long(
         estimated_seconds(
@@ -278,6 +284,7 @@ def render_command(
     from vizff.render import prepare
 
     check_embed(embed)
+    out_dir, scenes_dir = home_path(out_dir, "out_dir"), home_path(scenes_dir, "scenes_dir")
 
     targets = list(targets or [])
     if all_:
@@ -514,6 +521,8 @@ def data_download(
     """Download full MNIST once, verified by checksum, for `--data mnist`."""
     from vizff.download import MNIST_FILES, download_mnist
 
+    if dir is not None:
+        dir = home_path(dir, "dir")
     with progress_bar(bytes_=True) as bar:
         tasks = {name: bar.add_task(name, total=size) for name, (_, size) in MNIST_FILES.items()}
         where = download_mnist(
@@ -535,6 +544,7 @@ def main(argv: list[str] | None = None) -> None:
     command = typer.main.get_command(app)
     try:
         code = command.main(args=argv, prog_name="vizff", standalone_mode=False)
+        sys.stdout.flush()  # a full or closed stdout fails here, not in Python's exit
     except UsageProblem as exc:
         fail(f"error: {exc.format_message()}", exc.exit_code)
     except (typer.Abort, KeyboardInterrupt):
@@ -542,13 +552,52 @@ def main(argv: list[str] | None = None) -> None:
     except VizffError as exc:
         if isinstance(exc, OptionError) and exc.source is None:
             exc.source = Cli()  # nobody said where it came from: the command line, so far
-        message = str(exc).replace("(lr, now ", "(--lr, now ")  # the default rate, named as a flag
+        try:
+            message = str(exc).replace("(lr, now ", "(--lr, now ")  # the default rate, as a flag
+        except Exception:  # noqa: BLE001 (quoting the value back failed: say what we can)
+            message = f"{getattr(exc, 'key', None) or type(exc).__name__}: refused"
         fail(f"error: {message}", exc.exit_code)
+    except RecursionError:
+        fail("error: the input is nested too deeply to read (a key, table or path thousands "
+             "of levels deep); write it with fewer levels", 2)  # fmt: skip
+    except OSError as exc:  # the specific cases are caught where they happen; this is the net
+        fail(f"error: {os_error_text(exc)}", 1)
+    except Exception as exc:  # noqa: BLE001 (never a traceback: a bug still gets one line)
+        if os.environ.get("VIZFF_TRACEBACK"):
+            raise
+        fail(
+            f"error: unexpected {type(exc).__name__}: {shorten(str(exc))}; this is a bug in "
+            "vizff, please report it with the command (VIZFF_TRACEBACK=1 shows where)",
+            1,
+        )
     if code == INTERRUPTED:  # typer turns Ctrl-C (and our SIGTERM) into exit code 130
         fail("error: interrupted; no output was changed", INTERRUPTED)
     sys.exit(code if isinstance(code, int) else 0)
 
 
+def os_error_text(exc: OSError) -> str:
+    """`PATH: reason`, or what could not be written when it was the terminal's output."""
+    reason = exc.strerror or str(exc)
+    if exc.filename is not None:
+        return f"{shorten(os.fsdecode(exc.filename))}: {reason}"
+    if exc.errno in (errno.EPIPE, errno.ENOSPC, errno.EIO, errno.EBADF):
+        _quiet_stdout()
+        return f"cannot write to the standard output ({reason})"
+    return reason
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null, so Python's own flush at exit cannot fail a second time."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
 def fail(message: str, code: int) -> None:
-    err.print(message, markup=False, soft_wrap=True)
+    try:
+        err.print(message, markup=False, soft_wrap=True)
+    except OSError:  # stderr itself is gone: the exit code still says it failed
+        pass
     sys.exit(code)

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from vizff.errors import DataError, IdxFormatError, OptionError
+from vizff.files import home_path
 
 IMAGE_MAGIC = 2051  # 0x00000803: unsigned bytes, 3 dimensions
 LABEL_MAGIC = 2049  # 0x00000801: unsigned bytes, 1 dimension
@@ -221,7 +222,7 @@ def _load(text: str) -> Digits:
                 value=text,
             ) from None
         return read_directory(directory, source="mnist")
-    path = Path(text).expanduser()
+    path = home_path(text, "data")
     if not path.is_dir():
         raise OptionError(
             "data", "not 'sample', 'mnist' or an existing directory of IDX files", value=text

@@ -17,6 +17,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from vizff.errors import ConfigError, RenderError
+from vizff.files import GENERATOR
 
 STYLES = ("md", "html")
 MEDIA = (".gif", ".webp", ".png", ".mp4")
@@ -131,12 +132,17 @@ def renders_in(folder: Path) -> list[Media]:
 def write_page(folder: Path, name: str = "index.html") -> tuple[Path, int]:
     """Write `folder/index.html` showing each render with its title, size and snippets;
     returns its path and how many renders it shows."""
-    from vizff.files import atomic_path
+    from vizff.files import atomic_path, written_by_vizff
 
     items = renders_in(folder)
     if not items:
         raise ConfigError(f"{folder}: no renders here (.gif .webp .png .mp4)")
     target = folder / name
+    if os.path.lexists(target) and not written_by_vizff(target):
+        raise ConfigError(
+            f"{target}: exists and is not a page vizff wrote; move it away, or keep the "
+            "renders in a folder of their own"
+        )
     with atomic_path(target, option="page") as temp:
         temp.write_text(page_html(folder, items), encoding="utf-8")
     return target, len(items)
@@ -155,7 +161,7 @@ def page_html(folder: Path, items: list[Media]) -> str:
     sections = "\n".join(section(item, folder) for item in items)
     title = html.escape(f"vizff renders: {folder.resolve().name}")
     return (
-        '<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f'<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n{GENERATOR}\n'
         f"<title>{title}</title>\n<style>{PAGE_STYLE}</style>\n</head>\n<body>\n"
         f"<h1>{title}</h1>\n{sections}\n</body>\n</html>\n"
     )

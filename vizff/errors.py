@@ -105,16 +105,23 @@ class Python:
 Source = Cli | File | Python
 
 
-def toml_literal(value: Any) -> str:
+LITERAL_DEPTH = 8  # levels of arrays and tables quoted back; deeper ones show as … (a key
+# 3,000 levels deep is valid TOML, and quoting it whole would exceed Python's recursion limit)
+
+
+def toml_literal(value: Any, depth: int = 0) -> str:
     """A value as a TOML file would write it: true, "test", 0.5, [16, 8]."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
         return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, (tuple, list, dict)) and depth >= LITERAL_DEPTH:
+        return "[…]" if isinstance(value, (tuple, list)) else "{…}"
     if isinstance(value, (tuple, list)):
-        return "[" + ", ".join(toml_literal(v) for v in value) + "]"
+        return "[" + ", ".join(toml_literal(v, depth + 1) for v in value) + "]"
     if isinstance(value, dict):
-        return "{" + ", ".join(f"{k} = {toml_literal(v)}" for k, v in value.items()) + "}"
+        items = (f"{k} = {toml_literal(v, depth + 1)}" for k, v in value.items())
+        return "{" + ", ".join(items) + "}"
     if isinstance(value, Path):
         return toml_literal(str(value))
     return repr(value)

@@ -16,10 +16,38 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
-from vizff.errors import RenderError
+from vizff.errors import OptionError, RenderError
 
 TEMP_PREFIX = ".vizff-"  # temporary files start with this, so they are easy to recognise
 STALE = re.compile(r"\.vizff-([1-9][0-9]{0,9})-")  # .vizff-<pid>-<random>[.ext]
+
+
+def home_path(text: str | os.PathLike[str], key: str, source=None) -> Path:
+    """A path as the shell reads it: `~/x` in the user's home, `~name/x` in name's. A `~name`
+    this system does not know is the user's error, named by `key` as `source` (the command
+    line, a scene file) has it (Python raised RuntimeError)."""
+    try:
+        return Path(text).expanduser()
+    except RuntimeError:
+        raise OptionError(
+            key,
+            "starts with ~name, a user this system does not know; write the folder in full",
+            value=str(text),
+            source=source,
+        ) from None
+
+
+GENERATOR = '<meta name="generator" content="vizff">'  # in every page vizff writes
+
+
+def written_by_vizff(page: Path) -> bool:
+    """Whether an HTML page is one vizff wrote (its generator tag near the top): only those
+    are replaced, and only the files they list are ever removed."""
+    try:
+        with open(page, "rb") as handle:
+            return GENERATOR.encode() in handle.read(4096)
+    except OSError:
+        return False
 
 
 def temp_prefix() -> str:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from vizff.errors import Cli, ConfigError, File, OptionError, Python, Source
+from vizff.files import home_path
 from vizff.options import Layer, Settings, close_match, settle
 
 SOURCES_WITH_PATHS = ("sample", "mnist")
@@ -76,15 +77,15 @@ def file_values(
     folder = source.path.parent
     data = resolved.get("data")
     if isinstance(data, str) and data not in SOURCES_WITH_PATHS and data.strip():
-        path = Path(data).expanduser()
+        path = home_path(data, "data", source)
         resolved["data"] = str(path if path.is_absolute() else folder / path)
     font = resolved.get("font")
     if isinstance(font, str) and font.strip():
-        path = Path(font).expanduser()
+        path = home_path(font, "font", source)
         resolved["font"] = str(path if path.is_absolute() else folder / path)
     out = resolved.get("out")
     if isinstance(out, str) and out.strip() and out_dir is not None:
-        path = Path(out).expanduser()
+        path = home_path(out, "out", source)
         resolved["out"] = str(path if path.is_absolute() else out_dir / path)
     return resolved
 
@@ -159,7 +160,7 @@ def make_recipe(values: Mapping[str, Any]) -> Recipe:
 def default_output(recipe: Recipe, settings: Settings, out_dir: Path) -> Path:
     """Where a render goes: the `out` given, else `<out_dir>/<name>.gif`."""
     if settings.out is not None:
-        return Path(settings.out).expanduser()
+        return home_path(settings.out, "out")
     return out_dir / f"{recipe.name or recipe.scene}.gif"
 
 

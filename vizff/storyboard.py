@@ -42,7 +42,16 @@ import numpy as np
 from vizff.draw.catalogue import LANGUAGES
 from vizff.draw.text import MARKUP
 from vizff.errors import Cli, ConfigError, File, OptionError, RenderError, Source, VizffError
-from vizff.files import Staged, atomic_path, reason, sweep_stale
+from vizff.files import (
+    GENERATOR,
+    TEMP_PREFIX,
+    Staged,
+    atomic_path,
+    home_path,
+    reason,
+    sweep_stale,
+    written_by_vizff,
+)
 from vizff.options import SHARED_BY_KEY, Layer, Option, Settings, close_match, options_of, settle
 from vizff.parallel import Runner, TaskFailed
 from vizff.recipes import Recipe, file_values, read_toml, scene_class
@@ -152,7 +161,7 @@ def load_storyboard(
     elif "out" not in given:
         out = Path(file_values({"out": out}, File(path), out_dir=out_dir)["out"])
     folder_format = own.get("folder_format", "gif")
-    return Storyboard(path, built, Path(out).expanduser(), title, folder_format, written)
+    return Storyboard(path, built, home_path(out, "out"), title, folder_format, written)
 
 
 def _top(path: Path, table: Mapping[str, Any]) -> dict[str, Any]:
@@ -453,6 +462,7 @@ def plan(board: Storyboard, *, estimate: bool = False) -> Plan:
         with part_errors(prefix):
             settings = settle(SCENES[part.scene], part.layers)
             with named(settings):
+                _single_scene_only(settings)
                 scene = SCENES[part.scene](settings)
                 scene.load()
                 counted.append((part, settings, prefix, scene.frame_count(), scene.palette))
@@ -525,9 +535,49 @@ def _check_output(out: Path, fmt: str, settings: Settings) -> None:
             raise OptionError(
                 "out", "is a file; a path without an extension names a folder", value=str(out)
             )
+        if out.is_dir() and _foreign(out):
+            raise OptionError(
+                "out",
+                "is a folder holding files that are not an earlier lesson vizff wrote (its "
+                "index.html); give a new or empty folder, so none of them is replaced",
+                value=str(out),
+            )
         return
     writer = open_writer(out, fps=settings.fps)  # a folder in the way, GIF's frame rate
     writer.check_size(settings.size)  # MP4's even sides, WebP's largest
+
+
+def _single_scene_only(settings: Settings) -> None:
+    """Refuse what only a single scene's render does, rather than ignore it in a lesson."""
+    if settings.given("max_bytes"):
+        raise OptionError(
+            "max_bytes", "fits one scene's GIF or WebP to a budget, not a storyboard; leave it out"
+        )
+    if settings.given("poster") and settings.poster:
+        raise OptionError(
+            "poster", "writes a PNG beside one scene's MP4, not a storyboard's; leave it out"
+        )
+
+
+def _foreign(folder: Path) -> bool:
+    """Whether a folder holds anything but vizff's temporaries, and no lesson vizff wrote."""
+    try:
+        names = [p.name for p in folder.iterdir() if not p.name.startswith(TEMP_PREFIX)]
+    except OSError:
+        return False  # unreadable: writing there fails and says so
+    return bool(names) and not written_by_vizff(folder / "index.html")
+
+
+def _listed(folder: Path) -> set[str]:
+    """The part files an earlier lesson's index.html (one vizff wrote) lists."""
+    page = folder / "index.html"
+    if not written_by_vizff(page):
+        return set()
+    try:
+        text = page.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return set()
+    return {html.unescape(name) for name in re.findall(r'href="([^"/]+)"', text)}
 
 
 def _fade_out(following: Part, fps: float) -> tuple[float, ...]:
@@ -616,6 +666,7 @@ class BoardRender:
     def _folder(self, paths: Sequence[Path]) -> int:
         """Each part as `NN-scene.ext` in the folder, with an index.html listing them."""
         plan = self.plan
+        earlier = _listed(plan.out)  # the files of the lesson this one replaces
         staged = Staged(plan.out, folder=True)
         try:
             names = []
@@ -632,8 +683,8 @@ class BoardRender:
         except BaseException:
             staged.discard()
             raise
-        for old in plan.out.iterdir():  # parts of an earlier, longer lesson
-            if PART_FILE.match(old.name) and old.name not in names:
+        for old in plan.out.iterdir():  # parts of an earlier, longer lesson: only those
+            if PART_FILE.match(old.name) and old.name in earlier and old.name not in names:
                 old.unlink()
         return sum((plan.out / n).stat().st_size for n in names)
 
@@ -665,7 +716,8 @@ def _index(plan: Plan, names: Sequence[str]) -> str:
         items.append(f"<li>{link} ({seconds:.1f} s)<br>{media}</li>")
     title = html.escape(plan.title)
     return (
-        f'<!doctype html>\n<html lang="{lang}">\n<meta charset="utf-8">\n<title>{title}</title>\n'
+        f'<!doctype html>\n<html lang="{lang}">\n<meta charset="utf-8">\n{GENERATOR}\n'
+        f"<title>{title}</title>\n"
         f"<h1>{title}</h1>\n<ol>\n" + "\n".join(items) + "\n</ol>\n</html>\n"
     )
 

@@ -289,12 +289,17 @@ def train(data: Digits, config: TrainConfig = TrainConfig()) -> Iterator[Snapsho
         yield from _train(data, config)
 
 
-def _train(data: Digits, config: TrainConfig) -> Iterator[Snapshot]:
+def check_splits(data: Digits) -> None:
+    """Training needs a digit in each split: the error says so before anything reads one."""
     if len(data.train_labels) == 0 or len(data.test_labels) == 0:
         raise DataError(
             f"{data.path}: the train and test splits need at least one digit each "
             f"(they hold {len(data.train_labels)} and {len(data.test_labels)})"
         )
+
+
+def _train(data: Digits, config: TrainConfig) -> Iterator[Snapshot]:
+    check_splits(data)
     rng = np.random.default_rng(config.seed)
     x_train = as_inputs(data.train_images, config.dtype)  # (n, 784) in [0, 1]
     y_train = data.train_labels.astype(np.intp)

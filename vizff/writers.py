@@ -80,7 +80,13 @@ class FrameWriter:
 
     def check_target(self) -> None:
         """Refuse, before any work, an output path that a file cannot replace."""
-        if self.path.is_dir():
+        try:
+            is_dir = self.path.is_dir()
+        except OSError as exc:  # a folder on the way that cannot be searched, a name too long
+            raise OptionError(
+                "out", f"cannot be written there ({reason(exc)})", value=str(self.path)
+            ) from None
+        if is_dir:
             raise OptionError(
                 "out",
                 f"is a folder, which a {self.path.suffix} file cannot replace; name a file, "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import unicodedata
 from collections.abc import Iterator
 from functools import cached_property
 from typing import Any, ClassVar
@@ -14,7 +15,7 @@ from vizff.draw import THEMES, Look, Page, catalogue, numbers
 from vizff.draw.page import typeface_for
 from vizff.errors import OptionError, Python
 from vizff.options import Option, Settings, settle
-from vizff.train import Snapshot, TrainConfig, train
+from vizff.train import Snapshot, TrainConfig, check_splits, train
 
 # A silent pass's frame snapshots are kept for the drawn pass up to this many bytes of
 # parameters (784-32-10: 101 KB a frame, 165 frames; beyond, the run is trained again).
@@ -40,6 +41,8 @@ class Scene:
     DEFAULTS: ClassVar[dict[str, Any]] = {}  # this scene's own defaults for shared options
     # the smallest frame whose text stays legible and apart; smaller sizes are refused
     MIN_SIZE: ClassVar[tuple[int, int]] = (320, 180)
+    # the user's title and subtitle: one line each (a card wraps and breaks them into several)
+    MULTILINE_TITLES: ClassVar[bool] = False
 
     def __init__(self, settings: Settings | None = None, **options: Any):
         if settings is None:
@@ -62,10 +65,34 @@ class Scene:
                     f"scene {self.name} needs at least {width}x{height} for its text to stay "
                     "legible and apart; choose a larger size",
                 )
+            self._check_lines()
             typeface_for(self.look)  # a title no font can draw is refused before any work
             self.check()
         except OptionError as error:
             raise settings.attribute(error) from None
+
+    def _check_lines(self) -> None:
+        """What a title cannot show as written is refused, not drawn wrong: a line break in a
+        one-line title (the rest would be lost), and right-to-left script (drawn left to
+        right, Arabic and Hebrew would read backwards)."""
+        for key in ("title", "subtitle"):
+            text = self.settings[key]
+            if text is None:
+                continue
+            backwards = sorted({c for c in text if unicodedata.bidirectional(c) in ("R", "AL")})
+            if backwards:
+                raise OptionError(
+                    key,
+                    "has right-to-left letters (" + "".join(backwards[:8]) + "), which vizff "
+                    "would draw left to right, reversed; write it in a left-to-right script",
+                )
+            if not self.MULTILINE_TITLES and ("\n" in text or "\r" in text):
+                raise OptionError(
+                    key,
+                    f"is one line in scene {self.name} (a card takes several lines); "
+                    "write it on one line"
+                    + (", or put the rest in subtitle" if key == "title" else ""),
+                )
 
     @property
     def theme(self):
@@ -196,6 +223,7 @@ class TrainingScene(DataScene):
 
     def load(self) -> None:
         super().load()
+        check_splits(self.digits)  # before anything reads a first digit
         self.config  # noqa: B018 (epochs over the data, every, the training checks)
 
     def frame_steps(self) -> list[int]:

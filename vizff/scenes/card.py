@@ -34,6 +34,7 @@ def has_cjk(text: str) -> bool:
 class Card(Scene):
     name = "card"
     summary = "a title, section or end card: big centred words for a storyboard's chapters"
+    MULTILINE_TITLES = True
     DEFAULTS = {"hold": 0.0}
     MIN_SIZE = (160, 90)  # words fitted to the page: a thumbnail still reads
     OPTIONS = (

@@ -1,0 +1,243 @@
+"""Inputs an outside try found mishandled (tracebacks, a lost file, options silently ignored),
+each checked for the one-line error, the exit code, and the files left as they were."""
+
+from __future__ import annotations
+
+import struct
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import vizff.render
+from tests.test_cli import run
+from vizff.storyboard import render_storyboard
+
+
+def one_line(err: str) -> str:
+    assert err.count("\n") == 1 and err.startswith("error: ") and "Traceback" not in err, err
+    return err
+
+
+def cli(*argv: str, stdout=subprocess.PIPE, cwd=None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "vizff", *argv],
+        stdout=stdout,
+        stderr=subprocess.PIPE,
+        text=True,
+        timeout=300,
+        cwd=cwd,
+    )
+
+
+# ---- the last line of defence: the terminal, nesting, and a bug ---------------------------------
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs Linux's /dev/full")
+@pytest.mark.parametrize("argv", [["scenes"], ["--help"], ["data", "info"]])
+def test_a_full_standard_output_is_one_line(argv):
+    with open("/dev/full", "w") as full:
+        done = cli(*argv, stdout=full)
+    assert done.returncode == 1
+    assert one_line(done.stderr) == (
+        "error: cannot write to the standard output (No space left on device)\n"
+    )
+
+
+def test_a_key_thousands_of_levels_deep_is_quoted_short(capsys, tmp_path):
+    path = tmp_path / "deep.toml"
+    path.write_text('scene = "sigmoid"\n' + "a" + ".a" * 3000 + " = 1\n")
+    code, _, err = run(capsys, "render", str(path))
+    assert code == 2
+    assert one_line(err).startswith(f"error: {path}: a = {{a = {{a = ")
+    assert "{…}" in err and "not an option" in err and len(err) < 400
+
+
+def test_a_path_thousands_of_folders_deep_is_one_line(capsys, tmp_path):
+    out = tmp_path.joinpath(*["d"] * 2000, "a.gif")
+    code, _, err = run(capsys, "render", "sigmoid", "--set", "frames=2", "--out", str(out))
+    assert code in (1, 2)
+    one_line(err)
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_an_unexpected_error_is_one_line_that_asks_for_a_report(capsys, monkeypatch):
+    def broken(*args, **kwargs):
+        raise ValueError("a bug")
+
+    monkeypatch.setattr(vizff.render, "prepare", broken)
+    code, _, err = run(capsys, "render", "sigmoid", "--set", "frames=2")
+    assert code == 1
+    assert one_line(err).startswith("error: unexpected ValueError: a bug; this is a bug in vizff")
+    monkeypatch.setenv("VIZFF_TRACEBACK", "1")
+    with pytest.raises(ValueError, match="a bug"):
+        run(capsys, "render", "sigmoid", "--set", "frames=2")
+
+
+# ---- data with an empty train split ------------------------------------------------------------
+@pytest.fixture
+def no_train_split(tmp_path) -> Path:
+    folder = tmp_path / "zero"
+    folder.mkdir()
+    (folder / "train-images-idx3-ubyte").write_bytes(struct.pack(">IIII", 2051, 0, 28, 28))
+    (folder / "train-labels-idx1-ubyte").write_bytes(struct.pack(">II", 2049, 0))
+    images = struct.pack(">IIII", 2051, 3, 28, 28) + bytes(3 * 784)
+    (folder / "t10k-images-idx3-ubyte").write_bytes(images)
+    (folder / "t10k-labels-idx1-ubyte").write_bytes(struct.pack(">II", 2049, 3) + bytes([1, 2, 3]))
+    return folder
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["train", "--steps", "5"]]
+    + [["render", name] for name in ("loss", "weights", "forward", "gradients", "predictions")],
+)
+def test_an_empty_train_split_is_named_before_anything_reads_it(capsys, no_train_split, argv):
+    out = no_train_split.parent / "x.gif"
+    extra = ["--out", str(out)] if argv[0] == "render" else []
+    code, _, err = run(capsys, *argv, "--data", str(no_train_split), *extra)
+    assert code == 1
+    assert one_line(err) == (
+        f"error: {no_train_split}: the train and test splits need at least one digit each "
+        "(they hold 0 and 3)\n"
+    )
+    assert not out.exists()
+
+
+# ---- paths -------------------------------------------------------------------------------------
+UNKNOWN_HOME = "~no-such-user-vizff/x"
+
+
+@pytest.mark.parametrize(
+    ("argv", "named"),
+    [
+        (["render", "mosaic", "--data", UNKNOWN_HOME], "--data"),
+        (["render", "mosaic", "--out", UNKNOWN_HOME + ".gif"], "--out"),
+        (["render", "mosaic", "--out-dir", UNKNOWN_HOME], "--out-dir"),
+        (["train", "--steps", "2", "--save", UNKNOWN_HOME + ".npz"], "--save"),
+        (["data", "info", "--data", UNKNOWN_HOME], "--data"),
+    ],
+)
+def test_a_home_folder_of_an_unknown_user_is_named(capsys, argv, named):
+    code, _, err = run(capsys, *argv)
+    assert code == 2
+    assert one_line(err).startswith(f"error: {named} {UNKNOWN_HOME}")
+    assert "a user this system does not know" in err
+
+
+def test_a_scene_files_unknown_home_folder_is_named_in_the_file(capsys, tmp_path):
+    path = tmp_path / "m.toml"
+    path.write_text(f'scene = "mosaic"\ndata = "{UNKNOWN_HOME}"\n')
+    code, _, err = run(capsys, "render", str(path))
+    assert code == 2
+    assert one_line(err).startswith(f'error: {path}: data = "{UNKNOWN_HOME}": starts with ~name')
+
+
+def test_a_tilde_in_out_dir_is_the_home_folder(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run(capsys, "render", "sigmoid", "--set", "frames=2", "--out-dir", "~/renders")
+    assert code == 0, err
+    assert (tmp_path / "renders" / "sigmoid.gif").exists() and not (tmp_path / "~").exists()
+
+
+@pytest.mark.parametrize("suffix", [".gif", ".mp4"])
+def test_a_file_name_too_long_is_one_line(capsys, tmp_path, suffix):
+    out = tmp_path / ("a" * 300 + suffix)
+    code, _, err = run(capsys, "render", "sigmoid", "--set", "frames=2", "--out", str(out))
+    assert code == 2
+    assert one_line(err).endswith(": cannot be written there (File name too long)\n")
+
+
+# ---- storyboards -------------------------------------------------------------------------------
+LESSON = """
+size = "320x180"
+fps = 10
+[[part]]
+card = "title"
+seconds = 0.3
+[[part]]
+scene = "sigmoid"
+frames = 4
+"""
+
+
+def lesson(folder: Path, text: str = LESSON) -> Path:
+    path = folder / "lesson.toml"
+    path.write_text(text)
+    return path
+
+
+def test_a_folder_of_someone_elses_files_is_refused_and_left_alone(capsys, tmp_path):
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "index.html").write_text("MINE")
+    (site / "02-my-photo.gif").write_text("x")
+    code, _, err = run(capsys, "render", str(lesson(tmp_path)), "--out", str(site))
+    assert code == 2
+    assert "give a new or empty folder" in one_line(err)
+    assert sorted(p.name for p in site.iterdir()) == ["02-my-photo.gif", "index.html"]
+    assert (site / "index.html").read_text() == "MINE"
+
+
+def test_a_page_is_not_written_over_someone_elses_index(capsys, tmp_path):
+    out = tmp_path / "sigmoid.gif"
+    assert run(capsys, "render", "sigmoid", "--set", "frames=2", "--out", str(out))[0] == 0
+    (tmp_path / "index.html").write_text("MINE")
+    code, _, err = run(capsys, "page", str(tmp_path))
+    assert code == 2 and "is not a page vizff wrote" in one_line(err)
+    assert (tmp_path / "index.html").read_text() == "MINE"
+    (tmp_path / "index.html").unlink()
+    assert run(capsys, "page", str(tmp_path))[0] == 0  # its own page it writes, and again
+    assert run(capsys, "page", str(tmp_path))[0] == 0
+
+
+def test_a_lesson_folder_rendered_again_keeps_what_it_did_not_write(tmp_path):
+    three = LESSON + '[[part]]\ncard = "end"\nseconds = 0.3\n'
+    site = tmp_path / "site"
+    render_storyboard(lesson(tmp_path, three), site)
+    assert sorted(p.name for p in site.iterdir()) == [
+        "01-card-title.gif",
+        "02-sigmoid.gif",
+        "03-card-end.gif",
+        "index.html",
+    ]
+    (site / "notes.txt").write_text("mine")
+    (site / "04-my-photo.gif").write_text("mine too")  # named like a part, not listed
+    render_storyboard(lesson(tmp_path), site)  # two parts: 03 was the lesson's, and goes
+    assert sorted(p.name for p in site.iterdir()) == [
+        "01-card-title.gif",
+        "02-sigmoid.gif",
+        "04-my-photo.gif",
+        "index.html",
+        "notes.txt",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("flag", "key"), [(["--max-bytes", "20KB"], "--max-bytes 20KB"), (["--poster"], "--poster")]
+)
+def test_what_only_a_single_scene_does_is_refused_for_a_storyboard(capsys, tmp_path, flag, key):
+    out = tmp_path / ("lesson.gif" if "--max-bytes" in flag else "lesson.mp4")
+    code, _, err = run(capsys, "render", str(lesson(tmp_path)), "--out", str(out), *flag)
+    assert code == 2
+    assert f"{key}: " in one_line(err) and "leave it out" in err
+    assert not out.exists()
+
+
+# ---- titles ------------------------------------------------------------------------------------
+def test_a_line_break_in_a_scenes_title_is_refused_and_a_card_takes_it(capsys, tmp_path):
+    title = "Week 3\ngradient descent"
+    out = tmp_path / "t.png"
+    code, _, err = run(capsys, "render", "sigmoid", "--set", "frames=2", "--title", title,
+                       "--out", str(out))  # fmt: skip
+    assert code == 2
+    assert "is one line in scene sigmoid" in one_line(err) and not out.exists()
+    code, _, err = run(capsys, "render", "card", "--title", title, "--out", str(out))
+    assert code == 0 and out.exists(), err
+
+
+def test_right_to_left_titles_are_refused_not_drawn_reversed(capsys, tmp_path):
+    code, _, err = run(capsys, "render", "sigmoid", "--set", "frames=2", "--subtitle",
+                       "مرحبا = hello", "--out", str(tmp_path / "t.png"))  # fmt: skip
+    assert code == 2
+    assert one_line(err).startswith("error: --subtitle مرحبا = hello: has right-to-left letters")
