@@ -241,3 +241,21 @@ def test_right_to_left_titles_are_refused_not_drawn_reversed(capsys, tmp_path):
                        "مرحبا = hello", "--out", str(tmp_path / "t.png"))  # fmt: skip
     assert code == 2
     assert one_line(err).startswith("error: --subtitle مرحبا = hello: has right-to-left letters")
+
+
+# ---- errors name what the user typed -----------------------------------------------------------
+@pytest.mark.parametrize(
+    ("argv", "start"),
+    [
+        (["render", "sigmoid", "--set", "frames=0"], "error: --set frames=0: must be 2 to"),
+        (["render", "sigiod"], "error: scene sigiod: not a scene"),
+        (["render", "weights", "--steps", "-1"], "error: --steps -1: "),
+    ],
+)
+def test_an_error_names_the_flag_that_was_typed(capsys, argv, start):
+    code, _, err = run(capsys, *argv)
+    assert code == 2
+    assert one_line(err).startswith(start)
+    flag = err.split(":")[0].removeprefix("error: ").split()[0]
+    if flag.startswith("--"):  # the flag named exists: --help lists it
+        assert run(capsys, "render", "--help")[1].count(flag) >= 1

@@ -12,7 +12,7 @@ import os
 import sys
 import time
 import typing
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any, Optional
@@ -542,6 +542,7 @@ def main(argv: list[str] | None = None) -> None:
     # `kill` and a closing terminal clean up temporary files as Ctrl-C does; only once
     interrupts.stop_on("SIGINT", "SIGTERM", "SIGHUP")
     command = typer.main.get_command(app)
+    Cli.flags = frozenset(flag_keys(command))  # an error names --set x=1 for a key with no flag
     try:
         code = command.main(args=argv, prog_name="vizff", standalone_mode=False)
         sys.stdout.flush()  # a full or closed stdout fails here, not in Python's exit
@@ -573,6 +574,15 @@ def main(argv: list[str] | None = None) -> None:
     if code == INTERRUPTED:  # typer turns Ctrl-C (and our SIGTERM) into exit code 130
         fail("error: interrupted; no output was changed", INTERRUPTED)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def flag_keys(command) -> Iterator[str]:
+    """The option keys of every command and subcommand (`batch_size` for --batch-size)."""
+    for sub in getattr(command, "commands", {}).values():
+        yield from flag_keys(sub)
+    for param in getattr(command, "params", []):
+        if param.param_type_name == "option":
+            yield param.name
 
 
 def os_error_text(exc: OSError) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 
 class VizffError(Exception):
@@ -58,9 +58,19 @@ def shorten(text: str, limit: int = MAX_SHOWN) -> str:
 
 @dataclass(frozen=True)
 class Cli:
-    """Options typed on the command line: `--batch-size 0`."""
+    """Options typed on the command line: `--batch-size 0`; a key that is no flag of the CLI
+    (given as `--set frames=0`) as `--set frames=0`, and the scene as `scene NAME`."""
+
+    flags: ClassVar[frozenset[str]] = frozenset()  # the CLI's own option keys (vizff.cli)
 
     def name(self, key: str, value: Any = UNSET) -> str:
+        if key == "scene":
+            return "scene" if value is UNSET else f"scene {shorten(str(value))}"
+        if Cli.flags and key not in Cli.flags:
+            if value is UNSET:
+                return f"--set {key}=..."
+            shown = toml_literal(value) if not isinstance(value, str) else value
+            return f"--set {key}={shorten(shown)}"
         flag = "--" + key.replace("_", "-")
         if value is UNSET:
             return flag
