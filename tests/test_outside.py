@@ -259,3 +259,18 @@ def test_an_error_names_the_flag_that_was_typed(capsys, argv, start):
     flag = err.split(":")[0].removeprefix("error: ").split()[0]
     if flag.startswith("--"):  # the flag named exists: --help lists it
         assert run(capsys, "render", "--help")[1].count(flag) >= 1
+
+
+def test_two_renders_of_one_command_writing_one_file_are_refused(capsys, tmp_path):
+    scenes = tmp_path / "scenes"
+    scenes.mkdir()
+    (scenes / "a.toml").write_text('scene = "sigmoid"\nframes = 3\nout = "same.gif"\n')
+    (scenes / "b.toml").write_text('scene = "softmax"\nframes = 3\nout = "same.gif"\n')
+    out_dir = tmp_path / "o"
+    code, _, err = run(capsys, "render", "--all", "--scenes-dir", str(scenes),
+                       "--out-dir", str(out_dir))  # fmt: skip
+    assert code == 2
+    assert one_line(err) == (
+        f"error: a and b both write {out_dir / 'same.gif'}; give one of them another `out`\n"
+    )
+    assert not out_dir.exists()

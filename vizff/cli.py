@@ -315,6 +315,10 @@ def render_command(
         )
     # every recipe, scene, storyboard part and writer is checked before the first frame
     prepared = [prepare(r, out_dir=out_dir, lenient=lenient) for r in recipes]
+    check_distinct_outputs(
+        [(str(r.name or r.scene), job.writer.path) for r, job in zip(recipes, prepared)]
+        + [(board.path.name, board.out) for board in boards]
+    )
     if embed is not None and any(job.writer.folder for job in prepared):
         raise ConfigError("--embed: a folder of PNG frames is not one file to embed; name a file")
     for job in prepared:  # the <video> snippet names a poster: --embed writes one for an MP4
@@ -327,6 +331,18 @@ def render_command(
                 print(embed_snippet(result, embed))
         return
     render_batch(recipes, prepared, boards, out_dir, lenient, jobs)
+
+
+def check_distinct_outputs(outputs: list[tuple[str, Path]]) -> None:
+    """Two renders of one command writing the same file: the second would replace the first."""
+    seen: dict[Path, str] = {}
+    for name, path in outputs:
+        key = Path(os.path.abspath(path))
+        if key in seen:
+            raise ConfigError(
+                f"{seen[key]} and {name} both write {path}; give one of them another `out`"
+            )
+        seen[key] = name
 
 
 def render_job(job):
