@@ -12,6 +12,7 @@ import pytest
 
 import vizff.render
 from tests.test_cli import run
+from tests.test_storyboard import SMALL, small, write
 from vizff.storyboard import render_storyboard
 
 
@@ -149,22 +150,10 @@ def test_a_file_name_too_long_is_one_line(capsys, tmp_path, suffix):
 
 
 # ---- storyboards -------------------------------------------------------------------------------
-LESSON = """
-size = "320x180"
-fps = 10
-[[part]]
-card = "title"
-seconds = 0.3
-[[part]]
-scene = "sigmoid"
-frames = 4
-"""
-
-
-def lesson(folder: Path, text: str = LESSON) -> Path:
-    path = folder / "lesson.toml"
-    path.write_text(text)
-    return path
+def two_parts(folder: Path) -> Path:
+    """The storyboard tests' small lesson without its last part (the end card)."""
+    text = SMALL.format(theme="light", lang="en")
+    return write(folder, text[: text.index('[[part]]\ncard = "end"')])
 
 
 def test_a_folder_of_someone_elses_files_is_refused_and_left_alone(capsys, tmp_path):
@@ -172,7 +161,7 @@ def test_a_folder_of_someone_elses_files_is_refused_and_left_alone(capsys, tmp_p
     site.mkdir()
     (site / "index.html").write_text("MINE")
     (site / "02-my-photo.gif").write_text("x")
-    code, _, err = run(capsys, "render", str(lesson(tmp_path)), "--out", str(site))
+    code, _, err = run(capsys, "render", str(small(tmp_path)), "--out", str(site))
     assert code == 2
     assert "give a new or empty folder" in one_line(err)
     assert sorted(p.name for p in site.iterdir()) == ["02-my-photo.gif", "index.html"]
@@ -192,9 +181,8 @@ def test_a_page_is_not_written_over_someone_elses_index(capsys, tmp_path):
 
 
 def test_a_lesson_folder_rendered_again_keeps_what_it_did_not_write(tmp_path):
-    three = LESSON + '[[part]]\ncard = "end"\nseconds = 0.3\n'
     site = tmp_path / "site"
-    render_storyboard(lesson(tmp_path, three), site)
+    render_storyboard(small(tmp_path), site)
     assert sorted(p.name for p in site.iterdir()) == [
         "01-card-title.gif",
         "02-sigmoid.gif",
@@ -203,7 +191,7 @@ def test_a_lesson_folder_rendered_again_keeps_what_it_did_not_write(tmp_path):
     ]
     (site / "notes.txt").write_text("mine")
     (site / "04-my-photo.gif").write_text("mine too")  # named like a part, not listed
-    render_storyboard(lesson(tmp_path), site)  # two parts: 03 was the lesson's, and goes
+    render_storyboard(two_parts(tmp_path), site)  # 03 was the lesson's, and goes
     assert sorted(p.name for p in site.iterdir()) == [
         "01-card-title.gif",
         "02-sigmoid.gif",
@@ -218,7 +206,7 @@ def test_a_lesson_folder_rendered_again_keeps_what_it_did_not_write(tmp_path):
 )
 def test_what_only_a_single_scene_does_is_refused_for_a_storyboard(capsys, tmp_path, flag, key):
     out = tmp_path / ("lesson.gif" if "--max-bytes" in flag else "lesson.mp4")
-    code, _, err = run(capsys, "render", str(lesson(tmp_path)), "--out", str(out), *flag)
+    code, _, err = run(capsys, "render", str(small(tmp_path)), "--out", str(out), *flag)
     assert code == 2
     assert f"{key}: " in one_line(err) and "leave it out" in err
     assert not out.exists()

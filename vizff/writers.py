@@ -124,13 +124,17 @@ class FrameWriter:
                 f"frame {self.frames} is {size[0]}x{size[1]}, the first was "
                 f"{self.size[0]}x{self.size[1]}"
             )
+        self._begin(size)
+        return np.ascontiguousarray(frame)
+
+    def _begin(self, size: tuple[int, int]) -> None:
+        """The file started for frames of `size`, once: at the first frame, or at `start`."""
         if self.size is None:
             self.size = size
             try:
                 self._open(size)
             except OSError as exc:
                 raise self._failed(exc) from None
-        return np.ascontiguousarray(frame)
 
     def start(self, size: tuple[int, int]) -> None:
         """Start the file for frames of `size` before the first frame is drawn, where that
@@ -507,12 +511,7 @@ class Mp4Writer(FrameWriter):
     every frame) before it replaces the target."""
 
     def start(self, size):
-        if self.size is None:
-            self.size = size
-            try:
-                self._open(size)
-            except OSError as exc:
-                raise self._failed(exc) from None
+        self._begin(size)
 
     def check_size(self, size):
         width, height = size
