@@ -228,3 +228,28 @@ def test_sweep_removes_only_dead_processes_temporaries(tmp_path):
     removed = sweep_stale(tmp_path)
     assert sorted(p.name for p in removed) == sorted(n for n, kept in names.items() if not kept)
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(n for n, k in names.items() if k)
+
+
+def test_full_disk_names_the_output_not_vizffs_temporaries(disk, capsys, tmp_path):
+    """A size budget's attempts and a storyboard's parts are written to temporaries beside
+    the output; the error names the output the user gave (it named `attempt1.gif` and
+    `part-002.gif` in a hidden folder that is gone by then)."""
+    previous = disk / "w.gif"
+    previous_output(previous)
+    fill(disk, 20_000)
+    before = snapshot(disk)
+    code, _, err = run(capsys, *RENDER, "--steps", "60", "--max-bytes", "250KB",
+                       "--out", str(previous))  # fmt: skip
+    assert_one_clean_line(code, err, previous)
+    lesson = tmp_path / "lesson.toml"
+    lesson.write_text(
+        'size = "480x270"\nfps = 10\nhold = 0\n[[part]]\ncard = "title"\nseconds = 3\n'
+        '[[part]]\nscene = "sigmoid"\nframes = 60\n'
+    )
+    for jobs in ("1", "2"):
+        code, _, err = run(capsys, "render", str(lesson), "--out", str(previous), "--jobs", jobs)
+        assert code == 1, err
+        assert err.startswith(f"error: {lesson}: part ") and ".vizff-" not in err, err
+        assert f"{previous}: writing failed (No space left on device)" in err
+        assert len(err.strip().splitlines()) == 1
+    assert snapshot(disk) == before

@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from vizff.errors import OptionError
-from vizff.files import make_dirs, remove_dirs, temp_prefix
+from vizff.files import make_dirs, remove_dirs, staged_as, temp_prefix
 
 STEPS = (1, 2, 3, 4)
 SCALES = (1.0, 0.9, 0.8, 0.7, 0.6, 0.5)
@@ -126,13 +126,16 @@ def fit(job, progress: Callable[[int, int], None] | None = None):
         folder = Path(tempfile.mkdtemp(prefix=temp_prefix(), dir=target.parent))
         kept = False
         try:
-            rungs = check_floor(job, rungs, folder / f"floor{target.suffix}", budget)
+            floor = folder / f"floor{target.suffix}"
+            with staged_as(floor, target):
+                rungs = check_floor(job, rungs, floor, budget)
             over, best, index, tries = -1, None, 0, 0  # the last rung over, the best that fits
             while index is not None:
                 tries += 1
                 attempt = folder / f"attempt{tries}{target.suffix}"
                 try:
-                    scene, writer = render_rung(job, rungs[index], attempt, budget, progress)
+                    with staged_as(attempt, target):
+                        scene, writer = render_rung(job, rungs[index], attempt, budget, progress)
                     if best is not None:
                         best[0].unlink()
                     best = (attempt, index, scene, writer)

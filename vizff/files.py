@@ -50,6 +50,19 @@ def written_by_vizff(page: Path) -> bool:
         return False
 
 
+@contextmanager
+def staged_as(staged: Path, shown: Path) -> Iterator[None]:
+    """RenderErrors inside name `shown` (the user's output) where they named `staged`, a
+    temporary of vizff's own that the user never asked for and that is gone by then."""
+    try:
+        yield
+    except RenderError as error:
+        text = str(error)
+        if str(staged) not in text:
+            raise
+        raise RenderError(text.replace(str(staged), str(shown))) from None
+
+
 def temp_prefix() -> str:
     """`.vizff-<pid>-`: the start of this process's temporary names."""
     return f"{TEMP_PREFIX}{os.getpid()}-"

@@ -49,6 +49,7 @@ from vizff.files import (
     atomic_path,
     home_path,
     reason,
+    staged_as,
     sweep_stale,
     written_by_vizff,
 )
@@ -368,6 +369,7 @@ class Segment:
     fade_out: tuple[float, ...]  # and after the hold
     palette: np.ndarray | None = field(default=None, compare=False)  # GIF: None = its own
     path: Path = Path()  # where it is written (set when the render starts)
+    shown: Path = Path()  # the output it becomes part of: what a write error names
 
     @property
     def total(self) -> int:
@@ -389,7 +391,7 @@ class Segment:
                 scene.load()
                 colour = scene.theme.background
                 writer = open_writer(self.path, fps=settings.fps, palette=self.palette)
-                with writer:
+                with staged_as(self.path, self.shown), writer:
                     count, last = 0, None
                     for frame in scene.frames():
                         if count == 0:
@@ -631,7 +633,7 @@ class BoardRender:
         self.work = Staged(out, folder=True, name=str(out))
         ext = "." + self.plan.board.folder_format if self.plan.format == "" else self.plan.format
         return [
-            replace(s, path=self.work.path / f"part-{s.number:03d}{ext}")
+            replace(s, path=self.work.path / f"part-{s.number:03d}{ext}", shown=out)
             for s in self.plan.segments
         ]
 

@@ -257,8 +257,10 @@ class TrainingScene(DataScene):
 
         self._replay, kept, size = None, [], 0
         for snapshot in self.frame_snapshots(replace(self.config, on_diverge="show")):
-            if not kept and size == 0 and (
-                snapshot_bytes(snapshot) * len(self.frame_steps()) > REPLAY_BYTES
+            if (
+                not kept
+                and size == 0
+                and (snapshot_bytes(snapshot) * len(self.frame_steps()) > REPLAY_BYTES)
             ):  # the whole run would not fit: keep none, so memory stays flat in the frames
                 kept = None
             if kept is not None:
