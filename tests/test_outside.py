@@ -8,9 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import vizff.render
+from tests.conftest import idx_images, idx_labels
 from tests.test_cli import run
 from tests.test_storyboard import SMALL, small, write
 from vizff.storyboard import render_storyboard
@@ -262,3 +264,24 @@ def test_two_renders_of_one_command_writing_one_file_are_refused(capsys, tmp_pat
         f"error: a and b both write {out_dir / 'same.gif'}; give one of them another `out`\n"
     )
     assert not out_dir.exists()
+
+
+def test_a_frame_too_small_for_long_images_says_what_is_too_small(capsys, tmp_path):
+    """28x10 images at 480x270: the size the advice used to name as enough."""
+    rng = np.random.default_rng(0)
+    folder = tmp_path / "narrow"
+    folder.mkdir()
+    for role, count in (("train", 60), ("t10k", 20)):
+        images = rng.integers(0, 256, (count, 28, 10))
+        (folder / f"{role}-images-idx3-ubyte").write_bytes(idx_images(images))
+        (folder / f"{role}-labels-idx1-ubyte").write_bytes(idx_labels(np.arange(count) % 10))
+    argv = ["render", "forward", "--data", str(folder), "--steps", "2", "--set", "digits=[0]"]
+    code, _, err = run(capsys, *argv, "--size", "480x270", "--out", str(tmp_path / "f.gif"))
+    assert code == 2
+    assert one_line(err) == (
+        "error: --size 480x270: too small for the forward scene: its 28x10 images would be 10 "
+        "pixels across their short side, too few to read the input image and the unit's "
+        "weights; use a larger size, or squarer images\n"
+    )
+    code, _, err = run(capsys, *argv, "--size", "1280x720", "--out", str(tmp_path / "f.gif"))
+    assert code == 0, err

@@ -435,11 +435,15 @@ class Forward(TrainingScene):
             shape=(rows, cols),
         )
         if min(tile, digit) * min(rows, cols) < 12:
+            across = int(min(tile, digit) * min(rows, cols))
             raise self._refuse(
                 OptionError(
                     "size",
-                    "too small for the forward scene: the input image and the unit's weights "
-                    "would not be legible; use a larger size (480x270 or more)",
+                    f"too small for the forward scene: its {rows}x{cols} images would be "
+                    f"{across} pixels across their short side, too few to read the input image "
+                    "and the unit's weights; use a larger size"
+                    + (" (480x270 or more)" if self.size[0] < 480 or self.size[1] < 270 else "")
+                    + ("" if max(rows, cols) <= 2 * min(rows, cols) else ", or squarer images"),
                 )
             )
         tile_w, tile_h = max(1, int(cols * tile)), max(1, int(rows * tile))
