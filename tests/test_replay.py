@@ -90,7 +90,9 @@ def test_replayed_captions_are_the_reference_trainers_numbers(sample, runs):
 def test_a_run_past_the_memory_bound_is_trained_again(sample, runs, monkeypatch):
     options = {"steps": 40, "every": 8, "size": (480, 270), **RUN}
     per_frame = 4 * (784 * 8 + 8 + 8 * 10 + 10)  # float32 parameters
-    monkeypatch.setattr(base, "REPLAY_BYTES", 3 * per_frame)  # the first 3 of 6 frames fit, not all
+    monkeypatch.setattr(
+        base, "REPLAY_BYTES", 3 * per_frame
+    )  # room for 3 of the 6 frames: none kept
     bounded, _ = drawn(SCENES["weights"](**options))
     assert len(runs) == 2
     monkeypatch.setattr(base, "REPLAY_BYTES", 10 * per_frame)

@@ -17,14 +17,9 @@ from vizff.errors import OptionError, Python
 from vizff.options import Option, Settings, settle
 from vizff.train import Snapshot, TrainConfig, check_splits, train
 
-# A silent pass's frame snapshots are kept for the drawn pass up to this many bytes of
-# parameters (784-32-10: 101 KB a frame, 165 frames; beyond, the run is trained again).
+# A silent pass's frame snapshots are kept for the drawn pass when their parameters fit
+# this many bytes (784-32-10: 101 KB a frame, 165 frames; a longer run is trained again).
 REPLAY_BYTES = 16 * 2**20
-
-
-def snapshot_bytes(snapshot: Snapshot) -> int:
-    """The bytes of a snapshot's network: its weights and biases."""
-    return sum(a.nbytes for a in (*snapshot.network.weights, *snapshot.network.biases))
 
 
 class Scene:
@@ -176,6 +171,7 @@ class TrainingScene(DataScene):
     takes = ("data", "seed", "training")
     DEFAULTS: ClassVar[dict[str, Any]] = {"steps": 300, "every": 3}
     shows_test_accuracy: ClassVar[bool] = True  # evaluate on the test split at every frame
+    _replay: list[Snapshot] | None = None  # a silent pass's snapshots, to be drawn
 
     def check(self) -> None:
         settings = self.settings
@@ -255,20 +251,18 @@ class TrainingScene(DataScene):
         trained again)."""
         from dataclasses import replace
 
-        self._replay, kept, size = None, [], 0
+        sizes = (self.digits.train_images[0].size, *self.config.hidden, 10)
+        per_frame = np.dtype(self.config.dtype).itemsize * sum(
+            n_in * n_out + n_out for n_in, n_out in zip(sizes[:-1], sizes[1:])
+        )
+        # the whole run fits, or none of it is kept: memory stays flat in the frames
+        kept = [] if per_frame * len(self.frame_steps()) <= REPLAY_BYTES else None
+        self._replay = None
         for snapshot in self.frame_snapshots(replace(self.config, on_diverge="show")):
-            if (
-                not kept
-                and size == 0
-                and (snapshot_bytes(snapshot) * len(self.frame_steps()) > REPLAY_BYTES)
-            ):  # the whole run would not fit: keep none, so memory stays flat in the frames
-                kept = None
-            if kept is not None:
-                size += snapshot_bytes(snapshot)
-                if snapshot.diverged_at is None and size <= REPLAY_BYTES:
-                    kept.append(replace(snapshot, gradients=None))
-                else:
-                    kept = None  # memory stays flat: a long or wide run is trained again
+            if kept is not None and snapshot.diverged_at is None:
+                kept.append(replace(snapshot, gradients=None))
+            else:
+                kept = None  # a diverged run is trained again: the drawn pass raises as before
             yield snapshot
         self._replay = kept  # only once the whole run has been seen
 
@@ -277,7 +271,7 @@ class TrainingScene(DataScene):
         each frame left, so the render keeps its length and ends cleanly. With no `config`,
         the scene's run: given again from a completed `silent_frame_snapshots()` where it kept
         them (the same numbers: training is deterministic), else trained."""
-        replay = getattr(self, "_replay", None) if config is None else None
+        replay = self._replay if config is None else None
         if replay is not None:
             self._replay = None
             replay.reverse()
