@@ -14,7 +14,7 @@ from PIL import Image
 import vizff
 from vizff.cli import main
 from vizff.embed import markdown_text, media, media_size, snippet
-from vizff.errors import OptionError
+from vizff.errors import OptionError, RenderError
 from vizff.render import render_scene
 
 SMALL = {"size": (320, 180), "frames": 6}
@@ -160,3 +160,50 @@ def test_embed_of_an_mp4_writes_the_poster_its_video_tag_names(here, capsys):
     )
     assert code == 0 and (here / "c.poster.png").is_file()
     assert 'poster="c.poster.png"' in printed.splitlines()[-1]
+
+
+def test_a_poster_name_too_long_is_refused_before_the_video_is_touched(here, capsys):
+    # "NAME.poster.png" is 7 characters longer than "NAME.mp4": a video name that just fits
+    # (255 bytes) leaves no room for its poster. The old video must stay as it was.
+    name = "v" * (255 - len(".mp4")) + ".mp4"
+    (here / name).write_bytes(b"the old video")
+    code, _, said = run_cli(["render", "sigmoid", "--out", name, "--poster"], capsys)
+    assert code == 2 and said.startswith(f"error: --poster: cannot write {'v' * 251}.poster.png")
+    assert len(said.strip().splitlines()) == 1 and "File name too long" in said
+    assert (here / name).read_bytes() == b"the old video"
+    assert sorted(p.name for p in here.iterdir()) == [name]
+
+
+def test_a_poster_that_cannot_be_written_leaves_the_old_video_and_poster(here, monkeypatch):
+    render_scene("sigmoid", "c.mp4", poster=True, **SMALL)
+    before = {p.name: p.read_bytes() for p in here.iterdir()}
+
+    def full(frame, path):  # the disk fills as the poster is written, after every frame
+        Path(path).write_bytes(b"half")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("vizff.writers.save_png", full)
+    with pytest.raises(RenderError, match=r"^--poster c\.poster\.png: writing failed \(No space"):
+        render_scene("sigmoid", "c.mp4", poster=True, size=(320, 180), frames=9)
+    assert {p.name: p.read_bytes() for p in here.iterdir()} == before  # nothing new, nothing lost
+
+
+def test_a_poster_is_not_left_behind_when_its_video_fails_to_finish(here, monkeypatch):
+    from vizff.writers import Mp4Writer
+
+    def broken(self, *args):
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(Mp4Writer, "_finish", broken)
+    with pytest.raises(RenderError, match=r"c\.mp4.*Input/output error"):
+        render_scene("sigmoid", "c.mp4", poster=True, **SMALL)
+    assert list(here.iterdir()) == []
+
+
+def test_embed_of_an_mp4_whose_poster_name_is_too_long_is_refused_first(here, capsys):
+    name = "e" * 251 + ".mp4"
+    code, _, said = run_cli(["render", "sigmoid", "--out", name, "--embed", "html"], capsys)
+    assert code == 2
+    assert said.startswith("error: --embed: the <video> snippet names a poster: cannot write ")
+    assert "give the video a shorter name" in said and len(said.strip().splitlines()) == 1
+    assert list(here.iterdir()) == []

@@ -281,7 +281,7 @@ def render_command(
 ) -> None:
     """Render scenes and storyboards to GIF, MP4, WebP or PNG."""
     from vizff.recipes import Recipe, load_target
-    from vizff.render import prepare
+    from vizff.render import check_poster, prepare
 
     check_embed(embed)
     out_dir, scenes_dir = home_path(out_dir, "out_dir"), home_path(scenes_dir, "scenes_dir")
@@ -323,6 +323,12 @@ def render_command(
         raise ConfigError("--embed: a folder of PNG frames is not one file to embed; name a file")
     for job in prepared:  # the <video> snippet names a poster: --embed writes one for an MP4
         if embed is not None and job.writer.path.suffix.lower() == ".mp4":
+            try:
+                check_poster(job.writer.path)
+            except OptionError as error:
+                raise ConfigError(
+                    f"--embed: the <video> snippet names a poster: {error.problem}"
+                ) from None
             job.settings = replace(job.settings, values={**job.settings.values, "poster": True})
     if not boards and (len(prepared) == 1 or jobs == 1 or embed is not None):
         for job in prepared:

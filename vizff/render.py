@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -11,7 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from vizff.errors import OptionError, Source, TrainingDiverged
+from vizff.errors import OptionError, RenderError, Source, TrainingDiverged
+from vizff.files import Staged, reason
 from vizff.options import Settings
 from vizff.recipes import Recipe, default_output, python_recipe
 from vizff.scenes import SCENES, Scene
@@ -60,19 +62,26 @@ class RenderJob:
 
             return fit(self, progress)
         start, total = time.perf_counter(), self.total
-        poster = None
+        poster, staged = None, None
         with self.settings_named():
             self.scene.load()  # data errors surface before the output is touched
-            with self.writer as writer:
-                writer.start(self.scene.size)  # ffmpeg starts while the scene sets up
-                for frame in self.scene.frames():
-                    writer.write(frame)
-                    if writer.frames == 1 and self.settings.get("poster"):
-                        poster = frame.copy()  # one frame kept, whatever the length
-                    if progress:
-                        progress(writer.frames, total)
-                    if getattr(writer, "satisfied", False):  # a single PNG has its frame
-                        break
+            try:
+                with self.writer as writer:
+                    writer.start(self.scene.size)  # ffmpeg starts while the scene sets up
+                    for frame in self.scene.frames():
+                        writer.write(frame)
+                        if writer.frames == 1 and self.settings.get("poster"):
+                            poster = frame.copy()  # one frame kept, whatever the length
+                        if progress:
+                            progress(writer.frames, total)
+                        if getattr(writer, "satisfied", False):  # a single PNG has its frame
+                            break
+                    if poster is not None:  # written before the video is: one fails, neither is
+                        staged = stage_poster(poster, writer.path)
+            except BaseException:
+                if staged is not None:  # the video failed as it finished: its poster goes too
+                    staged.discard()
+                raise
         path = self.writer.path
         if path.is_dir():
             size = sum(p.stat().st_size for p in path.glob("frame_*.png"))
@@ -87,7 +96,7 @@ class RenderJob:
             (note,) if note else (),
             size=self.writer.size,
             title=shown_title(self.scene),
-            poster=write_poster(poster, path) if poster is not None else None,
+            poster=commit_poster(staged) if staged is not None else None,
         )
 
     def settings_named(self):
@@ -122,16 +131,53 @@ def shown_title(scene: Scene) -> str:
     return "".join(text for text, _ in _pieces(scene.page.title_text)).strip()
 
 
-def write_poster(frame: np.ndarray, video: Path) -> Path:
-    """`NAME.poster.png` beside the video, written atomically: what a <video> shows first."""
+def stage_poster(frame: np.ndarray, video: Path) -> Staged:
+    """`NAME.poster.png` written beside the video under a temporary name, still to commit."""
     from vizff.embed import poster_path
-    from vizff.files import atomic_path
     from vizff.writers import save_png
 
     target = poster_path(video)
-    with atomic_path(target, option="--poster") as temp:
-        save_png(frame, temp)
-    return target
+    staged = Staged(target, name=f"--poster {target}", tidy=False)
+    try:
+        save_png(frame, staged.path)
+    except OSError as exc:
+        staged.discard()
+        raise RenderError(f"{staged.name}: writing failed ({reason(exc)})") from None
+    except BaseException:
+        staged.discard()
+        raise
+    return staged
+
+
+def commit_poster(staged: Staged) -> Path:
+    """The staged poster in place, once its video is: one rename."""
+    try:
+        staged.commit()
+    except OSError as exc:
+        staged.discard()
+        raise RenderError(f"{staged.name}: writing failed ({reason(exc)})") from None
+    return staged.target
+
+
+def check_poster(path: Path) -> None:
+    """Refuse, before any work, a poster name beside `path` that a file cannot take (its
+    name is 7 characters longer than the video's; a folder of that name)."""
+    from vizff.embed import poster_path
+
+    target = poster_path(path)
+    try:
+        is_dir = target.is_dir()
+        os.lstat(target)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise OptionError(
+            "poster",
+            f"cannot write {target.name} beside the video ({reason(exc)}); "
+            "give the video a shorter name",
+        ) from None
+    if is_dir:
+        raise OptionError("poster", f"{target} is a folder, which the poster cannot replace")
 
 
 def check_output(settings: Settings, path: Path) -> None:
@@ -147,6 +193,8 @@ def check_output(settings: Settings, path: Path) -> None:
         raise OptionError(
             "poster", f"only for an .mp4 output (a <video>'s first picture), not {path.name}"
         )
+    if settings.get("poster"):
+        check_poster(path)
 
 
 def prepare(
