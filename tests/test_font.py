@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import tomllib
 import unicodedata
 import warnings
@@ -169,13 +170,23 @@ def test_font_path_with_the_glyph_is_used(tmp_path, system_fonts):
     assert bitmap(font, RARE).any() and not np.array_equal(bitmap(font, RARE), bitmap(font, "x"))
 
 
-@pytest.mark.parametrize("name", ["absent.ttf", "notes.txt", "folder"])
-def test_font_path_that_is_not_a_font_is_an_option_error(tmp_path, name):
+@pytest.mark.parametrize(
+    ("name", "problem"),
+    [
+        ("absent.ttf", "no such file"),
+        ("notes.txt", "cannot be read as a TrueType or OpenType font"),
+        ("folder", "is a folder, not a font file"),
+        ("pipe.ttf", "is not a regular file; pass a .ttf, .otf or .ttc file"),
+    ],
+)
+def test_font_path_that_is_not_a_font_is_an_option_error(tmp_path, name, problem):
     (tmp_path / "notes.txt").write_text("not a font")
     (tmp_path / "folder").mkdir()
+    os.mkfifo(tmp_path / "pipe.ttf")  # exists, but is no file to read: not "no such file"
     with pytest.raises(OptionError) as caught:
         typeface.find_font("x", font_path=tmp_path / name)
     assert caught.value.key == "font" and caught.value.value == str(tmp_path / name)
+    assert caught.value.problem.startswith(problem)
 
 
 def test_font_path_without_the_glyph_names_it(tmp_path):

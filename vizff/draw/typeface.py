@@ -12,6 +12,7 @@ reads the fonts' GPOS kerning), so Latin text in a plot may sit slightly tighter
 
 from __future__ import annotations
 
+import os
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
@@ -184,7 +185,14 @@ def rank(entry: font_manager.FontEntry, weight: int) -> tuple:
 def user_font(path: Path, needed: list[str]) -> FontChoice:
     """The font at `path` (--font): its first face with every character, or an OptionError."""
     if not path.is_file():
-        problem = "is a folder, not a font file" if path.is_dir() else "no such file"
+        if path.is_dir():
+            problem = "is a folder, not a font file"
+        elif (
+            os.path.lexists(path) and path.exists()
+        ):  # a pipe, a device: nothing to read a font from
+            problem = "is not a regular file; pass a .ttf, .otf or .ttc file"
+        else:
+            problem = "no such file"
         raise OptionError("font", problem, value=str(path))
     faces = [Face(path, index) for index in range(face_count(path))]
     usable = [face for face in faces if not inspect_face(face.path, face.index)[0]]
