@@ -242,5 +242,13 @@ def test_nothing_covers_gives_one_line_naming_characters_and_remedies(system_fon
     message = str(error)
     assert "\n" not in message and error.key == "title" and error.value == title
     assert "no font here has 鼋 U+9F0B, 鼍 U+9F0D, 龘 U+9F98, 🎉 U+1F389, U+D800" in message
-    assert "install a CJK font such as Noto Sans CJK SC" in message
-    assert "--font PATH" in message
+    assert "install a font that has them, or pass --font PATH to one" in message  # not all CJK
+
+
+def test_the_remedy_names_a_cjk_font_only_where_every_missing_character_is_cjk(system_fonts):
+    for title, cjk in (("鼋鼍 龘 한글 ｶﾀｶﾅ", True), ("鼋 Ꭰ", False), ("𝔸", False)):
+        with pytest.raises(OptionError) as caught:
+            typeface.find_font(title)
+        said = str(caught.value)
+        assert ("install a CJK font such as Noto Sans CJK SC" in said) is cjk, title
+        assert "--font PATH" in said

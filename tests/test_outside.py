@@ -233,6 +233,31 @@ def test_right_to_left_titles_are_refused_not_drawn_reversed(capsys, tmp_path):
     assert one_line(err).startswith("error: --subtitle مرحبا = hello: has right-to-left letters")
 
 
+@pytest.mark.parametrize(
+    ("title", "letters"),
+    [("नमस्ते दुनिया", "तदनमयसािुे्"), ("မင်္ဂလာပါ", "ဂပမလါာင်္"), ("សួស្តី", "តសួី្")],
+)
+def test_titles_in_scripts_that_need_shaping_are_refused_not_drawn_apart(
+    capsys, tmp_path, title, letters
+):
+    # Devanagari's vowel sign ि is written after its consonant but drawn before it; drawn one
+    # glyph at a time it would sit on the wrong side, and conjuncts would not join
+    code, _, err = run(capsys, "render", "sigmoid", "--set", "frames=2", "--title", title,
+                       "--out", str(tmp_path / "t.png"))  # fmt: skip
+    assert code == 2 and list(tmp_path.iterdir()) == []
+    assert one_line(err).startswith(
+        f"error: --title {title}: has letters of a script that joins and reorders them"
+        f" ({''.join(sorted(letters)[:8])})"
+    )
+
+
+def test_thai_and_other_unshaped_scripts_are_not_refused_for_shaping():
+    from vizff.draw.typeface import needs_shaping
+
+    assert needs_shaping("สวัสดี Привет Γειά 你好 こんにちは 안녕 Ünïcödé") == []
+    assert needs_shaping("a क b") == ["क"]
+
+
 # ---- errors name what the user typed -----------------------------------------------------------
 @pytest.mark.parametrize(
     ("argv", "start"),

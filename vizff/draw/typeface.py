@@ -232,10 +232,57 @@ def nothing_covers(needed: list[str], tried: list[FontChoice]) -> str:
     else:  # each character is in some font, but no one font has them all
         closest = min((missing(c.regular, needed) for c in tried), key=len)
         what = f"no one font here has all of it (the closest lacks {shown(closest)})"
-    return (
-        f"{what}: install a CJK font such as Noto Sans CJK SC, "
-        "or pass --font PATH to a font that has them"
-    )
+    lacking = absent or min((missing(c.regular, needed) for c in tried), key=len)
+    if all(is_cjk(c) for c in lacking):
+        return (
+            f"{what}: install a CJK font such as Noto Sans CJK SC, "
+            "or pass --font PATH to a font that has them"
+        )
+    return f"{what}: install a font that has them, or pass --font PATH to one"
+
+
+# Han, kana, Hangul and their punctuation: what a CJK font (the remedy the error names) adds.
+CJK_RANGES = (
+    (0x1100, 0x11FF),  # Hangul Jamo
+    (0x2E80, 0x2FDF),  # CJK radicals, Kangxi radicals
+    (0x3000, 0x30FF),  # CJK symbols and punctuation, Hiragana, Katakana
+    (0x3100, 0x31FF),  # Bopomofo, Hangul compatibility Jamo, Kanbun, strokes, Katakana ext.
+    (0x3200, 0x4DBF),  # enclosed CJK, compatibility, extension A
+    (0x4E00, 0x9FFF),  # CJK unified ideographs
+    (0xAC00, 0xD7AF),  # Hangul syllables
+    (0xF900, 0xFAFF),  # CJK compatibility ideographs
+    (0xFE30, 0xFE4F),  # CJK compatibility forms
+    (0xFF00, 0xFFEF),  # half- and full-width forms
+    (0x20000, 0x3134F),  # extensions B to G
+)
+# Scripts whose letters change shape, join or reorder as they are written (Devanagari's
+# vowel sign ि goes before its consonant; conjuncts form with the virama): vizff lays text
+# out glyph by glyph, so they would be drawn unjoined and out of order.
+SHAPED_RANGES = (
+    (0x0900, 0x0DFF),  # Devanagari, Bengali, Gurmukhi, Gujarati, Oriya, Tamil ... Sinhala
+    (0x0F00, 0x0FFF),  # Tibetan
+    (0x1000, 0x109F),  # Myanmar
+    (0x1780, 0x18AF),  # Khmer, Mongolian
+    (0x1900, 0x1CFF),  # Limbu ... Balinese, Sundanese, Batak, Lepcha, Vedic extensions
+    (0xA800, 0xA8FF),  # Syloti Nagri, Phags-pa, Saurashtra, Devanagari extended
+    (0xA900, 0xAAFF),  # Kayah Li ... Javanese, Myanmar extended, Cham, Tai Viet
+    (0xABC0, 0xABFF),  # Meetei Mayek
+    (0x11000, 0x11FFF),  # Brahmi and the other historic Indic scripts
+)
+
+
+def _within(char: str, ranges: tuple[tuple[int, int], ...]) -> bool:
+    point = ord(char)
+    return any(low <= point <= high for low, high in ranges)
+
+
+def is_cjk(char: str) -> bool:
+    return _within(char, CJK_RANGES)
+
+
+def needs_shaping(text: str) -> list[str]:
+    """The characters of `text` from scripts that glyph-by-glyph layout would draw wrong."""
+    return sorted({c for c in text if _within(c, SHAPED_RANGES)})
 
 
 def shown(characters: list[str]) -> str:

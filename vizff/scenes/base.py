@@ -13,6 +13,7 @@ import numpy as np
 from vizff.data import Digits, load_digits
 from vizff.draw import THEMES, Look, Page, catalogue, numbers
 from vizff.draw.page import typeface_for
+from vizff.draw.typeface import needs_shaping
 from vizff.errors import OptionError, Python
 from vizff.options import Option, Settings, settle
 from vizff.train import Snapshot, TrainConfig, check_splits, train
@@ -68,8 +69,10 @@ class Scene:
 
     def _check_lines(self) -> None:
         """What a title cannot show as written is refused, not drawn wrong: a line break in a
-        one-line title (the rest would be lost), and right-to-left script (drawn left to
-        right, Arabic and Hebrew would read backwards)."""
+        one-line title (the rest would be lost), right-to-left script (drawn left to right,
+        Arabic and Hebrew would read backwards), and scripts that need shaping (Devanagari
+        and the other Indic scripts, drawn glyph by glyph, would lose their conjuncts and
+        vowel order)."""
         for key in ("title", "subtitle"):
             text = self.settings[key]
             if text is None:
@@ -80,6 +83,15 @@ class Scene:
                     key,
                     "has right-to-left letters (" + "".join(backwards[:8]) + "), which vizff "
                     "would draw left to right, reversed; write it in a left-to-right script",
+                )
+            shaped = needs_shaping(text)
+            if shaped:
+                raise OptionError(
+                    key,
+                    "has letters of a script that joins and reorders them ("
+                    + "".join(shaped[:8])
+                    + "), which vizff would draw one by one, unjoined and out of order; "
+                    "write it in another script",
                 )
             if not self.MULTILINE_TITLES and ("\n" in text or "\r" in text):
                 raise OptionError(
