@@ -71,9 +71,9 @@ def test_cli_text_is_parsed_but_file_values_keep_their_types():
     assert read("hidden", "32,16", Cli()) == (32, 16)
     assert read("hidden", [32, 16]) == (32, 16) and read("hidden", 8) == (8,)
     assert read("lr", "0.5", Cli()) == 0.5 and read("lr", 2) == 2.0
-    with pytest.raises(OptionError, match="expected a whole number, got str"):
+    with pytest.raises(OptionError, match="expected a whole number, got a string"):
         read("steps", "ten", File(Path("x.toml")))
-    with pytest.raises(OptionError, match="expected a number, got bool"):
+    with pytest.raises(OptionError, match="expected a number, got true"):
         read("fps", True, File(Path("x.toml")))
     assert read("epochs", 3.0) == 3  # 1e3 is a fine way to write a whole number in TOML
 

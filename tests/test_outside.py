@@ -260,6 +260,41 @@ def test_thai_and_other_unshaped_scripts_are_not_refused_for_shaping():
 
 # ---- errors name what the user typed -----------------------------------------------------------
 @pytest.mark.parametrize(
+    ("line", "said"),
+    [
+        (
+            "steps = 1979-05-27",
+            "steps = 1979-05-27: expected a whole number, got a date 1979-05-27",
+        ),
+        ("lr = 07:32:00", "lr = 07:32:00: expected a number, got a time 07:32:00"),
+        ("steps = {a = 1}", "steps = {a = 1}: expected a whole number, got a table {a = 1}"),
+        (
+            "fps = 1979-05-27T07:32:00Z",
+            "fps = 1979-05-27T07:32:00+00:00: expected a number, got a date and time",
+        ),
+    ],
+)
+def test_dates_times_and_tables_are_shown_as_the_file_writes_them(capsys, tmp_path, line, said):
+    (tmp_path / "odd.toml").write_text(f'scene = "weights"\n{line}\n')
+    code, _, err = run(capsys, "render", str(tmp_path / "odd.toml"))
+    assert code == 2 and one_line(err).startswith(f"error: {tmp_path / 'odd.toml'}: {said}")
+    assert "datetime" not in err and "{'a'" not in err  # never Python's own spelling
+
+
+@pytest.mark.parametrize(
+    ("given", "named"),
+    [
+        (["--set", "steps=1979-05-27"], "--set steps=1979-05-27: expected a whole number"),
+        (["--set", "lr=-1"], "--set lr=-1: must be"),  # --lr exists, but --set was typed
+        (["--lr", "-1"], "--lr -1: must be"),
+    ],
+)
+def test_a_key_given_with_set_is_named_with_set_even_where_a_flag_exists(capsys, given, named):
+    code, _, err = run(capsys, "render", "weights", *given)
+    assert code == 2 and one_line(err).startswith(f"error: {named}")
+
+
+@pytest.mark.parametrize(
     ("argv", "start"),
     [
         (["render", "sigmoid", "--set", "frames=0"], "error: --set frames=0: must be 2 to"),

@@ -294,7 +294,9 @@ def render_command(
         targets += [str(f) for f in files]
     if not targets:
         raise ConfigError("render: name a scene (see `vizff scenes`), a scene file, or --all")
-    values = {**given_values(given), **parse_sets(set_ or [])}
+    sets = parse_sets(set_ or [])
+    Cli.typed_sets = {item.partition("=")[0].strip(): item.partition("=")[2] for item in set_ or []}
+    values = {**given_values(given), **sets}
     if "out" in values and len(targets) > 1:
         raise ConfigError("--out: only with a single scene; use --out-dir for several")
     several = len(targets) > 1
@@ -565,6 +567,7 @@ def main(argv: list[str] | None = None) -> None:
     interrupts.stop_on("SIGINT", "SIGTERM", "SIGHUP")
     command = typer.main.get_command(app)
     Cli.flags = frozenset(flag_keys(command))  # an error names --set x=1 for a key with no flag
+    Cli.typed_sets = {}
     try:
         code = command.main(args=argv, prog_name="vizff", standalone_mode=False)
         sys.stdout.flush()  # a full or closed stdout fails here, not in Python's exit

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -62,10 +63,15 @@ class Cli:
     (given as `--set frames=0`) as `--set frames=0`, and the scene as `scene NAME`."""
 
     flags: ClassVar[frozenset[str]] = frozenset()  # the CLI's own option keys (vizff.cli)
+    # keys given as `--set KEY=VALUE`, with the VALUE as typed: named so even where a flag
+    # of the key exists (`--set steps=1979-05-27`, not `--steps ...`)
+    typed_sets: ClassVar[dict[str, str]] = {}
 
     def name(self, key: str, value: Any = UNSET) -> str:
         if key == "scene":
             return "scene" if value is UNSET else f"scene {shorten(str(value))}"
+        if key in Cli.typed_sets:
+            return f"--set {key}={shorten(Cli.typed_sets[key])}"
         if Cli.flags and key not in Cli.flags:
             if value is UNSET:
                 return f"--set {key}=..."
@@ -134,7 +140,32 @@ def toml_literal(value: Any, depth: int = 0) -> str:
         return "{" + ", ".join(items) + "}"
     if isinstance(value, Path):
         return toml_literal(str(value))
+    if isinstance(value, (datetime.date, datetime.time)):  # datetime is a date too
+        return value.isoformat()  # as TOML writes it: 1979-05-27, 07:32:00
     return repr(value)
+
+
+def kind_of(value: Any) -> str:
+    """`a date 1979-05-27`, `a table {a = 1}`: what was given, in a scene file's words."""
+    for kind, name in KINDS:
+        if isinstance(value, kind):
+            shown = shorten(toml_literal(value))
+            return f"{name} {shown}" if name else shown
+    return f"{type(value).__name__} {shorten(repr(value))}"
+
+
+KINDS = (  # first match wins: bool before int, datetime before date
+    (bool, ""),  # "got true"
+    (int, "a whole number"),
+    (float, "a number"),
+    (str, "a string"),
+    (datetime.datetime, "a date and time"),
+    (datetime.date, "a date"),
+    (datetime.time, "a time"),
+    ((list, tuple), "a list"),
+    (dict, "a table"),
+    (Path, "a path"),
+)
 
 
 class OptionError(ConfigError):

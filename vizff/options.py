@@ -15,7 +15,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from vizff.errors import UNSET, Cli, File, OptionError, Python, Source, shorten, toml_literal
+from vizff.errors import (
+    UNSET,
+    Cli,
+    File,
+    OptionError,
+    Python,
+    Source,
+    kind_of,
+    toml_literal,
+)
 
 MIN_SIZE, MAX_SIZE = (160, 90), (3840, 2160)
 SIZE_NAMES = {"360p": (640, 360), "480p": (854, 480), "720p": (1280, 720), "1080p": (1920, 1080)}
@@ -200,12 +209,8 @@ class Option:
 
 
 def type_name(value: Any) -> str:
-    """`str 'ten'`, `bool True`: what was given, short."""
-    return f"{type(value).__name__} {shortened(value)}"
-
-
-def shortened(value: Any) -> str:
-    return shorten(repr(value))
+    """`a string "ten"`, `true`, `a date 1979-05-27`: what was given, short, in TOML's words."""
+    return kind_of(value)
 
 
 def close_match(word: str, choices: Iterable[str]) -> str:
