@@ -345,3 +345,54 @@ def test_a_frame_too_small_for_long_images_says_what_is_too_small(capsys, tmp_pa
     )
     code, _, err = run(capsys, *argv, "--size", "1280x720", "--out", str(tmp_path / "f.gif"))
     assert code == 0, err
+
+
+# ---- other data than the lesson's (found by an outside try with datasets of its own) -----------
+def test_the_gradient_cost_table_counts_epochs_of_the_data_given(tmp_path):
+    from tests.conftest import write_idx_dir
+    from vizff.scenes import SCENES
+
+    folder = write_idx_dir(tmp_path / "letters", n_train=100, n_test=20)
+    scene = SCENES["gradients"](data=str(folder), size=(1280, 720))
+    scene.load()
+    header, this, _ = scene.table_rows()
+    assert header[2] == "per epoch of letters (7 batches of 16)"  # ceil(100 / 16), not MNIST's
+    assert this[1:] == [f"{2 * (784 * 8 + 8 + 8 * 10 + 10):,}", f"{7 * 12_740:,}"]
+    lesson = SCENES["gradients"](data="sample", size=(1280, 720), lang="zh")
+    lesson.load()  # the sample is MNIST's: its table keeps the lesson's scale, all of MNIST
+    assert lesson.table_rows()[0][2] == "MNIST 每轮（3,750 个批量，每批 16 张）"
+
+
+def test_the_subtitle_gives_the_batch_a_step_really_uses(tmp_path):
+    from tests.conftest import write_idx_dir
+    from vizff.scenes import SCENES
+
+    folder = write_idx_dir(tmp_path / "few", n_train=10, n_test=5)
+    scene = SCENES["weights"](data=str(folder), size=(640, 360))
+    scene.load()  # batch_size 64, but a batch holds at most the 10 train images there are
+    assert ", batch 10, " in scene.network_text()
+    assert ", batch 64, " in SCENES["weights"](size=(640, 360)).network_text()
+
+
+def test_the_time_estimate_stays_small_for_large_images():
+    import tracemalloc
+
+    from vizff.train import TrainConfig, estimated_seconds
+
+    inputs = 1024 * 1024  # a 1024x1024 image: the estimate converted 1,000 of them (5 GB)
+    tracemalloc.start()
+    try:
+        estimated_seconds(TrainConfig(hidden=(1,), steps=1), 2, inputs, 2)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 60 * 2**20, f"{peak / 2**20:.0f} MB"
+
+
+def test_train_says_where_the_data_came_from_and_counts_one_step(capsys, tmp_path):
+    from tests.conftest import write_idx_dir
+
+    folder = write_idx_dir(tmp_path / "[mine]", n_train=10, n_test=5)  # brackets: no markup
+    code, _, err = run(capsys, "train", "--data", str(folder), "--steps", "1")
+    assert code == 0
+    assert "1 step in " in err and f" s on {folder} (10 train / 5 test)" in err

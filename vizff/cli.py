@@ -193,9 +193,12 @@ def train(
             last = snap
     if save is not None:
         save_network(last.network, save)
+    where = digits.path if digits.source == "directory" else digits.source
     err.print(
-        f"{total} steps in {time.perf_counter() - start:.1f} s on {digits.source} "
-        f"({len(digits.train_labels)} train / {len(digits.test_labels)} test)"
+        f"{total} step{'' if total == 1 else 's'} in {time.perf_counter() - start:.1f} s on "
+        f"{where} ({len(digits.train_labels)} train / {len(digits.test_labels)} test)",
+        markup=False,
+        soft_wrap=True,
     )
     print(f"test accuracy {last.test_accuracy:.4f}")
 

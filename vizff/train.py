@@ -54,6 +54,7 @@ STABLE_WIDTH = {"sigmoid": 32, "tanh": 512, "relu": 1024}
 # ln 10 = 2.3 of guessing, which only an overshooting step produces. Treated like NaN.
 DIVERGED_LOSS = 10 * math.log(10)
 BLAS_THREADS = 1  # the same bits on any number of cores (see train())
+PROBE_PIXELS = 1_000_000  # pixels the time estimate converts to floats to time that step
 
 
 @functools.cache
@@ -385,7 +386,7 @@ def estimated_seconds(
         batch = min(config.batch_size, n_train)
         sizes = (n_inputs, *config.hidden, 10)
         network = init_network(sizes, activation=config.activation, rng=rng, dtype=config.dtype)
-        x = rng.random((batch, n_inputs), dtype=np.float64).astype(config.dtype)
+        x = rng.random((batch, n_inputs), dtype=np.float32).astype(config.dtype, copy=False)
         y = rng.integers(0, 10, batch)
         forward_seconds = _timed(lambda: forward(network, x))
 
@@ -410,8 +411,9 @@ def estimated_seconds(
 
             evaluation = _timed(evaluate_loss)
             step_seconds = evaluation * loss_evaluations(network)
-        pixels = rng.integers(0, 256, (1000, n_inputs), dtype=np.uint8)
-        convert_row = _timed(lambda: as_inputs(pixels, config.dtype)) / 1000  # once, every digit
+        rows = max(1, min(1000, PROBE_PIXELS // n_inputs))  # a few MB, however large the images
+        pixels = rng.integers(0, 256, (rows, n_inputs), dtype=np.uint8)
+        convert_row = _timed(lambda: as_inputs(pixels, config.dtype)) / rows  # once, every digit
         total = config.total_steps(n_train)
         evaluations = 2 + total // config.steps_per_epoch(n_train)
         evaluations += total // config.eval_every if config.eval_every else 0

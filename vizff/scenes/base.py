@@ -318,7 +318,7 @@ class TrainingScene(DataScene):
             sizes=sizes,
             activation=config.activation,
             lr=f"{config.lr:g}",
-            batch=config.batch_size,
+            batch=min(config.batch_size, len(self.digits.train_labels)),  # what a batch holds
             dataset=self.dataset_name(),
             method=self.words(f"common.method.{config.method}"),
         )

@@ -62,7 +62,7 @@ from vizff.scenes.base import TrainingScene
 from vizff.train import TrainConfig, _batches, train
 
 LESSON_STEP = 1e-5  # the lesson's h
-MNIST_TRAIN = 60_000  # digits in one epoch of full MNIST (Fashion-MNIST's is the same size)
+MNIST_TRAIN = 60_000  # digits in one epoch of full MNIST, the scale of the sample's lesson
 WIDE = 128  # hidden units of the network the cost table compares with: inputs-128-10
 CURVE_POINTS = 41  # loss evaluations that draw the curve over w − 2h .. w + 2h
 WINDOW = 2.0  # the chart spans w ± WINDOW·h
@@ -551,11 +551,15 @@ class Gradients(TrainingScene):
     def table_rows(self) -> list[list[str]]:
         """The cost of a whole numerical gradient: two loss evaluations per parameter."""
         words, batch = self.words, len(self.problem.labels)
-        per_epoch = math.ceil(MNIST_TRAIN / batch)
+        if self.digits.source in ("sample", "mnist"):  # the lesson's scale: all of MNIST
+            name, images = words("data.mnist"), MNIST_TRAIN
+        else:  # other data: its own train split
+            name, images = self.dataset_name(), len(self.digits.train_labels)
+        per_epoch = math.ceil(images / batch)
         header = [
             words("gradients.table.name"),
             words("gradients.table.gradient"),
-            words("gradients.table.epoch", steps=numbers.count(per_epoch), batch=batch),
+            words("gradients.table.epoch", data=name, steps=numbers.count(per_epoch), batch=batch),
         ]
         here = (self.inputs, *self.config.hidden, 10)
         wide = (self.inputs, WIDE, 10)
