@@ -1,5 +1,6 @@
 import gzip
 import hashlib
+import os
 from pathlib import Path
 
 import numpy as np
@@ -66,8 +67,8 @@ def test_truncated_images_name_file_and_counts(tmp_path):
     path.write_bytes(gzip.compress(data[: 16 + 784 * 4]))
     with pytest.raises(
         IdxFormatError,
-        match=r"t10k-images-idx3-ubyte.gz: header says 10 images "
-        r"of 28x28 but the file holds 4",
+        match=r"t10k-images-idx3-ubyte.gz: header says 10 images of 28x28, but the file is "
+        r"4,704 bytes short \(it holds 4 whole images\): truncated; fetch it again",
     ):
         read_idx_images(path)
 
@@ -75,8 +76,57 @@ def test_truncated_images_name_file_and_counts(tmp_path):
 def test_wrong_magic(tmp_path):
     path = tmp_path / "x"
     path.write_bytes(idx_labels(np.arange(5)))
-    with pytest.raises(IdxFormatError, match="magic number 2049 is not an IDX image file"):
+    with pytest.raises(IdxFormatError, match="is an IDX label file where the image file belongs"):
         read_idx_images(path)
+
+
+def idx_header(kind: int, dims: list[int]) -> bytes:
+    return bytes([0, 0, kind, len(dims)]) + np.array(dims, dtype=">u4").tobytes()
+
+
+@pytest.mark.parametrize(
+    ("content", "said"),
+    [
+        (idx_header(0x0D, [2, 28, 28]) + bytes(2 * 784 * 4),
+         "holds 32-bit floats in 3 dimensions (IDX type 0x0D); vizff reads pixels, 0 to 255, as "
+         "unsigned bytes (magic number 2051): write them as bytes"),
+        (idx_header(0x08, [2, 28, 28, 3]) + bytes(2 * 784 * 3),
+         "holds unsigned bytes in 4 dimensions: colour images? vizff reads grey images"),
+        (idx_header(0x08, [2, 784]) + bytes(2 * 784),
+         "holds unsigned bytes in 2 dimensions; an IDX image file has 3, (count, rows, cols)"),
+        (bytes([0, 0, 8, 3]) + np.array([2, 28, 28], dtype="<u4").tobytes() + bytes(2 * 784),
+         "its sizes look little-endian (28x28 byte-swapped); IDX writes them big-endian"),
+        (idx_header(0x08, [2, 2000, 28]) + bytes(10),
+         "header says images of 2000x28; rows and columns must each be 1 to 1024"),
+        (idx_header(0x08, [2, 28, 28]) + bytes(2 * 784 + 7),
+         "header says 2 images of 28x28, but the file has 7 bytes more: damaged"),
+        (gzip.compress(gzip.compress(idx_header(0x08, [1, 28, 28]) + bytes(784))),
+         "is gzip inside gzip: unpack it once"),
+        (b"\n<!DOCTYPE html><html>Not Found</html>", "is a web page, not data"),
+        (b"PK\x03\x04" + bytes(60), "is a zip archive: unzip it"),
+        (b"version https://git-lfs.github.com/spec/v1\noid sha256:0\nsize 9\n",
+         "is a Git LFS pointer, not the data: run `git lfs pull`"),
+        (b"plain text, no IDX",
+         "is not an IDX image file (magic number 1886151017, expected 2051)"),
+    ],
+)  # fmt: skip
+def test_files_that_are_not_mnist_images_say_what_they_are(tmp_path, content, said):
+    path = tmp_path / "train-images-idx3-ubyte"
+    path.write_bytes(content)
+    with pytest.raises(IdxFormatError) as caught:
+        read_idx_images(path)
+    assert str(caught.value).startswith(f"{path}: ") and said in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_labels_past_nine_and_wide_labels_say_what_to_do(tmp_path):
+    path = tmp_path / "labels"
+    path.write_bytes(idx_header(0x08, [3]) + bytes([1, 26, 3]))  # EMNIST letters: 1 to 26
+    with pytest.raises(IdxFormatError, match="holds label 26; the network has 10 outputs"):
+        read_idx_labels(path)
+    path.write_bytes(idx_header(0x0B, [3]) + bytes(6))
+    with pytest.raises(IdxFormatError, match="holds 16-bit integers .* labels, 0 to 9, as unsig"):
+        read_idx_labels(path)
 
 
 def test_short_header_and_bad_label(tmp_path):
@@ -107,7 +157,9 @@ def test_images_and_labels_must_match(tmp_path):
 def test_missing_files_listed(tmp_path):
     write_idx_dir(tmp_path)
     (tmp_path / "train-labels-idx1-ubyte.gz").unlink()
-    with pytest.raises(DataError, match=r"train-labels-idx1-ubyte.gz or train-labels.idx1-ubyte"):
+    with pytest.raises(
+        DataError, match=r": no train-labels file; looked for train-labels-idx1-ubyte"
+    ):
         read_directory(tmp_path)
 
 
@@ -183,3 +235,51 @@ def test_an_unreadable_data_folder_is_one_line(tmp_path, monkeypatch):
     monkeypatch.setattr(Path, "is_file", refused)
     with pytest.raises(OptionError, match="cannot be read \\(permission denied\\)"):
         load_digits(str(folder))
+
+
+def test_a_file_of_the_right_name_that_cannot_be_read_says_what_it_is(tmp_path):
+    folder = write_idx_dir(tmp_path / "d", gz=False)
+    target = folder / "train-images-idx3-ubyte"
+    target.unlink()
+    target.symlink_to(tmp_path / "gone")
+    with pytest.raises(DataError, match=r"train-images-idx3-ubyte: is a link to .*gone, which "):
+        read_directory(folder)
+    target.unlink()
+    target.mkdir()
+    with pytest.raises(DataError, match="train-images-idx3-ubyte: is a folder; it should be the"):
+        read_directory(folder)
+    target.rmdir()
+    os.mkfifo(target)  # reading a pipe would wait for ever
+    with pytest.raises(DataError, match="is not a regular file \\(a pipe or a device\\)"):
+        read_directory(folder)
+
+
+def test_missing_files_say_what_the_folder_holds_instead(tmp_path):
+    folder = write_idx_dir(tmp_path / "d", gz=False)
+    for name in ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"):
+        (folder / name).rename(folder / name.replace("t10k", "test"))
+    with pytest.raises(DataError) as caught:
+        read_directory(folder)
+    assert str(caught.value) == (
+        f"{folder}: no t10k-images or t10k-labels file; looked for t10k-images-idx3-ubyte[.gz], "
+        "t10k-labels-idx1-ubyte[.gz]; it holds test-images-idx3-ubyte, test-labels-idx1-ubyte, "
+        "train-images-idx3-ubyte, train-labels-idx1-ubyte: rename them to the names looked for"
+    )
+    nested = write_idx_dir(tmp_path / "archive" / "raw")
+    with pytest.raises(
+        DataError, match=r"none of the four IDX files; .* the files are in .*raw: give"
+    ):
+        read_directory(nested.parent)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(DataError, match="; the folder is empty$"):
+        read_directory(tmp_path / "empty")
+
+
+def test_a_file_under_both_names_must_hold_the_same(tmp_path):
+    folder = write_idx_dir(tmp_path / "d", gz=True)
+    gz = folder / "train-labels-idx1-ubyte.gz"
+    (folder / "train-labels-idx1-ubyte").write_bytes(gzip.decompress(gz.read_bytes()))
+    assert len(read_directory(folder).train_labels) == 60  # gunzip -k: the same data twice
+    (folder / "train-labels-idx1-ubyte").write_bytes(idx_labels(np.arange(60) % 3))
+    with pytest.raises(DataError, match="are both here and hold different data; remove the one"):
+        read_directory(folder)

@@ -88,7 +88,8 @@ def test_huge_count_is_a_quick_clear_error(tmp_path):
     path.write_bytes(np.array([2051, 2**32 - 1, 28, 28], dtype=">u4").tobytes() + bytes(784))
     start = time.perf_counter()
     with pytest.raises(
-        DataError, match="header says 4294967295 images of 28x28 but the file holds 1"
+        DataError,
+        match=r"header says 4,294,967,295 images of 28x28, but .* \(it holds 1 whole image\)",
     ):
         read_idx_images(path)
     assert time.perf_counter() - start < 5

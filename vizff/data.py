@@ -82,10 +82,7 @@ def _inflate(path: Path, data: bytes) -> bytes:
 def _header(path: Path, data: bytes, size: int, magic: int, kind: str) -> np.ndarray:
     """The big-endian uint32 header fields, after checking length and magic number."""
     if len(data) >= 4 and int.from_bytes(data[:4], "big") != magic:
-        raise IdxFormatError(
-            f"{path}: magic number {int.from_bytes(data[:4], 'big')} is not an "
-            f"IDX {kind} file (expected {magic})"
-        )
+        raise IdxFormatError(f"{path}: {not_idx(data, magic, kind)}")
     if len(data) < size:
         raise IdxFormatError(
             f"{path}: {len(data)} bytes is too short for an IDX {kind} header ({size} bytes)"
@@ -94,19 +91,98 @@ def _header(path: Path, data: bytes, size: int, magic: int, kind: str) -> np.nda
     return fields
 
 
+IDX_TYPES = {  # an IDX file's third byte: what each value is
+    0x08: "unsigned bytes",
+    0x09: "signed bytes",
+    0x0B: "16-bit integers",
+    0x0C: "32-bit integers",
+    0x0D: "32-bit floats",
+    0x0E: "64-bit floats",
+}
+MAX_SIDE = 1024  # pixels on either side of an image
+
+
+def not_idx(data: bytes, magic: int, kind: str) -> str:
+    """Why a file whose magic number is not `magic` cannot be read, in words a user can act
+    on: another IDX layout, or what the file is instead (a common failed download)."""
+    found = int.from_bytes(data[:4], "big")
+    dims = magic & 0xFF
+    shape = "(count, rows, cols)" if kind == "image" else "(count,)"
+    if data[:2] == b"\0\0" and data[2] in IDX_TYPES:
+        held = f"holds {IDX_TYPES[data[2]]} in {data[3]} dimension{'s' if data[3] != 1 else ''}"
+        if data[2] != 0x08:
+            values = "pixels, 0 to 255" if kind == "image" else "labels, 0 to 9"
+            return (
+                f"{held} (IDX type 0x{data[2]:02X}); vizff reads {values}, as unsigned bytes "
+                f"(magic number {magic}): write them as bytes"
+            )
+        if kind == "image" and data[3] == 4:
+            return f"{held}: colour images? vizff reads grey images {shape}: convert them to grey"
+        if data[3] in (1, 3) and data[3] != dims:  # the other file of the pair
+            other = "label" if data[3] == 1 else "image"
+            return f"is an IDX {other} file where the {kind} file belongs: swap the two names"
+        return f"{held}; an IDX {kind} file has {dims}, {shape} (magic number {magic})"
+    start = data[:64].lstrip().lower()
+    for signature, what in (
+        (GZIP_MAGIC, "is gzip inside gzip: unpack it once, or fetch it again"),
+        (b"version https://git-lfs", "is a Git LFS pointer, not the data: run `git lfs pull`"),
+        (b"pk\x03\x04", "is a zip archive: unzip it and give the folder of IDX files"),
+        (b"<!doctype html", "is a web page, not data (a failed download?): fetch it again"),
+        (b"<html", "is a web page, not data (a failed download?): fetch it again"),
+    ):
+        if start.startswith(signature.lower()):
+            return what
+    return f"is not an IDX {kind} file (magic number {found}, expected {magic})"
+
+
+def _swapped(value: int) -> int:
+    return int.from_bytes(value.to_bytes(4, "big"), "little")
+
+
+def _sizes_problem(rows: int, cols: int) -> str | None:
+    """Why images of rows x cols are refused, or None."""
+    if 1 <= rows <= MAX_SIDE and 1 <= cols <= MAX_SIDE:
+        return None
+    said = f"header says images of {rows}x{cols}"
+    r, c = _swapped(rows), _swapped(cols)
+    if 1 <= r <= MAX_SIDE and 1 <= c <= MAX_SIDE:
+        return (
+            f"{said}: its sizes look little-endian ({r}x{c} byte-swapped); IDX writes them "
+            "big-endian: write the header again"
+        )
+    return f"{said}; rows and columns must each be 1 to {MAX_SIDE}"
+
+
+def _length_problem(body: int, count: int, each: int, what: str) -> str | None:
+    """Why `body` bytes do not hold `count` items of `each` bytes, or None."""
+    expected = count * each
+    if body == expected:
+        return None
+    if body > expected:
+        extra = body - expected
+        return (
+            f"the file has {extra:,} byte{'s' if extra != 1 else ''} more: damaged or not "
+            "this format; fetch it again"
+        )
+    short, whole = expected - body, body // each
+    return (
+        f"the file is {short:,} byte{'s' if short != 1 else ''} short (it holds {whole:,} whole "
+        f"{what if whole != 1 else what.removesuffix('s')}): truncated; fetch it again"
+    )
+
+
 def read_idx_images(path: str | os.PathLike[str]) -> np.ndarray:
     """Images of an IDX3 file as a read-only (count, rows, cols) uint8 array."""
     path = Path(path)
     data = _read_bytes(path)
     _, count, rows, cols = (int(v) for v in _header(path, data, 16, IMAGE_MAGIC, "image"))
-    if rows == 0 or cols == 0 or rows > 1024 or cols > 1024:
-        raise IdxFormatError(f"{path}: header says images of {rows}x{cols}, which is not a digit")
-    held = (len(data) - 16) // (rows * cols)
-    if held != count or (len(data) - 16) % (rows * cols):
-        raise IdxFormatError(
-            f"{path}: header says {count} images of {rows}x{cols} but the file holds "
-            f"{(len(data) - 16) / (rows * cols):g}"
-        )
+    problem = _sizes_problem(rows, cols)
+    if problem is None:
+        size = f" of {rows}x{cols}"
+        problem = _length_problem(len(data) - 16, count, rows * cols, "images")
+        problem = problem and f"header says {count:,} images{size}, but {problem}"
+    if problem:
+        raise IdxFormatError(f"{path}: {problem}")
     images = np.frombuffer(data, dtype=np.uint8, offset=16).reshape(count, rows, cols)
     return images  # frombuffer over bytes is already read-only
 
@@ -116,13 +192,15 @@ def read_idx_labels(path: str | os.PathLike[str]) -> np.ndarray:
     path = Path(path)
     data = _read_bytes(path)
     _, count = (int(v) for v in _header(path, data, 8, LABEL_MAGIC, "label"))
-    if len(data) - 8 != count:
-        raise IdxFormatError(
-            f"{path}: header says {count} labels but the file holds {len(data) - 8}"
-        )
+    problem = _length_problem(len(data) - 8, count, 1, "labels")
+    if problem:
+        raise IdxFormatError(f"{path}: header says {count:,} labels, but {problem}")
     labels = np.frombuffer(data, dtype=np.uint8, offset=8)
     if count and int(labels.max()) > 9:
-        raise IdxFormatError(f"{path}: holds label {int(labels.max())}; labels must be 0..9")
+        raise IdxFormatError(
+            f"{path}: holds label {int(labels.max())}; the network has 10 outputs, for labels "
+            "0 to 9: keep the images labelled 0 to 9, or number your classes 0 to 9"
+        )
     return labels
 
 
@@ -134,19 +212,73 @@ def _spellings(role: str) -> list[str]:
 
 
 def find_idx_files(directory: Path) -> dict[str, Path]:
-    """The four standard files in `directory`, by role; an error lists whatever is missing."""
+    """The four standard files in `directory`, by role; an error says which are missing and
+    what the folder holds instead, or what is wrong with a file of the right name."""
     found: dict[str, Path] = {}
     missing: list[str] = []
     for role in ROLES:
         candidates = [directory / name for name in _spellings(role)]
         present = [path for path in candidates if path.is_file()]
         if present:
-            found[role] = present[0]
-        else:
-            missing.append(" or ".join(path.name for path in candidates))
+            found[role] = _one_of(present)
+            continue
+        for path in candidates:  # the right name, but not a file to read
+            if os.path.lexists(path):
+                raise DataError(f"{path}: {_not_a_file(path)}; it should be the {role} IDX file")
+        missing.append(role)
     if missing:
-        raise DataError(f"{directory}: no IDX file found; looked for " + "; ".join(missing))
+        raise DataError(_missing(directory, missing))
     return found
+
+
+def _one_of(present: list[Path]) -> Path:
+    """The file of a role found under two names (gzip and not): they must hold the same."""
+    first, *others = present
+    for other in others:
+        if _read_bytes(other) != _read_bytes(first):
+            raise DataError(
+                f"{first.parent}: {first.name} and {other.name} are both here and hold different "
+                "data; remove the one you do not mean"
+            )
+    return first
+
+
+def _not_a_file(path: Path) -> str:
+    if path.is_dir():
+        return "is a folder"
+    if path.is_symlink() and not path.exists():
+        try:
+            return f"is a link to {os.readlink(path)}, which does not exist (or loops)"
+        except OSError:
+            return "is a broken link"
+    return "is not a regular file (a pipe or a device)"
+
+
+def _missing(directory: Path, roles: list[str]) -> str:
+    """No file for `roles`: what was looked for, and what the folder holds instead."""
+    names = ", ".join(f"{_spellings(role)[1]}[.gz]" for role in roles)
+    which = (
+        "none of the four IDX files"
+        if len(roles) == len(ROLES)
+        else f"no {' or '.join(roles)} file"
+    )
+    text = f"{directory}: {which}; looked for {names}"
+    try:
+        entries = sorted(os.listdir(directory))
+    except OSError:
+        return text
+    for entry in entries:  # one folder down, as an archive often unpacks
+        inner = directory / entry
+        if inner.is_dir() and all(
+            any((inner / name).is_file() for name in _spellings(role)) for role in ROLES
+        ):
+            return f"{text}; the files are in {inner}: give that folder"
+    visible = [entry for entry in entries if not entry.startswith(".")]
+    if not visible:
+        return f"{text}; the folder is empty"
+    shown = ", ".join(visible[:6]) + (f" and {len(visible) - 6} more" if len(visible) > 6 else "")
+    rename = ": rename them to the names looked for" if any("idx" in e for e in visible) else ""
+    return f"{text}; it holds {shown}{rename}"
 
 
 def _check_pair(images_path: Path, images: np.ndarray, labels_path: Path, labels: np.ndarray):
