@@ -396,3 +396,40 @@ def test_train_says_where_the_data_came_from_and_counts_one_step(capsys, tmp_pat
     code, _, err = run(capsys, "train", "--data", str(folder), "--steps", "1")
     assert code == 0
     assert "1 step in " in err and f" s on {folder} (10 train / 5 test)" in err
+
+
+def test_defaults_fit_a_test_split_smaller_than_they_show(tmp_path):
+    from tests.conftest import write_idx_dir
+    from vizff.scenes import SCENES
+
+    one = write_idx_dir(tmp_path / "one", n_train=10, n_test=1)
+    twenty = write_idx_dir(tmp_path / "twenty", n_train=10, n_test=20)
+    forward = SCENES["forward"](data=str(one), size=(640, 360))
+    forward.load()  # the default digits 0, 1, 2: only 0 is there
+    assert forward.digit_indices == (0,)
+    for folder, shape in ((one, (1, 1)), (twenty, (2, 10))):  # 6x12 by default: 72 images
+        mosaic = SCENES["mosaic"](data=str(folder), size=(640, 360))
+        mosaic.load()
+        assert (mosaic.rows, mosaic.cols) == shape
+        _, labels = mosaic.chosen()  # write_idx_dir labels image k with k % 10
+        assert labels.tolist() == [k % 10 for k in range(shape[0] * shape[1])]
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (["forward", "--set", "digits=[0,1]"], "--set digits=[0,1]: index 1 is past the 1 test"),
+        (["mosaic", "--set", "rows=2"], "--set rows=2: 2x12 images from index 0 go past the 1"),
+        (["mosaic", "--set", "start=1"], "--set start=1: 6x12 images from index 1 go past the 1"),
+    ],
+)
+def test_what_the_user_gave_is_named_when_it_asks_for_more_than_is_there(
+    capsys, tmp_path, args, named
+):
+    from tests.conftest import write_idx_dir
+
+    folder = write_idx_dir(tmp_path / "one", n_train=10, n_test=1)
+    code, _, err = run(
+        capsys, "render", *args, "--data", str(folder), "--out", str(tmp_path / "o.png")
+    )
+    assert code == 2 and one_line(err).startswith(f"error: {named}")

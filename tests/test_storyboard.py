@@ -310,7 +310,7 @@ BROKEN = [
     ),
     (
         '[[part]]\nscene = "mosaic"\nstart = 4990\ndata = "sample"\n',
-        'part 1 ("mosaic"): start = 4990: 4990 + 72 images is past the',
+        'part 1 ("mosaic"): start = 4990: 6x12 images from index 4990 go past the 1,000',
     ),
 ]
 

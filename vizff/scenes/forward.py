@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from functools import cached_property
 
 import numpy as np
 
@@ -232,10 +233,19 @@ class Forward(TrainingScene):
                 "or -1 for the one the digit excites most",
             )
 
+    @cached_property
+    def digit_indices(self) -> tuple[int, ...]:
+        """The test digits shown: as given; left at the default, those the split holds."""
+        digits = self.settings.digits
+        if self.settings.given("digits"):
+            return digits
+        count = len(self.digits.test_labels)
+        return tuple(index for index in digits if index < count) or digits
+
     def load(self) -> None:
         super().load()
         count = len(self.digits.test_labels)
-        for index in self.settings.digits:
+        for index in self.digit_indices:
             if index >= count:
                 raise self.settings.attribute(
                     OptionError(
@@ -251,7 +261,7 @@ class Forward(TrainingScene):
         return self.settings.mode == "training"
 
     def shown_digits(self) -> tuple[int, ...]:
-        digits = self.settings.digits
+        digits = self.digit_indices
         return digits[:1] if self.training_mode else digits
 
     def frame_count(self) -> int:
@@ -259,7 +269,7 @@ class Forward(TrainingScene):
             return super().frame_count()
         stages = len(self.config.hidden) + 2  # the input, each hidden layer, the output
         per_digit = stages * self.settings.layer_frames + self.settings.result_frames
-        return len(self.settings.digits) * per_digit
+        return len(self.digit_indices) * per_digit
 
     @property
     def palette(self) -> np.ndarray:
@@ -959,7 +969,7 @@ class Forward(TrainingScene):
     def _pass_frames(self) -> Iterator[np.ndarray]:
         snapshot = self.trained()
         network = snapshot.network
-        states = [self.state(network, index) for index in self.settings.digits]
+        states = [self.state(network, index) for index in self.digit_indices]
         self.scales = self._scales_of(network, states)
         background = self._background()
         self._parts(background)

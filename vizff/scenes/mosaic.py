@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
+from functools import cached_property
 
 import numpy as np
 
@@ -49,6 +50,27 @@ class Mosaic(DataScene):
             shape=self.image_size(),
         )
 
+    @cached_property
+    def grid_shape(self) -> tuple[int, int]:
+        """(rows, cols): as given; left at their defaults where the split holds fewer images
+        than they show, the largest grid no wider than the default that the split fills."""
+        s = self.settings
+        if any(s.given(key) for key in ("rows", "cols", "start")):
+            return s.rows, s.cols
+        held = len(self.digits.test_labels if s.split == "test" else self.digits.train_labels)
+        if s.rows * s.cols <= held or held == 0:
+            return s.rows, s.cols
+        shapes = [(rows, min(s.cols, held // rows)) for rows in range(1, min(s.rows, held) + 1)]
+        return max(shapes, key=lambda shape: (shape[0] * shape[1], -shape[0]))
+
+    @property
+    def rows(self) -> int:
+        return self.grid_shape[0]
+
+    @property
+    def cols(self) -> int:
+        return self.grid_shape[1]
+
     def load(self) -> None:
         super().load()
         self.chosen()
@@ -62,13 +84,15 @@ class Mosaic(DataScene):
             if s.split == "test"
             else (digits.train_images, digits.train_labels)
         )
-        count = s.rows * s.cols
+        count = self.rows * self.cols
         if s.start + count > len(images):
+            key = next((k for k in ("rows", "cols", "start") if s.given(k)), "start")
             raise self.settings.attribute(
                 OptionError(
-                    "start",
-                    f"{s.start} + {count} images is past the {len(images)} {s.split} "
-                    f"images of {self.dataset_name()}; lower start, rows or cols",
+                    key,  # the one the user gave: the error names what they typed
+                    f"{self.rows}x{self.cols} images from index {s.start} go past the "
+                    f"{len(images):,} {s.split} images of {self.dataset_name()}; lower start, "
+                    "rows or cols",
                 )
             )
         return images[s.start : s.start + count], labels[s.start : s.start + count]
@@ -80,8 +104,8 @@ class Mosaic(DataScene):
             split=self.words(f"data.{s.split}"),
             things=self.things(),
             first=s.start,
-            last=s.start + s.rows * s.cols - 1,
-            rows=s.rows,
+            last=s.start + self.rows * self.cols - 1,
+            rows=self.rows,
         )
 
     def _layout(self) -> None:
@@ -91,21 +115,21 @@ class Mosaic(DataScene):
         self.gap = gap = max(1, round(3 * page.s))
         grid = self.grid = TileGrid.fit(
             page.body,
-            s.rows * s.cols,
+            self.rows * self.cols,
             self.digits.image_shape,
             gap=gap,
             below=below,
             column_major=True,
             crisp=True,
-            cols=s.cols,
-            rows=s.rows,
+            cols=self.cols,
+            rows=self.rows,
         )
         bounds, body = grid.bounds, page.body
         if bounds.w > body.w or bounds.h > body.h + 1:  # not even one pixel a tile
             raise self.settings.attribute(
                 OptionError(
                     "rows",
-                    f"{s.rows}x{s.cols} images do not fit in {self.size[0]}x{self.size[1]}; "
+                    f"{self.rows}x{self.cols} images do not fit in {self.size[0]}x{self.size[1]}; "
                     "use fewer rows and cols or a larger size",
                 )
             )
