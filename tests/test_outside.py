@@ -433,3 +433,25 @@ def test_what_the_user_gave_is_named_when_it_asks_for_more_than_is_there(
         capsys, "render", *args, "--data", str(folder), "--out", str(tmp_path / "o.png")
     )
     assert code == 2 and one_line(err).startswith(f"error: {named}")
+
+
+def test_a_scene_files_data_is_named_as_written_with_what_is_wrong_in_it(capsys, tmp_path):
+    from tests.conftest import idx_images, write_idx_dir
+
+    lessons = tmp_path / "lessons"
+    lessons.mkdir()
+    (lessons / "gone.toml").write_text('scene = "weights"\ndata = "../data/gone"\n')
+    code, _, err = run(capsys, "render", str(lessons / "gone.toml"))
+    assert code == 2
+    assert one_line(err).startswith(  # as written, and where that led
+        f'error: {lessons / "gone.toml"}: data = "../data/gone" ({lessons}/../data/gone): not '
+    )
+    folder = write_idx_dir(tmp_path / "data" / "odd", gz=False)
+    (folder / "t10k-images-idx3-ubyte").write_bytes(idx_images(np.zeros((20, 20, 20))))
+    (lessons / "odd.toml").write_text('scene = "weights"\ndata = "../data/odd"\n')
+    code, _, err = run(capsys, "render", str(lessons / "odd.toml"))
+    assert code == 1 and one_line(err).rstrip("\n") == (
+        f'error: {lessons / "odd.toml"}: data = "../data/odd" ({lessons}/../data/odd): '
+        f"{lessons}/../data/odd: train images are 28x28 but test images are 20x20; both splits "
+        "must have one image size"
+    )

@@ -284,8 +284,8 @@ def _missing(directory: Path, roles: list[str]) -> str:
 def _check_pair(images_path: Path, images: np.ndarray, labels_path: Path, labels: np.ndarray):
     if len(images) != len(labels):
         raise IdxFormatError(
-            f"{images_path.name} holds {len(images)} images but {labels_path.name} "
-            f"holds {len(labels)} labels; they must come from the same set"
+            f"{images_path.parent}: {images_path.name} holds {len(images):,} images but "
+            f"{labels_path.name} holds {len(labels):,} labels; they must come from the same set"
         )
 
 
@@ -300,10 +300,11 @@ def read_directory(directory: str | os.PathLike[str], *, source: str = "director
     _check_pair(
         files["t10k-images"], arrays["t10k-images"], files["t10k-labels"], arrays["t10k-labels"]
     )
-    if arrays["train-images"].shape[1:] != arrays["t10k-images"].shape[1:]:
+    train_shape, test_shape = arrays["train-images"].shape[1:], arrays["t10k-images"].shape[1:]
+    if train_shape != test_shape:
         raise IdxFormatError(
-            f"{directory}: train images are {arrays['train-images'].shape[1:]} but test images "
-            f"are {arrays['t10k-images'].shape[1:]}; both splits must have one image size"
+            f"{directory}: train images are {'x'.join(map(str, train_shape))} but test images "
+            f"are {'x'.join(map(str, test_shape))}; both splits must have one image size"
         )
     return Digits(
         train_images=arrays["train-images"],

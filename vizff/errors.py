@@ -104,10 +104,25 @@ class File:
         return where
 
     def name(self, key: str, value: Any = UNSET) -> str:
+        written = key
         key = f"[{self.table}] {key}" if self.table else key
         if value is UNSET:
             return f"{self.prefix()}: {key}"
-        return f"{self.prefix()}: {key} = {shorten(toml_literal(value))}"
+        where = ""
+        if written in RESOLVED_KEYS and isinstance(value, str) and self.as_written(value) != value:
+            value, where = self.as_written(value), f" ({value})"  # and where it led
+        return f"{self.prefix()}: {key} = {shorten(toml_literal(value))}{where}"
+
+    def as_written(self, resolved: str) -> str:
+        """A path that reading the file resolved against its folder, as the file writes it:
+        `../data/x`, not `lessons/../data/x`."""
+        try:
+            return str(Path(resolved).relative_to(self.path.parent))
+        except ValueError:  # absolute, or not under the file's folder: written so
+            return resolved
+
+
+RESOLVED_KEYS = ("data", "font")  # paths in a file that are read relative to the file
 
 
 @dataclass(frozen=True)

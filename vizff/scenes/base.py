@@ -14,7 +14,7 @@ from vizff.data import Digits, load_digits
 from vizff.draw import THEMES, Look, Page, catalogue, numbers
 from vizff.draw.page import typeface_for
 from vizff.draw.typeface import needs_shaping
-from vizff.errors import OptionError, Python
+from vizff.errors import DataError, File, OptionError, Python
 from vizff.options import Option, Settings, settle
 from vizff.train import Snapshot, TrainConfig, check_splits, train
 
@@ -149,6 +149,11 @@ class DataScene(Scene):
             return load_digits(self.settings.data)
         except OptionError as error:  # named as the user gave `data`: flag, file key, keyword
             raise self.settings.attribute(error) from None
+        except DataError as error:  # in the files: a scene file says too which key led there
+            source = self.settings.source("data")
+            if not isinstance(source, File):
+                raise
+            raise type(error)(f"{source.name('data', self.settings.data)}: {error}") from None
 
     def dataset_name(self) -> str:
         """`MNIST sample`, `MNIST`, or the folder's name for a directory of IDX files."""
