@@ -42,6 +42,10 @@ def test_import_vizff_stays_light():
     shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert shown.stdout.strip() == "[]"
     assert callable(vizff.show) and callable(vizff.frames)
+    from vizff import render_scene  # the README's entry point, from the package too
+    from vizff.render import render_scene as in_render
+
+    assert render_scene is in_render and "render_scene" in vizff.__all__
     with pytest.raises(AttributeError):
         vizff.nothing  # noqa: B018
 
