@@ -358,6 +358,10 @@ def test_the_gradient_cost_table_counts_epochs_of_the_data_given(tmp_path):
     header, this, _ = scene.table_rows()
     assert header[2] == "per epoch of letters (7 batches of 16)"  # ceil(100 / 16), not MNIST's
     assert this[1:] == [f"{2 * (784 * 8 + 8 + 8 * 10 + 10):,}", f"{7 * 12_740:,}"]
+    long = write_idx_dir(tmp_path / ("a-long-folder-name-" * 4), n_train=100, n_test=20)
+    scene = SCENES["gradients"](data=str(long), size=(1280, 720))
+    scene.load()  # a long name is cut, so that the table keeps its size
+    assert scene.table_rows()[0][2] == "per epoch of a-long-folder-name-a-lo… (7 batches of 16)"
     lesson = SCENES["gradients"](data="sample", size=(1280, 720), lang="zh")
     lesson.load()  # the sample is MNIST's: its table keeps the lesson's scale, all of MNIST
     assert lesson.table_rows()[0][2] == "MNIST 每轮（3,750 个批量，每批 16 张）"

@@ -62,6 +62,7 @@ from vizff.scenes.base import TrainingScene
 from vizff.train import TrainConfig, _batches, train
 
 LESSON_STEP = 1e-5  # the lesson's h
+TABLE_NAME = 24  # characters of a dataset's name in the cost table's heading
 MNIST_TRAIN = 60_000  # digits in one epoch of full MNIST, the scale of the sample's lesson
 WIDE = 128  # hidden units of the network the cost table compares with: inputs-128-10
 CURVE_POINTS = 41  # loss evaluations that draw the curve over w − 2h .. w + 2h
@@ -553,8 +554,9 @@ class Gradients(TrainingScene):
         words, batch = self.words, len(self.problem.labels)
         if self.digits.source in ("sample", "mnist"):  # the lesson's scale: all of MNIST
             name, images = words("data.mnist"), MNIST_TRAIN
-        else:  # other data: its own train split
+        else:  # other data: its own train split; a long folder name cut, not the table shrunk
             name, images = self.dataset_name(), len(self.digits.train_labels)
+            name = name if len(name) <= TABLE_NAME else name[: TABLE_NAME - 1] + "…"
         per_epoch = math.ceil(images / batch)
         header = [
             words("gradients.table.name"),
