@@ -253,3 +253,28 @@ def test_full_disk_names_the_output_not_vizffs_temporaries(disk, capsys, tmp_pat
         assert f"{previous}: writing failed (No space left on device)" in err
         assert len(err.strip().splitlines()) == 1
     assert snapshot(disk) == before
+
+
+@pytest.mark.parametrize("out", ["lesson.mp4", "lesson.gif", "lesson.webp", "lesson"])
+def test_a_storyboard_that_fails_as_its_parts_are_joined_leaves_no_temporaries(
+    capsys, tmp_path, monkeypatch, out
+):
+    """The parts render into a hidden folder beside the output; a disk that fills as they
+    are joined must not leave that folder (it kept the full disk full)."""
+    import vizff.storyboard as board
+
+    def full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    for name in ("join_mp4", "join_gif", "join_webp", "_index"):
+        monkeypatch.setattr(board, name, full)
+    lesson = tmp_path / "lesson.toml"
+    lesson.write_text(
+        'size = "320x180"\nfps = 10\nhold = 0\n[[part]]\ncard = "title"\nseconds = 1\n'
+        '[[part]]\nscene = "sigmoid"\nframes = 4\n'
+    )
+    target = tmp_path / "out" / out
+    target.parent.mkdir()
+    code, _, err = run(capsys, "render", str(lesson), "--out", str(target), "--jobs", "1")
+    assert code == 1 and "No space left on device" in err and len(err.strip().splitlines()) == 1
+    assert list((tmp_path / "out").iterdir()) == []  # no .vizff-<pid>-... folder of parts

@@ -638,8 +638,20 @@ class BoardRender:
         ]
 
     def finish(self, segments: Sequence[Segment], results: Sequence[SegmentResult]) -> RenderResult:
-        plan, paths = self.plan, [s.path for s in segments]
-        name = str(plan.out)
+        """The segments joined into the output; the temporary folder goes, whatever happens."""
+        try:
+            size = self._join([s.path for s in segments])
+        finally:
+            self.abandon()
+        plan = self.plan
+        notes = tuple(dict.fromkeys(r.note for r in results if r.note))
+        if plan.format == "" and any(p.transition == "fade" for p in plan.board.parts):
+            notes += ("a folder holds each part on its own: its fades are left out",)
+        frames = sum(r.frames for r in results)
+        return RenderResult(plan.out, frames, size, time.perf_counter() - self.started, notes)
+
+    def _join(self, paths: list[Path]) -> int:
+        plan, name = self.plan, str(self.plan.out)
         if plan.format == "":
             size = self._folder(paths)
         else:
@@ -658,12 +670,7 @@ class BoardRender:
                     with open(temp, "wb") as handle:
                         (join_gif if plan.format == ".gif" else join_webp)(paths, handle)
             size = plan.out.stat().st_size
-        self.abandon()
-        notes = tuple(dict.fromkeys(r.note for r in results if r.note))
-        if plan.format == "" and any(p.transition == "fade" for p in plan.board.parts):
-            notes += ("a folder holds each part on its own: its fades are left out",)
-        frames = sum(r.frames for r in results)
-        return RenderResult(plan.out, frames, size, time.perf_counter() - self.started, notes)
+        return size
 
     def _folder(self, paths: Sequence[Path]) -> int:
         """Each part as `NN-scene.ext` in the folder, with an index.html listing them."""
