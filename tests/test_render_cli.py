@@ -267,3 +267,27 @@ def test_a_second_ctrl_c_during_cleanup_is_no_traceback(tmp_path, repeat):
     assert "Traceback" not in err
     assert err.strip().splitlines()[-1] == "error: interrupted; no output was changed"
     assert out.read_bytes() == b"kept" and [p.name for p in tmp_path.iterdir()] == ["l.mp4"]
+
+
+@pytest.mark.parametrize("delay", [0.12, 0.25, 0.4])
+def test_ctrl_c_while_vizff_is_still_loading_is_one_line(tmp_path, delay):
+    """In the first moments the CLI is still importing numpy and matplotlib: a Ctrl-C there
+    raised KeyboardInterrupt in an import and printed its traceback."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "vizff", "render", "weights", "--out", str(tmp_path / "w.gif")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        time.sleep(delay)
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert "Traceback" not in err and "Exception ignored" not in err, err
+    assert process.returncode == 130, err
+    assert err.strip().splitlines() == ["error: interrupted; no output was changed"]
+    assert list(tmp_path.iterdir()) == []

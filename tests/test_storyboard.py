@@ -649,3 +649,39 @@ def test_a_part_that_fails_beside_a_running_one_is_one_line(tmp_path):
         assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr, done.stderr
         assert "training diverged" in done.stderr
         assert out.read_bytes() == b"kept"
+
+
+@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs Linux's /proc")
+@pytest.mark.parametrize("delay", [0.3, 0.8, 1.5])
+def test_ctrl_c_to_the_whole_group_early_in_a_lesson_is_one_line(tmp_path, delay):
+    """A terminal's Ctrl-C goes to every process of the group, the workers' server too; while
+    that server still imported vizff, it printed a 40-line traceback under the one line."""
+    board = write(tmp_path, LONG_LESSON)
+    out = tmp_path / "lesson.mp4"
+    mark = f"VIZFF_TEST_{uuid.uuid4().hex}"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "vizff", "render", str(board), "--out", str(out), "--jobs", "2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, mark: "1"},
+        start_new_session=True,  # its own group, as a terminal gives a command
+    )
+    try:
+        time.sleep(delay)
+        os.killpg(process.pid, signal.SIGINT)
+        _, err = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    assert "Traceback" not in err and "Exception ignored" not in err, err
+    # 130, or ended by the SIGINT itself as it exits (Python's way for a Ctrl-C that arrives
+    # during shutdown): a shell reports both as 130
+    assert process.returncode in (130, -signal.SIGINT), err
+    assert err.strip().splitlines() == ["error: interrupted; no output was changed"]
+    assert list(tmp_path.iterdir()) == [board]
+    deadline = time.monotonic() + 15
+    while processes_marked(mark) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not processes_marked(mark)

@@ -1,6 +1,6 @@
 """`python -m vizff` runs the CLI."""
 
-from vizff.cli import main
+from vizff.launch import main
 
 if __name__ == "__main__":  # not when a worker process imports the main module
     main()

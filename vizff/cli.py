@@ -633,7 +633,12 @@ def _quiet_stdout() -> None:
         pass
 
 
+INTERRUPT_SAID = False  # the one line for an interrupt has been written (vizff.launch)
+
+
 def fail(message: str, code: int) -> None:
+    global INTERRUPT_SAID
+    INTERRUPT_SAID = INTERRUPT_SAID or code == INTERRUPTED
     try:
         err.print(message, markup=False, soft_wrap=True)
     except OSError:  # stderr itself is gone: the exit code still says it failed

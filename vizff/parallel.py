@@ -19,6 +19,7 @@ import multiprocessing
 import os
 import queue
 import signal
+import threading
 import time
 import traceback
 from collections.abc import Callable, Iterator, Sequence
@@ -102,8 +103,9 @@ class Runner:
                     args=(self.tasks[index], index, messages, os.getpid()),
                     daemon=True,
                 )
-                worker.start()
-                self.running[index] = worker
+                with interrupts.critical():  # a Ctrl-C here waits until the worker is known:
+                    worker.start()  # one started and not known was never stopped, and died
+                    self.running[index] = worker  # later, printing a traceback, on its own
                 self.started(index)
             try:
                 message = messages.get(timeout=POLL)
@@ -168,7 +170,21 @@ def prestart() -> None:
         from multiprocessing import forkserver
 
         _context()
-        forkserver.ensure_running()
+        if threading.current_thread() is not threading.main_thread():
+            forkserver.ensure_running()
+            return
+        # The server inherits an ignored SIGINT: a Ctrl-C meant for the render (the terminal
+        # sends it to every process of the group) would otherwise interrupt its imports and
+        # print their traceback. The workers ignore SIGINT too; the parent stops them. Here
+        # SIGINT is blocked meanwhile, so that one arriving now is held for the parent (Linux
+        # never discards a blocked signal), not lost to the moment's SIG_IGN.
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            forkserver.ensure_running()
+        finally:
+            signal.signal(signal.SIGINT, previous)
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 class _ParentWatch:
@@ -196,6 +212,7 @@ def _work(task: Task, index: int, messages, parent: int) -> None:
     at once and in silence; before, it raised KeyboardInterrupt in multiprocessing's exit
     (joining the queue's thread), which printed a traceback under the user's one-line error."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the parent, which decides
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # as the server was started
     interrupts.stop_on("SIGTERM", "SIGHUP")  # the parent's terminate(): clean up, then exit
     try:
         try:

@@ -1,0 +1,49 @@
+"""The `vizff` command's entry: Ctrl-C before the CLI has loaded, or as the process exits,
+ends it quietly rather than with a Python traceback.
+
+The CLI takes a moment to import (numpy, matplotlib, typer); a Ctrl-C in that moment raised
+KeyboardInterrupt inside an import. Until `vizff.cli.main` installs its own handling, an
+interrupt here ends the process at once (nothing has been written yet). Once the CLI has
+finished, its output is complete and in place and its exit code decided: a late Ctrl-C is
+ignored (during interpreter shutdown it printed "Exception ignored in ..."), and `kill`
+ends the process as it does by default.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+
+QUIET = ("SIGINT", "SIGTERM", "SIGHUP")
+
+
+def main() -> None:
+    for name in QUIET:
+        number = getattr(signal, name, None)
+        if number is not None:
+            signal.signal(number, _before_the_cli)
+    try:
+        try:
+            from vizff.cli import main as cli
+
+            cli()
+        finally:  # the CLI is done and its exit code decided: a Ctrl-C now changes nothing,
+            for name in QUIET:  # and `kill` just ends the process, as by default
+                number = getattr(signal, name, None)
+                if number is not None:
+                    signal.signal(number, signal.SIG_IGN if name == "SIGINT" else signal.SIG_DFL)
+    except KeyboardInterrupt:  # one that came as the CLI was ending: its exit, not Python's
+        from vizff import cli
+
+        if not cli.INTERRUPT_SAID:
+            cli.fail("error: interrupted; no output was changed", 130)
+        raise SystemExit(130) from None
+
+
+def _before_the_cli(signum, frame) -> None:
+    try:
+        sys.stderr.write("error: interrupted; no output was changed\n")
+        sys.stderr.flush()
+    finally:
+        os._exit(130)
