@@ -459,3 +459,23 @@ def test_a_scene_files_data_is_named_as_written_with_what_is_wrong_in_it(capsys,
         f"{lessons}/../data/odd: train images are 28x28 but test images are 20x20; both splits "
         "must have one image size"
     )
+
+
+def test_frames_go_only_into_a_new_empty_or_frames_folder(capsys, tmp_path):
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "frame_00000.png").write_text("precious notes, not a PNG")
+    (mine / "essay.txt").write_text("mine too")
+    before = {p.name: p.read_bytes() for p in mine.iterdir()}
+    code, _, err = run(capsys, "render", "sigmoid", "--set", "frames=3", "--out", str(mine))
+    assert code == 2 and one_line(err).startswith(
+        f"error: --out {mine}: is a folder holding other files than numbered PNG frames "
+        "(essay.txt, frame_00000.png)"
+    )
+    assert {p.name: p.read_bytes() for p in mine.iterdir()} == before
+    frames = tmp_path / "frames"
+    for count in ("4", "2"):  # vizff's own frames are replaced, and the extra ones go
+        code, _, err = run(capsys, "render", "sigmoid", "--set", f"frames={count}",
+                           "--hold", "0", "--out", str(frames))  # fmt: skip
+        assert code == 0, err
+    assert sorted(p.name for p in frames.iterdir()) == ["frame_00000.png", "frame_00001.png"]

@@ -27,7 +27,7 @@ from PIL import GifImagePlugin, Image
 
 from vizff.errors import OptionError, RenderError
 from vizff.feeder import Feeder
-from vizff.files import Staged, reason, sweep_stale
+from vizff.files import TEMP_PREFIX, Staged, reason, sweep_stale
 
 MIN_FPS = 0.001  # a frame every 1000 s: slower is a slide show, not an animation
 MAX_FPS = 240  # any format; more is not an animation anyone can see
@@ -838,6 +838,37 @@ class PngWriter(FrameWriter):
         save_png(self._kept[0], self.temp)
 
 
+FRAME_FILE = re.compile(r"frame_\d{5,}\.png")
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def foreign_entries(folder: Path) -> list[str]:
+    """What in an existing folder is not a numbered PNG frame (nor a temporary of vizff's):
+    a folder output goes only where it replaces frames, never among someone's files."""
+    try:
+        names = sorted(os.listdir(folder))
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    except OSError as exc:
+        raise OptionError(
+            "out", f"cannot be read to check it ({reason(exc)})", value=str(folder)
+        ) from None
+    foreign = []
+    for name in names:
+        path = folder / name
+        if name.startswith(TEMP_PREFIX):
+            continue
+        if FRAME_FILE.fullmatch(name) and path.is_file() and not path.is_symlink():
+            try:
+                with open(path, "rb") as handle:
+                    if handle.read(8) == PNG_SIGNATURE:
+                        continue
+            except OSError:
+                pass
+        foreign.append(name)
+    return foreign
+
+
 class PngFolderWriter(FrameWriter):
     """Numbered frames `frame_00000.png`... in a folder, written into a temporary folder beside
     it; the old frames are replaced only once every new one is written."""
@@ -849,6 +880,17 @@ class PngFolderWriter(FrameWriter):
             raise OptionError(
                 "out",
                 "is a file; a path without an extension names a folder for numbered PNGs",
+                value=str(self.path),
+            )
+        others = foreign_entries(self.path)
+        if others:
+            shown = ", ".join(others[:3]) + (
+                f" and {len(others) - 3} more" if len(others) > 3 else ""
+            )
+            raise OptionError(
+                "out",
+                f"is a folder holding other files than numbered PNG frames ({shown}), which "
+                "vizff would write among; name a new or empty folder",
                 value=str(self.path),
             )
 
