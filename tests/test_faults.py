@@ -278,3 +278,18 @@ def test_a_storyboard_that_fails_as_its_parts_are_joined_leaves_no_temporaries(
     code, _, err = run(capsys, "render", str(lesson), "--out", str(target), "--jobs", "1")
     assert code == 1 and "No space left on device" in err and len(err.strip().splitlines()) == 1
     assert list((tmp_path / "out").iterdir()) == []  # no .vizff-<pid>-... folder of parts
+
+
+def test_a_size_budget_on_a_read_only_folder_names_the_output(capsys, tmp_path, monkeypatch):
+    """The budget's attempts go to a temporary folder beside the output; on a read-only
+    mount, making it failed with the temporary's name (`.vizff-14781-4xz3_e9y`)."""
+    import tempfile
+
+    def read_only(*args, dir=None, **kwargs):
+        raise OSError(30, "Read-only file system", str(Path(dir) / ".vizff-1-abc"))
+
+    monkeypatch.setattr(tempfile, "mkdtemp", read_only)
+    out = tmp_path / "w.gif"
+    code, _, err = run(capsys, *RENDER, "--max-bytes", "250KB", "--out", str(out))
+    assert code == 1 and ".vizff-" not in err
+    assert err.strip() == f"error: {out}: cannot write in {tmp_path} (Read-only file system)"

@@ -479,3 +479,17 @@ def test_frames_go_only_into_a_new_empty_or_frames_folder(capsys, tmp_path):
                            "--hold", "0", "--out", str(frames))  # fmt: skip
         assert code == 0, err
     assert sorted(p.name for p in frames.iterdir()) == ["frame_00000.png", "frame_00001.png"]
+
+
+@pytest.mark.parametrize(
+    ("target", "what"),
+    [("/dev/null", "not a file or folder (a device or pipe)"), ("plain", "a file")],
+)
+def test_an_output_without_a_format_that_is_no_folder_says_what_it_is(
+    capsys, tmp_path, target, what
+):
+    (tmp_path / "plain").write_text("mine")
+    path = target if target.startswith("/") else str(tmp_path / target)
+    code, _, err = run(capsys, "render", "sigmoid", "--out", path)
+    assert code == 2 and one_line(err).startswith(f"error: --out {path}: is {what}; vizff writes")
+    assert (tmp_path / "plain").read_text() == "mine"

@@ -33,8 +33,8 @@ from pathlib import Path
 
 import numpy as np
 
-from vizff.errors import OptionError
-from vizff.files import make_dirs, remove_dirs, staged_as, temp_prefix
+from vizff.errors import OptionError, RenderError
+from vizff.files import make_dirs, reason, remove_dirs, staged_as, temp_prefix
 
 STEPS = (1, 2, 3, 4)
 SCALES = (1.0, 0.9, 0.8, 0.7, 0.6, 0.5)
@@ -123,7 +123,13 @@ def fit(job, progress: Callable[[int, int], None] | None = None):
     with named(settings):
         job.scene.load()
         made = make_dirs(target.parent, str(target))
-        folder = Path(tempfile.mkdtemp(prefix=temp_prefix(), dir=target.parent))
+        try:
+            folder = Path(tempfile.mkdtemp(prefix=temp_prefix(), dir=target.parent))
+        except OSError as exc:  # named as the output, not the temporary that could not be made
+            remove_dirs(made)
+            raise RenderError(
+                f"{target}: cannot write in {target.parent} ({reason(exc)})"
+            ) from None
         kept = False
         try:
             floor = folder / f"floor{target.suffix}"

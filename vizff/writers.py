@@ -877,9 +877,11 @@ class PngFolderWriter(FrameWriter):
 
     def check_target(self):
         if os.path.lexists(self.path) and not self.path.is_dir():
+            what = "a file" if self.path.is_file() else "not a file or folder (a device or pipe)"
             raise OptionError(
                 "out",
-                "is a file; a path without an extension names a folder for numbered PNGs",
+                f"is {what}; vizff writes a file named with its format (.gif .mp4 .webp .png) "
+                "or, for a path without one, a folder of numbered PNGs",
                 value=str(self.path),
             )
         others = foreign_entries(self.path)
