@@ -57,12 +57,12 @@ def fill(disk: Path, leave: int) -> None:
 
 
 def previous_output(target: Path) -> None:
-    """What yesterday's render left: a real file, or a folder of frames and a note."""
+    """What yesterday's render left: a real file, or a folder of frames (a folder holding
+    other files too is refused before any work: `test_frames_go_only_into_...`)."""
     if target.suffix:
         write_all(target, moving_square(3, size=(32, 32)), fps=10)
     else:
         write_all(target, moving_square(3, size=(32, 32)))
-        (target / "notes.txt").write_text("the user's own file, never touched")
 
 
 def snapshot(folder: Path) -> dict:

@@ -860,7 +860,7 @@ def foreign_entries(folder: Path) -> list[str]:
             continue
         if FRAME_FILE.fullmatch(name) and path.is_file() and not path.is_symlink():
             try:
-                with open(path, "rb") as handle:
+                with path.open("rb") as handle:
                     if handle.read(8) == PNG_SIGNATURE:
                         continue
             except OSError:
