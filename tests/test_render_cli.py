@@ -288,6 +288,6 @@ def test_ctrl_c_while_vizff_is_still_loading_is_one_line(tmp_path, delay):
             process.kill()
             process.wait()
     assert "Traceback" not in err and "Exception ignored" not in err, err
-    assert process.returncode == 130, err
+    assert process.returncode in (130, -signal.SIGINT), err  # a shell says 130 for both
     assert err.strip().splitlines() == ["error: interrupted; no output was changed"]
     assert list(tmp_path.iterdir()) == []
