@@ -561,6 +561,18 @@ def test_killed_lesson_workers_stop_and_the_next_render_sweeps(tmp_path):
     assert [p.name for p in folder.iterdir()] == ["next.gif"]
 
 
+def lesson_process(board: Path, out: Path, mark: str, **popen) -> subprocess.Popen:
+    """`vizff render BOARD --out OUT --jobs 2`, its processes marked by the variable `mark`."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "vizff", "render", str(board), "--out", str(out), "--jobs", "2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, mark: "1"},
+        **popen,
+    )
+
+
 @pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs Linux's /proc")
 def test_a_worker_killed_outright_fails_the_render_in_one_line(tmp_path):
     """The out-of-memory killer takes a worker: the render stops, says so, keeps the old file."""
@@ -568,13 +580,7 @@ def test_a_worker_killed_outright_fails_the_render_in_one_line(tmp_path):
     out = tmp_path / "lesson.webp"
     out.write_bytes(b"kept")
     mark = f"VIZFF_TEST_{uuid.uuid4().hex}"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "vizff", "render", str(board), "--out", str(out), "--jobs", "2"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, mark: "1"},
-    )
+    process = lesson_process(board, out, mark)
     try:
         deadline, workers = time.monotonic() + 120, []
         while not workers and time.monotonic() < deadline:  # forked from the server, not vizff
@@ -659,14 +665,8 @@ def test_ctrl_c_to_the_whole_group_early_in_a_lesson_is_one_line(tmp_path, delay
     board = write(tmp_path, LONG_LESSON)
     out = tmp_path / "lesson.mp4"
     mark = f"VIZFF_TEST_{uuid.uuid4().hex}"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "vizff", "render", str(board), "--out", str(out), "--jobs", "2"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, mark: "1"},
-        start_new_session=True,  # its own group, as a terminal gives a command
-    )
+    process = lesson_process(board, out, mark, start_new_session=True)  # a group of its own,
+    # as a terminal gives a command
     try:
         time.sleep(delay)
         os.killpg(process.pid, signal.SIGINT)

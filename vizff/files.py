@@ -204,9 +204,17 @@ def atomic_path(target: str | os.PathLike[str], *, option: str = "--out") -> Ite
     """
     target = Path(target)
     staged = Staged(target, name=f"{option} {target}", tidy=False)
-    try:
+    with writing(staged):
         yield staged.path
         staged.commit()
+
+
+@contextmanager
+def writing(staged: Staged) -> Iterator[None]:
+    """Work on `staged`: on any exception it is removed; an OSError becomes one RenderError
+    naming the output (`--poster x.poster.png: writing failed (No space left on device)`)."""
+    try:
+        yield
     except OSError as exc:
         staged.discard()
         raise RenderError(f"{staged.name}: writing failed ({reason(exc)})") from None

@@ -12,8 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from vizff.errors import OptionError, RenderError, Source, TrainingDiverged
-from vizff.files import Staged, reason
+from vizff.errors import OptionError, Source, TrainingDiverged
+from vizff.files import Staged, reason, writing
 from vizff.options import Settings
 from vizff.recipes import Recipe, default_output, python_recipe
 from vizff.scenes import SCENES, Scene
@@ -138,24 +138,15 @@ def stage_poster(frame: np.ndarray, video: Path) -> Staged:
 
     target = poster_path(video)
     staged = Staged(target, name=f"--poster {target}", tidy=False)
-    try:
+    with writing(staged):
         save_png(frame, staged.path)
-    except OSError as exc:
-        staged.discard()
-        raise RenderError(f"{staged.name}: writing failed ({reason(exc)})") from None
-    except BaseException:
-        staged.discard()
-        raise
     return staged
 
 
 def commit_poster(staged: Staged) -> Path:
     """The staged poster in place, once its video is: one rename."""
-    try:
+    with writing(staged):
         staged.commit()
-    except OSError as exc:
-        staged.discard()
-        raise RenderError(f"{staged.name}: writing failed ({reason(exc)})") from None
     return staged.target
 
 
