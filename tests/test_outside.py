@@ -493,3 +493,29 @@ def test_an_output_without_a_format_that_is_no_folder_says_what_it_is(
     code, _, err = run(capsys, "render", "sigmoid", "--out", path)
     assert code == 2 and one_line(err).startswith(f"error: --out {path}: is {what}; vizff writes")
     assert (tmp_path / "plain").read_text() == "mine"
+
+
+def test_an_interrupt_landing_in_an_import_callback_is_handled_again_not_dropped():
+    """A Ctrl-C while a module is imported can land in the import system's weakref callback,
+    where an exception is printed as "Exception ignored" and dropped: the render went on and,
+    every signal now ignored, could not be stopped. The handler asks again a moment later."""
+    import signal
+    import time
+
+    from vizff import interrupts
+
+    source = "def cb():\n    return __import__('sys')._getframe()\n"
+    space: dict = {}
+    exec(compile(source, "<frozen importlib._bootstrap>", "exec"), space)  # noqa: S102
+    callback_frame = space["cb"]()
+    previous = signal.getsignal(signal.SIGINT)
+    interrupts.stop_on("SIGINT")
+    try:
+        assert interrupts._swallowed_in(callback_frame)
+        interrupts._handle(signal.SIGINT, callback_frame)  # returns: nothing raised there
+        assert signal.getsignal(signal.SIGINT) is interrupts._handle  # not yet ignored
+        with pytest.raises(KeyboardInterrupt):
+            time.sleep(5)  # the retry arrives within a moment, in ordinary code
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        interrupts._installed.clear()

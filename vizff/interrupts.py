@@ -10,7 +10,9 @@ As a library, without `stop_on`, both are no-ops.
 
 from __future__ import annotations
 
+import _thread
 import signal
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -30,12 +32,30 @@ def stop_on(*names: str) -> None:
 
 def _handle(signum, frame) -> None:
     global _pending
+    if _swallowed_in(frame):  # raised here it would be printed and dropped: ask again soon
+        threading.Timer(RETRY, _thread.interrupt_main).start()
+        return
     for number in _installed:  # one interrupt only: the cleanup that follows must finish
         signal.signal(number, signal.SIG_IGN)
     if _depth:
         _pending = True
         return
     raise KeyboardInterrupt
+
+
+RETRY = 0.01  # seconds before an interrupt that landed in a callback is handled again
+
+
+def _swallowed_in(frame) -> bool:
+    """Whether an exception raised in `frame` would be printed as "Exception ignored" and
+    dropped: a weakref callback (the import system's module locks have one, so a Ctrl-C
+    while a module is imported can land there) or a finalizer."""
+    code = getattr(frame, "f_code", None)
+    if code is None:
+        return False
+    return code.co_name == "__del__" or (
+        code.co_name == "cb" and code.co_filename.startswith("<frozen importlib")
+    )
 
 
 @contextmanager
