@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vizff.errors import DataError, IdxFormatError, OptionError
+from vizff.errors import DataError, IdxFormatError, OptionError, some_of
 from vizff.files import home_path
 
 IMAGE_MAGIC = 2051  # 0x00000803: unsigned bytes, 3 dimensions
@@ -123,14 +123,14 @@ def not_idx(data: bytes, magic: int, kind: str) -> str:
             return f"is an IDX {other} file where the {kind} file belongs: swap the two names"
         return f"{held}; an IDX {kind} file has {dims}, {shape} (magic number {magic})"
     start = data[:64].lstrip().lower()
-    for signature, what in (
-        (GZIP_MAGIC, "is gzip inside gzip: unpack it once, or fetch it again"),
-        (b"version https://git-lfs", "is a Git LFS pointer, not the data: run `git lfs pull`"),
-        (b"pk\x03\x04", "is a zip archive: unzip it and give the folder of IDX files"),
-        (b"<!doctype html", "is a web page, not data (a failed download?): fetch it again"),
-        (b"<html", "is a web page, not data (a failed download?): fetch it again"),
-    ):
-        if start.startswith(signature.lower()):
+    for signatures, what in (
+        ((GZIP_MAGIC,), "is gzip inside gzip: unpack it once, or fetch it again"),
+        ((b"version https://git-lfs",), "is a Git LFS pointer, not the data: run `git lfs pull`"),
+        ((b"pk\x03\x04",), "is a zip archive: unzip it and give the folder of IDX files"),
+        ((b"<!doctype html", b"<html"), "is a web page, not data (a failed download?): fetch "
+         "it again"),
+    ):  # fmt: skip
+        if start.startswith(signatures):
             return what
     return f"is not an IDX {kind} file (magic number {found}, expected {magic})"
 
@@ -178,9 +178,8 @@ def read_idx_images(path: str | os.PathLike[str]) -> np.ndarray:
     _, count, rows, cols = (int(v) for v in _header(path, data, 16, IMAGE_MAGIC, "image"))
     problem = _sizes_problem(rows, cols)
     if problem is None:
-        size = f" of {rows}x{cols}"
         problem = _length_problem(len(data) - 16, count, rows * cols, "images")
-        problem = problem and f"header says {count:,} images{size}, but {problem}"
+        problem = problem and f"header says {count:,} images of {rows}x{cols}, but {problem}"
     if problem:
         raise IdxFormatError(f"{path}: {problem}")
     images = np.frombuffer(data, dtype=np.uint8, offset=16).reshape(count, rows, cols)
@@ -276,7 +275,7 @@ def _missing(directory: Path, roles: list[str]) -> str:
     visible = [entry for entry in entries if not entry.startswith(".")]
     if not visible:
         return f"{text}; the folder is empty"
-    shown = ", ".join(visible[:6]) + (f" and {len(visible) - 6} more" if len(visible) > 6 else "")
+    shown = some_of(visible, 6)
     rename = ": rename them to the names looked for" if any("idx" in e for e in visible) else ""
     return f"{text}; it holds {shown}{rename}"
 

@@ -57,6 +57,12 @@ def shorten(text: str, limit: int = MAX_SHOWN) -> str:
     return f"{text[: limit - 1]}… ({total:,} characters)"
 
 
+def some_of(names: list[str], most: int) -> str:
+    """`a, b, c and 4 more`: the first `most` names of a list, for a one-line message."""
+    rest = len(names) - most
+    return ", ".join(names[:most]) + (f" and {rest} more" if rest > 0 else "")
+
+
 @dataclass(frozen=True)
 class Cli:
     """Options typed on the command line: `--batch-size 0`; a key that is no flag of the CLI

@@ -25,7 +25,7 @@ from typing import BinaryIO
 import numpy as np
 from PIL import GifImagePlugin, Image
 
-from vizff.errors import OptionError, RenderError
+from vizff.errors import OptionError, RenderError, some_of
 from vizff.feeder import Feeder
 from vizff.files import TEMP_PREFIX, Staged, reason, sweep_stale
 
@@ -886,9 +886,7 @@ class PngFolderWriter(FrameWriter):
             )
         others = foreign_entries(self.path)
         if others:
-            shown = ", ".join(others[:3]) + (
-                f" and {len(others) - 3} more" if len(others) > 3 else ""
-            )
+            shown = some_of(others, 3)
             raise OptionError(
                 "out",
                 f"is a folder holding other files than numbered PNG frames ({shown}), which "

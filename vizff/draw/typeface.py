@@ -12,7 +12,6 @@ reads the fonts' GPOS kerning), so Latin text in a plot may sit slightly tighter
 
 from __future__ import annotations
 
-import os
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
@@ -187,9 +186,7 @@ def user_font(path: Path, needed: list[str]) -> FontChoice:
     if not path.is_file():
         if path.is_dir():
             problem = "is a folder, not a font file"
-        elif (
-            os.path.lexists(path) and path.exists()
-        ):  # a pipe, a device: nothing to read a font from
+        elif path.exists():  # a pipe, a device: nothing to read a font from
             problem = "is not a regular file; pass a .ttf, .otf or .ttc file"
         else:
             problem = "no such file"
