@@ -468,7 +468,7 @@ def test_interrupted_lesson_leaves_the_old_file_and_nothing_else(tmp_path, jobs,
         assert process.poll() is None
         process.send_signal(sig)
         _, err = process.communicate(timeout=60)
-        assert process.returncode == 130, err
+        assert process.returncode == 128 + sig, err
         assert "error: interrupted; no output was changed" in err and "Traceback" not in err
     finally:
         if process.poll() is None:

@@ -561,7 +561,7 @@ def data_download(
     print(f"MNIST is in {where}")
 
 
-INTERRUPTED = 130  # 128 + SIGINT, as shells report it
+INTERRUPTED = 130  # 128 + SIGINT, as shells report it; 128 + SIGTERM (or SIGHUP) for those
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -600,7 +600,7 @@ def main(argv: list[str] | None = None) -> None:
             1,
         )
     if code == INTERRUPTED:  # typer turns Ctrl-C (and our SIGTERM) into exit code 130
-        fail("error: interrupted; no output was changed", INTERRUPTED)
+        fail("error: interrupted; no output was changed", interrupts.exit_status())
     sys.exit(code if isinstance(code, int) else 0)
 
 
@@ -638,7 +638,7 @@ INTERRUPT_SAID = False  # the one line for an interrupt has been written (vizff.
 
 def fail(message: str, code: int) -> None:
     global INTERRUPT_SAID
-    INTERRUPT_SAID = INTERRUPT_SAID or code == INTERRUPTED
+    INTERRUPT_SAID = INTERRUPT_SAID or code > 128  # 128 + the signal: an interrupt's exit
     try:
         err.print(message, markup=False, soft_wrap=True)
     except OSError:  # stderr itself is gone: the exit code still says it failed

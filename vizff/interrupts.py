@@ -19,6 +19,7 @@ from contextlib import contextmanager
 _installed: list[signal.Signals] = []
 _depth = 0
 _pending = False
+_received: int | None = None  # the signal that stopped the run: its exit status is 128 + it
 
 
 def stop_on(*names: str) -> None:
@@ -31,16 +32,24 @@ def stop_on(*names: str) -> None:
 
 
 def _handle(signum, frame) -> None:
-    global _pending
+    global _pending, _received
     if _swallowed_in(frame):  # raised here it would be printed and dropped: ask again soon
-        threading.Timer(RETRY, _thread.interrupt_main).start()
+        threading.Timer(RETRY, _thread.interrupt_main, (signum,)).start()
         return
+    _received = signum
     for number in _installed:  # one interrupt only: the cleanup that follows must finish
         signal.signal(number, signal.SIG_IGN)
     if _depth:
         _pending = True
         return
     raise KeyboardInterrupt
+
+
+def exit_status() -> int:
+    """What a shell reports for a process ended by the signal that stopped this one: 128 +
+    its number (130 for Ctrl-C, 143 for `kill`, 129 for a closed terminal); 130 where no
+    signal was seen (a KeyboardInterrupt raised some other way)."""
+    return 128 + (_received or signal.SIGINT)
 
 
 RETRY = 0.01  # seconds before an interrupt that landed in a callback is handled again

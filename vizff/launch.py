@@ -34,11 +34,11 @@ def main() -> None:
                 if number is not None:
                     signal.signal(number, signal.SIG_IGN if name == "SIGINT" else signal.SIG_DFL)
     except KeyboardInterrupt:  # one that came as the CLI was ending: its exit, not Python's
-        from vizff import cli
+        from vizff import cli, interrupts
 
         if not cli.INTERRUPT_SAID:
-            cli.fail("error: interrupted; no output was changed", 130)
-        raise SystemExit(130) from None
+            cli.fail("error: interrupted; no output was changed", interrupts.exit_status())
+        raise SystemExit(interrupts.exit_status()) from None
 
 
 def _before_the_cli(signum, frame) -> None:
@@ -46,4 +46,4 @@ def _before_the_cli(signum, frame) -> None:
         sys.stderr.write("error: interrupted; no output was changed\n")
         sys.stderr.flush()
     finally:
-        os._exit(130)
+        os._exit(128 + signum)  # as a shell reports the signal: 130 for Ctrl-C, 143 for kill
