@@ -282,6 +282,22 @@ def test_dates_times_and_tables_are_shown_as_the_file_writes_them(capsys, tmp_pa
 
 
 @pytest.mark.parametrize(
+    "hidden", ["32,,16", "32,", ",32", " , "],
+)
+def test_a_layer_left_out_between_commas_is_refused(capsys, hidden):
+    """`32,,16` trained a 784-32-16-10 network, silently dropping what the user left out."""
+    code, _, err = run(capsys, "train", "--hidden", hidden, "--steps", "1")
+    assert code == 2
+    assert one_line(err).rstrip() == (
+        f"error: --hidden {hidden}: a number is missing between commas; write them like 32,16"
+    )
+    code, _, err = run(capsys, "render", "forward", "--set", "digits=1,,2")
+    assert code == 2 and one_line(err).startswith(
+        "error: --set digits=1,,2: a number is missing between commas; write them like 0,1,2"
+    )
+
+
+@pytest.mark.parametrize(
     ("given", "named"),
     [
         (["--set", "steps=1979-05-27"], "--set steps=1979-05-27: expected a whole number"),

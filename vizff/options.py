@@ -86,7 +86,11 @@ class Option:
                 return False
             raise self._fail("expected true or false")
         if self.kind == "ints" or (self.kind == "hidden" and "," in text):
-            return [part.strip() for part in text.split(",") if part.strip()]
+            parts = [part.strip() for part in text.split(",")]
+            if text.strip() and not all(parts):  # 32,,16 or 32, : a number left out
+                like = "32,16" if self.kind == "hidden" else "0,1,2"
+                raise self._fail(f"a number is missing between commas; write them like {like}")
+            return [part for part in parts if part]
         if self.kind == "names" and "," in text:
             return [part.strip() for part in text.split(",")]
         return text
