@@ -79,3 +79,24 @@ def test_no_words_in_scene_code(path):
         ):
             suspicious.append(node.value)
     assert not suspicious, suspicious
+
+
+@pytest.mark.parametrize(
+    ("key", "fields", "one", "many"),
+    [
+        ("weights.units", {}, "1 unit", "2 units"),
+        ("weights.hidden_layer", {"layer": 2}, "layer 2: 1 unit × 1 input", "2 units × 2 inputs"),
+        ("weights.output_layer", {"things": "digits"}, "× 1 unit", "× 2 units"),
+        ("gradients.trained", {"lr": 0.5}, "after 1 step at", "after 2 steps at"),
+        ("forward.trained", {}, "after 1 training step", "after 2 training steps"),
+    ],
+)
+def test_a_count_of_one_takes_the_singular(key, fields, one, many):
+    """`--hidden 1` said "1 units" and a one-step run "after 1 steps"."""
+    words = catalogue("en")
+    counts = {name: None for name in fields_of(words.messages[key]) if name not in fields}
+
+    def said(n: int) -> str:
+        return words(key, **fields, **{name: n for name in counts})
+
+    assert one in said(1) and many in said(2)

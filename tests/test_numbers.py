@@ -14,6 +14,7 @@ import math
 import pytest
 
 from vizff.draw.catalogue import Markup
+from vizff.draw import numbers
 from vizff.draw.numbers import count, fixed, limit, minus, percent, probability, scientific, signed
 
 MINUS = "\u2212"  # the typeset minus sign, not the hyphen-minus "-"
@@ -151,3 +152,11 @@ def test_scientific(value, digits, expected):
     text = scientific(value) if digits is None else scientific(value, digits)
     assert text == expected
     assert isinstance(text, Markup)  # the superscript is markup on purpose, never escaped
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("0.42", "= 0.42"), (">0.99", "> 0.99"), ("<0.001", "< 0.001"), ("nan", "= nan")],
+)
+def test_stated(text, expected):
+    assert numbers.stated(text) == expected

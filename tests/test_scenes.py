@@ -104,6 +104,14 @@ def test_softmax_bars_labels_and_caption_are_the_probabilities(mode):
         assert f" {best}" in text and "1.000" in text
 
 
+def test_a_probability_past_the_digits_shown_is_stated_with_its_bound():
+    """A near-certain class said `p = >0.999`; it says `p > 0.999`."""
+    scene = SCENES["softmax"](frames=2, low=30.0, high=30.0, index=2)
+    _, texts = next(frames_with_texts(scene))
+    text = caption(texts)
+    assert "p2 > 0.999" in text and "= >" not in text, text
+
+
 def test_softmax_small_probability_reads_below_one_hundredth():
     scene = SCENES["softmax"](frames=2, low=-20.0, high=-20.0, index=0)
     _, texts = next(frames_with_texts(scene))

@@ -22,6 +22,21 @@ class Markup(str):
     """Text that carries the kit's sub/superscript markup on purpose (not escaped)."""
 
 
+class _Plurals(string.Formatter):
+    """Python's format syntax plus one spec for a noun that follows a count: `{n:?unit|units}`
+    gives `unit` for 1 and `units` otherwise (the count itself is written by its own `{n}`).
+    A language without plural forms simply never uses it."""
+
+    def format_field(self, value: Any, format_spec: str) -> Any:
+        if format_spec.startswith("?"):
+            one, _, other = format_spec[1:].partition("|")
+            return one if value == 1 else other
+        return super().format_field(value, format_spec)
+
+
+PLURALS = _Plurals()
+
+
 CATALOGUES = Path(__file__).parent / "catalogues"
 LANGUAGES = ("en", "zh")
 
@@ -64,7 +79,7 @@ class Catalogue:
             else escape(value)
             for name, value in fields.items()
         }
-        return message.format(**safe)
+        return PLURALS.vformat(message, (), safe)
 
     def list(self, key: str) -> list[str]:
         """A list message (ten class names...)."""

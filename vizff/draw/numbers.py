@@ -40,6 +40,14 @@ def probability(p: float, digits: int = 2) -> str:
     return f"{p:.{digits}f}"
 
 
+def stated(text: str) -> str:
+    """A value as the right side of a statement: `= 0.42`, or `> 0.99` and `< 0.01` for the
+    bounds `probability` writes, never `= >0.99`."""
+    if text[:1] in "<>" and text:
+        return f"{text[0]} {text[1:]}"
+    return f"= {text}"
+
+
 def percent(fraction: float, digits: int = 1) -> str:
     """0.9234 -> `92.3%`."""
     if not math.isfinite(fraction):

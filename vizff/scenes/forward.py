@@ -309,8 +309,6 @@ class Forward(TrainingScene):
             return self.diverged_text(snapshot)
         if snapshot.step == 0:
             return self.words("forward.untrained")
-        if snapshot.step == 1:
-            return self.words("forward.trained_one")
         return self.words("forward.trained", steps=snapshot.step)
 
     def caption(self, snapshot: Snapshot, state: State, finished: bool) -> str:
@@ -340,7 +338,7 @@ class Forward(TrainingScene):
             "forward.caption",
             head=head,
             predicted=names[state.predicted],
-            p=numbers.probability(float(p[state.predicted]), 2),
+            p=numbers.stated(numbers.probability(float(p[state.predicted]), 2)),
             loss=self.loss_text(state.loss),
             **fields,
         )

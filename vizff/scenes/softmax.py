@@ -71,7 +71,7 @@ class Softmax(Scene):
                 t=numbers.fixed(value, 2),
                 thing=thing,
                 best=best,
-                p=numbers.probability(probabilities[best], 3),
+                p=numbers.stated(numbers.probability(probabilities[best], 3)),
                 total=total,
             )
         i = self.settings.index
@@ -79,7 +79,7 @@ class Softmax(Scene):
             "softmax.caption_logit",
             index=i,
             value=numbers.signed(logits[i], 2),
-            p=numbers.probability(probabilities[i], 3),
+            p=numbers.stated(numbers.probability(probabilities[i], 3)),
             thing=thing,
             best=best,
             total=total,
