@@ -152,6 +152,11 @@ def test_the_page_of_an_empty_or_missing_folder_is_an_error(here, capsys):
     assert code == 2 and said.startswith("error: empty: no renders here")
     code, _, said = run_cli(["page", "missing"], capsys)
     assert code == 2 and said.startswith("error: missing: no such folder")
+    (here / "one.gif").write_bytes(b"GIF89a")  # a render given where its folder belongs
+    code, _, said = run_cli(["page", "one.gif"], capsys)
+    assert code == 2 and said.strip() == (
+        "error: one.gif: not a folder; give the folder that holds your renders (vizff page .)"
+    )
 
 
 def test_embed_of_an_mp4_writes_the_poster_its_video_tag_names(here, capsys):

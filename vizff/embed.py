@@ -13,6 +13,7 @@ import html
 import os
 import struct
 from dataclasses import dataclass
+import shlex
 from pathlib import Path
 from urllib.parse import quote
 
@@ -123,6 +124,11 @@ def markdown_text(text: str) -> str:
 def renders_in(folder: Path) -> list[Media]:
     """Every GIF, WebP, PNG and MP4 in `folder`, by name; an MP4's poster goes with it."""
     if not folder.is_dir():
+        if folder.exists():  # a render itself, most likely: the page goes in its folder
+            raise ConfigError(
+                f"{folder}: not a folder; give the folder that holds your renders "
+                f"(vizff page {shlex.quote(str(folder.parent))})"
+            )
         raise ConfigError(f"{folder}: no such folder")
     files = sorted(p for p in folder.iterdir() if p.suffix.lower() in MEDIA and p.is_file())
     posters = {poster_path(p) for p in files if p.suffix.lower() == ".mp4"}
