@@ -475,3 +475,36 @@ def test_option_errors_read_as_the_user_wrote_them(tmp_path):
     assert str(refused.value).startswith("fps=120: a GIF shows at most 50")  # Python keyword
     refused.value.source = Cli()
     assert str(refused.value).startswith("--fps 120: a GIF shows at most 50")
+
+
+@pytest.mark.parametrize("suffix", FORMATS)
+def test_an_output_that_is_a_link_is_written_through_and_stays_a_link(tmp_path, suffix):
+    """`outputs/latest.gif -> runs/7/w.gif`: the link was replaced by a regular file, so the
+    file it named kept the old render and the link was lost."""
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    real = runs / f"w{suffix}"
+    if suffix:
+        real.write_bytes(b"old render")
+    else:
+        real.mkdir()
+        Image.new("RGB", (8, 8)).save(real / "frame_00000.png")  # yesterday's frames
+    link = tmp_path / f"latest{suffix}"
+    link.symlink_to(real)
+    frames = moving_square(3)
+    write_all(link, frames, fps=10)
+    assert link.is_symlink() and os.readlink(link) == str(real)
+    if suffix:
+        assert real.read_bytes() != b"old render"
+        assert iio.imread(real, index=None).shape[-3:-1] == (48, 64)
+    else:
+        assert sorted(p.name for p in real.iterdir()) == [f"frame_{i:05d}.png" for i in range(3)]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["runs", link.name])
+    assert [p.name for p in runs.iterdir()] == [real.name]  # no temporary left beside it
+
+
+def test_a_dangling_link_as_output_makes_the_file_it_names(tmp_path):
+    link, real = tmp_path / "latest.gif", tmp_path / "made" / "w.gif"
+    link.symlink_to(real)
+    write_all(link, moving_square(2), fps=10)
+    assert link.is_symlink() and real.is_file() and real.read_bytes()[:6] == b"GIF89a"

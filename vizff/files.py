@@ -128,8 +128,10 @@ class Staged:
     which output this is."""
 
     def __init__(self, target: Path, *, folder: bool = False, name: str = "", tidy: bool = True):
-        self.target, self.folder, self.tidy = target, folder, tidy
         self.name = name or str(target)
+        if os.path.islink(target):  # write through a link, as an editor does: the link stays
+            target = Path(os.path.realpath(target))  # and the file it names is replaced
+        self.target, self.folder, self.tidy = target, folder, tidy
         self.made = make_dirs(target.parent, self.name)
         try:
             if folder:
