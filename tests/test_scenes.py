@@ -136,6 +136,30 @@ def test_mosaic_shows_each_image_pixel_for_pixel_column_by_column(sample):
     assert labels == [str(d) for d in sample.test_labels[10:16]]
 
 
+@pytest.mark.parametrize(
+    ("size", "shape"), [((640, 360), (6, 12)), ((720, 1280), (12, 6)), ((1080, 1080), (8, 9))]
+)
+def test_mosaic_default_grid_follows_the_frames_shape(size, shape):
+    """The default 72 images in the whole grid that shows them largest: on a portrait frame
+    the landscape 6x12 left three quarters of the page empty, with tiles a third smaller."""
+    scene = SCENES["mosaic"](size=size, reveal=2)
+    *_, (last, texts) = frames_with_texts(scene)
+    assert scene.grid_shape == shape and len(scene.grid.tiles) == 72
+    tile = scene.grid.tiles[0].w
+    for rows in (2, 3, 4, 6, 8, 9, 12, 18):  # every other whole grid of 72 shows them smaller
+        other = SCENES["mosaic"](size=size, reveal=2, rows=rows, cols=72 // rows)
+        try:
+            other.load()
+        except OptionError:  # does not fit at all
+            continue
+        assert other.grid.tiles[0].w <= tile
+    caption = next(content for role, content in texts if role == "caption")
+    assert f"i×{shape[0]} + j" in caption  # the caption's rule names the grid drawn
+    given = SCENES["mosaic"](size=size, reveal=2, rows=6, cols=12)
+    given.load()
+    assert given.grid_shape == (6, 12)  # a shape the user gives is kept
+
+
 def test_mosaic_title_comes_from_the_data(tmp_path):
     import gzip
 

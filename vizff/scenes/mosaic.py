@@ -58,10 +58,33 @@ class Mosaic(DataScene):
         if any(s.given(key) for key in ("rows", "cols", "start")):
             return s.rows, s.cols
         held = len(self.digits.test_labels if s.split == "test" else self.digits.train_labels)
-        if s.rows * s.cols <= held or held == 0:
+        if held == 0:
             return s.rows, s.cols
+        if s.rows * s.cols <= held:
+            return self._fitted(s.rows * s.cols)
         shapes = [(rows, min(s.cols, held // rows)) for rows in range(1, min(s.rows, held) + 1)]
         return max(shapes, key=lambda shape: (shape[0] * shape[1], -shape[0]))
+
+    def _fitted(self, count: int) -> tuple[int, int]:
+        """The default number of images in the shape that shows them largest on this page:
+        6x12 on a landscape frame, 12x6 on a portrait one (9:16), 8x9 on a square one. The
+        default shape wins a tie. Only whole grids: every column filled."""
+        default = (self.settings.rows, self.settings.cols)
+        page = Page(self.size, self.look, title=self.title(), caption=self._caption(*default))
+        below = page.line_height("small") if self.settings.labels else 0
+        gap = max(1, round(3 * page.s))
+
+        def tile(shape: tuple[int, int]) -> int:
+            rows, cols = shape
+            grid = TileGrid.fit(
+                page.body, count, self.digits.image_shape, gap=gap, below=below,
+                column_major=True, crisp=True, cols=cols, rows=rows,
+            )  # fmt: skip
+            fits = grid.bounds.w <= page.body.w and grid.bounds.h <= page.body.h + 1
+            return grid.tiles[0].w if fits else 0
+
+        shapes = [(rows, count // rows) for rows in range(1, count + 1) if count % rows == 0]
+        return max(shapes, key=lambda shape: (tile(shape), shape == default))
 
     @property
     def rows(self) -> int:
@@ -98,14 +121,17 @@ class Mosaic(DataScene):
         return images[s.start : s.start + count], labels[s.start : s.start + count]
 
     def caption(self) -> str:
+        return self._caption(self.rows, self.cols)
+
+    def _caption(self, rows: int, cols: int) -> str:
         s = self.settings
         return self.words(
             "mosaic.caption",
             split=self.words(f"data.{s.split}"),
             things=self.things(),
             first=s.start,
-            last=s.start + self.rows * self.cols - 1,
-            rows=self.rows,
+            last=s.start + rows * cols - 1,
+            rows=rows,
         )
 
     def _layout(self) -> None:

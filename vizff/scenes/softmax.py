@@ -15,6 +15,8 @@ from vizff.nn import softmax
 from vizff.options import Option
 from vizff.scenes.base import Scene
 
+STACK_BELOW = 1.3  # body width / height under which the two charts go one above the other
+
 
 class Softmax(Scene):
     name = "softmax"
@@ -98,7 +100,11 @@ class Softmax(Scene):
         )
         theme, words = self.theme, self.words
         plot = Plot(page)
-        left_box, right_box = page.body.columns(1, 1, gap=round(28 * page.s))
+        body = page.body  # side by side; one above the other where that leaves them narrow
+        if body.w >= STACK_BELOW * body.h:  # (a square or portrait frame)
+            left_box, right_box = body.columns(1, 1, gap=round(28 * page.s))
+        else:
+            left_box, right_box = body.rows(1, 1, gap=round(20 * page.s))
         span = max(abs(base).max(), abs(values).max() if mode == "logit" else 0) * 1.3
         digits = Axis(-0.6, 9.6, list(range(10)), label=lambda v: f"{v:g}")
         left = Chart(
