@@ -13,8 +13,8 @@ import math
 
 import pytest
 
-from vizff.draw.catalogue import Markup
 from vizff.draw import numbers
+from vizff.draw.catalogue import Markup
 from vizff.draw.numbers import count, fixed, limit, minus, percent, probability, scientific, signed
 
 MINUS = "\u2212"  # the typeset minus sign, not the hyphen-minus "-"

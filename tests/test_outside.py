@@ -282,7 +282,8 @@ def test_dates_times_and_tables_are_shown_as_the_file_writes_them(capsys, tmp_pa
 
 
 @pytest.mark.parametrize(
-    "hidden", ["32,,16", "32,", ",32", " , "],
+    "hidden",
+    ["32,,16", "32,", ",32", " , "],
 )
 def test_a_layer_left_out_between_commas_is_refused(capsys, hidden):
     """`32,,16` trained a 784-32-16-10 network, silently dropping what the user left out."""

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import html
 import os
+import shlex
 import struct
 from dataclasses import dataclass
-import shlex
 from pathlib import Path
 from urllib.parse import quote
 
