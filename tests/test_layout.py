@@ -51,8 +51,10 @@ def test_layout_lint(name, size, lang, theme):
     assert all(texts for _, _, texts in frames)  # the lint saw the text it checks
 
 
-# other shapes of frame, each once: a thumbnail, a square, a phone's portrait, 4K
-ODD = [((320, 180), "en", "dark"), ((800, 800), "zh", "light"), ((1080, 1920), "en", "light"),
+# other shapes of frame, each once: a thumbnail, the README gallery's blog size (both ways),
+# a square, a phone's portrait, 4K
+ODD = [((320, 180), "en", "dark"), ((480, 270), "en", "light"), ((480, 270), "zh", "dark"),
+       ((800, 800), "zh", "light"), ((1080, 1920), "en", "light"),
        ((3840, 2160), "zh", "dark")]  # fmt: skip
 
 
@@ -72,6 +74,22 @@ def test_layout_lint_at_other_shapes(name, size, lang, theme):
     found = [f"frame {i}: {p}" for i, frame, texts in checked_frames(scene)
              for p in problems(frame, texts)]  # fmt: skip
     assert not found, "\n".join(found[:20])
+
+
+@pytest.mark.parametrize("size", [(320, 180), (480, 270), (640, 360)])
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_gradients_never_cuts_the_numbers_it_exists_to_show(size, lang):
+    """At 480x270 (the gallery's size) the relative error read `all 784 entries: 1...`, and the
+    chart's title ran into the heatmaps' header: a line too long for its region at a legible
+    size now takes its short form; only the subtitle and a table's names may still be cut."""
+    scene = SCENES["gradients"](size=size, lang=lang, frames=3)
+    for _, frame, texts in checked_frames(scene):
+        cut = [(t.role, t.content) for t in texts if t.content.endswith("…")]
+        assert all(role in ("subtitle", "table") for role, _ in cut), cut
+    numbers = " ".join(t.content for t in texts)
+    assert "×10" in numbers  # the relative error shown
+    assert scene.chart_box is None or "L(w) = " in numbers  # the loss, where there is a chart
+    assert size[0] < 480 or scene.chart_box is not None
 
 
 def test_lint_fails_on_a_planted_overlap():

@@ -124,6 +124,13 @@ class Axis:
     label: Callable[[float], str] = lambda v: f"{v:g}"
     title: str | None = None
     colour: str = "muted"
+    short_title: str | None = None  # drawn instead where `title` does not fit its chart
+
+    def title_for(self, page, room: float) -> str | None:
+        """The title, or its short form where the title is wider than `room` at its size."""
+        if self.short_title and page.type.width(self.title, page.px("small")) > room:
+            return self.short_title
+        return self.title
 
 
 class Chart:
@@ -255,25 +262,31 @@ class Chart:
                 role="tick",
             )
         title_y = box.y - page.line_height("small") // 2 - round(2 * s)  # above the top tick label
+        # each title within its chart (half of it each where there are two): never into the
+        # next region's words, however long the title or narrow the chart
+        room = self.outer.w if self.right is None or not self.right.title else self.outer.w / 2
+        room -= 0 if room == self.outer.w else page.space
         if self.y.title:
             page.text(
                 frame,
                 (self.outer.x, title_y),
-                self.y.title,
+                self.y.title_for(page, room),
                 size="small",
                 colour=self.y.colour,
                 anchor="lb",
                 role="axis",
+                width=room,
             )
         if self.right is not None and self.right.title:
             page.text(
                 frame,
                 (self.outer.right, title_y),
-                self.right.title,
+                self.right.title_for(page, room),
                 size="small",
                 colour=self.right.colour,
                 anchor="rb",
                 role="axis",
+                width=room,
             )
         if self.x.title:
             page.text(
@@ -284,6 +297,7 @@ class Chart:
                 colour=self.x.colour,
                 anchor="rb",
                 role="axis",
+                width=box.right - self.outer.x,
             )
         self._legend(frame)
 

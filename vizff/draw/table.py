@@ -18,8 +18,10 @@ class Table:
     """`rows` of cells (the first a header when `header`) laid out in `box`.
 
     Column widths are those of their widest cell; the text size shrinks from `size` until the
-    columns and their gaps fit the width (the smallest legible size cuts a cell instead). The
-    first column is left-aligned, the others right-aligned, so numbers line up.
+    columns and their gaps fit the width. Where they do not fit even at the smallest legible
+    size, the first column's cells (the names) are cut with "…"; where that leaves them too
+    little room, the last columns are left out. A number is never cut. The first column is
+    left-aligned, the others right-aligned, so numbers line up.
     """
 
     def __init__(
@@ -40,6 +42,15 @@ class Table:
             if total <= box.w or page.px(design) <= MIN_PIXELS:
                 break
             design -= 0.25
+        pixels = page.px(design)
+        while total > box.w and len(widths) > 1:  # still too wide at the smallest legible size:
+            names = box.w - (total - widths[0])  # the names' column gives way first (its cells
+            if names >= 4 * pixels:  # are cut with "…"); the numbers are never cut
+                total, widths[0] = total - widths[0] + names, int(names)
+                break
+            total -= widths.pop() + gap  # no room even so: the last columns are left out
+            for row in self.rows:
+                del row[len(widths) :]
         self.size, self.widths, self.gap = design, widths, gap
         self.line_h = page.line_height(design)
 

@@ -52,6 +52,7 @@ from vizff.draw import (
 )
 from vizff.draw.catalogue import Markup
 from vizff.draw.page import SIZES
+from vizff.draw.text import MIN_PIXELS
 from vizff.draw.plot import nice_ticks
 from vizff.draw.table import Table
 from vizff.draw.theme import MAP_LEVELS
@@ -70,6 +71,9 @@ WINDOW = 2.0  # the chart spans w ± WINDOW·h
 TIMED_EVALUATIONS = 32  # with timing: loss evaluations timed on each network (the median counts)
 CHANGING = "\0"  # stands for the field of a line that changes from frame to frame
 PENDING = MAP_LEVELS  # colour index of a heatmap cell not computed yet (after the map's levels)
+
+
+LONG_LINE_LEAST = 0.85  # of the small text size: a result line shrunk past this is shortened
 
 
 class LossMeter:
@@ -509,16 +513,22 @@ class Gradients(TrainingScene):
     def _line(self, key, field, widest, width, *, align="l", **fixed) -> Line:
         """A catalogue line whose `field` changes every frame: the text around it is the same
         each frame (and so drawn from the kit's pictures), the field gets a slot as wide as
-        its `widest` value; the size is the largest at which the widest line fits `width`."""
+        its `widest` value; the size is the largest at which the widest line fits `width`.
+        Where the line would have to shrink below LONG_LINE_LEAST of the small size (or a
+        legible one), its short form (`key_short`) is used instead: smaller text is harder to
+        read than the definition it leaves out, and the number it exists for is never cut."""
         page = self.page
-        text = self.words(key, **fixed, **({field: CHANGING} if field else {}))
-        prefix, _, suffix = text.partition(CHANGING)
-        design = SIZES["small"]
         pads = 4 * max(1, round(2 * page.s))  # kept between the pieces by _draw_line
-        while (
-            page.type.width(prefix + widest + suffix, page.px(design)) + pads > width and design > 6
-        ):
-            design -= 0.25
+        for form, least in ((key, LONG_LINE_LEAST), (f"{key}_short", 0.0)):
+            text = self.words(form, **fixed, **({field: CHANGING} if field else {}))
+            prefix, _, suffix = text.partition(CHANGING)
+            design = SIZES["small"]
+            while page.type.width(
+                prefix + widest + suffix, page.px(design)
+            ) + pads > width and page.px(design) > max(MIN_PIXELS, least * page.px("small")):
+                design -= 0.25
+            if page.type.width(prefix + widest + suffix, page.px(design)) + pads <= width:
+                break
         return Line(prefix, suffix, design, page.type.width(widest, page.px(design)), align)
 
     def counter_value(self) -> str:
@@ -689,10 +699,11 @@ class Gradients(TrainingScene):
         else:
             frame = page.canvas()
         rows, cols = self.digits.image_shape
-        header = words(
-            "gradients.unit", unit=self.settings.unit, inputs=self.inputs, shape=f"{rows}×{cols}"
-        )
         if self.right_header is not None:
+            fields = dict(unit=self.settings.unit, inputs=self.inputs, shape=f"{rows}×{cols}")
+            header = words("gradients.unit", **fields)
+            if page.type.width(header, page.px("small")) > self.right_header.w:
+                header = words("gradients.unit_short", **fields)
             self._header(frame, self.right_header, header)
         room = self.grid.tiles[1].x - self.grid.tiles[0].right + self.grid.tiles[0].w
         for tile, key in zip(self.grid.tiles, ("gradients.numerical", "gradients.backprop")):
@@ -773,16 +784,14 @@ class Gradients(TrainingScene):
             [-1.0, 0.0, 1.0],
             label=lambda v: words(names[int(v) + 1]),
         )
+        title = dict(exponent=numbers.minus(str(exponent)), loss=numbers.fixed(self.left.centre, 7))
         y = Axis(
             -limit,
             limit,
             self._ticks(limit),
             label=lambda v: numbers.minus(f"{v:g}"),
-            title=words(
-                "gradients.y_axis",
-                exponent=numbers.minus(str(exponent)),
-                loss=numbers.fixed(self.left.centre, 7),
-            ),
+            title=words("gradients.y_axis", **title),
+            short_title=words("gradients.y_axis_short", **title),
         )
         chart = Chart(plot, self.chart_box, x, y)
         axes = chart.axes
