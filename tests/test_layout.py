@@ -83,7 +83,7 @@ def test_gradients_never_cuts_the_numbers_it_exists_to_show(size, lang):
     chart's title ran into the heatmaps' header: a line too long for its region at a legible
     size now takes its short form; only the subtitle and a table's names may still be cut."""
     scene = SCENES["gradients"](size=size, lang=lang, frames=3)
-    for _, frame, texts in checked_frames(scene):
+    for _, _frame, texts in checked_frames(scene):
         cut = [(t.role, t.content) for t in texts if t.content.endswith("…")]
         assert all(role in ("subtitle", "table") for role, _ in cut), cut
     numbers = " ".join(t.content for t in texts)
