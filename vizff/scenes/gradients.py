@@ -52,9 +52,9 @@ from vizff.draw import (
 )
 from vizff.draw.catalogue import Markup
 from vizff.draw.page import SIZES
-from vizff.draw.text import MIN_PIXELS
 from vizff.draw.plot import nice_ticks
 from vizff.draw.table import Table
+from vizff.draw.text import MIN_PIXELS
 from vizff.draw.theme import MAP_LEVELS
 from vizff.errors import OptionError
 from vizff.nn import Network, backprop, init_network, loss, loss_evaluations
