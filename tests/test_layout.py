@@ -92,6 +92,17 @@ def test_gradients_never_cuts_the_numbers_it_exists_to_show(size, lang):
     assert size[0] < 480 or scene.chart_box is not None
 
 
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("name", list(SCENES))
+def test_nothing_but_a_subtitle_is_cut_at_the_gallerys_size(name, lang):
+    """At 480x270 a label that does not fit takes two lines or its short form: sigmoid's
+    `saturated: slope <...` and the confusion matrix's `columns: predi...` were cut."""
+    scene = SCENES[name](size=(480, 270), lang=lang, **quick(name))
+    cut = {(t.role, t.content) for _, _, texts in checked_frames(scene) for t in texts
+           if t.content.endswith("…") and t.role not in ("subtitle", "table")}  # fmt: skip
+    assert not cut, cut
+
+
 def test_lint_fails_on_a_planted_overlap():
     scene = SCENES["softmax"](frames=3)
     index, frame, texts = checked_frames(scene)[0]

@@ -414,7 +414,7 @@ class Predictions(TrainingScene):
         small, label = page.line_height("small"), page.line_height("label")
         self.accuracy_box, rest = right.take_top(label, gap=round(5 * s))
         self.header_parts = self._matrix_header(right.w)
-        lines = 1 if len(self.header_parts) == 1 else 2
+        lines = len(self.header_parts)
         self.matrix_header, area = rest.take_top(lines * small, gap=round(3 * s))
         names = self.class_names()
         digits = names == [str(k) for k in range(10)]
@@ -469,14 +469,19 @@ class Predictions(TrainingScene):
 
     def _matrix_header(self, width: int) -> list:
         """The matrix's title and what its rows and columns are: one line `[(title, axes)]`
-        if both fit side by side, else two lines `[(title, "ink"), (axes, "muted")]`."""
+        if both fit side by side, else two lines `[(title, "ink"), (axes, "muted")]`, or three
+        where the axes' line is wider than the matrix (its rows and columns on a line each)."""
         page, pixels = self.page, self.page.px("small")
         title = self.words("predictions.matrix")
         axes = self.words("predictions.matrix_axes", thing=self.things(False))
         together = page.type.width(title, pixels) + round(8 * page.s)
         if together + page.type.width(axes, pixels) <= width:
             return [(title, axes)]
-        return [(title, "ink"), (axes, "muted")]
+        if page.type.width(axes, pixels) <= width:
+            return [(title, "ink"), (axes, "muted")]
+        thing = self.things(False)  # rows and columns each on a line of their own
+        halves = [self.words(f"predictions.matrix_{k}", thing=thing) for k in ("rows", "columns")]
+        return [(title, "ink"), *((half, "muted") for half in halves)]
 
     def _fit_name(
         self, template, name: str, width: float, pixels: float, bold: bool = False
@@ -514,7 +519,12 @@ class Predictions(TrainingScene):
         self._matrix_heading(frame)
         self.matrix.draw_static(frame)
         if not self.matrix.shows_counts:
-            note = words("predictions.no_counts")
+            note, room = (
+                words("predictions.no_counts"),
+                self.matrix_header.right - self.matrix.box.x,
+            )
+            if page.type.width(note, page.px("small")) > room:
+                note = words("predictions.no_counts_short")
             below = self.matrix.box.bottom + round(3 * page.s)
             page.text(
                 frame,
@@ -523,7 +533,7 @@ class Predictions(TrainingScene):
                 size="small",
                 colour="muted",
                 anchor="lt",
-                width=self.matrix_header.right - self.matrix.box.x,
+                width=room,
             )
         return frame
 

@@ -183,12 +183,18 @@ class Sigmoid(Scene):
             left, y = chart.to_px(low, chart.y.high)
             right, _ = chart.to_px(high, chart.y.high)
             y += 3 * page.s  # just under the top of the plot, above the curve's headroom
-            page.text(
-                frame,
-                ((left + right) / 2, y),
-                words("sigmoid.saturated"),
-                size="small",
-                colour="muted",
-                anchor="mt",
-                width=(right - left) * 0.92,
-            )
+            room, label = (right - left) * 0.92, words("sigmoid.saturated")
+            lines = [label]
+            if page.type.width(label, page.px("small")) > room:  # a narrow stretch: two lines
+                lines = words.list("sigmoid.saturated_lines")
+            for line in lines:
+                item = page.text(
+                    frame,
+                    ((left + right) / 2, y),
+                    line,
+                    size="small",
+                    colour="muted",
+                    anchor="mt",
+                    width=room,
+                )
+                y = item.box.bottom + 1
