@@ -32,6 +32,30 @@ def test_train_prints_epochs_and_final_accuracy(capsys, tmp_path):
     assert str(saved["activation"]) == "sigmoid"
 
 
+def test_save_is_checked_before_training_and_replaces_only_saved_weights(capsys, tmp_path):
+    """`--save api.py` replaced the user's script with a zip; a folder failed after training."""
+    script, folder, other = tmp_path / "api.py", tmp_path / "runs", tmp_path / "theirs.npz"
+    script.write_text("print('mine')\n")
+    folder.mkdir()
+    np.savez(other, x=np.arange(3))  # someone else's arrays
+    cases = [
+        (script, "the weights are saved as .npz (numpy's format); name the file e.g. weights.npz"),
+        (folder, f"is a folder; name a file in it, e.g. {folder / 'weights.npz'}"),
+        (other, "exists and holds no weights vizff saved; name a new file, or remove it first"),
+        (script / "w.npz", f"{script} is not a folder"),
+    ]
+    for path, said in cases:
+        code, out, err = run(capsys, "train", "--steps", "2", "--save", str(path))
+        assert (code, out) == (2, "")  # refused before a single step was trained
+        assert err.strip() == f"error: --save {path}: {said}"
+    assert script.read_text() == "print('mine')\n" and list(np.load(other)) == ["x"]
+    saved = tmp_path / "new" / "w.npz"
+    for _ in range(2):  # a new file, then its own weights replaced
+        code, _, err = run(capsys, "train", "--steps", "2", "--save", str(saved))
+        assert code == 0 and f"saved the weights to {saved}" in err
+    assert sorted(np.load(saved)) == ["W0", "W1", "activation", "b0", "b1"]
+
+
 def test_numerical_method_warns_of_its_cost(capsys):
     code, out, err = run(
         capsys,

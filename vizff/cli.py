@@ -157,6 +157,7 @@ def train(
     settings = settle(TrainCommand, [(given_values(given), Cli())])
     if save is not None:
         save = home_path(save, "save")  # ~ as the shell reads it, checked before training
+        check_save(save)
     if settings.given("epochs") and settings.given("steps"):
         raise OptionError("epochs", "give --epochs or --steps, not both", source=Cli())
     keys = ("hidden", "activation", "lr", "batch_size", "method", "seed", "dtype")
@@ -193,6 +194,7 @@ def train(
             last = snap
     if save is not None:
         save_network(last.network, save)
+        err.print(f"saved the weights to {save}", markup=False, soft_wrap=True)
     where = digits.path if digits.source == "directory" else digits.source
     err.print(
         f"{total} step{'' if total == 1 else 's'} in {time.perf_counter() - start:.1f} s on "
@@ -227,6 +229,37 @@ def warn_if_long(seconds: float | None, config) -> None:
                 f"--method {config.method} costs two loss evaluations per parameter at every "
                 f"step: about {shown} of training here (measured on a short probe)"
             )
+
+
+def check_save(path: Path) -> None:
+    """Refuse, before any training, a --save that would replace something other than weights
+    vizff saved, or that cannot be written: a script named by mistake, a folder, a device."""
+    import zipfile
+
+    def refuse(problem: str) -> None:
+        raise OptionError("save", problem, value=str(path), source=Cli())
+
+    if path.is_dir():
+        refuse(f"is a folder; name a file in it, e.g. {path / 'weights.npz'}")
+    if path.suffix.lower() != ".npz":
+        refuse("the weights are saved as .npz (numpy's format); name the file e.g. weights.npz")
+    if os.path.lexists(path):
+        if not path.is_file():
+            refuse("is not a regular file (a device, pipe or broken link); name a new file")
+        try:
+            with zipfile.ZipFile(path) as saved:
+                ours = {"activation.npy", "W0.npy", "b0.npy"} <= set(saved.namelist())
+        except (OSError, zipfile.BadZipFile, ValueError):
+            ours = False
+        if not ours:
+            refuse("exists and holds no weights vizff saved; name a new file, or remove it first")
+    folder = path.parent
+    while not os.path.lexists(folder) and folder != folder.parent:
+        folder = folder.parent  # the first that exists: the rest will be made
+    if not folder.is_dir():
+        refuse(f"{folder} is not a folder")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        refuse(f"cannot write in {folder} (permission denied)")
 
 
 def save_network(network, path: Path) -> None:
