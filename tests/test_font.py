@@ -21,7 +21,7 @@ from matplotlib.figure import Figure
 from PIL import Image, ImageDraw, ImageFont
 
 from vizff.draw import typeface
-from vizff.errors import Cli, OptionError
+from vizff.errors import Cli, File, OptionError
 
 ROOT = Path(__file__).resolve().parents[1]
 CATALOGUES = ROOT / "vizff" / "draw" / "catalogues"
@@ -243,6 +243,11 @@ def test_nothing_covers_gives_one_line_naming_characters_and_remedies(system_fon
     assert "\n" not in message and error.key == "title" and error.value == title
     assert "no font here has 鼋 U+9F0B, 鼍 U+9F0D, 龘 U+9F98, 🎉 U+1F389, U+D800" in message
     assert "install a font that has them, or pass --font PATH to one" in message  # not all CJK
+    # the remedy names the font option as the title was given: a keyword, a file's key
+    error.source = None  # the Python API
+    assert str(error).endswith("or pass font=PATH to one")
+    error.source = File(Path("lesson.toml"))
+    assert str(error).endswith('or pass font = "PATH" to one')
 
 
 def test_the_remedy_names_a_cjk_font_only_where_every_missing_character_is_cjk(system_fonts):
@@ -251,4 +256,4 @@ def test_the_remedy_names_a_cjk_font_only_where_every_missing_character_is_cjk(s
             typeface.find_font(title)
         said = str(caught.value)
         assert ("install a CJK font such as Noto Sans CJK SC" in said) is cjk, title
-        assert "--font PATH" in said
+        assert "font=PATH" in said  # a keyword: no source was set, as in the Python API

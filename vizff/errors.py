@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -91,6 +92,10 @@ class Cli:
         shown = ",".join(map(str, value)) if isinstance(value, (tuple, list)) else str(value)
         return f"{flag} {shorten(shown)}"
 
+    def mention(self, key: str, placeholder: str) -> str:
+        """Another option, as advice names it: `--font PATH`."""
+        return f"--{key.replace('_', '-')} {placeholder}"
+
 
 @dataclass(frozen=True)
 class File:
@@ -119,6 +124,9 @@ class File:
             value, where = self.as_written(value), f" ({value})"  # and where it led
         return f"{self.prefix()}: {key} = {shorten(toml_literal(value))}{where}"
 
+    def mention(self, key: str, placeholder: str) -> str:
+        return f'{key} = "{placeholder}"'
+
     def as_written(self, resolved: str) -> str:
         """A path that reading the file resolved against its folder, as the file writes it:
         `../data/x`, not `lessons/../data/x`."""
@@ -138,8 +146,14 @@ class Python:
     def name(self, key: str, value: Any = UNSET) -> str:
         return key if value is UNSET else f"{key}={shorten(repr(value))}"
 
+    def mention(self, key: str, placeholder: str) -> str:
+        return f"{key}={placeholder}"
+
 
 Source = Cli | File | Python
+# advice naming another option, as the user would give it: `⟨font PATH⟩` in a problem reads
+# `--font PATH` on the command line, `font = "PATH"` in a file, `font=PATH` in Python
+MENTION = re.compile(r"⟨(\w+) ([^⟩]+)⟩")
 
 
 LITERAL_DEPTH = 8  # levels of arrays and tables quoted back; deeper ones show as … (a key
@@ -203,4 +217,5 @@ class OptionError(ConfigError):
 
     def __str__(self) -> str:
         source = self.source or Python()
-        return f"{source.name(self.key, self.value)}: {self.problem}"
+        problem = MENTION.sub(lambda m: source.mention(m[1], m[2]), self.problem)
+        return f"{source.name(self.key, self.value)}: {problem}"

@@ -233,9 +233,9 @@ def nothing_covers(needed: list[str], tried: list[FontChoice]) -> str:
     if all(is_cjk(c) for c in lacking):
         return (
             f"{what}: install a CJK font such as Noto Sans CJK SC, "
-            "or pass --font PATH to a font that has them"
+            "or pass ⟨font PATH⟩ to a font that has them"
         )
-    return f"{what}: install a font that has them, or pass --font PATH to one"
+    return f"{what}: install a font that has them, or pass ⟨font PATH⟩ to one"
 
 
 # Han, kana, Hangul and their punctuation: what a CJK font (the remedy the error names) adds.
