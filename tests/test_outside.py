@@ -3,6 +3,7 @@ each checked for the one-line error, the exit code, and the files left as they w
 
 from __future__ import annotations
 
+import re
 import struct
 import subprocess
 import sys
@@ -15,6 +16,7 @@ import vizff.render
 from tests.conftest import idx_images, idx_labels
 from tests.test_cli import run
 from tests.test_storyboard import SMALL, small, write
+from vizff.errors import OptionError
 from vizff.storyboard import render_storyboard
 
 
@@ -536,3 +538,25 @@ def test_an_interrupt_landing_in_an_import_callback_is_handled_again_not_dropped
     finally:
         signal.signal(signal.SIGINT, previous)
         interrupts._installed.clear()
+
+
+@pytest.mark.parametrize(
+    ("out", "said"),
+    [
+        (".gif", "is only an extension; name the file, e.g. render.gif"),
+        ("sub/.MP4", "is only an extension; name the file, e.g. render.mp4"),
+        ("new.webp/", "ends in / as a folder does, but names a .webp file; write it without"),
+    ],
+)
+def test_an_output_name_that_says_two_things_is_refused(capsys, tmp_path, monkeypatch, out, said):
+    """`--out .gif` wrote a hidden folder of 90 PNGs named `.gif`; `--out new.gif/` a file."""
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run(capsys, "render", "sigmoid", "--set", "frames=2", "--out", out)
+    assert code == 2 and one_line(err).startswith(f"error: --out {out}: {said}")
+    recipe = tmp_path / "r.toml"
+    recipe.write_text(f'scene = "sigmoid"\nframes = 2\nout = "{out}"\n')
+    code, _, err = run(capsys, "render", str(recipe))
+    assert code == 2 and one_line(err).startswith(f'error: {recipe}: out = "{out}": {said}')
+    with pytest.raises(OptionError, match=f"^out='{re.escape(out)}': {re.escape(said)}"):
+        vizff.render.render_scene("sigmoid", out, frames=2)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.toml"]

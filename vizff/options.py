@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import difflib
 import math
+import os
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -147,6 +148,8 @@ class Option:
             raise self._fail("expected a file or folder name")
         if "\0" in value:
             raise self._fail("a path cannot hold a NUL character")
+        if self.key == "out":
+            check_output_name(value, self._fail)
         return value
 
     def _check_bool(self, value: Any) -> bool:
@@ -521,3 +524,19 @@ GROUP_TITLES = {
 
 def file_source(path: Path, part: int | None = None, title: str = "") -> File:
     return File(path, part, title)
+
+
+OUTPUT_FORMATS = (".gif", ".mp4", ".webp", ".png")
+
+
+def check_output_name(written: str, fail: Callable[[str], Exception]) -> None:
+    """An output name that says two things: `.gif` alone (a hidden folder of PNGs, by the
+    rule that a name without an extension is a folder) or `x.gif/` (a folder, or that file?)."""
+    path = Path(written)
+    if path.name.lower() in OUTPUT_FORMATS:
+        raise fail(f"is only an extension; name the file, e.g. render{path.name.lower()}")
+    if path.suffix.lower() in OUTPUT_FORMATS and written.endswith(("/", os.sep)):
+        raise fail(
+            f"ends in / as a folder does, but names a {path.suffix.lower()} file; write it "
+            "without the / for that file, or name a folder without an extension for PNGs"
+        )

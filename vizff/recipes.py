@@ -15,7 +15,7 @@ from typing import Any
 
 from vizff.errors import Cli, ConfigError, File, OptionError, Python, Source
 from vizff.files import home_path
-from vizff.options import Layer, Settings, close_match, settle
+from vizff.options import Layer, Settings, check_output_name, close_match, settle
 
 SOURCES_WITH_PATHS = ("sample", "mnist")
 
@@ -85,6 +85,9 @@ def file_values(
         resolved["font"] = str(path if path.is_absolute() else folder / path)
     out = resolved.get("out")
     if isinstance(out, str) and out.strip() and out_dir is not None:
+        check_output_name(
+            out, lambda problem: OptionError("out", problem, value=out, source=source)
+        )
         path = home_path(out, "out", source)
         resolved["out"] = str(path if path.is_absolute() else out_dir / path)
     return resolved

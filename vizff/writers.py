@@ -28,6 +28,7 @@ from PIL import GifImagePlugin, Image
 from vizff.errors import OptionError, RenderError, some_of
 from vizff.feeder import Feeder
 from vizff.files import TEMP_PREFIX, Staged, reason, sweep_stale
+from vizff.options import check_output_name
 
 MIN_FPS = 0.001  # a frame every 1000 s: slower is a slide show, not an animation
 MAX_FPS = 240  # any format; more is not an animation anyone can see
@@ -908,8 +909,10 @@ def open_writer(
     total: int | None = None,
 ) -> FrameWriter:
     """The writer that the output's extension names; a path without one is a PNG folder."""
+    written = os.fspath(path)
     path = Path(path)
     suffix = path.suffix.lower()
+    check_output_name(written, lambda problem: OptionError("out", problem, value=written))
     if frame is not None and suffix != ".png":
         raise OptionError("frame", f"only for a .png output, not {path.name}")
     if suffix == ".gif":
