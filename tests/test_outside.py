@@ -560,3 +560,24 @@ def test_an_output_name_that_says_two_things_is_refused(capsys, tmp_path, monkey
     with pytest.raises(OptionError, match=f"^out='{re.escape(out)}': {re.escape(said)}"):
         vizff.render.render_scene("sigmoid", out, frames=2)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r.toml"]
+
+
+def test_a_title_the_frames_cannot_show_whole_gets_a_note(capsys, tmp_path):
+    """A card set a six-line title on three lines, and a long title was cut with "...", and the
+    command said nothing."""
+    lines = "\n".join(f"Line {n}" for n in range(1, 7))
+    code, _, err = run(capsys, "render", "card", "--title", lines, "--out", str(tmp_path / "c.png"))
+    assert code == 0
+    assert "note: the title's 6 lines do not fit 640x360: they are set on 3" in err
+    long = "A title far too long for a thumbnail, however small the letters are set"
+    argv = ["render", "sigmoid", "--size", "320x180", "--set", "frames=2", "--title", long]
+    code, _, err = run(capsys, *argv, "--out", str(tmp_path / "s.png"))
+    assert code == 0 and re.search(
+        r'note: the title does not fit 320x180 and is cut \("A .*…"\)', err
+    )
+    code, _, err = run(capsys, *argv[:-1], "Short", "--out", str(tmp_path / "t.png"))
+    assert code == 0 and "note:" not in err
+    board = tmp_path / "b.toml"
+    board.write_text(f'[[part]]\ncard = "section"\ntitle = """{lines}"""\n')
+    code, _, err = run(capsys, "render", str(board), "--out", str(tmp_path / "b.gif"))
+    assert code == 0 and "part 1" in err and "the title's 6 lines do not fit" in err

@@ -93,7 +93,7 @@ class RenderJob:
             self.writer.frames,
             size,
             time.perf_counter() - start,
-            (note,) if note else (),
+            ((note,) if note else ()) + shortened(self.scene, self.settings),
             size=self.writer.size,
             title=shown_title(self.scene),
             poster=commit_poster(staged) if staged is not None else None,
@@ -120,6 +120,33 @@ class named:
             named = source.name("lr", self.settings.raw["lr"])
             error.args = (re.sub(r"\(lr, now [^)]*\)", f"({named})", str(error)),)
         return False
+
+
+def shortened(scene: Scene, settings: Settings) -> tuple[str, ...]:
+    """Notes for a title or subtitle the user wrote that the frames could not show whole:
+    cut with an ellipsis, or its lines set on fewer (a card has room for so many)."""
+    page = getattr(scene, "page", None)
+    if page is None:
+        return ()
+    notes = []
+    size = "x".join(map(str, scene.size))
+    for key in ("title", "subtitle"):
+        given = settings.get(key) if settings.given(key) else None
+        if not isinstance(given, str) or not given.strip():
+            continue
+        drawn = [item.content for item in page.texts() if item.role == key]
+        lines = [line for line in given.splitlines() if line.strip()]
+        if any(text.endswith("…") for text in drawn) and not given.rstrip().endswith("…"):
+            cut = next(text for text in drawn if text.endswith("…"))
+            notes.append(
+                f'the {key} does not fit {size} and is cut ("{cut}"): shorten it, or render larger'
+            )
+        elif drawn and len(lines) > len(drawn):
+            notes.append(
+                f"the {key}'s {len(lines)} lines do not fit {size}: they are set on "
+                f"{len(drawn)}; use fewer lines, or render larger"
+            )
+    return tuple(notes)
 
 
 def shown_title(scene: Scene) -> str:

@@ -56,7 +56,7 @@ from vizff.files import (
 from vizff.options import SHARED_BY_KEY, Layer, Option, Settings, close_match, options_of, settle
 from vizff.parallel import Runner, TaskFailed
 from vizff.recipes import Recipe, file_values, read_toml, scene_class
-from vizff.render import RenderResult, named, prepare
+from vizff.render import RenderResult, named, prepare, shortened
 from vizff.segments import Chapter, join_gif, join_mp4, join_webp
 from vizff.writers import open_writer
 
@@ -351,7 +351,7 @@ class SegmentResult:
     number: int
     frames: int
     bytes: int
-    note: str | None
+    notes: tuple[str, ...]  # the writer's (a rounded GIF rate), then any title cut to fit
 
 
 @dataclass(frozen=True)
@@ -404,7 +404,10 @@ class Segment:
                     writer.repeat(last, self.hold)
                     writer.fade(last, np.array(self.fade_out), colour)
                     progress(writer.frames)
-        return SegmentResult(self.number, writer.frames, self.path.stat().st_size, writer.note)
+        notes = ((writer.note,) if writer.note else ()) + tuple(
+            f"{self.prefix}: {note}" for note in shortened(scene, settings)
+        )
+        return SegmentResult(self.number, writer.frames, self.path.stat().st_size, notes)
 
 
 def one_blas_thread():
@@ -644,7 +647,7 @@ class BoardRender:
         finally:
             self.abandon()
         plan = self.plan
-        notes = tuple(dict.fromkeys(r.note for r in results if r.note))
+        notes = tuple(dict.fromkeys(note for r in results for note in r.notes))
         if plan.format == "" and any(p.transition == "fade" for p in plan.board.parts):
             notes += ("a folder holds each part on its own: its fades are left out",)
         frames = sum(r.frames for r in results)
