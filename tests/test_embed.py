@@ -146,6 +146,33 @@ def test_the_page_shows_every_render_once_with_its_snippets(here, capsys):
     assert f"one.gif · 320x180 · {size:,} bytes · GIF" in page
 
 
+def test_a_broken_or_half_copied_file_is_skipped_with_a_note_not_the_whole_page(here, capsys):
+    """One bad file failed the page (exit 1); a GIF cut short was listed as a render."""
+    folder = here / "site"
+    for name in ("ok.gif", "v.mp4", "p.png", "w.webp"):
+        render_scene("sigmoid", folder / name, **SMALL)
+    for name, keep in (("ok.gif", 3000), ("v.mp4", 5000), ("p.png", 500), ("w.webp", 900)):
+        whole = (folder / name).read_bytes()
+        (folder / f"cut-{name}").write_bytes(whole[:keep])  # a copy that stopped part way
+    (folder / "empty.png").write_bytes(b"")
+    (folder / "text.webp").write_text("not an image")
+    code, printed, err = run_cli(["page", str(folder)], capsys)
+    assert code == 0 and printed == f"{folder / 'index.html'}  4 renders\n"
+    skipped = sorted(re.findall(r"note: skipped \S+/(\S+): (.+)", err))
+    assert [name for name, _ in skipped] == [
+        "cut-ok.gif", "cut-p.png", "cut-v.mp4", "cut-w.webp", "empty.png", "text.webp"
+    ]  # fmt: skip
+    assert all(why.startswith("cut short") for name, why in skipped if name.startswith("cut-"))
+    page = (folder / "index.html").read_text()
+    assert sorted(re.findall(r'<section data-file="([^"]+)"', page)) == [
+        "ok.gif", "p.png", "v.mp4", "w.webp"
+    ]  # fmt: skip
+    for name in ("ok.gif", "v.mp4", "p.png", "w.webp"):
+        (folder / name).unlink()
+    code, _, err = run_cli(["page", str(folder)], capsys)
+    assert code == 2 and "no readable renders here (cut-ok.gif: cut short" in err
+
+
 def test_the_page_of_an_empty_or_missing_folder_is_an_error(here, capsys):
     (here / "empty").mkdir()
     code, _, said = run_cli(["page", "empty"], capsys)

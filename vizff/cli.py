@@ -435,8 +435,10 @@ def page_command(
     """Write FOLDER/index.html: every render in it with its title, size and embed snippets."""
     from vizff.embed import write_page
 
-    path, count = write_page(folder)
-    print(f"{path}  {count} renders")
+    path, count, skipped = write_page(folder)
+    for file, why in skipped:
+        note(f"skipped {file}: {why}")
+    print(f"{path}  {count} render{'' if count == 1 else 's'}")
 
 
 def storyboard_file(target: str) -> bool:

@@ -130,18 +130,79 @@ def renders_in(folder: Path) -> list[Media]:
                 f"(vizff page {shlex.quote(str(folder.parent))})"
             )
         raise ConfigError(f"{folder}: no such folder")
+    items, _ = readable_renders(folder)
+    return items
+
+
+def readable_renders(folder: Path) -> tuple[list[Media], list[tuple[Path, str]]]:
+    """The renders in `folder` that can be shown, and the files skipped with why: one broken
+    or half-copied file does not cost the page."""
     files = sorted(p for p in folder.iterdir() if p.suffix.lower() in MEDIA and p.is_file())
     posters = {poster_path(p) for p in files if p.suffix.lower() == ".mp4"}
-    return [media(p) for p in files if p not in posters and not p.name.startswith(".")]
+    items, skipped = [], []
+    for path in files:
+        if path in posters or path.name.startswith("."):
+            continue
+        try:
+            why = cut_short(path)
+            if why is None:
+                items.append(media(path))
+        except RenderError as exc:
+            why = str(exc).removeprefix(f"{path}: ")
+        if why is not None:
+            skipped.append((path, why))
+    return items, skipped
 
 
-def write_page(folder: Path, name: str = "index.html") -> tuple[Path, int]:
+def cut_short(path: Path) -> str | None:
+    """Why a file that starts as its format does is not whole (a copy or render cut short: it
+    lacks the end its format must have), or None."""
+    suffix = path.suffix.lower()
+    try:
+        with open(path, "rb") as file:
+            size = os.fstat(file.fileno()).st_size
+            head = file.read(12)
+            file.seek(max(0, size - 12))
+            tail = file.read()
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    if suffix == ".gif" and head[:3] == b"GIF" and not tail.endswith(b"\x3b"):
+        return "cut short: the GIF has no trailer"
+    if suffix == ".png" and head[:4] == b"\x89PNG" and not tail.endswith(b"IEND\xaeB`\x82"):
+        return "cut short: the PNG has no IEND chunk"
+    if suffix == ".webp" and head[:4] == b"RIFF" and int.from_bytes(head[4:8], "little") + 8 > size:
+        return "cut short: the WebP holds fewer bytes than its header says"
+    if suffix == ".mp4" and head[4:8] == b"ftyp" and not _boxes_fill(path, size):
+        return "cut short: the MP4's boxes run past its end"
+    return None
+
+
+def _boxes_fill(path: Path, size: int) -> bool:
+    """Whether the MP4's top-level boxes end exactly where the file does (headers only)."""
+    from vizff.writers import _box_header
+
+    position = 0
+    with open(path, "rb") as file:
+        while position < size:
+            file.seek(position)
+            box = _box_header(file.read(16), size - position)
+            if box is None:
+                return False
+            position += box[2]
+    return position == size
+
+
+def write_page(folder: Path, name: str = "index.html") -> tuple[Path, int, list[tuple[Path, str]]]:
     """Write `folder/index.html` showing each render with its title, size and snippets;
-    returns its path and how many renders it shows."""
+    returns its path, how many renders it shows, and the files skipped with why."""
     from vizff.files import atomic_path, written_by_vizff
 
-    items = renders_in(folder)
+    renders_in(folder)  # a folder at all
+    items, skipped = readable_renders(folder)
     if not items:
+        if skipped:
+            path, why = skipped[0]
+            raise ConfigError(f"{folder}: no readable renders here ({path.name}: {why})")
         raise ConfigError(f"{folder}: no renders here (.gif .webp .png .mp4)")
     target = folder / name
     if os.path.lexists(target) and not written_by_vizff(target):
@@ -151,7 +212,7 @@ def write_page(folder: Path, name: str = "index.html") -> tuple[Path, int]:
         )
     with atomic_path(target, option="page") as temp:
         temp.write_text(page_html(folder, items), encoding="utf-8")
-    return target, len(items)
+    return target, len(items), skipped
 
 
 PAGE_STYLE = """
