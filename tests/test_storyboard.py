@@ -22,7 +22,7 @@ from PIL import Image
 from tests.test_cli import run
 from vizff.draw.catalogue import catalogue
 from vizff.draw.lint import problems
-from vizff.errors import ConfigError, VizffError
+from vizff.errors import ConfigError, OptionError, VizffError
 from vizff.recipes import Recipe, load_target
 from vizff.render import scene_frames
 from vizff.scenes import SCENES
@@ -685,3 +685,27 @@ def test_ctrl_c_to_the_whole_group_early_in_a_lesson_is_one_line(tmp_path, delay
     while processes_marked(mark) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not processes_marked(mark)
+
+
+@pytest.mark.parametrize(
+    ("args", "keywords", "said"),
+    [
+        ((), {"jobs": "2"}, "jobs='2': expected a whole number of workers, 1 to 256"),
+        ((), {"jobs": 0}, "jobs=0: expected a whole number of workers, 1 to 256"),
+        ((), {"jobs": 10**6}, "jobs=1000000: expected a whole number of workers, 1 to 256"),
+        ((), {"jobs": True}, "jobs=True: expected a whole number of workers, 1 to 256"),
+        ((None,), {}, "path=None: expected a storyboard file (.toml)"),
+        (({"part": []},), {}, "path={'part': []}: expected a storyboard file (.toml)"),
+        (("LESSON", 3), {}, "out=3: expected a file or folder name"),
+    ],
+)
+def test_render_storyboards_keywords_are_checked_as_render_scenes_are(
+    tmp_path, args, keywords, said
+):
+    """`jobs="2"` raised TypeError ('>' not supported...), and a dict for the path a pathlib
+    TypeError; `jobs=0` and `jobs=10**6` were taken."""
+    args = tuple(str(LESSON) if a == "LESSON" else a for a in args) or (str(LESSON),)
+    with pytest.raises(OptionError) as caught:
+        render_storyboard(*args, **keywords)
+    assert str(caught.value) == said
+    assert list(tmp_path.iterdir()) == []

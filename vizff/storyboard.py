@@ -831,6 +831,9 @@ class Batch:
                     yield board.finish([tasks[i] for i in mine], [results[owner][i] for i in mine])
 
 
+MAX_JOBS = 256  # worker processes at most, as --jobs allows
+
+
 def render_storyboard(
     path: str | Path,
     out: str | Path | None = None,
@@ -845,6 +848,14 @@ def render_storyboard(
     as keywords. `jobs` worker processes render the parts."""
     from vizff.errors import Python
 
+    if not isinstance(path, (str, os.PathLike)) or not str(path).strip():
+        raise OptionError("path", "expected a storyboard file (.toml)", value=path)
+    if out is not None and not isinstance(out, (str, os.PathLike)):
+        raise OptionError("out", "expected a file or folder name", value=out)
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or not 1 <= jobs <= MAX_JOBS:
+        raise OptionError(
+            "jobs", f"expected a whole number of workers, 1 to {MAX_JOBS}", value=jobs
+        )
     if jobs > 1:
         from vizff.parallel import prestart
 
