@@ -212,3 +212,23 @@ def test_the_cli_says_when_it_makes_the_default_outputs_folder(here, capsys):
         note = "note: made the folder outputs for it (--out or --out-dir names another place)"
         assert (note in said) is made  # said once, when the folder is new
     assert [p.name for p in (here / "outputs").iterdir()] == ["sigmoid.gif"]
+
+
+@pytest.mark.parametrize("bad", [{"font": "/no/such.ttf"}, {"lr": float("nan")}])
+def test_a_show_that_fails_leaves_no_empty_bar_above_its_error(monkeypatch, bad):
+    """The bar stayed as `sigmoid ░░░ 0/0 frames 0.0 s` above the error's traceback."""
+    import vizff.notebook
+
+    handle = FakeHandle()
+    monkeypatch.setattr(vizff.notebook, "in_notebook", lambda: True)
+    monkeypatch.setattr(
+        vizff.notebook,
+        "NotebookProgress",
+        lambda name: NotebookProgress(name, display=lambda obj, display_id: handle),
+    )
+    scene = "loss" if "lr" in bad else "sigmoid"
+    with pytest.raises(OptionError):
+        vizff.show(scene, size=(320, 180), steps=4, **bad) if scene == "loss" else vizff.show(
+            scene, size=(320, 180), frames=3, **bad
+        )
+    assert handle.updates and handle.updates[-1]["text/plain"] == ""

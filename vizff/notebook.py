@@ -72,14 +72,19 @@ def show(
     limit = EMBED_LIMIT_OPTION.read(embed_limit, Python())
     chosen = FORMAT_OPTION.read(format, Python()) if format is not None else None
     recipe = load_recipe(str(scene), options, source=Python())
+    if out is not None and chosen is not None and Path(out).suffix.lower() != f".{chosen}":
+        raise OptionError("format", f"differs from out={str(out)!r}; give one of them")
     bar = NotebookProgress(recipe.name) if progress and in_notebook() else None
-    if out is not None:
-        if chosen is not None and Path(out).suffix.lower() != f".{chosen}":
-            raise OptionError("format", f"differs from out={str(out)!r}; give one of them")
-        result = render_file(recipe.with_layer({"out": out}, Python()), bar)
-        result = replace(result, embed_limit=limit)
-    else:
-        result = render_in_memory(recipe, chosen or "gif", limit, bar)
+    try:
+        if out is not None:
+            result = render_file(recipe.with_layer({"out": out}, Python()), bar)
+            result = replace(result, embed_limit=limit)
+        else:
+            result = render_in_memory(recipe, chosen or "gif", limit, bar)
+    except BaseException:
+        if bar:  # the error is what the cell shows: no empty bar above it
+            bar.clear()
+        raise
     if bar:
         bar.finish(result)
         shown_by_the_cell_end(result)
@@ -281,6 +286,9 @@ class NotebookProgress:
 
     def finish(self, result) -> None:
         self.handle.update(Text(describe(result)))
+
+    def clear(self) -> None:
+        self.handle.update(Text(""))
 
 
 class Bar:
