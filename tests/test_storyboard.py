@@ -709,3 +709,21 @@ def test_render_storyboards_keywords_are_checked_as_render_scenes_are(
         render_storyboard(*args, **keywords)
     assert str(caught.value) == said
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_top_setting_written_below_train_says_to_move_it_up(tmp_path):
+    """TOML puts every key after `[train]` into that table: `transition` there was called "not
+    a training option (did you mean "activation"?)"."""
+    board = write(tmp_path, '[train]\nsteps = 10\ntransition = "fade"\n[[part]]\nscene = "card"\n')
+    with pytest.raises(OptionError) as caught:
+        load_storyboard(board)
+    assert str(caught.value) == (
+        f'{board}: [train] transition = "fade": a setting of the whole storyboard: write it '
+        "above [train] (every key after a table's header belongs to that table)"
+    )
+    board = write(tmp_path, 'bogus = 1\n[[part]]\nscene = "card"\n')
+    with pytest.raises(OptionError) as caught:
+        load_storyboard(board)
+    listed = str(caught.value).split("the top takes ")[1].split(", ")
+    assert len(listed) == len(set(listed)) and "title" in listed  # each key once
+    assert not {"max_bytes", "poster", "frame", "subtitle"} & set(listed)  # none it refuses

@@ -203,11 +203,18 @@ def _not_at_top(key: str) -> str:
         return "not for a storyboard (render one part's scene on its own for a still)"
     if any(key in options_of(cls) for cls in SCENES.values()):
         return "a scene's own option: set it in the [[part]] of that scene"
-    allowed = [*OWN, "title", *(k for k, o in SHARED_BY_KEY.items() if o.group in TOP_GROUPS)]
-    allowed = [k for k in allowed if k not in (*NEVER, "subtitle")]
+    allowed = top_keys()
     return (
         f"not a storyboard setting{close_match(key, allowed)}; the top takes {', '.join(allowed)}"
     )
+
+
+def top_keys() -> list[str]:
+    """The keys a storyboard's top takes, once each (not those it refuses: frame, a subtitle,
+    a GIF's size budget, an MP4's poster)."""
+    shared = (k for k, o in SHARED_BY_KEY.items() if o.group in TOP_GROUPS)
+    refused = (*NEVER, "subtitle", "max_bytes", "poster")
+    return [k for k in dict.fromkeys([*OWN, "title", *shared]) if k not in refused]
 
 
 def _train(path: Path, table: Any) -> dict[str, Any]:
@@ -216,6 +223,14 @@ def _train(path: Path, table: Any) -> dict[str, Any]:
         raise ConfigError(f"{path}: train: write the training options as a [train] table")
     training = [k for k, o in SHARED_BY_KEY.items() if o.group == "training"]
     for key, value in table.items():
+        if key not in training and key in top_keys():  # written below [train], so inside it
+            raise OptionError(
+                key,
+                "a setting of the whole storyboard: write it above [train] (every key after a "
+                "table's header belongs to that table)",
+                value=value,
+                source=source,
+            )
         if key not in training:
             raise OptionError(
                 key,
