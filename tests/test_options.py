@@ -146,3 +146,18 @@ def test_every_option_is_declared_once_and_every_scene_lists_its_own():
 def test_defaults_pass_their_own_checks():
     for cls in SCENES.values():
         settle(cls, [])  # every default is a legal value
+
+
+def test_numpy_numbers_and_a_choice_in_other_case_are_what_they_say():
+    """`seed=np.int64(3)` was "expected a whole number" though `fps=np.float64(10)` was taken;
+    `--lang ZH` was refused with no hint while `--theme Dark` got one."""
+    import numpy as np
+
+    assert read("seed", np.int64(3)) == 3 and type(read("seed", np.uint8(3))) is int
+    assert read("fps", np.float32(12.5)) == 12.5 and type(read("fps", np.int32(12))) is float
+    with pytest.raises(OptionError, match="expected a whole number"):
+        read("seed", np.bool_(True))
+    assert read("lang", "ZH") == "zh" and read("theme", " Dark") == "dark"
+    assert read("activation", "ReLU") == "relu"
+    with pytest.raises(OptionError, match='did you mean "zh"'):
+        read("lang", "ZHH")

@@ -232,3 +232,19 @@ def test_a_show_that_fails_leaves_no_empty_bar_above_its_error(monkeypatch, bad)
             scene, size=(320, 180), frames=3, **bad
         )
     assert handle.updates and handle.updates[-1]["text/plain"] == ""
+
+
+def test_frames_refuses_out_and_show_names_its_own_keywords(here):
+    """`frames(..., out=)` wrote nothing and said nothing; `show(formatt=)` listed only the
+    scene's options; `format="GIF"` was refused."""
+    with pytest.raises(OptionError, match=r"^out='x.gif': frames\(\) yields the frames and writes"):
+        vizff.frames("sigmoid", out="x.gif", frames=2)  # at the call, before any frame
+    with pytest.raises(OptionError) as caught:
+        vizff.show("sigmoid", formatt="gif", **SMALL)
+    assert str(caught.value) == (
+        "formatt='gif': not an option (did you mean \"format\"?); show() takes out, format, "
+        "embed_limit, progress too"
+    )
+    result = vizff.show("sigmoid", format="GIF", progress=False, **SMALL)
+    assert result.data[:6] == b"GIF89a"
+    assert list(here.iterdir()) == []

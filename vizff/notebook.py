@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from vizff.errors import OptionError, Python
-from vizff.options import Option
+from vizff.options import Option, close_match
 
 EMBED_LIMIT = 20_000_000  # bytes: as matplotlib's animation.embed_limit, but a link past it
 FORMATS = ("gif", "mp4", "webp", "png")
@@ -44,10 +44,31 @@ def frames(scene: str, **options: Any) -> Iterator[np.ndarray]:
     Each frame is a new array (keep it, draw on it); the keywords are the scene-file keys
     (`vizff scenes NAME` lists them): `for f in vizff.frames("weights", steps=30): ...`.
     """
+    if "out" in options:  # said at the call, not at the first frame
+        raise OptionError(
+            "out",
+            "frames() yields the frames and writes no file; to write one, use "
+            "render_scene(scene, out, ...)",
+            value=options["out"],
+        )
+    return _frames(scene, options)
+
+
+def _frames(scene: str, options: dict[str, Any]) -> Iterator[np.ndarray]:
     from vizff.render import scene_frames
 
     for frame in scene_frames(scene, **options):
         yield frame.copy()  # scenes redraw one buffer in place
+
+
+SHOW_KEYWORDS = ("out", "format", "embed_limit", "progress")  # show()'s own, beside the scene's
+
+
+def own_keyword_hint(error: OptionError) -> None:
+    """`formatt=`: a misspelt keyword of show() itself is named, not just the scene's."""
+    hint = close_match(error.key, SHOW_KEYWORDS)
+    if hint and error.problem.startswith("not an option") and "did you mean" not in error.problem:
+        error.problem = f"not an option{hint}; show() takes {', '.join(SHOW_KEYWORDS)} too"
 
 
 def show(
@@ -81,9 +102,11 @@ def show(
             result = replace(result, embed_limit=limit)
         else:
             result = render_in_memory(recipe, chosen or "gif", limit, bar)
-    except BaseException:
+    except BaseException as error:
         if bar:  # the error is what the cell shows: no empty bar above it
             bar.clear()
+        if isinstance(error, OptionError):
+            own_keyword_hint(error)
         raise
     if bar:
         bar.finish(result)

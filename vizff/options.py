@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import numbers
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -114,6 +115,8 @@ class Option:
         return f"{number.format(low)} to {number.format(high)}"
 
     def _check_int(self, value: Any) -> int:
+        if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+            value = int(value)  # numpy's integers too: np.int64(3) is a whole number
         if isinstance(value, bool) or not isinstance(value, int):
             if isinstance(value, float) and value.is_integer() and abs(value) < 2**63:
                 value = int(value)
@@ -123,6 +126,8 @@ class Option:
         return value
 
     def _check_float(self, value: Any) -> float:
+        if isinstance(value, numbers.Real) and not isinstance(value, bool):
+            value = float(value)  # numpy's float32 and integers too
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise self._fail(f"expected a number, got {type_name(value)}")
         value = float(value)
@@ -135,6 +140,9 @@ class Option:
         if not isinstance(value, str):
             raise self._fail(f"expected a string, got {type_name(value)}")
         if self.choices and value not in self.choices:
+            same = [choice for choice in self.choices if choice.lower() == value.strip().lower()]
+            if same:  # `ZH`, `Dark `: the choice meant, as the choices spell it
+                return same[0]
             hint = close_match(value, self.choices)
             raise self._fail(f"must be one of {', '.join(self.choices)}{hint}")
         if self.high is not None and len(value) > self.high:
@@ -175,12 +183,12 @@ class Option:
     def _check_ints(self, value: Any) -> tuple[int, ...]:
         if isinstance(value, int) and not isinstance(value, bool):
             value = [value]
-        numbers = self._int_list(value, "whole numbers such as [0, 1, 2]")
-        if not 1 <= len(numbers) <= (self.high or 1000):
+        values = self._int_list(value, "whole numbers such as [0, 1, 2]")
+        if not 1 <= len(values) <= (self.high or 1000):
             raise self._fail(f"give 1 to {self.high or 1000:g} numbers")
-        if any(n < (self.low or 0) for n in numbers):
+        if any(n < (self.low or 0) for n in values):
             raise self._fail(f"each must be at least {self.low or 0:g}")
-        return numbers
+        return values
 
     def _int_list(self, value: Any, expected: str) -> tuple[int, ...]:
         if not isinstance(value, (list, tuple)):
@@ -222,8 +230,9 @@ def type_name(value: Any) -> str:
 
 def close_match(word: str, choices: Iterable[str]) -> str:
     """`; did you mean "tanh"?` when a choice is close to what was typed, else ``."""
-    found = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.6)
-    return f' (did you mean "{found[0]}"?)' if found else ""
+    spelled = {choice.lower(): choice for choice in choices}  # `Activaton` finds activation
+    found = difflib.get_close_matches(str(word).lower(), list(spelled), n=1, cutoff=0.6)
+    return f' (did you mean "{spelled[found[0]]}"?)' if found else ""
 
 
 def parse_size(value: Any, fail=None) -> tuple[int, int]:
