@@ -581,3 +581,25 @@ def test_a_title_the_frames_cannot_show_whole_gets_a_note(capsys, tmp_path):
     board.write_text(f'[[part]]\ncard = "section"\ntitle = """{lines}"""\n')
     code, _, err = run(capsys, "render", str(board), "--out", str(tmp_path / "b.gif"))
     assert code == 0 and "part 1" in err and "the title's 6 lines do not fit" in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (
+            ["render", "sigmoid", "--size", "320x180", "--set", "size=640x360"],
+            "error: --size and --set size=...: the same option twice; give one of them",
+        ),
+        (
+            ["render", "sigmoid", "--all"],
+            "error: render sigmoid --all: name scenes or give --all (every file in --scenes-dir), "
+            "not both",
+        ),
+    ],
+)
+def test_two_ways_of_saying_one_thing_are_refused(capsys, tmp_path, monkeypatch, argv, said):
+    """`--set size=` silently won over `--size`; `sigmoid --all` complained of a scenes folder."""
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run(capsys, *argv)
+    assert code == 2 and one_line(err).rstrip() == said
+    assert list(tmp_path.iterdir()) == []

@@ -323,6 +323,11 @@ def render_command(
     out_dir, scenes_dir = home_path(out_dir, "out_dir"), home_path(scenes_dir, "scenes_dir")
 
     targets = list(targets or [])
+    if all_ and targets:
+        raise ConfigError(
+            f"render {' '.join(targets)} --all: name scenes or give --all (every file in "
+            "--scenes-dir), not both"
+        )
     if all_:
         files = sorted(scenes_dir.glob("*.toml"))
         if not files:
@@ -332,7 +337,11 @@ def render_command(
         raise ConfigError("render: name a scene (see `vizff scenes`), a scene file, or --all")
     sets = parse_sets(set_ or [])
     Cli.typed_sets = {item.partition("=")[0].strip(): item.partition("=")[2] for item in set_ or []}
-    values = {**given_values(given), **sets}
+    flags = given_values(given)
+    for key in sets.keys() & flags.keys():  # one value each: not one silently over the other
+        flag = "--" + key.replace("_", "-")
+        raise ConfigError(f"{flag} and --set {key}=...: the same option twice; give one of them")
+    values = {**flags, **sets}
     if "out" in values and len(targets) > 1:
         raise ConfigError("--out: only with a single scene; use --out-dir for several")
     several = len(targets) > 1
