@@ -193,7 +193,7 @@ def _boxes_fill(path: Path, size: int) -> bool:
 
 
 def write_page(folder: Path, name: str = "index.html") -> tuple[Path, int, list[tuple[Path, str]]]:
-    """Write `folder/index.html` showing each render with its title, size and snippets;
+    """Write `folder/index.html` showing each render by its file name, with its size and snippets;
     returns its path, how many renders it shows, and the files skipped with why."""
     from vizff.files import atomic_path, written_by_vizff
 
