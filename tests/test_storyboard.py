@@ -727,3 +727,16 @@ def test_a_top_setting_written_below_train_says_to_move_it_up(tmp_path):
     listed = str(caught.value).split("the top takes ")[1].split(", ")
     assert len(listed) == len(set(listed)) and "title" in listed  # each key once
     assert not {"max_bytes", "poster", "frame", "subtitle"} & set(listed)  # none it refuses
+
+
+def test_a_part_that_cannot_fit_the_frame_is_found_before_any_part_is_rendered(tmp_path):
+    """The lesson at 480x270 rendered nine parts (18 s) before the predictions part found its
+    40 digits did not fit."""
+    board = write(
+        tmp_path,
+        'size = "480x270"\n[[part]]\ncard = "title"\n'
+        '[[part]]\nscene = "predictions"\ncount = 40\nsteps = 3\nevery = 3\n',
+    )
+    with pytest.raises(VizffError, match=r'part 2 \("predictions"\): count = 40: 40 digits and'):
+        plan(load_storyboard(board))  # planning: nothing drawn, no file
+    assert [p.name for p in tmp_path.iterdir()] == ["lesson.toml"]

@@ -137,6 +137,9 @@ class Predictions(TrainingScene):
                 )
             )
         self.count = min(self.settings.count, tested)
+        if self.settings.given("count") and self.settings.pick != "mistakes":
+            self._layout()  # a count that does not fit is said now: a storyboard plans with
+            # load(), and its earlier parts were rendered before this one found out
 
     # ---- which digits ---------------------------------------------------------------------------
     def chosen(self) -> np.ndarray:
