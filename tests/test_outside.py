@@ -603,3 +603,25 @@ def test_two_ways_of_saying_one_thing_are_refused(capsys, tmp_path, monkeypatch,
     code, _, err = run(capsys, *argv)
     assert code == 2 and one_line(err).rstrip() == said
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_ctrl_c_that_python_wrapped_in_another_error_is_still_an_interrupt(capsys, monkeypatch):
+    """A Ctrl-C while matplotlib created a class came out of Python 3.11 as RuntimeError("Error
+    calling __set_name__ ..."), and vizff called it a bug of its own."""
+    from vizff import cli, interrupts
+
+    class Interrupted:
+        def __set_name__(self, owner, name):
+            raise KeyboardInterrupt
+
+    def load_matplotlib(*args, **kwargs):
+        type("ScalarFormatter", (), {"orderOfMagnitude": Interrupted()})  # as Python does it
+
+    try:
+        load_matplotlib()
+    except BaseException as error:  # noqa: BLE001 (3.11 wraps it; 3.12 and later do not)
+        assert interrupts.caused_by_interrupt(error)
+    assert not interrupts.caused_by_interrupt(RuntimeError("a bug"))
+    monkeypatch.setattr(cli, "check_embed", load_matplotlib)  # the first thing render does
+    code, _, err = run(capsys, "render", "sigmoid")
+    assert code == 130 and one_line(err).rstrip() == "error: interrupted; no output was changed"

@@ -636,6 +636,8 @@ def main(argv: list[str] | None = None) -> None:
     except OSError as exc:  # the specific cases are caught where they happen; this is the net
         fail(f"error: {os_error_text(exc)}", 1)
     except Exception as exc:  # noqa: BLE001 (never a traceback: a bug still gets one line)
+        if interrupts.caused_by_interrupt(exc):  # a Ctrl-C that Python wrapped on its way out
+            fail("error: interrupted; no output was changed", interrupts.exit_status())
         if os.environ.get("VIZFF_TRACEBACK"):
             raise
         fail(

@@ -52,6 +52,19 @@ def exit_status() -> int:
     return 128 + (_received or signal.SIGINT)
 
 
+def caused_by_interrupt(error: BaseException) -> bool:
+    """Whether `error` is a KeyboardInterrupt that Python wrapped: Python 3.11 turns any
+    exception raised in `__set_name__`, as a class is created (a Ctrl-C while matplotlib is
+    imported), into RuntimeError("Error calling __set_name__ ...") caused by it."""
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, KeyboardInterrupt):
+            return True
+        seen.add(id(error))
+        error = error.__cause__ or error.__context__
+    return False
+
+
 RETRY = 0.01  # seconds before an interrupt that landed in a callback is handled again
 
 
