@@ -395,3 +395,18 @@ def test_tick_and_cross_are_different_shapes_in_the_given_colour():
     inked = [(p != theme.background).any(axis=2) for p in (tick, cross)]
     assert all(i.sum() > 12 for i in inked) and (inked[0] != inked[1]).sum() > 20
     assert (tick == theme.right).all(axis=2).any()
+
+
+@pytest.mark.parametrize("size", [(640, 360), (1280, 720), (1920, 1080)])
+def test_chinese_tiles_are_as_large_as_english_ones(size):
+    """In Chinese at 1280x720 the 40 digits came out at 17 pixels in 8 columns against 48 in
+    10 for English: the labels' floor followed the 12% larger Chinese text size, though a
+    tile's labels are digits and signs."""
+    tiles = {}
+    for lang in ("en", "zh"):
+        scene = SCENES["predictions"](size=size, lang=lang)
+        scene.load()
+        scene._layout()
+        tiles[lang] = (scene.grid.tiles[0].w, len({t.x for t in scene.grid.tiles}), scene.count)
+    assert tiles["zh"][1:] == tiles["en"][1:]  # as many columns, as many digits
+    assert tiles["zh"][0] >= 0.85 * tiles["en"][0], tiles

@@ -309,8 +309,12 @@ class Predictions(TrainingScene):
         a count the user gave, 16 when the layout picks how many. False if none ever does."""
         page = self.page
         best = None
+        # the labels are digits and signs: the floor is 75% of the Latin small size in every
+        # language (a Chinese page's text is set 12% larger for its characters, and with that
+        # floor its tiles came out at a third of the English ones' size)
+        floor = page.px("small") / page.words.text_scale * 0.75
         for pixels in self._label_pixels():
-            if best is not None and pixels < page.px("small") * 0.75:
+            if best is not None and pixels < floor:
                 break  # past the usual range, only until some size fits
             laid = page.type.lay("Ag字", pixels)
             line = laid.extent[3] - laid.extent[1] + 1  # a label's box, and a pixel between
