@@ -12,6 +12,7 @@ import pytest
 
 from tests.test_oracles_train import reference_run
 from vizff.data import load_digits
+from vizff.draw import numbers
 from vizff.errors import OptionError
 from vizff.scenes import SCENES
 
@@ -281,3 +282,19 @@ def test_scene_option_errors_name_the_keyword():
         SCENES["softmax"](mode="x")
     with pytest.raises(OptionError, match="^hidden="):
         SCENES["weights"](hidden=(0,))
+
+
+@pytest.mark.parametrize("mode", ["logit", "temperature"])
+def test_softmax_keeps_the_label_of_the_bar_its_caption_is_about(mode):
+    """At 480x270 the labels are thinned to every other bar: they were bars 0, 2, 4... and the
+    0.96 bar of digit 3, the one the caption names, had none."""
+    scene = SCENES["softmax"](size=(480, 270), frames=5, mode=mode)
+    for value, _ in zip(scene.sweep(), scene.frames()):
+        logits, probabilities = scene.state(float(value))
+        told = scene.settings.index if mode == "logit" else int(probabilities.argmax())
+        items = [item for item in scene.page.texts() if item.role == "value"]
+        z_labels = [item.content for item in items if item.box.centre[0] < 240]  # left chart
+        p_labels = [item.content for item in items if item.box.centre[0] >= 240]
+        assert len(p_labels) <= 5  # thinned to every other bar: else this shows nothing
+        assert numbers.minus(f"{logits[told]:.1f}") in z_labels
+        assert numbers.probability(float(probabilities[told]), 2) in p_labels

@@ -317,7 +317,10 @@ class Bars:
         labels: Sequence[str] | None = None,
         *,
         label_colours: Sequence[str | RGB] | None = None,
+        keep: int = 0,
     ) -> None:
+        """`keep`: the bar whose label stays when every other label must be dropped (the one
+        the caption talks about); the labels kept are every other one counted from it."""
         zero = round(self.to_y(0.0))
         pad = max(1, round(2 * self.page.s))
         for i, value in enumerate(values):
@@ -327,7 +330,7 @@ class Bars:
             x = self.lefts[i]
             if y1 > y0:
                 frame[y0:y1, x : x + self.bar_w] = colours[i]
-            if labels is None or i % self.step:
+            if labels is None or (i - keep) % self.step:
                 continue
             colour = label_colours[i] if label_colours else "ink"
             if value >= 0:

@@ -148,9 +148,11 @@ class Softmax(Scene):
             page.begin_frame()
             frame = background.copy()
             logits, probabilities = self.state(float(value))
-            z_bars.draw(frame, logits, colours, [numbers.minus(f"{z:.1f}") for z in logits])
-            p_bars.draw(
-                frame, probabilities, colours, [numbers.probability(p, 2) for p in probabilities]
-            )
+            # thinned labels keep the bar the caption is about: the nudged score, the best p
+            told = index if mode == "logit" else int(probabilities.argmax())
+            z_labels = [numbers.minus(f"{z:.1f}") for z in logits]
+            z_bars.draw(frame, logits, colours, z_labels, keep=told)
+            p_labels = [numbers.probability(p, 2) for p in probabilities]
+            p_bars.draw(frame, probabilities, colours, p_labels, keep=told)
             page.caption(frame, self.caption(logits, probabilities, float(value)))
             yield frame
