@@ -59,6 +59,7 @@ class Page:
         subtitle: str | None = None,
         caption: str | None = None,
         caption_lines: int = 1,
+        short_subtitle: str | None = None,  # the scene's own, where `subtitle` does not fit
     ):
         self.size, self.look = size, look
         self.theme, self.words = look.theme, look.words
@@ -74,6 +75,13 @@ class Page:
         self.title_text = escape(look.title) if look.title is not None else title
         chosen_subtitle = look.subtitle if look.subtitle is not None else subtitle
         self.subtitle_text = escape(chosen_subtitle) if look.subtitle is not None else subtitle
+        if (
+            look.subtitle is None
+            and short_subtitle
+            and subtitle
+            and self.type.width(subtitle, self.px("subtitle")) > width
+        ):
+            self.subtitle_text = short_subtitle  # rather than cut where the facts end
         self.title_laid = self.type.fit(
             self.title_text, width, self.px("title"), bold=True, markup=look.title is None
         )

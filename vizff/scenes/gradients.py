@@ -445,14 +445,14 @@ class Gradients(TrainingScene):
     def sizes_text(self, hidden: tuple[int, ...]) -> str:
         return "-".join(str(n) for n in (self.inputs, *hidden, 10))
 
-    def subtitle(self) -> str:
+    def subtitle(self, key: str = "gradients.subtitle") -> str:
         config, words = self.config, self.words
         if self.steps:
             when = words("gradients.trained", steps=self.steps, lr=f"{config.lr:g}")
         else:
             when = words("gradients.untrained")
         return words(
-            "gradients.subtitle",
+            key,
             sizes=self.sizes_text(config.hidden),
             activation=config.activation,
             when=when,
@@ -601,6 +601,7 @@ class Gradients(TrainingScene):
             self.look,
             title=self.title(),
             subtitle=self.subtitle(),
+            short_subtitle=self.subtitle("gradients.subtitle_short"),
             caption=self.caption(),
             caption_lines=2 if settings.float32 else 1,
         )
