@@ -75,13 +75,10 @@ class Page:
         self.title_text = escape(look.title) if look.title is not None else title
         chosen_subtitle = look.subtitle if look.subtitle is not None else subtitle
         self.subtitle_text = escape(chosen_subtitle) if look.subtitle is not None else subtitle
-        if (
-            look.subtitle is None
-            and short_subtitle
-            and subtitle
-            and self.type.width(subtitle, self.px("subtitle")) > width
-        ):
-            self.subtitle_text = short_subtitle  # rather than cut where the facts end
+        if look.subtitle is None and short_subtitle and subtitle:
+            laid = self.type.fit(subtitle, width, self.px("subtitle"))
+            if "".join(run.text for run in laid.runs).endswith("…"):  # cut even when shrunk:
+                self.subtitle_text = short_subtitle  # the short form, not the facts cut off
         self.title_laid = self.type.fit(
             self.title_text, width, self.px("title"), bold=True, markup=look.title is None
         )
