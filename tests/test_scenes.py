@@ -298,3 +298,25 @@ def test_softmax_keeps_the_label_of_the_bar_its_caption_is_about(mode):
         assert len(p_labels) <= 5  # thinned to every other bar: else this shows nothing
         assert numbers.minus(f"{logits[told]:.1f}") in z_labels
         assert numbers.probability(float(probabilities[told]), 2) in p_labels
+
+
+def test_sigmoid_legend_draws_the_tangent_dashed_as_the_plot_does():
+    """The legend showed the tangent as a solid line, the plot draws it dashed."""
+    scene = SCENES["sigmoid"](size=(1280, 720), frames=2)
+    frame = next(iter(scene.frames()))
+    items = {item.content: item for item in scene.page.texts() if item.role == "legend"}
+    tangent = next(item for text, item in items.items() if "tangent" in text)
+    swatch = 14 * 2  # design pixels at 640x360, scaled by 2 at 1280x720
+    y = round(tangent.box.centre[1])
+    ink, page = np.array(scene.theme.ink), np.array(scene.theme.background)
+
+    def runs(x0: int) -> list[bool]:  # whether each pixel of the swatch's row is ink
+        column = range(x0 - 10 - swatch, x0 - 10)
+        rows = frame[y - 2 : y + 3, column.start : column.stop].astype(int)
+        return list((np.abs(rows - ink).sum(axis=2) < 60).any(axis=0))
+
+    dashes = runs(tangent.box.x)
+    assert any(dashes) and not all(dashes[dashes.index(True) :][: swatch - 2])  # gaps: dashed
+    first = min(items.values(), key=lambda item: item.box.x)
+    assert page.tolist() != ink.tolist()
+    assert not any(runs(first.box.x))  # the first series' swatch is its own colour, not ink

@@ -148,7 +148,7 @@ class Chart:
         y: Axis,
         *,
         right: Axis | None = None,
-        legend: Sequence[tuple[str, str]] = (),  # (label, colour role) of each series
+        legend: Sequence[tuple[str, ...]] = (),  # (label, colour role[, "dashed"]) per series
         grid: bool | str = True,
     ):
         self.plot, self.page = plot, plot.page
@@ -306,11 +306,15 @@ class Chart:
         x = self.box.x
         swatch, gap = round(14 * s), round(5 * s)
         thickness = max(1, round(2 * s))
-        for label, colour in self.legend:
+        for label, colour, *style in self.legend:
             y = round(self.legend_y)
-            frame[y - thickness // 2 : y - thickness // 2 + thickness, x : x + swatch] = (
-                page.colour(colour)
-            )
+            rows = slice(y - thickness // 2, y - thickness // 2 + thickness)
+            if style == ["dashed"]:  # as the series is drawn: dashes, not a solid line
+                on, off = max(2, round(4 * s)), max(1, round(2.5 * s))
+                for start in range(x, x + swatch, on + off):
+                    frame[rows, start : min(start + on, x + swatch)] = page.colour(colour)
+            else:
+                frame[rows, x : x + swatch] = page.colour(colour)
             item = page.text(
                 frame,
                 (x + swatch + gap, y),

@@ -109,7 +109,7 @@ class Sigmoid(Scene):
         legend = [
             (words(f"sigmoid.legend.{function}"), "primary"),
             (words(f"sigmoid.legend.{function}_slope"), "secondary"),
-            (words("sigmoid.tangent"), "ink"),
+            (words("sigmoid.tangent"), "ink", "dashed"),  # drawn dashed below
         ]
         x_axis, y_axis = self._axes()
         chart = Chart(plot, page.body, x_axis, y_axis, legend=legend)
