@@ -516,3 +516,16 @@ def test_training_mode_with_numerical_gradients_trains_once(sample):
         assert any(t.content.startswith(f"unit {want['unit']} of layer 1") for t in texts)
     caption = " ".join(t.content for t in by_role(frames[-1][1], "caption"))
     assert caption.startswith("step 2/2   test digit #0")
+
+
+@pytest.mark.parametrize("size", [(480, 270), (1280, 720), (1080, 1080), (720, 1280)])
+def test_the_label_mark_keeps_the_page_margin(size):
+    """`← label` ended 3 pixels from the frame's right edge: the layout left the output discs'
+    radius out of the room it kept for the texts after them."""
+    scene = SCENES["forward"](size=size)
+    for index, _ in enumerate(scene.frames()):
+        if index == scene.frame_count() // 2:
+            break
+    right = size[0] - scene.page.margin
+    marks = [item for item in scene.page.texts() if item.role == "mark"]
+    assert marks and all(item.box.right <= right for item in marks), (marks, right)

@@ -502,7 +502,9 @@ class Forward(TrainingScene):
         strip_w = max(3, round(9 * s))
         lead = page.type.width(self.count_text, small) + 2 * gap + self.brace_depth
         mark_w = page.type.width(self.words("forward.label_mark"), small)
-        out_fixed = self.name_w + self.value_w + mark_w + 4 * gap
+        # the output discs reach right of their column by up to 9s and their ring: the texts
+        # after them start there (without it the label mark ran past the page's margin)
+        out_fixed = round(10.2 * s) + self.name_w + self.value_w + mark_w + 4 * gap
         bar_min, bar_max = round(30 * s), round(90 * s)
         spans = 0.9 + (len(hidden) - 1) + 1.7  # strip to layer 1, between layers, to output
         free = diagram.w - lead - strip_w - out_fixed - bar_min
