@@ -245,7 +245,9 @@ def test_loss_caption_is_the_batch_loss_its_average_and_the_test_accuracy(sample
         assert f"batch loss {row['batch'][0]:.4f}" in text
         expected_average = average.get(step, row["batch"][0])
         assert f"smoothed {expected_average:.4f}" in text
-        assert f"test accuracy {row['test'][1]:.4f}" in text  # on the test split, after the step
+        assert (
+            f"test accuracy {100 * row['test'][1]:.1f}%" in text
+        )  # after the step, as predictions says it
         steps.append(step)
     assert steps == [0, 15, 30, 45, 60, 75, 90]
 
@@ -320,3 +322,13 @@ def test_sigmoid_legend_draws_the_tangent_dashed_as_the_plot_does():
     first = min(items.values(), key=lambda item: item.box.x)
     assert page.tolist() != ink.tolist()
     assert not any(runs(first.box.x))  # the first series' swatch is its own colour, not ink
+
+
+def test_loss_and_predictions_write_the_same_accuracy_the_same_way():
+    """The same network's test accuracy read 0.9070 in the loss scene and 90.7% in the
+    predictions scene: a student comparing the two took them for different numbers."""
+    said = {}
+    for name in ("loss", "predictions"):
+        *_, (_, texts) = frames_with_texts(SCENES[name](steps=60, every=30, size=(640, 360)))
+        said[name] = re.search(r"test accuracy (\d+\.\d%)", caption(texts))[1]
+    assert said["loss"] == said["predictions"], said

@@ -79,7 +79,7 @@ class Loss(TrainingScene):
             total=self.steps,
             loss=self.loss_text(snap.loss),
             smoothed=self.loss_text(smoothed),
-            accuracy=numbers.fixed(snap.test_accuracy, 4),
+            accuracy=numbers.percent(snap.test_accuracy),  # as predictions writes it
         )
 
     def _chart(self, plot: Plot, page: Page) -> Chart:
