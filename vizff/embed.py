@@ -121,8 +121,8 @@ def markdown_text(text: str) -> str:
 
 
 # ---- a page of every render in a folder ----------------------------------------------------
-def renders_in(folder: Path) -> list[Media]:
-    """Every GIF, WebP, PNG and MP4 in `folder`, by name; an MP4's poster goes with it."""
+def check_folder(folder: Path) -> None:
+    """A folder of renders, or an error saying what `folder` is instead."""
     if not folder.is_dir():
         if folder.exists():  # a render itself, most likely: the page goes in its folder
             raise ConfigError(
@@ -130,13 +130,13 @@ def renders_in(folder: Path) -> list[Media]:
                 f"(vizff page {shlex.quote(str(folder.parent))})"
             )
         raise ConfigError(f"{folder}: no such folder")
-    items, _ = readable_renders(folder)
-    return items
 
 
 def readable_renders(folder: Path) -> tuple[list[Media], list[tuple[Path, str]]]:
-    """The renders in `folder` that can be shown, and the files skipped with why: one broken
-    or half-copied file does not cost the page."""
+    """Every GIF, WebP, PNG and MP4 in `folder` that can be shown, by name (an MP4's poster
+    goes with it), and the files skipped with why: one broken or half-copied file does not
+    cost the page."""
+    check_folder(folder)
     files = sorted(p for p in folder.iterdir() if p.suffix.lower() in MEDIA and p.is_file())
     posters = {poster_path(p) for p in files if p.suffix.lower() == ".mp4"}
     items, skipped = [], []
@@ -197,7 +197,6 @@ def write_page(folder: Path, name: str = "index.html") -> tuple[Path, int, list[
     returns its path, how many renders it shows, and the files skipped with why."""
     from vizff.files import atomic_path, written_by_vizff
 
-    renders_in(folder)  # a folder at all
     items, skipped = readable_renders(folder)
     if not items:
         if skipped:

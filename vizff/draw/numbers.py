@@ -43,7 +43,7 @@ def probability(p: float, digits: int = 2) -> str:
 def stated(text: str) -> str:
     """A value as the right side of a statement: `= 0.42`, or `> 0.99` and `< 0.01` for the
     bounds `probability` writes, never `= >0.99`."""
-    if text[:1] in "<>" and text:
+    if text and text[0] in "<>":
         return f"{text[0]} {text[1:]}"
     return f"= {text}"
 

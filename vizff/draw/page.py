@@ -3,6 +3,7 @@ text drawn on it, recorded so the layout lint can check boxes, overlaps and cont
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -154,6 +155,12 @@ class Page:
             )
             self._record(item)
         return frame
+
+    def fitting(self, forms: Sequence[str], width: float, size: str | float = "small") -> str:
+        """The first of `forms` (a text, then its shorter forms) that fits `width` at `size`,
+        else the last: a short form rather than the long one cut where its facts end."""
+        pixels = self.px(size)
+        return next((form for form in forms if self.type.width(form, pixels) <= width), forms[-1])
 
     def text(
         self,

@@ -128,9 +128,9 @@ class Axis:
 
     def title_for(self, page, room: float) -> str | None:
         """The title, or its short form where the title is wider than `room` at its size."""
-        if self.short_title and page.type.width(self.title, page.px("small")) > room:
-            return self.short_title
-        return self.title
+        if not self.short_title:
+            return self.title
+        return page.fitting((self.title, self.short_title), room)
 
 
 class Chart:

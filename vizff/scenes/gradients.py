@@ -702,10 +702,8 @@ class Gradients(TrainingScene):
         rows, cols = self.digits.image_shape
         if self.right_header is not None:
             fields = dict(unit=self.settings.unit, inputs=self.inputs, shape=f"{rows}×{cols}")
-            header = words("gradients.unit", **fields)
-            if page.type.width(header, page.px("small")) > self.right_header.w:
-                header = words("gradients.unit_short", **fields)
-            self._header(frame, self.right_header, header)
+            forms = [words(key, **fields) for key in ("gradients.unit", "gradients.unit_short")]
+            self._header(frame, self.right_header, page.fitting(forms, self.right_header.w))
         room = self.grid.tiles[1].x - self.grid.tiles[0].right + self.grid.tiles[0].w
         for tile, key in zip(self.grid.tiles, ("gradients.numerical", "gradients.backprop")):
             frame[tile.y - 1 : tile.bottom + 1, tile.x - 1 : tile.right + 1] = self.theme.faint

@@ -526,12 +526,9 @@ class Predictions(TrainingScene):
         self._matrix_heading(frame)
         self.matrix.draw_static(frame)
         if not self.matrix.shows_counts:
-            note, room = (
-                words("predictions.no_counts"),
-                self.matrix_header.right - self.matrix.box.x,
-            )
-            if page.type.width(note, page.px("small")) > room:
-                note = words("predictions.no_counts_short")
+            room = self.matrix_header.right - self.matrix.box.x
+            forms = [words(f"predictions.{key}") for key in ("no_counts", "no_counts_short")]
+            note = page.fitting(forms, room)
             below = self.matrix.box.bottom + round(3 * page.s)
             page.text(
                 frame,
