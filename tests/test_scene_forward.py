@@ -529,3 +529,16 @@ def test_the_label_mark_keeps_the_page_margin(size):
     right = size[0] - scene.page.margin
     marks = [item for item in scene.page.texts() if item.role == "mark"]
     assert marks and all(item.box.right <= right for item in marks), (marks, right)
+
+
+@pytest.mark.parametrize("size", [(720, 1280), (1080, 1080)])
+def test_on_a_tall_frame_the_network_fills_its_height(size):
+    """On 720x1280 the network took 40% of the page's height, mid-page, 300 pixels below the
+    headers naming its columns, and the flattening arrow pointed at empty space."""
+    scene = SCENES["forward"](size=size)
+    scene.load()
+    scene._layout()
+    column = scene.columns[0]
+    span = column.ys[-1] - column.ys[0]
+    assert span >= 0.6 * scene.page.body.h, (span, scene.page.body.h)
+    assert scene.strip.y - scene.header_y < 0.15 * scene.page.body.h  # x under its header

@@ -538,10 +538,13 @@ class Forward(TrainingScene):
         label_h = page.line_height("small")
         extra = ELLIPSIS_ROWS + (label_h / max(1.0, area.h / 20) if self.stagger else 0)
         rows = [min(n, MAX_DRAWN) + (extra if n > MAX_DRAWN else 0) for n in hidden]
-        pitch = min(area.h / max(*rows, 10), 26 * s)
+        # rows further apart on a tall frame (portrait, square), so the network fills its
+        # height rather than floating mid-page far below the headers that name its columns
+        most = 26 * s * max(1.0, min(2.0, area.h / (0.6 * area.w)))
+        pitch = min(area.h / max(*rows, 10), most)
         texts = [*self.class_names(), ">0.99", self.words("forward.label_mark")]
         text_h = max(ink_height(page.type.lay(t, small)) for t in texts)
-        out_pitch = min(area.h / 10, max(pitch, text_h + 1), 26 * s)
+        out_pitch = min(area.h / 10, max(pitch, text_h + 1), most)
         radius = min(0.33 * pitch, 0.3 * self.step, 9 * s)
         if out_pitch < text_h + 1 or radius < 1.5:
             raise self._refuse(
