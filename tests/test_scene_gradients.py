@@ -449,3 +449,16 @@ def test_vizff_render_gradients_succeeds_with_defaults(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert "100 frames" in done.stdout and out.stat().st_size > 0
+
+
+def test_on_a_portrait_frame_the_heatmaps_go_under_the_chart():
+    """On 720x1280 the chart stretched to 1,000 pixels tall while the two 28x28 heatmaps beside
+    it stayed 140 pixels wide: a tall frame now stacks them, each the page's width."""
+    portrait = SCENES["gradients"](size=(720, 1280), frames=3)
+    next(iter(portrait.frames()))
+    chart, tile = portrait.chart_box, portrait.grid.tiles[0]
+    assert chart.bottom < tile.y  # the heatmaps below the chart
+    assert tile.w >= 0.3 * portrait.page.body.w and chart.w >= 0.9 * portrait.page.body.w
+    landscape = SCENES["gradients"](size=(1280, 720), frames=3)
+    next(iter(landscape.frames()))
+    assert landscape.chart_box.right < landscape.grid.tiles[0].x  # side by side, as before

@@ -616,7 +616,10 @@ class Gradients(TrainingScene):
             self.note_box = below.take_bottom(note_h)[1] if note_h else None
         else:
             panels = page.body
-        left, right = panels.columns(0.45, 0.55, gap=round(18 * s))
+        if panels.h > panels.w:  # a tall frame: the chart above the heatmaps, each full width
+            left, right = panels.rows(0.5, 0.5, gap=round(18 * s))
+        else:
+            left, right = panels.columns(0.45, 0.55, gap=round(18 * s))
         self.key_layout = self._key_rows(left.w)
         self.chart_box, self.key_box = left.take_bottom(
             len(self.key_layout) * small, gap=round(4 * s)
