@@ -410,3 +410,12 @@ def test_chinese_tiles_are_as_large_as_english_ones(size):
         tiles[lang] = (scene.grid.tiles[0].w, len({t.x for t in scene.grid.tiles}), scene.count)
     assert tiles["zh"][1:] == tiles["en"][1:]  # as many columns, as many digits
     assert tiles["zh"][0] >= 0.85 * tiles["en"][0], tiles
+
+
+def test_on_a_portrait_frame_the_matrix_goes_under_the_digits():
+    """On 720x1280 the confusion matrix was squeezed into the top right, 260x290 pixels, with
+    the right column empty below it: a tall frame now stacks them, each the page's width."""
+    scene = SCENES["predictions"](size=(720, 1280), steps=6, every=3)
+    next(iter(scene.frames()))
+    assert scene.matrix.box.y > scene.grid.tiles[-1].bottom  # below the digits
+    assert scene.matrix.box.w >= 0.5 * scene.page.body.w  # it was 260 of 692 pixels

@@ -256,7 +256,10 @@ class Predictions(TrainingScene):
     def _layout(self) -> None:
         self.page = page = self.training_page(self.caption_sample())
         s = page.s
-        left, right = page.body.columns(0.63, 0.37, gap=round(14 * s))
+        if page.body.h > page.body.w:  # a tall frame: the digits above the matrix, full width
+            left, right = page.body.rows(0.58, 0.42, gap=round(14 * s))
+        else:
+            left, right = page.body.columns(0.63, 0.37, gap=round(14 * s))
         self.border = {"right": max(1, round(1 * s)), "wrong": max(2, round(2.5 * s))}
         self.pad = max(1, round(2 * s))
         self.apart = max(2, round(2 * s))  # between one tile's labels and the next one's
