@@ -210,7 +210,7 @@ def test_a_poster_that_cannot_be_written_leaves_the_old_video_and_poster(here, m
     render_scene("sigmoid", "c.mp4", poster=True, **SMALL)
     before = {p.name: p.read_bytes() for p in here.iterdir()}
 
-    def full(frame, path):  # the disk fills as the poster is written, after every frame
+    def full(frame, path, title=None):  # the disk fills as the poster is written, after every frame
         Path(path).write_bytes(b"half")
         raise OSError(28, "No space left on device")
 

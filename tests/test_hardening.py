@@ -196,9 +196,11 @@ def test_disk_full_keeps_the_old_file(tmp_path, monkeypatch, suffix):
         target.mkdir()
         (target / "frame_00000.png").write_bytes(b"\x89PNG\r\n\x1a\n old and good")
     monkeypatch.setattr(vizff.writers, "open", FullDisk, raising=False)
-    monkeypatch.setattr(
-        vizff.writers, "save_png", lambda frame, path: FullDisk(path, "wb", 10).write(b"x" * 100)
-    )
+
+    def full(frame, path, title=None):
+        FullDisk(path, "wb", 10).write(b"x" * 100)
+
+    monkeypatch.setattr(vizff.writers, "save_png", full)
     with pytest.raises(RenderError, match=f"^{target}: writing failed \\(No space left on device"):
         render(make_recipe({**QUICK, "out": str(target)}))
     assert (target if suffix else target / "frame_00000.png").read_bytes().endswith(b"old and good")

@@ -190,6 +190,7 @@ def next_rung(rungs: list[Reduction], index: int, estimate: float, budget: int) 
 def render_rung(job, rung: Reduction, path: Path, budget: int, progress):
     """One attempt: the scene at the rung's size, its kept frames written to `path`.
     Raises OverBudget as soon as the file passes `budget`."""
+    from vizff.render import planned_title
     from vizff.writers import open_writer
 
     settings = job.settings
@@ -201,6 +202,7 @@ def render_rung(job, rung: Reduction, path: Path, budget: int, progress):
     colours = Thinning(palette, rung.colours) if rung.colours else None
     writer = open_writer(
         path,
+        title=planned_title(scene),
         fps=settings.fps / rung.step,
         hold=settings.hold,
         palette=colours.palette if colours and colours.palette is not None else palette,
@@ -279,6 +281,7 @@ def check_floor(job, rungs: list[Reduction], path: Path, budget: int) -> list[Re
 
 
 def first_frame_fits(job, smallest: Reduction, path: Path, budget: int) -> None:
+    from vizff.render import planned_title
     from vizff.writers import open_writer
 
     scene = rescaled(job.scene, smallest.size(job.scene.size))
@@ -291,6 +294,7 @@ def first_frame_fits(job, smallest: Reduction, path: Path, budget: int) -> None:
         frames.close()
     writer = open_writer(
         path,
+        title=planned_title(scene),
         fps=job.settings.fps,
         palette=colours.palette if colours and colours.palette is not None else scene.palette,
     )

@@ -441,7 +441,7 @@ def page_command(
         Path, typer.Argument(help="a folder of renders (default: outputs)", show_default=False)
     ] = Path("outputs"),
 ) -> None:
-    """Write FOLDER/index.html: every render in it by file name, with size and embed snippets."""
+    """Write FOLDER/index.html: every render in it by its title, with size and embed snippets."""
     from vizff.embed import write_page
 
     path, count, skipped = write_page(folder)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import os
+import re
 import shlex
 import struct
 from dataclasses import dataclass
@@ -46,33 +47,75 @@ class Media:
 
 
 def media(path: Path, title: str | None = None) -> Media:
-    """A render's facts read from the file: size from its header, the poster beside an MP4."""
+    """A render's facts read from the file: size from its header, the title it carries (else
+    its name), the poster beside an MP4."""
     path = Path(path)
     poster = poster_path(path) if path.suffix.lower() == ".mp4" else None
     if poster is not None and not poster.is_file():
         poster = None
-    return Media(path, media_size(path), title or path.stem, poster)
+    size, carried = media_facts(path)
+    return Media(path, size, title or carried or path.stem, poster)
 
 
 def media_size(path: Path) -> tuple[int, int]:
     """(width, height) of a GIF, PNG, WebP (from Pillow's header read) or MP4 (its video
     track's header box)."""
+    return media_facts(path)[0]
+
+
+def media_facts(path: Path) -> tuple[tuple[int, int], str | None]:
+    """(width, height) and the title the file carries, if any: a GIF's comment, a PNG's
+    "Title", the Dublin Core title of a WebP's XMP, an MP4's title (as vizff writes them)."""
     if path.suffix.lower() == ".mp4":
-        return mp4_size(path)
+        data = path.read_bytes()
+        return mp4_size(path, data), mp4_title(data)
     from PIL import Image, UnidentifiedImageError
 
+    from vizff.writers import file_title
+
     try:
-        with Image.open(path) as image:  # reads the header only
-            return image.size
+        with Image.open(path) as image:  # reads the header, and what precedes the first image
+            info = dict(image.info)
+            size = image.size
     except (OSError, UnidentifiedImageError) as exc:
         raise RenderError(f"{path}: not a readable image ({exc})") from None
+    title = info.get("comment") or info.get("Title")
+    if "xmp" in info and not title:
+        title = xmp_title_of(info["xmp"])
+    if isinstance(title, bytes):
+        title = title.decode("utf-8", "replace")
+    return size, file_title(title) if isinstance(title, str) else None
 
 
-def mp4_size(path: Path) -> tuple[int, int]:
+XMP_TITLE = re.compile(rb"<dc:title>.*?<rdf:li[^>]*>(.*?)</rdf:li>", re.DOTALL)
+
+
+def xmp_title_of(xmp: bytes | str) -> str | None:
+    """The Dublin Core title in an XMP packet, or None."""
+    data = xmp.encode("utf-8", "replace") if isinstance(xmp, str) else bytes(xmp)
+    found = XMP_TITLE.search(data)
+    return html.unescape(found[1].decode("utf-8", "replace")) if found else None
+
+
+def mp4_title(data: bytes) -> str | None:
+    """The title in an MP4's moov/udta/meta/ilst (its `©nam` item's data), or None."""
+    from vizff.writers import _boxes, file_title
+
+    for moov in _boxes(data, b"moov"):
+        for udta in _boxes(moov, b"udta"):
+            for meta in _boxes(udta, b"meta"):
+                for ilst in _boxes(meta[4:], b"ilst"):  # meta is a full box: version, flags
+                    for item in _boxes(ilst, b"\xa9nam"):
+                        for value in _boxes(item, b"data"):  # type and locale, then the text
+                            return file_title(value[8:].decode("utf-8", "replace"))
+    return None
+
+
+def mp4_size(path: Path, data: bytes | None = None) -> tuple[int, int]:
     """The display size in the first video track's `tkhd` box (16.16 fixed point)."""
     from vizff.writers import _boxes
 
-    data = path.read_bytes()
+    data = path.read_bytes() if data is None else data
     for moov in _boxes(data, b"moov"):
         for trak in _boxes(moov, b"trak"):
             video = any(
@@ -193,8 +236,9 @@ def _boxes_fill(path: Path, size: int) -> bool:
 
 
 def write_page(folder: Path, name: str = "index.html") -> tuple[Path, int, list[tuple[Path, str]]]:
-    """Write `folder/index.html` showing each render by its file name, with its size and snippets;
-    returns its path, how many renders it shows, and the files skipped with why."""
+    """Write `folder/index.html` showing each render by the title it carries (else its file
+    name), with its size and snippets; returns its path, how many renders it shows, and the
+    files skipped with why."""
     from vizff.files import atomic_path, written_by_vizff
 
     items, skipped = readable_renders(folder)

@@ -17,7 +17,7 @@ from vizff.files import Staged, reason, writing
 from vizff.options import Settings
 from vizff.recipes import Recipe, default_output, python_recipe
 from vizff.scenes import SCENES, Scene
-from vizff.writers import FrameWriter, open_writer
+from vizff.writers import FrameWriter, file_title, open_writer
 
 Progress = Callable[[int, int], None]  # (frames done, frames in all)
 
@@ -65,6 +65,7 @@ class RenderJob:
         poster, staged = None, None
         with self.settings_named():
             self.scene.load()  # data errors surface before the output is touched
+            self.writer.title = file_title(planned_title(self.scene))
             try:
                 with self.writer as writer:
                     writer.start(self.scene.size)  # ffmpeg starts while the scene sets up
@@ -77,7 +78,7 @@ class RenderJob:
                         if getattr(writer, "satisfied", False):  # a single PNG has its frame
                             break
                     if poster is not None:  # written before the video is: one fails, neither is
-                        staged = stage_poster(poster, writer.path)
+                        staged = stage_poster(poster, writer.path, writer.title)
             except BaseException:
                 if staged is not None:  # the video failed as it finished: its poster goes too
                     staged.discard()
@@ -151,14 +152,27 @@ def shortened(scene: Scene, settings: Settings) -> tuple[str, ...]:
 
 def shown_title(scene: Scene) -> str:
     """The title the frames show, markup removed: `W_{1}` is `W1`."""
-    from vizff.draw.text import _pieces
-
     if scene.page is None:
         return scene.name
-    return "".join(text for text, _ in _pieces(scene.page.title_text)).strip()
+    return _unmarked(scene.page.title_text)
 
 
-def stage_poster(frame: np.ndarray, video: Path) -> Staged:
+def planned_title(scene: Scene) -> str:
+    """The title the frames will show, known before they are drawn (the scene loaded): the
+    user's own as written, else the scene's, markup removed. The file carries it."""
+    from vizff.draw.text import escape
+
+    own = scene.look.title
+    return _unmarked(escape(own) if own is not None else scene.title())
+
+
+def _unmarked(text: str) -> str:
+    from vizff.draw.text import _pieces
+
+    return "".join(piece for piece, _ in _pieces(text)).strip()
+
+
+def stage_poster(frame: np.ndarray, video: Path, title: str | None = None) -> Staged:
     """`NAME.poster.png` written beside the video under a temporary name, still to commit."""
     from vizff.embed import poster_path
     from vizff.writers import save_png
@@ -166,7 +180,7 @@ def stage_poster(frame: np.ndarray, video: Path) -> Staged:
     target = poster_path(video)
     staged = Staged(target, name=f"--poster {target}", tidy=False)
     with writing(staged):
-        save_png(frame, staged.path)
+        save_png(frame, staged.path, title)
     return staged
 
 

@@ -26,6 +26,8 @@ from vizff.writers import (
     WebpMuxer,
     _boxes,
     ffmpeg_exe,
+    file_title,
+    gif_comment,
     mp4_frame_count,
     mp4_video_tables,
 )
@@ -81,9 +83,10 @@ class GifReader:
                 raise RenderError(f"{self.name}: unexpected byte {introducer!r} in a GIF segment")
 
 
-def join_gif(segments: Sequence[Path], out: BinaryIO) -> None:
+def join_gif(segments: Sequence[Path], out: BinaryIO, title: str | None = None) -> None:
     """One looping GIF of the segments' images in order; the first segment's palette is the
-    global one, and the images of a segment with another palette carry it as a local table."""
+    global one, and the images of a segment with another palette carry it as a local table.
+    The lesson's title is its comment; the parts' own are left out."""
     handles = []
     try:
         first = None
@@ -95,12 +98,14 @@ def join_gif(segments: Sequence[Path], out: BinaryIO) -> None:
                 first = reader
                 out.write(b"GIF89a" + reader.screen + reader.palette)
                 out.write(b"!\xff\x0bNETSCAPE2.0\x03\x01\x00\x00\x00")  # loop forever
+                out.write(gif_comment(file_title(title)))
             elif reader.size != first.size:
                 raise RenderError(f"{path}: a {reader.size} segment among {first.size} ones")
             own = reader.palette != first.palette
             for kind, head, table, body in reader.blocks():
                 if kind == "extension":
-                    if head != b"\xff":  # the loop (application) extension is the header's
+                    if head not in (b"\xff", b"\xfe"):  # the loop and the comment (the
+                        # lesson's title) are the header's
                         out.write(b"!" + head + body)
                     continue
                 if own and not table:  # this segment's palette, as the image's local table
@@ -134,8 +139,9 @@ def _u24(data: bytes, at: int) -> int:
     return int.from_bytes(data[at : at + 3], "little")
 
 
-def join_webp(segments: Sequence[Path], out: BinaryIO) -> None:
-    """One animated WebP of the segments' frames in order, each copied undecoded."""
+def join_webp(segments: Sequence[Path], out: BinaryIO, title: str | None = None) -> None:
+    """One animated WebP of the segments' frames in order, each copied undecoded; the lesson's
+    title is its XMP metadata (the parts' own are left out)."""
     muxer, canvas = None, None
     for path in segments:
         with open(path, "rb") as handle:
@@ -143,7 +149,7 @@ def join_webp(segments: Sequence[Path], out: BinaryIO) -> None:
                 if kind == b"VP8X":
                     size = (_u24(payload, 4) + 1, _u24(payload, 7) + 1)
                     if canvas is None:
-                        canvas, muxer = size, WebpMuxer(out, size)
+                        canvas, muxer = size, WebpMuxer(out, size, title=file_title(title))
                     elif size != canvas:
                         raise RenderError(f"{path}: a {size} segment among {canvas} ones")
                 elif kind == b"ANMF":

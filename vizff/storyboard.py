@@ -385,6 +385,7 @@ class Segment:
     palette: np.ndarray | None = field(default=None, compare=False)  # GIF: None = its own
     path: Path = Path()  # where it is written (set when the render starts)
     shown: Path = Path()  # the output it becomes part of: what a write error names
+    title: str = ""  # its chapter's: a part file in a folder output carries it
 
     @property
     def total(self) -> int:
@@ -405,7 +406,9 @@ class Segment:
                 scene = SCENES[self.scene](settings)
                 scene.load()
                 colour = scene.theme.background
-                writer = open_writer(self.path, fps=settings.fps, palette=self.palette)
+                writer = open_writer(
+                    self.path, fps=settings.fps, palette=self.palette, title=self.title
+                )
                 with staged_as(self.path, self.shown), writer:
                     count, last = 0, None
                     for frame in scene.frames():
@@ -506,7 +509,16 @@ def plan(board: Storyboard, *, estimate: bool = False) -> Plan:
         hold = max(hold, MIN_FRAMES - frames - len(fade_in) - len(fade_out))
         label = f"{part.number}/{len(board.parts)} {_short(titles[index])}"
         segment = Segment(
-            part.number, label, part.scene, settings, prefix, frames, hold, fade_in, fade_out
+            part.number,
+            label,
+            part.scene,
+            settings,
+            prefix,
+            frames,
+            hold,
+            fade_in,
+            fade_out,
+            title=titles[index],
         )
         segments.append(segment)
         chapters.append(Chapter(titles[index], start, start + segment.total))
@@ -686,7 +698,8 @@ class BoardRender:
                     )
                 else:
                     with open(temp, "wb") as handle:
-                        (join_gif if plan.format == ".gif" else join_webp)(paths, handle)
+                        join = join_gif if plan.format == ".gif" else join_webp
+                        join(paths, handle, plan.title)
             size = plan.out.stat().st_size
         return size
 

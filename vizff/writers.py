@@ -11,6 +11,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import errno
+import html
 import io
 import math
 import os
@@ -18,12 +19,13 @@ import re
 import struct
 import subprocess
 import threading
+import unicodedata
 from fractions import Fraction
 from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
-from PIL import GifImagePlugin, Image
+from PIL import GifImagePlugin, Image, PngImagePlugin
 
 from vizff.errors import OptionError, RenderError, some_of
 from vizff.feeder import Feeder
@@ -56,6 +58,43 @@ def number(value: float) -> float | int:
     return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
+MAX_TITLE = 1000  # characters of a title kept in a file's metadata
+
+
+def file_title(text: str | None) -> str | None:
+    """A title as a file's metadata holds it: one line, no control characters, text that
+    UTF-8 can encode, at most MAX_TITLE characters; None for none."""
+    if not text:
+        return None
+    text = "".join(c if unicodedata.category(c) != "Cc" else " " for c in str(text))
+    text = " ".join(text.encode("utf-8", "replace").decode("utf-8").split())[:MAX_TITLE]
+    return text or None
+
+
+def gif_comment(title: str | None) -> bytes:
+    """A GIF89a Comment Extension holding `title` in UTF-8 (sub-blocks of 255 bytes at most);
+    nothing for no title."""
+    if not title:
+        return b""
+    data = title.encode("utf-8")
+    blocks = b"".join(
+        bytes([len(data[i : i + 255])]) + data[i : i + 255] for i in range(0, len(data), 255)
+    )
+    return b"!\xfe" + blocks + b"\x00"
+
+
+def xmp_title(title: str) -> bytes:
+    """An XMP packet holding only `title` as its Dublin Core title (a WebP's "XMP " chunk)."""
+    escaped = html.escape(title, quote=False)
+    return (
+        '<x:xmpmeta xmlns:x="adobe:ns:meta/">'
+        '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+        '<rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/">'
+        f'<dc:title><rdf:Alt><rdf:li xml:lang="x-default">{escaped}</rdf:li></rdf:Alt></dc:title>'
+        "</rdf:Description></rdf:RDF></x:xmpmeta>"
+    ).encode()
+
+
 class FrameWriter:
     """Base lifecycle: `with Writer(path, fps=...) as w: w.write(frame)`; atomic on exit."""
 
@@ -72,6 +111,7 @@ class FrameWriter:
         self.frames = 0
         self.size: tuple[int, int] | None = None  # (width, height) of the first frame
         self.note: str | None = None  # what the user should know about the file written
+        self.title: str | None = None  # carried in the file's metadata (see `file_title`)
         self.check_target()
 
     @property
@@ -310,8 +350,9 @@ class GifWriter(FrameWriter):
             b"GIF89a"
             + struct.pack("<HHBBB", width, height, 0xF7, 0, 0)
             + table.tobytes()
-            + b"!\xff\x0bNETSCAPE2.0\x03\x01\x00\x00\x00"
-        )  # loop forever
+            + b"!\xff\x0bNETSCAPE2.0\x03\x01\x00\x00\x00"  # loop forever
+            + gif_comment(self.title)
+        )
 
     def _indices(self, frame: np.ndarray) -> np.ndarray:
         """The frame's palette indices; the first frame chooses the palette and starts the file."""
@@ -530,7 +571,9 @@ class Mp4Writer(FrameWriter):
         command = [
             *(ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y"),
             *("-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{size[0]}x{size[1]}"),
-            *("-r", str(rate), "-i", "pipe:0", "-an", *H264, *MP4_CONTAINER, str(self.temp)),
+            *("-r", str(rate), "-i", "pipe:0", "-an", *H264, *MP4_CONTAINER),
+            *(("-metadata", f"title={self.title}") if self.title else ()),
+            str(self.temp),
         ]
         self._ffmpeg = Ffmpeg(command, str(self.path), stdin=subprocess.PIPE)
         self._process, self._reader = self._ffmpeg.process, self._ffmpeg.reader
@@ -701,9 +744,11 @@ class WebpMuxer:
     holds one encoded frame at most; `close()` fills in the RIFF size and the alpha flag.
     Frames from another file with the same canvas can be appended as they are, undecoded."""
 
-    def __init__(self, handle: BinaryIO, size: tuple[int, int], *, loop: int = 0):
+    def __init__(
+        self, handle: BinaryIO, size: tuple[int, int], *, loop: int = 0, title: str | None = None
+    ):
         width, height = size
-        self._file, self._start, self._alpha = handle, handle.tell(), False
+        self._file, self._start, self._alpha, self.title = handle, handle.tell(), False, title
         vp8x = b"\x02\0\0\0" + _u24(width - 1) + _u24(height - 1)  # flags: animation
         anim = b"\xff\xff\xff\xff" + struct.pack("<H", loop)  # white background (BGRA)
         handle.write(b"RIFF\0\0\0\0WEBP" + riff_chunk(b"VP8X", vp8x) + riff_chunk(b"ANIM", anim))
@@ -718,14 +763,18 @@ class WebpMuxer:
         self._alpha |= blend
 
     def close(self) -> None:
+        if self.title:  # after the frames, as the container's layout puts metadata
+            self._file.write(riff_chunk(b"XMP ", xmp_title(self.title)))
         end = self._file.tell()
         if end - self._start - 8 > 0xFFFFFFFF:
             raise OSError(errno.EFBIG, "larger than the 4 GB a WebP file can hold")
         self._file.seek(self._start + 4)
         self._file.write(struct.pack("<I", end - self._start - 8))
-        if self._alpha:  # some frame holds transparent pixels (over an opaque canvas)
-            self._file.seek(self._start + 20)
-            self._file.write(b"\x12")  # animation and alpha
+        # VP8X flags: animation; alpha where some frame holds transparent pixels (over an
+        # opaque canvas); XMP metadata where it carries the title
+        flags = 0x02 | (0x10 if self._alpha else 0) | (0x04 if self.title else 0)
+        self._file.seek(self._start + 20)
+        self._file.write(bytes([flags]))
         self._file.seek(end)
 
 
@@ -744,7 +793,7 @@ class WebpWriter(FrameWriter):
     def _open(self, size):
         self.check_size(size)
         self._file = open(self.temp, "wb")
-        self._muxer = WebpMuxer(self._file, size)
+        self._muxer = WebpMuxer(self._file, size, title=self.title)
         self._previous: np.ndarray | None = None  # the frame on the canvas now
         self._pending: tuple[bytes, tuple[int, int, int, int], int, bool] | None = None
 
@@ -798,9 +847,14 @@ class WebpWriter(FrameWriter):
 
 
 # ---- PNG ----------------------------------------------------------------------------------
-def save_png(frame: np.ndarray, path: Path) -> None:
-    """A PNG with no time stamp or other varying metadata: same pixels, same bytes."""
-    Image.fromarray(frame, "RGB").save(path, format="PNG", compress_level=6)
+def save_png(frame: np.ndarray, path: Path, title: str | None = None) -> None:
+    """A PNG with no time stamp or other varying metadata: same pixels, same bytes. The title,
+    if given, as the standard "Title" keyword (an iTXt chunk: UTF-8, any language)."""
+    info = None
+    if title:
+        info = PngImagePlugin.PngInfo()
+        info.add_itxt("Title", title)
+    Image.fromarray(frame, "RGB").save(path, format="PNG", compress_level=6, pnginfo=info)
 
 
 class PngWriter(FrameWriter):
@@ -836,7 +890,7 @@ class PngWriter(FrameWriter):
                 f"only {self.frames} frames were rendered; choose 0 to {self.frames - 1}",
                 value=self.asked,
             )
-        save_png(self._kept[0], self.temp)
+        save_png(self._kept[0], self.temp, self.title)
 
 
 FRAME_FILE = re.compile(r"frame_\d{5,}\.png")
@@ -896,7 +950,7 @@ class PngFolderWriter(FrameWriter):
             )
 
     def _write(self, frame):
-        save_png(frame, self.temp / f"frame_{self.frames:05d}.png")
+        save_png(frame, self.temp / f"frame_{self.frames:05d}.png", self.title)
 
 
 def open_writer(
@@ -907,8 +961,16 @@ def open_writer(
     palette: np.ndarray | None = None,
     frame: int | None = None,
     total: int | None = None,
+    title: str | None = None,
 ) -> FrameWriter:
-    """The writer that the output's extension names; a path without one is a PNG folder."""
+    """The writer that the output's extension names; a path without one is a PNG folder.
+    `title`: what the frames show as their title, carried in the file's metadata."""
+    writer = _writer_for(path, fps=fps, hold=hold, palette=palette, frame=frame, total=total)
+    writer.title = file_title(title)
+    return writer
+
+
+def _writer_for(path, *, fps, hold, palette, frame, total) -> FrameWriter:
     written = os.fspath(path)
     path = Path(path)
     suffix = path.suffix.lower()

@@ -1,0 +1,195 @@
+"""Every file carries the title its frames show, read back here by other tools than vizff's:
+Pillow for a GIF's comment, a PNG's text chunks and a WebP's XMP (parsed as XML), ffmpeg for an
+MP4's metadata. `vizff page` and the snippets show that title."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import imageio_ffmpeg
+import numpy as np
+import pytest
+from PIL import Image
+
+from vizff.embed import media, write_page
+from vizff.render import render_scene
+from vizff.segments import GifReader
+from vizff.storyboard import render_storyboard
+from vizff.writers import MAX_TITLE, file_title
+
+TINY = {"size": (320, 180), "frames": 4}
+TRICKY = '权重 <b>&amp; "W_1" = 1; #2 \\ é'  # XML, HTML, FFMETADATA and markup characters
+DC = "{http://purl.org/dc/elements/1.1/}"
+RDF = "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}"
+
+
+def gif_comments(path: Path) -> list[str]:
+    """Every Comment Extension of a GIF, in order: Pillow reports only the last one it saw."""
+    with open(path, "rb") as handle:
+        reader = GifReader(handle, str(path))
+        return [
+            b"".join(_sub_blocks(body)).decode("utf-8")
+            for kind, head, _, body in reader.blocks()
+            if kind == "extension" and head == b"\xfe"
+        ]
+
+
+def _sub_blocks(body: bytes) -> list[bytes]:
+    parts, i = [], 0
+    while body[i]:
+        parts.append(body[i + 1 : i + 1 + body[i]])
+        i += 1 + body[i]
+    return parts
+
+
+def title_read_back(path: Path) -> str | None:
+    """The title in a file, by Pillow or ffmpeg, not by vizff's reader."""
+    suffix = path.suffix
+    if suffix == ".mp4":
+        text = subprocess.run(
+            [imageio_ffmpeg.get_ffmpeg_exe(), "-i", str(path), "-f", "ffmetadata", "-"],
+            capture_output=True,
+            text=True,
+        ).stdout
+        head = text.split("[CHAPTER]")[0]  # the file's own, not a chapter's
+        found = re.search(r"^title=(.*)$", head, re.MULTILINE)
+        return re.sub(r"\\(.)", r"\1", found[1]) if found else None
+    with Image.open(path) as image:
+        info = dict(image.info)
+    if suffix == ".gif":
+        return info["comment"].decode("utf-8") if "comment" in info else None
+    if suffix == ".png":
+        return info.get("Title")
+    if "xmp" not in info:
+        return None
+    root = ET.fromstring(info["xmp"])
+    return root.find(f".//{DC}title/{RDF}Alt/{RDF}li").text
+
+
+@pytest.mark.parametrize("suffix", [".gif", ".webp", ".png", ".mp4"])
+def test_each_format_carries_the_users_title(tmp_path, suffix):
+    result = render_scene("sigmoid", tmp_path / f"s{suffix}", title=TRICKY, **TINY)
+    assert title_read_back(result.path) == TRICKY
+    assert media(result.path).title == TRICKY  # what `vizff page` shows
+
+
+@pytest.mark.parametrize("suffix", [".gif", ".mp4"])
+def test_a_cards_title_of_several_lines_is_one_line_in_the_file(tmp_path, suffix):
+    title = "Lecture 3\n激活函数\n  gradients"
+    result = render_scene(
+        "card", tmp_path / f"c{suffix}", card="title", title=title, seconds=0.2, size=(320, 180)
+    )
+    assert title_read_back(result.path) == "Lecture 3 激活函数 gradients"
+
+
+@pytest.mark.parametrize(
+    ("scene", "options"),
+    [
+        ("weights", {"steps": 4, "every": 2, "hidden": [4], "size": (480, 270)}),  # W_{1}
+        ("softmax", {"lang": "zh", "frames": 4}),
+        ("card", {"card": "title", "seconds": 0.2}),
+    ],
+)
+def test_a_scenes_own_title_in_the_file_is_the_one_its_frames_show(tmp_path, scene, options):
+    options = {"size": (320, 180), **options}
+    result = render_scene(scene, tmp_path / f"{scene}.gif", **options)
+    assert result.title and "_" not in result.title and "{" not in result.title
+    assert title_read_back(result.path) == result.title
+
+
+def test_a_poster_and_a_png_frame_folder_carry_the_title_too(tmp_path):
+    video = render_scene("sigmoid", tmp_path / "v.mp4", poster=True, title="Curve", **TINY)
+    assert title_read_back(video.poster) == "Curve"
+    folder = render_scene("sigmoid", tmp_path / "frames", title="Curve", **TINY).path
+    titles = {title_read_back(p) for p in folder.glob("frame_*.png")}
+    assert titles == {"Curve"}
+
+
+def test_a_title_fitted_to_a_byte_budget_is_kept(tmp_path):
+    result = render_scene(
+        "sigmoid", tmp_path / "b.gif", title="Budget", max_bytes=40_000, size=(640, 360)
+    )
+    assert result.bytes <= 40_000
+    assert title_read_back(result.path) == "Budget"
+
+
+def test_odd_titles_are_written_whole_and_cut_at_the_limit(tmp_path):
+    long = "权重" * 100  # the longest title option: 600 bytes, three GIF sub-blocks
+    result = render_scene("sigmoid", tmp_path / "long.gif", title=long, **TINY)
+    assert title_read_back(result.path) == long
+    assert file_title("长" * (MAX_TITLE + 500)) == "长" * MAX_TITLE
+    assert file_title("\ud800 lone") == "? lone"  # a lone surrogate cannot be UTF-8
+    assert file_title(" \n\t ") is None and file_title(None) is None
+    odd = "tab\there\x00nul\x1bescape\u200d"  # control characters become spaces
+    for suffix in (".gif", ".mp4", ".webp", ".png"):
+        result = render_scene("sigmoid", tmp_path / f"odd{suffix}", title=odd, **TINY)
+        assert title_read_back(result.path) == "tab here nul escape\u200d"
+
+
+def test_same_title_same_bytes(tmp_path):
+    for suffix in (".gif", ".webp", ".mp4", ".png"):
+        first = render_scene("sigmoid", tmp_path / f"a{suffix}", title=TRICKY, **TINY).path
+        second = render_scene("sigmoid", tmp_path / f"b{suffix}", title=TRICKY, **TINY).path
+        assert first.read_bytes() == second.read_bytes(), suffix
+
+
+def test_the_page_shows_each_files_title_else_its_name(tmp_path):
+    render_scene("sigmoid", tmp_path / "curve.gif", title="The curve <1>", **TINY)
+    render_scene("softmax", tmp_path / "soft.webp", lang="zh", frames=3, size=(320, 180))
+    Image.fromarray(np.zeros((18, 32, 3), np.uint8)).save(tmp_path / "plain.png")  # no title
+    path, count, skipped = write_page(tmp_path)
+    assert count == 3 and not skipped
+    page = path.read_text(encoding="utf-8")
+    headings = re.findall(r"<h2>(.*?)</h2>", page)
+    soft = title_read_back(tmp_path / "soft.webp")
+    assert soft and re.search(r"[\u4e00-\u9fff]", soft)  # the Chinese title drawn on the frames
+    assert headings == ["The curve &lt;1&gt;", "plain", soft]
+    assert 'alt="The curve &lt;1&gt;"' in page
+
+
+def test_a_foreign_files_unreadable_metadata_falls_back_to_its_name(tmp_path):
+    """A WebP whose XMP is not XML, a GIF comment that is not UTF-8, an MP4 with no udta."""
+    frame = np.full((18, 32, 3), 200, np.uint8)
+    Image.fromarray(frame).save(tmp_path / "x.webp", xmp=b"<not xml", lossless=True)
+    Image.fromarray(frame).save(tmp_path / "c.gif", comment=b"\xff\xfe bad")
+    items = {m.path.name: m.title for m in map(media, sorted(tmp_path.iterdir()))}
+    assert items["x.webp"] == "x"
+    assert items["c.gif"] == "\ufffd\ufffd bad"  # shown as far as it reads, never an error
+
+
+LESSON = """
+size = "320x180"
+fps = 10
+title = "One lesson, 一课"
+
+[[part]]
+card = "title"
+seconds = 0.3
+
+[[part]]
+scene = "sigmoid"
+frames = 3
+title = "The curve"
+"""
+
+
+@pytest.mark.parametrize("suffix", [".gif", ".webp", ".mp4"])
+def test_a_lessons_file_carries_the_lessons_title_not_its_parts(tmp_path, suffix):
+    board = tmp_path / "lesson.toml"
+    board.write_text(LESSON, encoding="utf-8")
+    out = render_storyboard(board, tmp_path / f"lesson{suffix}").path
+    assert title_read_back(out) == "One lesson, 一课"
+    if suffix == ".gif":
+        assert gif_comments(out) == ["One lesson, 一课"]  # once: each part's own left out
+
+
+def test_a_lessons_part_files_carry_their_parts_titles(tmp_path):
+    board = tmp_path / "lesson.toml"
+    board.write_text(LESSON, encoding="utf-8")
+    out = render_storyboard(board, tmp_path / "parts").path
+    assert title_read_back(out / "02-sigmoid.gif") == "The curve"
+    first = title_read_back(out / "01-card-title.gif")
+    assert first and first != "The curve"
