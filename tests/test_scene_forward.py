@@ -542,3 +542,30 @@ def test_on_a_tall_frame_the_network_fills_its_height(size):
     span = column.ys[-1] - column.ys[0]
     assert span >= 0.6 * scene.page.body.h, (span, scene.page.body.h)
     assert scene.strip.y - scene.header_y < 0.15 * scene.page.body.h  # x under its header
+
+
+@pytest.mark.parametrize("size", [(720, 1280), (1080, 1920), (1080, 1080)])
+def test_on_a_portrait_frame_the_units_tiles_are_stacked_and_large(size):
+    """On 720x1280 the weights and x ⊙ w sat side by side, 85 pixels each, in the bottom left
+    of a column left mostly empty: stacked, each takes the column's width."""
+    scene = SCENES["forward"](size=size)
+    *_, frame = scene.frames()
+    weights, product = scene.unit_tiles
+    assert weights.w >= 0.2 * size[0] and weights.w == product.w  # 720x1280: was 0.12
+    assert product.y > weights.bottom and product.x == weights.x
+    texts = scene.page.texts()
+    equals = [t for t in texts if t.content == "=" and t.role == "op"]
+    assert len(equals) == 1 and equals[0].box.right < product.x  # before the product
+    assert equals[0].box.y < product.centre[1] < equals[0].box.bottom
+    # the tiles are painted: the product's box holds colour where the digit has ink
+    inside = frame[product.slices].reshape(-1, 3)
+    assert len(np.unique(inside, axis=0)) > 10
+
+
+@pytest.mark.parametrize("size", [(480, 270), (1280, 720), (1920, 1080)])
+def test_on_a_wide_frame_the_tiles_stay_side_by_side(size):
+    scene = SCENES["forward"](size=size)
+    scene.load()
+    scene._layout()
+    weights, product = scene.unit_tiles
+    assert product.y == weights.y and product.x > weights.right

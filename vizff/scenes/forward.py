@@ -123,20 +123,27 @@ def ink_height(laid) -> int:
 
 
 def tile_scales(
-    *, free: float, tile_width: float, digit_width: float, shape: tuple[int, int]
+    *,
+    free: float,
+    tile_width: float,
+    digit_width: float,
+    shape: tuple[int, int],
+    stacked: int = 1,
 ) -> tuple[float, float]:
-    """Screen pixels per image pixel of the unit's tiles and of the input image, stacked in
-    `free` rows: whole numbers (crisp squares) as large and as even as fit; fractions only
-    when an image is larger than its room."""
+    """Screen pixels per image pixel of the unit's tiles and of the input image, in `free`
+    rows with `stacked` tiles one above the other: whole numbers (crisp squares) as large and
+    as even as fit; fractions only when an image is larger than its room."""
     rows, cols = shape
     best = None
-    for tile in range(1, math.floor(min(tile_width / cols, free / rows)) + 1):
-        digit = min(math.floor(digit_width / cols), math.floor((free - tile * rows) / rows))
+    for tile in range(1, math.floor(min(tile_width / cols, free / (stacked * rows))) + 1):
+        digit = min(
+            math.floor(digit_width / cols), math.floor((free - stacked * tile * rows) / rows)
+        )
         if digit >= 1:
             score = tile + digit - 0.5 * abs(tile - digit) + 0.1 * tile
             best = max(best or (score, tile, digit), (score, tile, digit))
     if best is None:  # a large image: each shrunk to its share of the room
-        return min(tile_width / cols, free * 0.55 / rows), min(
+        return min(tile_width / cols, free * 0.55 / (stacked * rows)), min(
             digit_width / cols, free * 0.45 / rows
         )
     return float(best[1]), float(best[2])
@@ -442,6 +449,19 @@ class Forward(TrainingScene):
             digit_width=left.w * 0.5,
             shape=(rows, cols),
         )
+        # a tall, narrow column (a portrait frame): the product under the weights, each
+        # tile the column's width, where that shows them larger than side by side
+        self.stacked = False
+        if left.h > 2 * left.w:
+            high, low = tile_scales(
+                free=left.h - fixed - label_h - 2 * gap,
+                tile_width=left.w - lead,
+                digit_width=left.w * 0.5,
+                shape=(rows, cols),
+                stacked=2,
+            )
+            if high > tile and low >= digit:
+                self.stacked, tile, digit = True, high, low
         if min(tile, digit) * min(rows, cols) < 12:
             across = int(min(tile, digit) * min(rows, cols))
             raise self._refuse(
@@ -461,11 +481,19 @@ class Forward(TrainingScene):
         y = left.bottom - 2 * formula_h
         self.formula_ys = (y, y + formula_h)
         y -= label_h + gap
-        first = Box(left.x + lead, y - gap - tile_h, tile_w, tile_h)
-        self.unit_tiles = [first, Box(first.right + op_w, first.y, tile_w, tile_h)]
-        self.unit_bar = Box(first.x, y, self.unit_tiles[1].right - first.x, label_h)
-        self.tile_labels_y = first.y - label_h
-        self.unit_header = Box(left.x, self.tile_labels_y - gap // 2 - label_h, left.w, label_h)
+        if self.stacked:  # weights, then under them the product, each with its label
+            second = Box(left.x + lead, y - gap - tile_h, tile_w, tile_h)
+            first = Box(second.x, second.y - label_h - gap - tile_h, tile_w, tile_h)
+            self.unit_tiles = [first, second]
+            self.tile_labels_ys = [first.y - label_h, second.y - label_h]
+            self.unit_bar = Box(first.x, y, tile_w, label_h)
+        else:
+            first = Box(left.x + lead, y - gap - tile_h, tile_w, tile_h)
+            self.unit_tiles = [first, Box(first.right + op_w, first.y, tile_w, tile_h)]
+            self.tile_labels_ys = [first.y - label_h] * 2
+            self.unit_bar = Box(first.x, y, self.unit_tiles[1].right - first.x, label_h)
+        top = self.tile_labels_ys[0]
+        self.unit_header = Box(left.x, top - gap // 2 - label_h, left.w, label_h)
 
     def _refuse(self, error: OptionError) -> OptionError:
         """A size refused by the layout, named as the user gave it."""
@@ -603,16 +631,18 @@ class Forward(TrainingScene):
         page, words = self.page, self.words
         w_tile, p_tile = self.unit_tiles
         labels = (words("forward.tile_weights"), words("forward.tile_product"))
-        op_w = p_tile.x - w_tile.right
-        for tile, label in zip(self.unit_tiles, labels):
+        room = (
+            w_tile.w + (w_tile.x - self.left.x if self.stacked else p_tile.x - w_tile.right) * 0.8
+        )
+        for tile, label, y in zip(self.unit_tiles, labels, self.tile_labels_ys):
             page.text(
                 frame,
-                (tile.x + tile.w / 2, self.tile_labels_y + page.line_height("small") / 2),
+                (tile.x + tile.w / 2, y + page.line_height("small") / 2),
                 label,
                 size="small",
                 colour="muted",
                 anchor="mm",
-                width=tile.w + op_w * 0.8,
+                width=room,
             )
         middle = w_tile.y + w_tile.h / 2
         page.text(
@@ -623,7 +653,11 @@ class Forward(TrainingScene):
             anchor="lm",
             role="op",
         )
-        page.text(frame, ((w_tile.right + p_tile.x) / 2, middle), "=", anchor="mm", role="op")
+        if self.stacked:  # "=" before the product, in the column "x ⊙" stands in
+            equals = (self.left.x + (p_tile.x - self.left.x) / 2, p_tile.y + p_tile.h / 2)
+        else:
+            equals = ((w_tile.right + p_tile.x) / 2, middle)
+        page.text(frame, equals, "=", anchor="mm", role="op")
         limit = self.scales.weights
         colour_bar(
             page,
