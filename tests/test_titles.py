@@ -193,3 +193,33 @@ def test_a_lessons_part_files_carry_their_parts_titles(tmp_path):
     assert title_read_back(out / "02-sigmoid.gif") == "The curve"
     first = title_read_back(out / "01-card-title.gif")
     assert first and first != "The curve"
+
+
+def test_a_large_mp4s_title_and_size_are_read_from_its_moov_alone(tmp_path):
+    """`vizff page` read a whole MP4 into memory for its size: 2 GB for a long 4K video. Here
+    a real render's boxes, its mdat padded (sparsely) to 3 GB."""
+    import struct
+    import tracemalloc
+
+    from vizff.writers import _box_header
+
+    small = render_scene("sigmoid", tmp_path / "s.mp4", title="Big one", **TINY).path
+    data, boxes, position = small.read_bytes(), {}, 0
+    while position < len(data):
+        kind, header, size = _box_header(data[position : position + 16], len(data) - position)
+        boxes[kind] = data[position : position + size]
+        position += size
+    big = tmp_path / "big.mp4"
+    with open(big, "wb") as out:
+        out.write(boxes[b"ftyp"] + boxes[b"moov"])
+        length = 3 * 2**30
+        out.write(struct.pack(">I4sQ", 1, b"mdat", length))  # a 64-bit size
+        out.truncate(out.tell() + length - 16)  # holes: no disk, no time
+    tracemalloc.start()
+    try:
+        item = media(big)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert (item.title, item.size) == ("Big one", (320, 180))
+    assert peak < 10 * 2**20, peak

@@ -19,7 +19,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from vizff.errors import ConfigError, RenderError
-from vizff.files import GENERATOR
+from vizff.files import GENERATOR, reason
 
 STYLES = ("md", "html")
 MEDIA = (".gif", ".webp", ".png", ".mp4")
@@ -67,8 +67,13 @@ def media_facts(path: Path) -> tuple[tuple[int, int], str | None]:
     """(width, height) and the title the file carries, if any: a GIF's comment, a PNG's
     "Title", the Dublin Core title of a WebP's XMP, an MP4's title (as vizff writes them)."""
     if path.suffix.lower() == ".mp4":
-        data = path.read_bytes()
-        return mp4_size(path, data), mp4_title(data)
+        from vizff.writers import mp4_moov
+
+        try:
+            moov = mp4_moov(path)
+        except OSError as exc:
+            raise RenderError(f"{path}: not a readable MP4 ({reason(exc)})") from None
+        return mp4_size(path, moov), mp4_title(moov)
     from PIL import Image, UnidentifiedImageError
 
     from vizff.writers import file_title
@@ -97,11 +102,11 @@ def xmp_title_of(xmp: bytes | str) -> str | None:
     return html.unescape(found[1].decode("utf-8", "replace")) if found else None
 
 
-def mp4_title(data: bytes) -> str | None:
+def mp4_title(moov: bytes | None) -> str | None:
     """The title in an MP4's moov/udta/meta/ilst (its `©nam` item's data), or None."""
     from vizff.writers import _boxes, file_title
 
-    for moov in _boxes(data, b"moov"):
+    if moov is not None:
         for udta in _boxes(moov, b"udta"):
             for meta in _boxes(udta, b"meta"):
                 for ilst in _boxes(meta[4:], b"ilst"):  # meta is a full box: version, flags
@@ -111,22 +116,21 @@ def mp4_title(data: bytes) -> str | None:
     return None
 
 
-def mp4_size(path: Path, data: bytes | None = None) -> tuple[int, int]:
-    """The display size in the first video track's `tkhd` box (16.16 fixed point)."""
+def mp4_size(path: Path, moov: bytes | None) -> tuple[int, int]:
+    """The display size in the first video track's `tkhd` box (16.16 fixed point), from the
+    file's moov box (`writers.mp4_moov`)."""
     from vizff.writers import _boxes
 
-    data = path.read_bytes() if data is None else data
-    for moov in _boxes(data, b"moov"):
-        for trak in _boxes(moov, b"trak"):
-            video = any(
-                hdlr[8:12] == b"vide"
-                for mdia in _boxes(trak, b"mdia")
-                for hdlr in _boxes(mdia, b"hdlr")
-            )
-            for tkhd in _boxes(trak, b"tkhd"):
-                width, height = struct.unpack(">II", tkhd[-8:])
-                if video and width:
-                    return width >> 16, height >> 16
+    for trak in _boxes(moov or b"", b"trak"):
+        video = any(
+            hdlr[8:12] == b"vide"
+            for mdia in _boxes(trak, b"mdia")
+            for hdlr in _boxes(mdia, b"hdlr")
+        )
+        for tkhd in _boxes(trak, b"tkhd"):
+            width, height = struct.unpack(">II", tkhd[-8:]) if len(tkhd) >= 8 else (0, 0)
+            if video and width:
+                return width >> 16, height >> 16
     raise RenderError(f"{path}: not a readable MP4 (no video track with a size)")
 
 

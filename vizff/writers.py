@@ -652,8 +652,9 @@ def mp4_frame_count(path: Path) -> int | None:
     return count
 
 
-def mp4_video_tables(path: Path) -> list[bytes] | None:
-    """The sample tables (stbl boxes) of an MP4's video tracks; None unless the file is whole."""
+def mp4_moov(path: Path) -> bytes | None:
+    """The body of an MP4's moov box, read alone (a 4K video's megabytes of frames are not);
+    None unless the file is whole: its top-level boxes end where the file ends."""
     with open(path, "rb") as handle:
         moov, position, length = None, 0, os.fstat(handle.fileno()).st_size
         while position < length:
@@ -666,6 +667,12 @@ def mp4_video_tables(path: Path) -> list[bytes] | None:
                 handle.seek(position + header)
                 moov = handle.read(size - header)
             position += size
+    return moov
+
+
+def mp4_video_tables(path: Path) -> list[bytes] | None:
+    """The sample tables (stbl boxes) of an MP4's video tracks; None unless the file is whole."""
+    moov = mp4_moov(path)
     if moov is None:
         return None
     tables = []
