@@ -546,6 +546,7 @@ def test_an_interrupt_landing_in_an_import_callback_is_handled_again_not_dropped
         (".gif", "is only an extension; name the file, e.g. render.gif"),
         ("sub/.MP4", "is only an extension; name the file, e.g. render.mp4"),
         ("new.webp/", "ends in / as a folder does, but names a .webp file; write it without"),
+        ("-", "vizff writes files, not to standard output; name a file, e.g. render.gif"),
     ],
 )
 def test_an_output_name_that_says_two_things_is_refused(capsys, tmp_path, monkeypatch, out, said):
@@ -560,6 +561,16 @@ def test_an_output_name_that_says_two_things_is_refused(capsys, tmp_path, monkey
     with pytest.raises(OptionError, match=f"^out='{re.escape(out)}': {re.escape(said)}"):
         vizff.render.render_scene("sigmoid", out, frames=2)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r.toml"]
+
+
+def test_out_dir_dash_is_refused_not_made_a_folder(capsys, tmp_path, monkeypatch):
+    """`--out-dir -` made a folder named "-": a dash is standard output's usual name."""
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run(capsys, "render", "sigmoid", "--set", "frames=2", "--out-dir", "-")
+    assert code == 2 and one_line(err).rstrip("\n") == (
+        "error: --out-dir -: vizff writes files, not to standard output; name a folder"
+    )
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_a_title_the_frames_cannot_show_whole_gets_a_note(capsys, tmp_path):

@@ -321,6 +321,13 @@ def render_command(
 
     check_embed(embed)
     out_dir, scenes_dir = home_path(out_dir, "out_dir"), home_path(scenes_dir, "scenes_dir")
+    if str(out_dir).strip() == "-":  # standard output's usual name, not a folder to make
+        raise OptionError(
+            "out_dir",
+            "vizff writes files, not to standard output; name a folder",
+            value="-",
+            source=Cli(),
+        )
 
     targets = list(targets or [])
     if all_ and targets:

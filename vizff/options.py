@@ -542,6 +542,11 @@ def check_output_name(written: str, fail: Callable[[str], Exception]) -> None:
     """An output name that says two things: `.gif` alone (a hidden folder of PNGs, by the
     rule that a name without an extension is a folder) or `x.gif/` (a folder, or that file?)."""
     path = Path(written)
+    if written.strip() == "-":  # the usual name for standard output: not a folder "-"
+        raise fail(
+            "vizff writes files, not to standard output; name a file, e.g. render.gif, or a "
+            "folder for numbered PNGs"
+        )
     if path.name.lower() in OUTPUT_FORMATS:
         raise fail(f"is only an extension; name the file, e.g. render{path.name.lower()}")
     if path.suffix.lower() in OUTPUT_FORMATS and written.endswith(("/", os.sep)):
