@@ -180,8 +180,9 @@ title = "The curve"
 def test_a_lessons_file_carries_the_lessons_title_not_its_parts(tmp_path, suffix):
     board = tmp_path / "lesson.toml"
     board.write_text(LESSON, encoding="utf-8")
-    out = render_storyboard(board, tmp_path / f"lesson{suffix}").path
-    assert title_read_back(out) == "One lesson, 一课"
+    result = render_storyboard(board, tmp_path / f"lesson{suffix}")
+    out = result.path
+    assert title_read_back(out) == result.title == "One lesson, 一课"
     if suffix == ".gif":
         assert gif_comments(out) == ["One lesson, 一课"]  # once: each part's own left out
 

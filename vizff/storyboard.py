@@ -678,7 +678,8 @@ class BoardRender:
         if plan.format == "" and any(p.transition == "fade" for p in plan.board.parts):
             notes += ("a folder holds each part on its own: its fades are left out",)
         frames = sum(r.frames for r in results)
-        return RenderResult(plan.out, frames, size, time.perf_counter() - self.started, notes)
+        seconds = time.perf_counter() - self.started
+        return RenderResult(plan.out, frames, size, seconds, notes, title=plan.title or "")
 
     def _join(self, paths: list[Path]) -> int:
         plan, name = self.plan, str(self.plan.out)
