@@ -462,3 +462,25 @@ def test_on_a_portrait_frame_the_heatmaps_go_under_the_chart():
     landscape = SCENES["gradients"](size=(1280, 720), frames=3)
     next(iter(landscape.frames()))
     assert landscape.chart_box.right < landscape.grid.tiles[0].x  # side by side, as before
+
+
+@pytest.mark.parametrize(("shape", "size"), [((300, 5), (480, 270)), ((1024, 2), (1920, 1080))])
+def test_tall_images_keep_the_header_the_result_lines_and_the_table(tmp_path, shape, size):
+    """The room kept for the heatmaps counted one screen pixel per image row: 300-row images
+    took the header, the relative error and the cost table off every frame, at any size."""
+    from tests.conftest import idx_images, idx_labels
+
+    rng = np.random.default_rng(0)
+    for role, count in (("train", 60), ("t10k", 10)):
+        images = rng.integers(0, 256, (count, *shape))
+        (tmp_path / f"{role}-images-idx3-ubyte").write_bytes(idx_images(images))
+        (tmp_path / f"{role}-labels-idx1-ubyte").write_bytes(idx_labels(np.arange(count) % 10))
+    scene = SCENES["gradients"](data=str(tmp_path), size=size, steps=2, frames=4)
+    for frame in scene.frames():
+        assert not problems(frame, scene.page.texts())  # inside the frame, apart, legible
+    texts = scene.page.texts()
+    inputs = shape[0] * shape[1]
+    said = " ".join(t.content for t in texts)
+    assert f"{shape[0]}×{shape[1]}" in said or f"{shape[0]}x{shape[1]}" in said  # the header
+    assert re.search(rf"relative error[^,]*, all {inputs:,}", said)
+    assert any(t.role == "table" for t in texts)

@@ -74,6 +74,7 @@ PENDING = MAP_LEVELS  # colour index of a heatmap cell not computed yet (after t
 
 
 LONG_LINE_LEAST = 0.85  # of the small text size: a result line shrunk past this is shortened
+HEAT_LEAST = 28  # screen rows the heatmaps need at least (one per row of an MNIST digit)
 
 
 class LossMeter:
@@ -611,7 +612,7 @@ class Gradients(TrainingScene):
         note_h = small if settings.timing else 0
         panels, below = page.body.take_bottom(table_h + note_h, gap=round(6 * s))
         self.table = self.note_box = None
-        if panels.h >= 5 * small + self.digits.image_shape[0]:
+        if panels.h >= 5 * small + self.heat_least:
             self.table = Table(page, below.take_top(table_h)[0], rows)
             self.note_box = below.take_bottom(note_h)[1] if note_h else None
         else:
@@ -636,7 +637,7 @@ class Gradients(TrainingScene):
         page, s = self.page, self.page.s
         self.right_header = self.result_box = None
         rest = right
-        if right.h >= 5 * small + self.digits.image_shape[0]:
+        if right.h >= 5 * small + self.heat_least:
             self.right_header, rest = right.take_top(small, gap=round(2 * s))
             rest, self.result_box = rest.take_bottom(2 * small, gap=round(3 * s))
         labels = [limit_text(self.limit_value()), "0"]
@@ -644,7 +645,7 @@ class Gradients(TrainingScene):
         self.bar_w = max(2, round(9 * s))
         beside = self.bar_w + round(4 * s) + label_w
         grid_box = rest.take_right(beside, gap=round(12 * s))[0]
-        self.labelled = rest.h >= small + self.digits.image_shape[0]  # room for the labels
+        self.labelled = rest.h >= small + self.heat_least  # room for the labels
         self.grid = TileGrid.fit(
             grid_box,
             2,
@@ -657,6 +658,12 @@ class Gradients(TrainingScene):
         )
         tile = self.grid.tiles[1]
         self.bar_box = Box(tile.right + round(12 * s), tile.y, self.bar_w, tile.h)
+
+    @property
+    def heat_least(self) -> int:
+        """Screen rows the heatmaps need at least: one per image row, up to an MNIST digit's
+        28 (a taller image is shrunk to fit; it must not cost the texts their room)."""
+        return min(self.digits.image_shape[0], HEAT_LEAST)
 
     def limit_value(self) -> float:
         """The heatmaps' one symmetric colour limit: back-propagation's largest |entry|,
