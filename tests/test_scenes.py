@@ -332,3 +332,22 @@ def test_loss_and_predictions_write_the_same_accuracy_the_same_way():
         *_, (_, texts) = frames_with_texts(SCENES[name](steps=60, every=30, size=(640, 360)))
         said[name] = re.search(r"test accuracy (\d+\.\d%)", caption(texts))[1]
     assert said["loss"] == said["predictions"], said
+
+
+@pytest.mark.parametrize(
+    ("where", "data"),
+    [("fashionish", "."), ("fashionish", "./"), ("fashionish/sub", ".."),
+     ("fashionish/sub", "../."), (".", "fashionish/sub/..")],
+)  # fmt: skip
+def test_data_given_as_dot_or_dotdot_is_named_as_its_folder(tmp_path, monkeypatch, where, data):
+    """`--data .` put "." on the frames as the dataset's name (the mosaic's title said "The
+    input: . digits"); it is the folder's own name."""
+    from tests.conftest import write_idx_dir
+
+    (write_idx_dir(tmp_path / "fashionish") / "sub").mkdir()
+    monkeypatch.chdir(tmp_path / where)
+    scene = SCENES["mosaic"](data=data, size=(480, 270))
+    for _ in scene.frames():
+        break
+    assert scene.dataset_name() == "fashionish"
+    assert "fashionish" in scene.page.title_text and " . " not in scene.page.title_text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 import unicodedata
 from collections.abc import Iterator
 from functools import cached_property
@@ -159,7 +160,8 @@ class DataScene(Scene):
         """`MNIST sample`, `MNIST`, or the folder's name for a directory of IDX files."""
         if self.digits.source in ("sample", "mnist"):
             return self.words(f"data.{self.digits.source}")
-        return self.digits.path.rstrip("/").rsplit("/", 1)[-1] or self.digits.path
+        # `.` and `..` named as the folder they are (not resolved: a link keeps its name)
+        return os.path.basename(os.path.abspath(self.digits.path)) or self.digits.path
 
     def class_names(self) -> list[str]:
         """The names of labels 0..9: digits, Fashion-MNIST's items, or the user's own."""
