@@ -173,6 +173,31 @@ def test_a_broken_or_half_copied_file_is_skipped_with_a_note_not_the_whole_page(
     assert code == 2 and "no readable renders here (cut-ok.gif: cut short" in err
 
 
+def test_a_page_through_a_link_is_refused_and_a_linked_render_keeps_its_name(here, capsys):
+    """`vizff page pg3`, its index.html a link to pg's page, replaced pg's page with pg3's
+    listing; and a render linked into the folder was named by its target's path."""
+    render_scene("sigmoid", here / "pg" / "a.gif", **SMALL)
+    render_scene("sigmoid", here / "elsewhere" / "far" / "b.gif", **SMALL)
+    run_cli(["page", "pg"], capsys)
+    before = (here / "pg" / "index.html").read_bytes()
+    (here / "pg3").mkdir()
+    (here / "pg3" / "b.gif").symlink_to(here / "elsewhere" / "far" / "b.gif")
+    (here / "pg3" / "index.html").symlink_to(here / "pg" / "index.html")
+    code, _, said = run_cli(["page", "pg3"], capsys)
+    assert (
+        code == 2
+        and said.count("\n") == 1
+        and said.startswith(
+            f"error: {Path('pg3') / 'index.html'}: is a link (to {here / 'pg' / 'index.html'})"
+        )
+    )
+    assert (here / "pg" / "index.html").read_bytes() == before  # the other folder's page
+    (here / "pg3" / "index.html").unlink()
+    code, _, _ = run_cli(["page", "pg3"], capsys)
+    page = (here / "pg3" / "index.html").read_text()
+    assert code == 0 and 'src="b.gif"' in page and "elsewhere" not in page
+
+
 def test_the_page_of_an_empty_or_missing_folder_is_an_error(here, capsys):
     (here / "empty").mkdir()
     code, _, said = run_cli(["page", "empty"], capsys)

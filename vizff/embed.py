@@ -135,8 +135,11 @@ def mp4_size(path: Path, moov: bytes | None) -> tuple[int, int]:
 
 
 def href(path: Path, base: Path) -> str:
-    """The URL of `path` relative to the folder `base`, each part percent-encoded."""
-    relative = os.path.relpath(Path(path).resolve(), Path(base).resolve())
+    """The URL of `path` relative to the folder `base`, each part percent-encoded. The file
+    is named as it is in its folder: a link to a render elsewhere keeps its own name (a copy
+    of the folder, or the server, follows the link)."""
+    path = Path(path)
+    relative = os.path.relpath(path.parent.resolve() / path.name, Path(base).resolve())
     return "/".join(quote(part) for part in Path(relative).parts)
 
 
@@ -252,6 +255,11 @@ def write_page(folder: Path, name: str = "index.html") -> tuple[Path, int, list[
             raise ConfigError(f"{folder}: no readable renders here ({path.name}: {why})")
         raise ConfigError(f"{folder}: no renders here (.gif .webp .png .mp4)")
     target = folder / name
+    if target.is_symlink():  # its page would go where the link points: another folder's
+        raise ConfigError(
+            f"{target}: is a link (to {os.readlink(target)}); a page lists the folder it is "
+            "in, so it is not written through a link: remove the link and run again"
+        )
     if os.path.lexists(target) and not written_by_vizff(target):
         raise ConfigError(
             f"{target}: exists and is not a page vizff wrote; move it away, or keep the "
