@@ -291,8 +291,9 @@ def test_a_layer_left_out_between_commas_is_refused(capsys, hidden):
     """`32,,16` trained a 784-32-16-10 network, silently dropping what the user left out."""
     code, _, err = run(capsys, "train", "--hidden", hidden, "--steps", "1")
     assert code == 2
+    typed = f"'{hidden}'" if hidden != hidden.strip() else hidden  # spaces at an end: quoted
     assert one_line(err).rstrip() == (
-        f"error: --hidden {hidden}: a number is missing between commas; write them like 32,16"
+        f"error: --hidden {typed}: a number is missing between commas; write them like 32,16"
     )
     code, _, err = run(capsys, "render", "forward", "--set", "digits=1,,2")
     assert code == 2 and one_line(err).startswith(

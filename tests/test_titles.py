@@ -224,3 +224,41 @@ def test_a_large_mp4s_title_and_size_are_read_from_its_moov_alone(tmp_path):
         tracemalloc.stop()
     assert (item.title, item.size) == ("Big one", (320, 180))
     assert peak < 10 * 2**20, peak
+
+
+def test_a_blank_title_is_refused_wherever_it_is_given(tmp_path, capsys):
+    """A title of only spaces drew no title, left GIFs and PNGs without one and an MP4 titled
+    "   ", and named a chapter "  " (a blank entry in a player's chapter menu)."""
+    from vizff.cli import main
+    from vizff.errors import OptionError
+
+    said = "is blank; write one, or leave title out for the scene's own"
+
+    def cli(*argv: str) -> str:
+        with pytest.raises(SystemExit) as exit_:
+            main(list(argv))
+        assert exit_.value.code == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1, err
+        return err.strip()
+
+    out = str(tmp_path / "t.gif")
+    assert (
+        cli("render", "sigmoid", "--title", "   ", "--out", out) == f"error: --title '   ': {said}"
+    )
+    assert cli("render", "sigmoid", "--title", "", "--out", out) == f"error: --title '': {said}"
+    scene = tmp_path / "s.toml"
+    scene.write_text('scene = "sigmoid"\ntitle = "  "\n')
+    assert cli("render", str(scene), "--out", out) == f'error: {scene}: title = "  ": {said}'
+    top = tmp_path / "top.toml"
+    top.write_text('title = " "\n[[part]]\ncard = "title"\n')
+    assert cli("render", str(top), "--out", out) == f'error: {top}: title = " ": {said}'
+    part = tmp_path / "part.toml"
+    part.write_text('[[part]]\nscene = "sigmoid"\ntitle = {en = "\\t", zh = "x"}\n')
+    assert cli("render", str(part), "--out", out).startswith(f"error: {part}: part 1")
+    with pytest.raises(OptionError, match=f"^title=' ': {re.escape(said)}"):
+        render_scene("sigmoid", out, title=" ")
+    assert not (tmp_path / "t.gif").exists()
+    # a blank subtitle hides the scene's own: that is allowed
+    result = render_scene("sigmoid", tmp_path / "s.png", subtitle="", **TINY)
+    assert title_read_back(result.path) == result.title

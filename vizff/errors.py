@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import re
+import shlex
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -90,6 +91,8 @@ class Cli:
         if isinstance(value, bool):
             return flag if value else f"--no-{key.replace('_', '-')}"
         shown = ",".join(map(str, value)) if isinstance(value, (tuple, list)) else str(value)
+        if shown != shown.strip() or not shown:  # blank, or spaces at an end: quoted, seen
+            return f"{flag} {shlex.quote(shorten(shown))}"
         return f"{flag} {shorten(shown)}"
 
     def mention(self, key: str, placeholder: str) -> str:

@@ -49,6 +49,7 @@ class Option:
     high: float | None = None
     choices: tuple[str, ...] = ()
     metavar: str = ""
+    blank: bool = True  # a string of only spaces is taken (False: refused, for a title)
 
     @property
     def flag(self) -> str:
@@ -147,6 +148,8 @@ class Option:
             raise self._fail(f"must be one of {', '.join(self.choices)}{hint}")
         if self.high is not None and len(value) > self.high:
             raise self._fail(f"at most {self.high:g} characters")
+        if not self.blank and not value.strip():
+            raise self._fail(f"is blank; write one, or leave {self.key} out for the scene's own")
         return value
 
     def _check_path(self, value: Any) -> str:
@@ -318,7 +321,15 @@ SHARED: tuple[Option, ...] = (
         "theme", "str", "light", "light, or dark for projectors", "look", choices=("light", "dark")
     ),
     Option("lang", "str", "en", "language of the words on screen", "look", choices=("en", "zh")),
-    Option("title", "str", None, "a title of your own instead of the scene's", "look", high=200),
+    Option(
+        "title",
+        "str",
+        None,
+        "a title of your own instead of the scene's",
+        "look",
+        high=200,
+        blank=False,
+    ),
     Option("subtitle", "str", None, "a subtitle of your own", "look", high=300),
     Option(
         "font",
