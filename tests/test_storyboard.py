@@ -24,7 +24,7 @@ from vizff.draw.catalogue import catalogue
 from vizff.draw.lint import problems
 from vizff.errors import ConfigError, OptionError, VizffError
 from vizff.recipes import Recipe, load_target
-from vizff.render import scene_frames
+from vizff.render import render_scene, scene_frames
 from vizff.scenes import SCENES
 from vizff.storyboard import Storyboard, load_storyboard, plan, render_storyboard
 from vizff.writers import GifWriter
@@ -740,3 +740,45 @@ def test_a_part_that_cannot_fit_the_frame_is_found_before_any_part_is_rendered(t
     with pytest.raises(VizffError, match=r'part 2 \("predictions"\): count = 40: 40 digits and'):
         plan(load_storyboard(board))  # planning: nothing drawn, no file
     assert [p.name for p in tmp_path.iterdir()] == ["lesson.toml"]
+
+
+def test_a_folder_vizff_page_indexed_is_not_taken_for_a_lesson(tmp_path, capsys):
+    """A lesson rendered into a folder of the user's own renders, which `vizff page` had
+    indexed, took the page for an earlier lesson's index: it replaced the page and deleted
+    the user's `01-intro.mp4` (its name looks like a part's, and the page linked to it)."""
+    from vizff.embed import write_page
+
+    talk = tmp_path / "talk"
+    render_scene("sigmoid", talk / "01-intro.mp4", size=SIZE, frames=3)
+    render_scene("sigmoid", talk / "02-sigmoid.gif", size=SIZE, frames=3)
+    write_page(talk)
+    before = {p.name: p.read_bytes() for p in talk.iterdir()}
+    with pytest.raises(OptionError, match="holding files that are not an earlier lesson"):
+        render_storyboard(small(tmp_path), talk)
+    assert {p.name: p.read_bytes() for p in talk.iterdir()} == before  # nothing lost
+    # the other way round: a lesson's own index is not replaced by `vizff page`
+    lesson = tmp_path / "lesson"
+    render_storyboard(small(tmp_path), lesson)
+    index = (lesson / "index.html").read_bytes()
+    with pytest.raises(ConfigError, match="is the index of a lesson rendered into this folder"):
+        write_page(lesson)
+    assert (lesson / "index.html").read_bytes() == index
+
+
+def test_an_earlier_lesson_index_without_its_mark_is_still_a_lesson(tmp_path):
+    """Indexes written before lessons were marked are told from `vizff page`'s by their list:
+    a new, shorter render of the lesson still removes the parts the old one listed."""
+    from vizff.files import LESSON_MARK
+
+    out = tmp_path / "lesson"
+    render_storyboard(small(tmp_path), out)
+    page = out / "index.html"
+    page.write_text(page.read_text(encoding="utf-8").replace(LESSON_MARK + "\n", ""), "utf-8")
+    assert LESSON_MARK not in page.read_text(encoding="utf-8")
+    shorter = SMALL.format(theme="light", lang="en").split('[[part]]\ncard = "end"')[0]
+    render_storyboard(write(tmp_path, shorter, "short.toml"), out)
+    assert sorted(p.name for p in out.iterdir()) == [
+        "01-card-title.gif",
+        "02-sigmoid.gif",
+        "index.html",
+    ]

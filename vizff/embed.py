@@ -246,7 +246,7 @@ def write_page(folder: Path, name: str = "index.html") -> tuple[Path, int, list[
     """Write `folder/index.html` showing each render by the title it carries (else its file
     name), with its size and snippets; returns its path, how many renders it shows, and the
     files skipped with why."""
-    from vizff.files import atomic_path, written_by_vizff
+    from vizff.files import atomic_path, lesson_index, written_by_vizff
 
     items, skipped = readable_renders(folder)
     if not items:
@@ -259,6 +259,11 @@ def write_page(folder: Path, name: str = "index.html") -> tuple[Path, int, list[
         raise ConfigError(
             f"{target}: is a link (to {os.readlink(target)}); a page lists the folder it is "
             "in, so it is not written through a link: remove the link and run again"
+        )
+    if lesson_index(target):  # the lesson's own list of its parts: a new render replaces it
+        raise ConfigError(
+            f"{target}: is the index of a lesson rendered into this folder; render the lesson "
+            "again to update it, or make the page of these renders in another folder"
         )
     if os.path.lexists(target) and not written_by_vizff(target):
         raise ConfigError(

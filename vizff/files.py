@@ -40,6 +40,10 @@ def home_path(text: str | os.PathLike[str], key: str, source=None) -> Path:
 GENERATOR = '<meta name="generator" content="vizff">'  # in every page vizff writes
 
 
+LESSON_MARK = '<meta name="vizff-page" content="lesson">'  # a lesson's index, not `vizff page`'s
+PAGE_SECTION = b"<section data-file="  # how `vizff page` shows each render
+
+
 def written_by_vizff(page: Path) -> bool:
     """Whether an HTML page is one vizff wrote (its generator tag near the top): only those
     are replaced, and only the files they list are ever removed."""
@@ -48,6 +52,19 @@ def written_by_vizff(page: Path) -> bool:
             return GENERATOR.encode() in handle.read(4096)
     except OSError:
         return False
+
+
+def lesson_index(page: Path) -> bool:
+    """Whether an HTML page is the index a storyboard wrote in its folder: the lesson's parts
+    (which a new render of it may remove), not `vizff page`'s listing of someone's renders.
+    Marked since 2026-11-30; an earlier one is told by having no `vizff page` section."""
+    if not written_by_vizff(page):
+        return False
+    try:
+        text = page.read_bytes()
+    except OSError:
+        return False
+    return LESSON_MARK.encode() in text[:4096] or (b"<ol>" in text and PAGE_SECTION not in text)
 
 
 @contextmanager

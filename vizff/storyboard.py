@@ -44,14 +44,15 @@ from vizff.draw.text import MARKUP
 from vizff.errors import Cli, ConfigError, File, OptionError, RenderError, Source, VizffError
 from vizff.files import (
     GENERATOR,
+    LESSON_MARK,
     TEMP_PREFIX,
     Staged,
     atomic_path,
     home_path,
+    lesson_index,
     reason,
     staged_as,
     sweep_stale,
-    written_by_vizff,
 )
 from vizff.options import SHARED_BY_KEY, Layer, Option, Settings, close_match, options_of, settle
 from vizff.parallel import Runner, TaskFailed
@@ -597,13 +598,13 @@ def _foreign(folder: Path) -> bool:
         names = [p.name for p in folder.iterdir() if not p.name.startswith(TEMP_PREFIX)]
     except OSError:
         return False  # unreadable: writing there fails and says so
-    return bool(names) and not written_by_vizff(folder / "index.html")
+    return bool(names) and not lesson_index(folder / "index.html")
 
 
 def _listed(folder: Path) -> set[str]:
     """The part files an earlier lesson's index.html (one vizff wrote) lists."""
     page = folder / "index.html"
-    if not written_by_vizff(page):
+    if not lesson_index(page):  # `vizff page`'s listing names the user's own renders
         return set()
     try:
         text = page.read_text(encoding="utf-8", errors="replace")
@@ -758,7 +759,7 @@ def _index(plan: Plan, names: Sequence[str]) -> str:
     title = html.escape(plan.title)
     return (
         f'<!doctype html>\n<html lang="{lang}">\n<meta charset="utf-8">\n{GENERATOR}\n'
-        f"<title>{title}</title>\n"
+        f"{LESSON_MARK}\n<title>{title}</title>\n"
         f"<h1>{title}</h1>\n<ol>\n" + "\n".join(items) + "\n</ol>\n</html>\n"
     )
 
