@@ -564,6 +564,15 @@ def test_an_output_name_that_says_two_things_is_refused(capsys, tmp_path, monkey
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r.toml"]
 
 
+def test_a_render_through_a_link_says_which_file_it_wrote(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "runs").mkdir()
+    (tmp_path / "latest.gif").symlink_to(tmp_path / "runs" / "w.gif")
+    code, _, err = run(capsys, "render", "sigmoid", "--set", "frames=2", "--out", "latest.gif")
+    assert code == 0 and (tmp_path / "runs" / "w.gif").is_file()
+    assert f"note: latest.gif is a link: the file written is {tmp_path / 'runs' / 'w.gif'}" in err
+
+
 def test_out_dir_dash_is_refused_not_made_a_folder(capsys, tmp_path, monkeypatch):
     """`--out-dir -` made a folder named "-": a dash is standard output's usual name."""
     monkeypatch.chdir(tmp_path)

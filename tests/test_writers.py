@@ -504,7 +504,31 @@ def test_an_output_that_is_a_link_is_written_through_and_stays_a_link(tmp_path, 
 
 
 def test_a_dangling_link_as_output_makes_the_file_it_names(tmp_path):
+    (tmp_path / "made").mkdir()
     link, real = tmp_path / "latest.gif", tmp_path / "made" / "w.gif"
     link.symlink_to(real)
     write_all(link, moving_square(2), fps=10)
     assert link.is_symlink() and real.is_file() and real.read_bytes()[:6] == b"GIF89a"
+
+
+@pytest.mark.parametrize(
+    ("target", "said"),
+    [
+        ("mine.txt", "is a link to {real}, not to a .gif file vizff may replace; remove the link"),
+        ("a-folder.gif", "is a folder, which a .gif file cannot replace"),
+        ("no/such/folder/x.gif", "is a link to {real}, in a folder that does not exist"),
+    ],
+)
+def test_a_link_to_another_kind_of_file_or_nowhere_is_refused(tmp_path, target, said):
+    """`m.gif -> mine.txt` turned the text file into a GIF (as root, `pw.gif -> /etc/passwd`
+    replaced the password file), and a dangling link made the folders it pointed into."""
+    (tmp_path / "mine.txt").write_text("precious")
+    (tmp_path / "a-folder.gif").mkdir()
+    link, real = tmp_path / "m.gif", tmp_path / target
+    link.symlink_to(real)
+    before = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*"))
+    with pytest.raises(OptionError, match="^out=") as error:
+        write_all(link, moving_square(2), fps=10)
+    assert said.format(real=real) in str(error.value)
+    assert sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*")) == before
+    assert (tmp_path / "mine.txt").read_text() == "precious"

@@ -139,6 +139,25 @@ def _running(pid: int) -> bool:
     return True
 
 
+def link_problem(path: Path) -> str | None:
+    """Why an output that is a symbolic link cannot be written through, or None. A link is
+    written through (the link stays, the file it names is replaced) only where it names a
+    file of the output's own format, or a new one in a folder that exists: never another
+    kind of file, and no folders are made where a link points."""
+    if not os.path.islink(path):
+        return None
+    real = Path(os.path.realpath(path))
+    suffix = Path(path).suffix.lower()
+    if real.suffix.lower() != suffix or (os.path.lexists(real) and not real.is_file()):
+        return (
+            f"is a link to {real}, not to a {suffix} file vizff may replace; remove the link, "
+            f"or point it at a {suffix} file"
+        )
+    if not real.parent.is_dir():
+        return f"is a link to {real}, in a folder that does not exist; remove or mend the link"
+    return None
+
+
 class Staged:
     """A temporary file or folder beside `target`: `commit()` puts it in place, `discard()`
     removes it (and the directories made for it when `tidy`). `name` is how messages say

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from vizff.errors import OptionError, Source, TrainingDiverged
-from vizff.files import Staged, reason, writing
+from vizff.files import Staged, link_problem, reason, writing
 from vizff.options import Settings
 from vizff.recipes import Recipe, default_output, python_recipe
 from vizff.scenes import SCENES, Scene
@@ -88,13 +88,15 @@ class RenderJob:
             size = sum(p.stat().st_size for p in path.glob("frame_*.png"))
         else:
             size = path.stat().st_size
-        note = getattr(self.writer, "note", None)
+        notes = (self.writer.note,) if getattr(self.writer, "note", None) else ()
+        if os.path.islink(path):  # say which file was replaced, not only the link's name
+            notes += (f"{path} is a link: the file written is {os.path.realpath(path)}",)
         return RenderResult(
             path,
             self.writer.frames,
             size,
             time.perf_counter() - start,
-            ((note,) if note else ()) + shortened(self.scene, self.settings),
+            notes + shortened(self.scene, self.settings),
             size=self.writer.size,
             title=shown_title(self.scene),
             poster=commit_poster(staged) if staged is not None else None,
@@ -210,6 +212,9 @@ def check_poster(path: Path) -> None:
         ) from None
     if is_dir:
         raise OptionError("poster", f"{target} is a folder, which the poster cannot replace")
+    problem = link_problem(target)
+    if problem:
+        raise OptionError("poster", f"{target} {problem}")
 
 
 def check_output(settings: Settings, path: Path) -> None:
