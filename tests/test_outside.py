@@ -548,6 +548,9 @@ def test_an_interrupt_landing_in_an_import_callback_is_handled_again_not_dropped
         ("sub/.MP4", "is only an extension; name the file, e.g. render.mp4"),
         ("new.webp/", "ends in / as a folder does, but names a .webp file; write it without"),
         ("-", "vizff writes files, not to standard output; name a file, e.g. render.gif"),
+        ("x.gif.", "ends in '.', which would not name the file it looks like; write 'x.gif'"),
+        ("x.mp4..", "ends in '.', which would not name the file it looks like; write 'x.mp4'"),
+        ("frames.", "ends in '.', which would not name the file it looks like; write 'frames'"),
     ],
 )
 def test_an_output_name_that_says_two_things_is_refused(capsys, tmp_path, monkeypatch, out, said):
@@ -562,6 +565,18 @@ def test_an_output_name_that_says_two_things_is_refused(capsys, tmp_path, monkey
     with pytest.raises(OptionError, match=f"^out='{re.escape(out)}': {re.escape(said)}"):
         vizff.render.render_scene("sigmoid", out, frames=2)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r.toml"]
+
+
+@pytest.mark.parametrize("out", ["x ", "x.webp "])
+def test_an_output_name_ending_in_a_space_is_refused(capsys, tmp_path, monkeypatch, out):
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run(capsys, "render", "sigmoid", "--set", "frames=2", "--out", out)
+    meant = out.strip()
+    assert code == 2 and one_line(err).rstrip("\n") == (
+        f"error: --out '{out}': ends in a space, which would not name the file it looks like; "
+        f"write '{meant}'"
+    )
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_a_render_through_a_link_says_which_file_it_wrote(capsys, tmp_path, monkeypatch):

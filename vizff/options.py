@@ -558,6 +558,15 @@ def check_output_name(written: str, fail: Callable[[str], Exception]) -> None:
             "vizff writes files, not to standard output; name a file, e.g. render.gif, or a "
             "folder for numbered PNGs"
         )
+    name = path.name
+    if name not in (".", "..") and (name.endswith(".") or name != name.rstrip()):
+        meant = name.rstrip(". \t\n\r")
+        what = "a space" if name != name.rstrip() else "'.'"
+        raise fail(  # `x.gif.` was a folder of PNGs, `x.mp4 ` an unknown format
+            f"ends in {what}, which would not name the file it looks like; write {meant!r}"
+            if meant
+            else f"ends in {what}; name a file, e.g. render.gif"
+        )
     if path.name.lower() in OUTPUT_FORMATS:
         raise fail(f"is only an extension; name the file, e.g. render{path.name.lower()}")
     if path.suffix.lower() in OUTPUT_FORMATS and written.endswith(("/", os.sep)):
