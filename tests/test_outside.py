@@ -661,3 +661,48 @@ def test_a_ctrl_c_that_python_wrapped_in_another_error_is_still_an_interrupt(cap
     monkeypatch.setattr(cli, "check_embed", load_matplotlib)  # the first thing render does
     code, _, err = run(capsys, "render", "sigmoid")
     assert code == 130 and one_line(err).rstrip() == "error: interrupted; no output was changed"
+
+
+HUGE = 10**400  # a whole number past a float's range: valid TOML, valid Python
+LONG = "1" * 5000  # more digits than Python reads as a whole number (4,300)
+
+
+@pytest.mark.parametrize(
+    ("argv", "file", "said"),
+    [
+        (["--set", f"x_max={HUGE}"], None, f"error: --set x_max={str(HUGE)[:199]}… (401 "),
+        (["--max-bytes", f"{HUGE}MB"], None, "too large a size; write one such as 2MB"),
+        (["--set", f"frames={LONG}"], None, "a whole number of over 4,300 digits, more than"),
+        ([], f"scene = 'sigmoid'\nfps = {HUGE}\n", "fps = 1000"),
+        ([], f"scene = 'sigmoid'\nframes = {LONG}\n", "holds a whole number of over 4,300 digits"),
+        ([], f"[[part]]\nscene = 'sigmoid'\nhold = {HUGE}\n", 'part 1 ("sigmoid"): hold = 1000'),
+    ],
+)
+def test_numbers_too_large_to_read_are_one_line(capsys, tmp_path, monkeypatch, argv, file, said):
+    """A whole number past a float's range crashed every float option ("unexpected
+    OverflowError ... a bug in vizff"), and one of 5,000 digits every whole-number one."""
+    monkeypatch.chdir(tmp_path)
+    target = ["sigmoid"]
+    if file is not None:
+        (tmp_path / "f.toml").write_text(file)
+        target = ["f.toml"]
+    code, _, err = run(capsys, "render", *target, *argv, "--out", "o.gif")
+    assert code == 2 and said in one_line(err) and "unexpected" not in err
+    assert not (tmp_path / "o.gif").exists()
+
+
+@pytest.mark.parametrize(
+    ("keywords", "said"),
+    [
+        ({"fps": HUGE}, "fps=1000"),
+        ({"hold": -HUGE}, "hold=-1000"),
+        ({"frames": 10**5000}, "frames=100000… (5,001 digits): must be 2 to 5,000"),
+        ({"x_max": [10**5000]}, "x_max=[100000… (5,001 digits)]: expected a number"),
+    ],
+)
+def test_numbers_too_large_in_python_are_an_option_error(tmp_path, keywords, said):
+    with pytest.raises(OptionError) as error:
+        vizff.render.render_scene("sigmoid", tmp_path / "o.gif", **keywords)
+    assert said in str(error.value)
+    with pytest.raises(OptionError):
+        list(vizff.frames("sigmoid", **keywords))

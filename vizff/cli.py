@@ -524,6 +524,12 @@ def parse_sets(items: list[str]) -> dict:
             values[key.strip()] = tomllib.loads(f"v = {raw}")["v"]
         except (tomllib.TOMLDecodeError, RecursionError):
             values[key.strip()] = raw  # a bare word is a string
+        except ValueError:  # a whole number of more digits than Python reads
+            raise ConfigError(
+                f"--set {shorten(item, 40)}: a whole number of over "
+                f"{sys.get_int_max_str_digits():,} digits, more than can be read; give a "
+                "smaller one"
+            ) from None
     return values
 
 

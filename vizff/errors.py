@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import math
 import re
 import shlex
 from dataclasses import dataclass
@@ -59,6 +60,46 @@ def shorten(text: str, limit: int = MAX_SHOWN) -> str:
     return f"{text[: limit - 1]}… ({total:,} characters)"
 
 
+LONG_INT_BITS = 3000  # about 900 digits: past this a whole number is described, not written
+
+
+def number_text(value: int) -> str:
+    """A whole number as digits, or, past LONG_INT_BITS, its first digits and its length
+    (Python refuses to write one of over 4,300 digits; a message need not hold them all)."""
+    if abs(value).bit_length() <= LONG_INT_BITS:
+        return str(value)
+    size = abs(value)
+    digits = math.floor(size.bit_length() * math.log10(2)) + 1  # or one more than it has
+    if size < 10 ** (digits - 1):
+        digits -= 1
+    lead = size // 10 ** (digits - 6)  # its first six digits
+    return f"{'-' if value < 0 else ''}{lead}… ({digits:,} digits)"
+
+
+def safe_repr(value: Any, depth: int = 0) -> str:
+    """repr(), but a whole number too long for Python to write (inside a list too) is
+    described by `number_text`, never an error of its own."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return number_text(value)
+    try:
+        return repr(value)
+    except ValueError:  # a huge int inside
+        if isinstance(value, (list, tuple)) and depth < LITERAL_DEPTH:
+            inner = ", ".join(safe_repr(v, depth + 1) for v in value)
+            return f"[{inner}]" if isinstance(value, list) else f"({inner})"
+        if isinstance(value, dict) and depth < LITERAL_DEPTH:
+            inner = ", ".join(f"{k!r}: {safe_repr(v, depth + 1)}" for k, v in value.items())
+            return "{" + inner + "}"
+        return f"a {type(value).__name__}"
+
+
+def _plain(value: Any) -> str:
+    """str(), with a whole number too long for Python to write described instead."""
+    return (
+        number_text(value) if isinstance(value, int) and not isinstance(value, bool) else str(value)
+    )
+
+
 def some_of(names: list[str], most: int) -> str:
     """`a, b, c and 4 more`: the first `most` names of a list, for a one-line message."""
     rest = len(names) - most
@@ -90,7 +131,10 @@ class Cli:
             return flag
         if isinstance(value, bool):
             return flag if value else f"--no-{key.replace('_', '-')}"
-        shown = ",".join(map(str, value)) if isinstance(value, (tuple, list)) else str(value)
+        if isinstance(value, (tuple, list)):
+            shown = ",".join(map(_plain, value))
+        else:
+            shown = _plain(value)
         if shown != shown.strip() or not shown:  # blank, or spaces at an end: quoted, seen
             return f"{flag} {shlex.quote(shorten(shown))}"
         return f"{flag} {shorten(shown)}"
@@ -147,7 +191,7 @@ class Python:
     """Keywords of the Python API: `render_scene(..., batch_size=0)`."""
 
     def name(self, key: str, value: Any = UNSET) -> str:
-        return key if value is UNSET else f"{key}={shorten(repr(value))}"
+        return key if value is UNSET else f"{key}={shorten(safe_repr(value))}"
 
     def mention(self, key: str, placeholder: str) -> str:
         return f"{key}={placeholder}"
@@ -180,7 +224,7 @@ def toml_literal(value: Any, depth: int = 0) -> str:
         return toml_literal(str(value))
     if isinstance(value, (datetime.date, datetime.time)):  # datetime is a date too
         return value.isoformat()  # as TOML writes it: 1979-05-27, 07:32:00
-    return repr(value)
+    return safe_repr(value)
 
 
 def kind_of(value: Any) -> str:
@@ -189,7 +233,7 @@ def kind_of(value: Any) -> str:
         if isinstance(value, kind):
             shown = shorten(toml_literal(value))
             return f"{name} {shown}" if name else shown
-    return f"{type(value).__name__} {shorten(repr(value))}"
+    return f"{type(value).__name__} {shorten(safe_repr(value))}"
 
 
 KINDS = (  # first match wins: bool before int, datetime before date

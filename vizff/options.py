@@ -127,11 +127,14 @@ class Option:
         return value
 
     def _check_float(self, value: Any) -> float:
-        if isinstance(value, numbers.Real) and not isinstance(value, bool):
-            value = float(value)  # numpy's float32 and integers too
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
             raise self._fail(f"expected a number, got {type_name(value)}")
-        value = float(value)
+        try:
+            value = float(value)  # numpy's float32 and integers too
+        except OverflowError:  # a whole number past float's range (TOML and Python allow it)
+            value = math.inf if value > 0 else -math.inf
+            if self.low is not None or self.high is not None:
+                raise self._fail(f"must be {self._span()}") from None
         if not math.isfinite(value):
             raise self._fail("must be a finite number")
         self._range(value)
@@ -274,7 +277,10 @@ def parse_bytes(text: str, fail) -> int:
     match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*", text)
     if not match or match[2].lower() not in _UNITS:
         raise fail("write a size in bytes such as 2MB, 500KB or 800000")
-    return int(float(match[1]) * _UNITS[match[2].lower()])
+    amount = float(match[1]) * _UNITS[match[2].lower()]
+    if not math.isfinite(amount) or amount >= 2**63:
+        raise fail("too large a size; write one such as 2MB, 500KB or 800000")
+    return int(amount)
 
 
 # ---- the shared options ---------------------------------------------------------------------

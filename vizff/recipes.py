@@ -7,6 +7,7 @@ the recipe is settled into a scene's Settings (`vizff.options.settle`).
 
 from __future__ import annotations
 
+import sys
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -62,6 +63,11 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from None
     except RecursionError:
         raise ConfigError(f"{path}: nested too deeply to be a scene file") from None
+    except ValueError:  # tomllib reading a whole number of more digits than Python allows
+        raise ConfigError(
+            f"{path}: holds a whole number of over {sys.get_int_max_str_digits():,} digits, "
+            "more than can be read; write a smaller number"
+        ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(
             f"{path}: cannot be read ({getattr(exc, 'strerror', '') or exc})"
