@@ -295,3 +295,18 @@ def test_ctrl_c_while_vizff_is_still_loading_is_one_line(tmp_path, delay, sig):
     assert process.returncode in (128 + sig, -sig), err  # a shell says 128 + sig for both
     assert err.strip().splitlines() == ["error: interrupted; no output was changed"]
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_size_line_counts_in_decimal_units_as_the_budget_does(capsys, tmp_path):
+    """The line said 24.7 KB for a file of 25,334 bytes (1,024-byte units) while --max-bytes,
+    the notes and a notebook count 1,000 bytes to the KB."""
+    import re
+
+    from vizff.cli import main
+
+    out = tmp_path / "s.gif"
+    with pytest.raises(SystemExit) as exit_:
+        main(["render", "sigmoid", "--set", "frames=6", "--out", str(out)])
+    assert exit_.value.code == 0
+    shown = float(re.search(r"frames  ([\d.]+) KB", capsys.readouterr().out)[1])
+    assert shown == round(out.stat().st_size / 1000, 1)

@@ -534,11 +534,14 @@ def parse_sets(items: list[str]) -> dict:
 
 
 def human_bytes(count: int) -> str:
-    for unit in ("B", "KB", "MB"):
-        if count < 1024 or unit == "MB":
-            return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
-        count /= 1024
-    return ""
+    """`146.8 KB`, `2.3 MB`: decimal units, as `--max-bytes 2MB` and the notes read them
+    (this line used 1,024-byte units under the same names: the same file was 24.7 KB here
+    and 25.3 KB in a notebook)."""
+    if count < 1000:
+        return f"{count} B"
+    if count < 1_000_000:
+        return f"{count / 1000:.1f} KB"
+    return f"{count / 1_000_000:.1f} MB"
 
 
 @app.command("scenes")
