@@ -351,3 +351,32 @@ def test_data_given_as_dot_or_dotdot_is_named_as_its_folder(tmp_path, monkeypatc
         break
     assert scene.dataset_name() == "fashionish"
     assert "fashionish" in scene.page.title_text and " . " not in scene.page.title_text
+
+
+def test_images_of_classes_named_by_the_user_are_images_not_classes(tmp_path):
+    """With `classes` a list of names, frames called each image "a class": "one class
+    through the network", "test class #2", "9 of 100 test classes right"."""
+    from tests.conftest import write_idx_dir
+
+    data = str(write_idx_dir(tmp_path / "lab"))
+    names = [f"cls{i}" for i in range(10)]
+    said = {}
+    for lang in ("en", "zh"):
+        for name, extra in (("forward", {"steps": 2}), ("predictions", {"steps": 2, "every": 2})):
+            scene = SCENES[name](data=data, classes=names, lang=lang, size=(640, 360), **extra)
+            for _ in scene.frames():
+                pass
+            said[name, lang] = " ".join(t.content for t in scene.page.texts())
+        mosaic = SCENES["mosaic"](data=data, classes=names, lang=lang, size=(640, 360))
+        mosaic.load()
+        said["mosaic", lang] = mosaic.title()
+    assert "one image through the network" in said["forward", "en"]
+    assert "test image #" in said["forward", "en"]
+    assert re.search(r"\d+ of 20 test images right", said["predictions", "en"])
+    assert "the true class" in said["predictions", "en"]  # a label is a class
+    assert said["mosaic", "en"].startswith("The input: lab images,")
+    assert "一个图像穿过神经网络" in said["forward", "zh"]
+    assert "20 张测试集图像中对了" in said["predictions", "zh"]
+    assert said["mosaic", "zh"].startswith("输入：lab中的图像，")
+    for text in said.values():
+        assert "test class" not in text and "classes right" not in text and "测试集类别" not in text

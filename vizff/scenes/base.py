@@ -171,9 +171,21 @@ class DataScene(Scene):
         return self.words.list(f"classes.{classes}.names")
 
     def things(self, plural: bool = True) -> str:
-        """What one image shows: `digits`, `items`, `classes` (from the classes option)."""
-        kind = self.settings.classes if isinstance(self.settings.classes, str) else "custom"
-        return self.words(f"classes.{kind}.{'plural' if plural else 'noun'}")
+        """What a class is called: `digit`, `item`, `class` (from the classes option): "the
+        true digit", "10 classes"."""
+        return self.words(f"classes.{self._kind()}.{'plural' if plural else 'noun'}")
+
+    def examples(self, plural: bool = True) -> str:
+        """What one image of the data is called: `digit`, `item`, or for classes of the
+        user's own naming `image` ("test image #2"; never "test class #2")."""
+        return self.words(f"classes.{self._kind()}.{'examples' if plural else 'example'}")
+
+    def images_word(self) -> str:
+        """The images, as a title names them: `digits`; in Chinese 数字图像, 图像."""
+        return self.words(f"classes.{self._kind()}.images")
+
+    def _kind(self) -> str:
+        return self.settings.classes if isinstance(self.settings.classes, str) else "custom"
 
     def image_size(self) -> str:
         rows, cols = self.digits.image_shape

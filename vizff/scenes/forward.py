@@ -291,7 +291,7 @@ class Forward(TrainingScene):
     def title(self) -> str:
         if self.training_mode:
             return self.words("forward.title_training")
-        return self.words("forward.title", thing=self.things(plural=False))
+        return self.words("forward.title", thing=self.examples(plural=False))
 
     def drawn_units(self) -> int:
         return min(self.config.hidden[0], MAX_DRAWN)
@@ -322,7 +322,7 @@ class Forward(TrainingScene):
         """The digit, and once the pass has reached the output, its prediction and loss."""
         names = self.class_names()
         fields = dict(
-            thing=self.things(plural=False),
+            thing=self.examples(plural=False),
             index=state.index,
             label=names[state.label],
         )
@@ -364,7 +364,7 @@ class Forward(TrainingScene):
         return self.words(
             "forward.caption",
             head=head,
-            thing=self.things(plural=False),
+            thing=self.examples(plural=False),
             index=max(self.shown_digits()),
             label=widest,
             predicted=widest,
@@ -920,7 +920,7 @@ class Forward(TrainingScene):
             (self.input_header.x, self.input_header.y + self.input_header.h / 2),
             words(
                 "forward.input",
-                thing=self.things(plural=False),
+                thing=self.examples(plural=False),
                 index=state.index,
                 shape=f"{rows}×{cols}",
             ),

@@ -46,7 +46,7 @@ class Mosaic(DataScene):
         return self.words(
             "mosaic.title",
             dataset=self.dataset_name(),
-            things=self.things(),
+            images=self.images_word(),
             shape=self.image_size(),
         )
 
@@ -128,7 +128,7 @@ class Mosaic(DataScene):
         return self.words(
             "mosaic.caption",
             split=self.words(f"data.{s.split}"),
-            things=self.things(),
+            things=self.examples(),
             first=s.start,
             last=s.start + rows * cols - 1,
             rows=rows,

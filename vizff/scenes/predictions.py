@@ -121,7 +121,7 @@ class Predictions(TrainingScene):
         return seconds
 
     def title(self) -> str:
-        return self.words("predictions.title", things=self.things())
+        return self.words("predictions.title", things=self.examples())
 
     def load(self) -> None:
         """The data, and how many digits at most: `count` as given (more than the test split
@@ -195,7 +195,7 @@ class Predictions(TrainingScene):
 
     # ---- words ----------------------------------------------------------------------------------
     def which_text(self) -> str:
-        s, things = self.settings, self.things()
+        s, things = self.settings, self.examples()
         if s.pick == "first":
             return self.words("predictions.first", things=things, first=0, last=self.count - 1)
         if s.pick == "random":
@@ -225,7 +225,7 @@ class Predictions(TrainingScene):
             accuracy=numbers.percent(measured.right / measured.tested),
             right=numbers.count(measured.right),
             tested=numbers.count(measured.tested),
-            things=self.things(),
+            things=self.examples(),
         )
         if snap.diverged_at is not None:
             return self.words(
@@ -249,7 +249,7 @@ class Predictions(TrainingScene):
             accuracy="100.0%",
             right=tested,
             tested=tested,
-            things=self.things(),
+            things=self.examples(),
         )
 
     # ---- layout: computed once ----------------------------------------------------------------
