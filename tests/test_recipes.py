@@ -122,3 +122,26 @@ def test_python_keywords_are_named_as_keywords(tmp_path):
         render_scene("sigmoid", tmp_path / "s.gif", size="10x10")
     result = render_scene("sigmoid", tmp_path / "s.gif", frames=3, size=(320, 180))
     assert result.frames == 3
+
+
+def test_a_scene_file_works_in_every_python_entry_point(tmp_path, monkeypatch):
+    """`vizff.show(file)` took a scene file; `render_scene(file, out)` and `vizff.frames(file)`
+    said "not a scene"."""
+    import numpy as np
+
+    import vizff
+    from vizff.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "s.toml").write_text('scene = "sigmoid"\nframes = 3\nsize = "320x180"\n')
+    with pytest.raises(SystemExit):
+        main(["render", "s.toml", "--out", "cli.gif"])
+    made = vizff.render_scene("s.toml", "py.gif")
+    assert made.path.read_bytes() == (tmp_path / "cli.gif").read_bytes()
+    assert vizff.render_scene(Path("s.toml"), "more.gif", frames=4).frames == 4
+    frames = list(vizff.frames("s.toml"))
+    direct = list(vizff.frames("sigmoid", frames=3, size=(320, 180)))
+    assert len(frames) == 3 and all(np.array_equal(a, b) for a, b in zip(frames, direct))
+    (tmp_path / "b.toml").write_text('[[part]]\ncard = "title"\n')
+    with pytest.raises(ConfigError, match=r"render it with vizff\.render_storyboard\(path, out\)"):
+        vizff.render_scene("b.toml", "b.gif")

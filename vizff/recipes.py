@@ -7,6 +7,7 @@ the recipe is settled into a scene's Settings (`vizff.options.settle`).
 
 from __future__ import annotations
 
+import os
 import sys
 import tomllib
 from collections.abc import Mapping, Sequence
@@ -114,9 +115,13 @@ def load_recipe(
         table = read_toml(path)
         file = File(path)
         if "part" in table:
+            how = (
+                "render it with vizff.render_storyboard(path, out)"
+                if isinstance(source, Python)
+                else f"render it with vizff render {path}"
+            )
             raise ConfigError(
-                f"{path}: is a storyboard (it has [[part]] tables), not a scene file: load it "
-                "with `load_target` or `vizff.storyboard.load_storyboard`"
+                f"{path}: is a storyboard (it has [[part]] tables), not a scene file; {how}"
             )
         if "scene" not in table:
             raise ConfigError(
@@ -152,7 +157,11 @@ def load_target(
 
 
 def python_recipe(scene: str, out: str | Path | None, options: Mapping[str, Any]) -> Recipe:
-    """The recipe of `render_scene(scene, out, **options)`; errors name the keywords."""
+    """The recipe of `render_scene(scene, out, **options)`: `scene` a name or a scene file
+    (as `vizff.show` and the CLI take it), the keywords on top; errors name the keywords."""
+    if isinstance(scene, (str, os.PathLike)) and os.fspath(scene).endswith(".toml"):
+        recipe = load_recipe(os.fspath(scene), options, source=Python())
+        return recipe.with_layer({"out": out}, Python()) if out is not None else recipe
     cls = scene_class(scene, Python())
     values = dict(options)
     if out is not None:
