@@ -782,3 +782,23 @@ def test_an_earlier_lesson_index_without_its_mark_is_still_a_lesson(tmp_path):
         "02-sigmoid.gif",
         "index.html",
     ]
+
+
+def test_an_old_part_that_cannot_be_removed_is_a_note_not_a_failure(tmp_path):
+    """Re-rendered shorter into its folder, a lesson whose old part had become a folder
+    said it failed (exit 1) after the new lesson was in place, half its old parts removed."""
+    out = tmp_path / "lesson"
+    three = SMALL.format(theme="light", lang="en")
+    render_storyboard(write(tmp_path, three), out)
+    (out / "02-sigmoid.gif").unlink()
+    (out / "02-sigmoid.gif").mkdir()
+    (out / "02-sigmoid.gif" / "keep").write_text("mine")
+    one = three.split("[[part]]\nscene")[0]
+    result = render_storyboard(write(tmp_path, one, "one.toml"), out)
+    assert sorted(p.name for p in out.iterdir()) == [
+        "01-card-title.gif",
+        "02-sigmoid.gif",
+        "index.html",
+    ]
+    assert (out / "02-sigmoid.gif" / "keep").read_text() == "mine"
+    assert any(f"left {out / '02-sigmoid.gif'}, a folder" in note for note in result.notes)

@@ -656,6 +656,7 @@ class BoardRender:
 
     def __init__(self, plan: Plan):
         self.plan, self.work, self.started = plan, None, time.perf_counter()
+        self.notes: list[str] = []  # what the join could not tidy, said with the result
 
     def begin(self) -> list[Segment]:
         """The segments, with their paths in a temporary folder beside the output."""
@@ -675,7 +676,7 @@ class BoardRender:
         finally:
             self.abandon()
         plan = self.plan
-        notes = tuple(dict.fromkeys(note for r in results for note in r.notes))
+        notes = tuple(dict.fromkeys([*(note for r in results for note in r.notes), *self.notes]))
         if plan.format == "" and any(p.transition == "fade" for p in plan.board.parts):
             notes += ("a folder holds each part on its own: its fades are left out",)
         frames = sum(r.frames for r in results)
@@ -725,9 +726,16 @@ class BoardRender:
         except BaseException:
             staged.discard()
             raise
-        for old in plan.out.iterdir():  # parts of an earlier, longer lesson: only those
+        for old in sorted(plan.out.iterdir()):  # parts of an earlier, longer lesson: only those
             if PART_FILE.match(old.name) and old.name in earlier and old.name not in names:
-                old.unlink()
+                # the new lesson is in place: a part that cannot go is said, not a failure
+                if old.is_dir() and not old.is_symlink():
+                    self.notes.append(f"left {old}, a folder where the earlier lesson had a part")
+                    continue
+                try:
+                    old.unlink()
+                except OSError as exc:
+                    self.notes.append(f"left {old} of the earlier lesson ({reason(exc)})")
         return sum((plan.out / n).stat().st_size for n in names)
 
     def abandon(self) -> None:
