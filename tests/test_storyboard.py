@@ -802,3 +802,23 @@ def test_an_old_part_that_cannot_be_removed_is_a_note_not_a_failure(tmp_path):
     ]
     assert (out / "02-sigmoid.gif" / "keep").read_text() == "mine"
     assert any(f"left {out / '02-sigmoid.gif'}, a folder" in note for note in result.notes)
+
+
+def test_a_title_card_names_the_lessons_own_data(tmp_path):
+    """A lesson on Fashion-MNIST-like data opened with "MNIST digits in, ten probabilities
+    out", then showed its items; the card now names the data the lesson gives its parts."""
+    from tests.conftest import write_idx_dir
+
+    data = write_idx_dir(tmp_path / "wardrobe")
+    board = write(
+        tmp_path,
+        'size = "640x360"\ndata = "wardrobe"\nclasses = "fashion"\n'
+        '[[part]]\ncard = "title"\nseconds = 0.2\n[[part]]\nscene = "mosaic"\nreveal = 2\n',
+    )
+    card = SCENES["card"](plan(load_storyboard(board)).segments[0].settings)  # as the lesson
+    assert card.subtitle().startswith("wardrobe items in, ten probabilities out")
+    zh = SCENES["card"](card="title", data=str(data), classes="fashion", lang="zh")
+    assert zh.subtitle().startswith("输入wardrobe中的服饰图像，输出每一类的预测概率")
+    assert render_storyboard(board, tmp_path / "parts").path.is_dir()
+    default = SCENES["card"](card="title")
+    assert default.subtitle().startswith("MNIST digits in, ten probabilities out")

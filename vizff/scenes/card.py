@@ -8,6 +8,7 @@ for three lines is set smaller.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import numpy as np
@@ -37,6 +38,7 @@ class Card(Scene):
     MULTILINE_TITLES = True
     DEFAULTS = {"hold": 0.0}
     MIN_SIZE = (160, 90)  # words fitted to the page: a thumbnail still reads
+    takes = ("data",)  # only to name the lesson's data on a title card: nothing is read
     OPTIONS = (
         Option(
             "card",
@@ -85,7 +87,24 @@ class Card(Scene):
             return escape(s.subtitle) if s.subtitle.strip() else None
         if s.title is not None:  # the user's title with the catalogue's subtitle would not match
             return None
-        return self.words(f"cards.{self.catalogue_words()}.subtitle")
+        words = self.catalogue_words()
+        if words == "title" and (s.data != "sample" or s.classes != "digits"):
+            return self.words(  # a lesson on other data: not "MNIST digits in"
+                "cards.title.subtitle_data", dataset=self.dataset_name(), images=self.images()
+            )
+        return self.words(f"cards.{words}.subtitle")
+
+    def dataset_name(self) -> str:
+        """The lesson's data as its scenes name it, from the `data` given (nothing is read)."""
+        data = str(self.settings.data)
+        if data in ("sample", "mnist"):
+            return self.words(f"data.{data}")
+        return os.path.basename(os.path.abspath(os.path.expanduser(data))) or data
+
+    def images(self) -> str:
+        classes = self.settings.classes
+        kind = classes if isinstance(classes, str) else "custom"
+        return self.words(f"classes.{kind}.images")
 
     def frames(self) -> Iterator[np.ndarray]:
         frame = self.draw()
