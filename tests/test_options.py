@@ -161,3 +161,25 @@ def test_numpy_numbers_and_a_choice_in_other_case_are_what_they_say():
     assert read("activation", "ReLU") == "relu"
     with pytest.raises(OptionError, match='did you mean "zh"'):
         read("lang", "ZHH")
+
+
+def test_numpy_whole_numbers_in_sizes_layers_and_lists_are_taken(tmp_path):
+    """`size=(np.int64(320), np.int32(180))`, `hidden=np.array([8, 4])`, `hidden=np.int64(8)`,
+    `digits=np.array([0, 1])` and `render_storyboard(..., jobs=np.int64(1))` were refused
+    ("expected ..."), though `frames=np.int64(2)` was taken."""
+    import numpy as np
+
+    from vizff.storyboard import render_storyboard
+
+    forward = SCENES["forward"]
+    s = settle(forward, [({"size": (np.int64(640), np.int32(360))}, Python())])
+    assert s.size == (640, 360) and all(type(v) is int for v in s.size)
+    s = settle(forward, [({"hidden": np.array([8, 4]), "digits": np.array([0, 1])}, Python())])
+    assert s.hidden == (8, 4) and s.digits == (0, 1) and all(type(v) is int for v in s.hidden)
+    assert settle(forward, [({"hidden": np.int64(8)}, Python())]).hidden == (8,)
+    for wrong in (np.array([[8]]), np.array([8.5]), np.array([True])):
+        with pytest.raises(OptionError, match="^hidden="):
+            settle(forward, [({"hidden": wrong}, Python())])
+    board = tmp_path / "b.toml"
+    board.write_text('size = "320x180"\n[[part]]\ncard = "title"\nseconds = 0.2\n')
+    assert render_storyboard(board, tmp_path / "b.gif", jobs=np.int64(1)).frames > 0

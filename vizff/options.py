@@ -172,9 +172,10 @@ class Option:
         return value
 
     def _check_size(self, value: Any) -> tuple[int, int]:
-        return parse_size(value, self._fail)
+        return parse_size(plain_ints(value), self._fail)
 
     def _check_hidden(self, value: Any) -> tuple[int, ...]:
+        value = plain_ints(value)
         if isinstance(value, (int, str)) and not isinstance(value, bool):
             value = [value]
         sizes = self._int_list(value, "layer sizes such as 32 or 32,16")
@@ -187,6 +188,7 @@ class Option:
         return sizes
 
     def _check_ints(self, value: Any) -> tuple[int, ...]:
+        value = plain_ints(value)
         if isinstance(value, int) and not isinstance(value, bool):
             value = [value]
         values = self._int_list(value, "whole numbers such as [0, 1, 2]")
@@ -227,6 +229,28 @@ class Option:
         if isinstance(value, str):
             value = parse_bytes(value, self._fail)
         return self._check_int(value)
+
+
+def plain_ints(value: Any) -> Any:
+    """numpy's whole numbers as Python's: an integer scalar, or an array or a list or tuple
+    of them, becomes int or a list of int (a notebook's `np.array([8, 4])` or `arr.shape`);
+    anything else is returned as it is, for the check to name."""
+    if isinstance(value, numbers.Integral) and not isinstance(value, (bool, int)):
+        return int(value)
+    if (
+        type(value).__module__ == "numpy"
+        and hasattr(value, "tolist")
+        and getattr(value, "ndim", 0) == 1
+    ):
+        value = value.tolist()
+    if isinstance(value, (list, tuple)) and any(
+        isinstance(v, numbers.Integral) and not isinstance(v, (bool, int)) for v in value
+    ):
+        return type(value)(
+            int(v) if isinstance(v, numbers.Integral) and not isinstance(v, bool) else v
+            for v in value
+        )
+    return value
 
 
 def type_name(value: Any) -> str:

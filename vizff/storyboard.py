@@ -54,7 +54,16 @@ from vizff.files import (
     staged_as,
     sweep_stale,
 )
-from vizff.options import SHARED_BY_KEY, Layer, Option, Settings, close_match, options_of, settle
+from vizff.options import (
+    SHARED_BY_KEY,
+    Layer,
+    Option,
+    Settings,
+    close_match,
+    options_of,
+    plain_ints,
+    settle,
+)
 from vizff.parallel import Runner, TaskFailed
 from vizff.recipes import Recipe, file_values, read_toml, scene_class
 from vizff.render import RenderResult, named, prepare, shortened
@@ -890,6 +899,7 @@ def render_storyboard(
         raise OptionError("path", "expected a storyboard file (.toml)", value=path)
     if out is not None and not isinstance(out, (str, os.PathLike)):
         raise OptionError("out", "expected a file or folder name", value=out)
+    jobs = plain_ints(jobs)  # np.int64(2) is a whole number
     if isinstance(jobs, bool) or not isinstance(jobs, int) or not 1 <= jobs <= MAX_JOBS:
         raise OptionError(
             "jobs", f"expected a whole number of workers, 1 to {MAX_JOBS}", value=jobs
