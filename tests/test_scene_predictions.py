@@ -419,3 +419,15 @@ def test_on_a_portrait_frame_the_matrix_goes_under_the_digits():
     next(iter(scene.frames()))
     assert scene.matrix.box.y > scene.grid.tiles[-1].bottom  # below the digits
     assert scene.matrix.box.w >= 0.5 * scene.page.body.w  # it was 260 of 692 pixels
+
+
+def test_the_no_counts_note_is_whole_with_long_class_names():
+    """At 480x270 with Fashion-MNIST's names the row labels took the note's room: it read
+    "colour only: no room for co…". It now starts under the labels where it must."""
+    scene = SCENES["predictions"](classes="fashion", size=(480, 270), steps=3, every=3)
+    for _ in scene.frames():
+        pass
+    forms = {scene.words("predictions.no_counts"), scene.words("predictions.no_counts_short")}
+    said = [t.content for t in scene.page.texts()]
+    assert forms & set(said), said
+    assert not any(t.startswith("colour only") and t.endswith("…") for t in said)

@@ -529,13 +529,15 @@ class Predictions(TrainingScene):
         self._matrix_heading(frame)
         self.matrix.draw_static(frame)
         if not self.matrix.shows_counts:
-            room = self.matrix_header.right - self.matrix.box.x
+            x, room = self.matrix.box.x, self.matrix_header.right - self.matrix.box.x
             forms = [words(f"predictions.{key}") for key in ("no_counts", "no_counts_short")]
+            if all(page.type.width(f, page.px("small")) > room for f in forms):
+                x, room = self.matrix_header.x, self.matrix_header.w  # under the row labels too
             note = page.fitting(forms, room)
             below = self.matrix.box.bottom + round(3 * page.s)
             page.text(
                 frame,
-                (self.matrix.box.x, below),
+                (x, below),
                 note,
                 size="small",
                 colour="muted",
