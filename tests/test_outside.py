@@ -706,3 +706,16 @@ def test_numbers_too_large_in_python_are_an_option_error(tmp_path, keywords, sai
     assert said in str(error.value)
     with pytest.raises(OptionError):
         list(vizff.frames("sigmoid", **keywords))
+
+
+@pytest.mark.parametrize("out", ["notes.txt/x.gif", "notes.txt/deeper/x.mp4", "notes.txt/frames"])
+def test_an_output_under_a_file_is_refused_before_any_work(capsys, tmp_path, monkeypatch, out):
+    """`--out pg/card.png/x.gif` (a parent is a file) failed after the frames were drawn, with
+    'cannot create directory pg/card.png (File exists)' and exit 1."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "notes.txt").write_text("mine")
+    code, _, err = run(capsys, "render", "sigmoid", "--set", "frames=2", "--out", out)
+    assert code == 2 and one_line(err).rstrip("\n") == (
+        f"error: --out {out}: notes.txt is a file, not a folder, so nothing can be written under it"
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]

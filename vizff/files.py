@@ -139,6 +139,16 @@ def _running(pid: int) -> bool:
     return True
 
 
+def parent_problem(path: Path) -> str | None:
+    """Why the folders on the way to `path` cannot be made: one of them is a file."""
+    for parent in Path(path).parents:
+        if os.path.isdir(parent):
+            return None
+        if os.path.lexists(parent):
+            return f"{parent} is a file, not a folder, so nothing can be written under it"
+    return None
+
+
 def link_problem(path: Path) -> str | None:
     """Why an output that is a symbolic link cannot be written through, or None. A link is
     written through (the link stays, the file it names is replaced) only where it names a

@@ -29,7 +29,7 @@ from PIL import GifImagePlugin, Image, PngImagePlugin
 
 from vizff.errors import OptionError, RenderError, some_of
 from vizff.feeder import Feeder
-from vizff.files import TEMP_PREFIX, Staged, link_problem, reason, sweep_stale
+from vizff.files import TEMP_PREFIX, Staged, link_problem, parent_problem, reason, sweep_stale
 from vizff.options import check_output_name
 
 MIN_FPS = 0.001  # a frame every 1000 s: slower is a slide show, not an animation
@@ -134,7 +134,7 @@ class FrameWriter:
                 "or a path without an extension for numbered PNGs",
                 value=str(self.path),
             )
-        problem = link_problem(self.path)
+        problem = link_problem(self.path) or parent_problem(self.path)
         if problem:
             raise OptionError("out", problem, value=str(self.path))
 
@@ -949,6 +949,9 @@ class PngFolderWriter(FrameWriter):
                 "or, for a path without one, a folder of numbered PNGs",
                 value=str(self.path),
             )
+        problem = parent_problem(self.path)
+        if problem:
+            raise OptionError("out", problem, value=str(self.path))
         others = foreign_entries(self.path)
         if others:
             shown = some_of(others, 3)
