@@ -183,3 +183,11 @@ def test_numpy_whole_numbers_in_sizes_layers_and_lists_are_taken(tmp_path):
     board = tmp_path / "b.toml"
     board.write_text('size = "320x180"\n[[part]]\ncard = "title"\nseconds = 0.2\n')
     assert render_storyboard(board, tmp_path / "b.gif", jobs=np.int64(1)).frames > 0
+
+
+def test_ten_class_names_must_differ():
+    """`--classes a,a,c,...` was taken: two labels shared a name on every frame."""
+    names = ["a", "a", "c", "d", "e", "f", "g", "h", "i", "j"]
+    with pytest.raises(OptionError, match='give ten different names \\("a" is given twice\\)'):
+        read("classes", names)
+    assert read("classes", [n + str(i) for i, n in enumerate(names)])[1] == "a1"

@@ -223,6 +223,9 @@ class Option:
         names = tuple(v.strip() for v in value)
         if len(names) != 10 or not all(names) or any(len(n) > 40 for n in names):
             raise self._fail("give ten names, one per label 0..9, each 1 to 40 characters")
+        twice = next((n for i, n in enumerate(names) if n in names[:i]), None)
+        if twice is not None:  # two labels by one name: a frame could not tell them apart
+            raise self._fail(f'give ten different names ("{twice}" is given twice)')
         return names
 
     def _check_bytes(self, value: Any) -> int:
