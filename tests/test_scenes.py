@@ -380,3 +380,23 @@ def test_images_of_classes_named_by_the_user_are_images_not_classes(tmp_path):
     assert said["mosaic", "zh"].startswith("输入：lab中的图像，")
     for text in said.values():
         assert "test class" not in text and "classes right" not in text and "测试集类别" not in text
+
+
+def test_a_mosaic_of_an_empty_split_says_so_and_which_split_to_show(tmp_path):
+    """With no test images the default mosaic blamed `start`, a key the user never wrote,
+    and told them to lower start, rows or cols, which could not help."""
+    from tests.conftest import idx_images, idx_labels
+    from vizff.errors import OptionError
+
+    for role, count in (("train", 5), ("t10k", 0)):
+        (tmp_path / f"{role}-images-idx3-ubyte").write_bytes(idx_images(np.zeros((count, 8, 8))))
+        (tmp_path / f"{role}-labels-idx1-ubyte").write_bytes(idx_labels(np.arange(count) % 10))
+    with pytest.raises(OptionError) as error:
+        SCENES["mosaic"](data=str(tmp_path)).load()
+    name = tmp_path.name
+    assert (
+        str(error.value)
+        == f'split: {name} has no test images; show the train split (split = "train")'
+    )
+    scene = SCENES["mosaic"](data=str(tmp_path), split="train", rows=1, cols=5)
+    assert len(list(scene.frames())) == scene.frame_count()

@@ -108,6 +108,15 @@ class Mosaic(DataScene):
             else (digits.train_images, digits.train_labels)
         )
         count = self.rows * self.cols
+        if len(images) == 0:  # no start, rows or cols can help: the other split may
+            other = "train" if s.split == "test" else "test"
+            raise self.settings.attribute(
+                OptionError(
+                    "split",
+                    f"{self.dataset_name()} has no {s.split} images; show the {other} split "
+                    f'(split = "{other}")',
+                )
+            )
         if s.start + count > len(images):
             key = next((k for k in ("rows", "cols", "start") if s.given(k)), "start")
             raise self.settings.attribute(
