@@ -400,3 +400,19 @@ def test_a_mosaic_of_an_empty_split_says_so_and_which_split_to_show(tmp_path):
     )
     scene = SCENES["mosaic"](data=str(tmp_path), split="train", rows=1, cols=5)
     assert len(list(scene.frames())) == scene.frame_count()
+
+
+def test_a_count_of_one_is_singular_in_messages(tmp_path):
+    """ "the 1 test images of test1", "the images have 1 pixels"."""
+    from tests.conftest import idx_images, idx_labels
+    from vizff.errors import OptionError
+
+    for role, count in (("train", 5), ("t10k", 1)):
+        (tmp_path / f"{role}-images-idx3-ubyte").write_bytes(idx_images(np.zeros((count, 1, 1))))
+        (tmp_path / f"{role}-labels-idx1-ubyte").write_bytes(idx_labels(np.arange(count) % 10))
+    with pytest.raises(OptionError, match=r"is more than the 1 test image of "):
+        SCENES["predictions"](data=str(tmp_path), count=2).load()
+    with pytest.raises(OptionError, match=r"the images have 1 pixel$"):
+        SCENES["gradients"](data=str(tmp_path), pixel=3).load()
+    with pytest.raises(OptionError, match=r"go past the 1 test image of "):
+        SCENES["mosaic"](data=str(tmp_path), rows=2, cols=1).load()

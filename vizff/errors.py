@@ -100,6 +100,11 @@ def _plain(value: Any) -> str:
     )
 
 
+def counted(count: int, one: str, many: str | None = None) -> str:
+    """`1 test image`, `1,000 test images`: a count and its noun, singular for one."""
+    return f"{count:,} {one if count == 1 else (many or one + 's')}"
+
+
 def some_of(names: list[str], most: int) -> str:
     """`a, b, c and 4 more`: the first `most` names of a list, for a one-line message."""
     rest = len(names) - most

@@ -34,7 +34,7 @@ from vizff.draw import (
     numbers,
 )
 from vizff.draw.network import Discs, Edges, arrow, brace, dots, ring
-from vizff.errors import OptionError
+from vizff.errors import OptionError, counted
 from vizff.nn import Network, cross_entropy_error, forward
 from vizff.options import MAX_UNITS, Option
 from vizff.scenes.base import TrainingScene
@@ -257,7 +257,7 @@ class Forward(TrainingScene):
                 raise self.settings.attribute(
                     OptionError(
                         "digits",
-                        f"index {index} is past the {count:,} test images of "
+                        f"index {index} is past the {counted(count, 'test image')} of "
                         f"{self.dataset_name()} (0 to {count - 1:,})",
                     )
                 )
@@ -468,8 +468,8 @@ class Forward(TrainingScene):
                 OptionError(
                     "size",
                     f"too small for the forward scene: its {rows}x{cols} images would be "
-                    f"{across} pixels across their short side, too few to read the input image "
-                    "and the unit's weights; use a larger size"
+                    f"{counted(across, 'pixel')} across their short side, too few to read "
+                    "the input image and the unit's weights; use a larger size"
                     + (" (480x270 or more)" if self.size[0] < 480 or self.size[1] < 270 else "")
                     + ("" if max(rows, cols) <= 2 * min(rows, cols) else ", or squarer images"),
                 )

@@ -56,7 +56,7 @@ from vizff.draw.plot import nice_ticks
 from vizff.draw.table import Table
 from vizff.draw.text import MIN_PIXELS
 from vizff.draw.theme import MAP_LEVELS
-from vizff.errors import OptionError
+from vizff.errors import OptionError, counted
 from vizff.nn import Network, backprop, init_network, loss, loss_evaluations
 from vizff.options import Option
 from vizff.scenes.base import TrainingScene
@@ -319,7 +319,7 @@ class Gradients(TrainingScene):
                 OptionError(
                     "pixel",
                     f"must be -1 (the steepest) or 0 to {inputs - 1}: the images have "
-                    f"{inputs} pixels",
+                    f"{counted(inputs, 'pixel')}",
                 )
             )
 

@@ -13,7 +13,7 @@ from functools import cached_property
 import numpy as np
 
 from vizff.draw import Page, TileGrid, make_palette, pixel_map
-from vizff.errors import OptionError
+from vizff.errors import OptionError, counted
 from vizff.options import Option
 from vizff.scenes.base import DataScene
 
@@ -123,8 +123,8 @@ class Mosaic(DataScene):
                 OptionError(
                     key,  # the one the user gave: the error names what they typed
                     f"{self.rows}x{self.cols} images from index {s.start} go past the "
-                    f"{len(images):,} {s.split} images of {self.dataset_name()}; lower start, "
-                    "rows or cols",
+                    f"{counted(len(images), s.split + ' image')} of {self.dataset_name()}; "
+                    "lower start, rows or cols",
                 )
             )
         return images[s.start : s.start + count], labels[s.start : s.start + count]

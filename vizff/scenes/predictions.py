@@ -22,7 +22,7 @@ from vizff.draw import Box, TileGrid, make_palette, numbers, pixel_map
 from vizff.draw.marks import Marks
 from vizff.draw.matrix import CountMatrix, legible_map, level_of
 from vizff.draw.text import MIN_PIXELS
-from vizff.errors import OptionError
+from vizff.errors import OptionError, counted
 from vizff.nn import Network, forward
 from vizff.options import Option
 from vizff.scenes.base import TrainingScene
@@ -133,7 +133,7 @@ class Predictions(TrainingScene):
             raise self.settings.attribute(
                 OptionError(
                     "count",
-                    f"is more than the {tested:,} test images of {self.dataset_name()}",
+                    f"is more than the {counted(tested, 'test image')} of {self.dataset_name()}",
                 )
             )
         self.count = min(self.settings.count, tested)
