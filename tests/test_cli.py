@@ -71,7 +71,8 @@ def test_numerical_method_warns_of_its_cost(capsys):
     )
     assert code == 0
     assert "numerical costs two loss evaluations per parameter" in err
-    assert re.search(r"about [\d.]+ (s|min|h|days) of training here", err)
+    assert re.search(r"about ([\d.]+ (s|min|h|days)|under a second) of training here", err)
+    assert "about 0 s" not in err
     assert out.strip().splitlines()[-1].startswith("test accuracy")
 
 
@@ -153,3 +154,18 @@ def test_python_dash_m_and_console_script(entry):
     )
     assert result.returncode == 2
     assert result.stderr.strip().startswith("error: --lr 0: must be")
+
+
+def test_a_gradients_estimate_names_its_loss_evaluations(capsys, monkeypatch):
+    """The gradients scene on 1024x1024 images noted "estimated 16.1 h of training", though it
+    trains no step: the time is the numerical gradient's loss evaluations."""
+    from vizff.cli import warn_if_long
+    from vizff.scenes import SCENES
+    from vizff.train import TrainConfig
+
+    assert SCENES["gradients"].estimate_words == "training and loss evaluations"
+    warn_if_long(58_000.0, TrainConfig(), SCENES["gradients"].estimate_words)
+    warn_if_long(0.2, TrainConfig(method="numerical"))
+    err = capsys.readouterr().err
+    assert "estimated 16.1 h of training and loss evaluations" in err
+    assert "about under a second" not in err and "under a second of training here" in err

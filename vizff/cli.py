@@ -211,23 +211,27 @@ def named_cli(settings):
     return named(settings)
 
 
-def warn_if_long(seconds: float | None, config) -> None:
-    """Say up front what a long run will cost, from a short measured probe."""
+def warn_if_long(seconds: float | None, config, what: str = "training") -> None:
+    """Say up front what a long run will cost, from a short measured probe. `what`: the
+    work it measures (the gradients scene's is mostly its loss evaluations)."""
     if seconds is None:
         return
     if config.method != "backprop" or seconds > 60:
         minutes = seconds / 60
         shown = f"{seconds:.0f} s" if seconds < 120 else f"{minutes:.0f} min"
+        if seconds < 1:
+            shown = "under a second"  # not "about 0 s"
         if seconds > 2 * 86400:
             shown = f"{seconds / 86400:.1f} days"
         elif seconds > 3 * 3600:
             shown = f"{seconds / 3600:.1f} h"
         if config.method == "backprop":
-            note(f"estimated {shown} of training (measured on a few steps)")
+            note(f"estimated {shown} of {what} (measured on a few steps)")
         else:
             note(
                 f"--method {config.method} costs two loss evaluations per parameter at every "
-                f"step: about {shown} of training here (measured on a short probe)"
+                f"step: {'' if seconds < 1 else 'about '}{shown} of {what} here (measured on "
+                "a short probe)"
             )
 
 
@@ -409,7 +413,7 @@ def render_job(job):
     config = getattr(job.scene, "config", None)
     if config is not None:
         job.scene.load()
-        warn_if_long(job.scene.estimate_seconds(), config)
+        warn_if_long(job.scene.estimate_seconds(), config, job.scene.estimate_words)
     folder = job.writer.path.parent
     made = not folder.exists() and not job.settings.given("out")
     with progress_bar() as bar:
@@ -487,7 +491,7 @@ def render_batch(recipes, prepared, boards, out_dir: Path, lenient, jobs: int | 
         config = getattr(job.scene, "config", None)
         if config is not None:
             job.scene.load()
-            warn_if_long(job.scene.estimate_seconds(), config)
+            warn_if_long(job.scene.estimate_seconds(), config, job.scene.estimate_words)
         batch.add(RecipeTask(recipe, out_dir, lenient, job.total, job.name))
     for board in plans:
         for seconds, config in board.estimates:
