@@ -71,7 +71,7 @@ def test_numerical_method_warns_of_its_cost(capsys):
     )
     assert code == 0
     assert "numerical costs two loss evaluations per parameter" in err
-    assert re.search(r"about ([\d.]+ (s|min|h|days)|under a second) of training here", err)
+    assert re.search(r"(about [\d.]+ (s|min|h|days)|under a second) of training here", err)
     assert "about 0 s" not in err
     assert out.strip().splitlines()[-1].startswith("test accuracy")
 
