@@ -822,3 +822,16 @@ def test_a_title_card_names_the_lessons_own_data(tmp_path):
     assert render_storyboard(board, tmp_path / "parts").path.is_dir()
     default = SCENES["card"](card="title")
     assert default.subtitle().startswith("MNIST digits in, ten probabilities out")
+
+
+def test_a_folder_holding_only_a_file_browsers_files_is_taken(tmp_path):
+    """A lesson folder (or a folder of frames) that held only .DS_Store was refused as "a
+    folder holding files that are not an earlier lesson"; the hidden file is left as it was."""
+    lesson, frames = tmp_path / "lesson", tmp_path / "frames"
+    for folder in (lesson, frames):
+        folder.mkdir()
+        (folder / ".DS_Store").write_bytes(b"finder")
+    render_storyboard(small(tmp_path), lesson)
+    render_scene("sigmoid", frames, size=SIZE, frames=2)
+    assert (lesson / ".DS_Store").read_bytes() == (frames / ".DS_Store").read_bytes() == b"finder"
+    assert (lesson / "index.html").is_file() and (frames / "frame_00001.png").is_file()

@@ -602,9 +602,10 @@ def _single_scene_only(settings: Settings) -> None:
 
 
 def _foreign(folder: Path) -> bool:
-    """Whether a folder holds anything but vizff's temporaries, and no lesson vizff wrote."""
+    """Whether a folder holds anything but vizff's temporaries and hidden files (a Finder's
+    .DS_Store: never replaced), and no lesson vizff wrote."""
     try:
-        names = [p.name for p in folder.iterdir() if not p.name.startswith(TEMP_PREFIX)]
+        names = [p.name for p in folder.iterdir() if not p.name.startswith((TEMP_PREFIX, "."))]
     except OSError:
         return False  # unreadable: writing there fails and says so
     return bool(names) and not lesson_index(folder / "index.html")

@@ -904,6 +904,7 @@ class PngWriter(FrameWriter):
 
 
 FRAME_FILE = re.compile(r"frame_\d{5,}\.png")
+HIDDEN_KEPT = (".DS_Store", "Thumbs.db", "desktop.ini")  # a file browser's own: left as they are
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
@@ -921,7 +922,7 @@ def foreign_entries(folder: Path) -> list[str]:
     foreign = []
     for name in names:
         path = folder / name
-        if name.startswith(TEMP_PREFIX):
+        if name.startswith(TEMP_PREFIX) or name in HIDDEN_KEPT:
             continue
         if FRAME_FILE.fullmatch(name) and path.is_file() and not path.is_symlink():
             try:
