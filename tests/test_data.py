@@ -283,3 +283,47 @@ def test_a_file_under_both_names_must_hold_the_same(tmp_path):
     (folder / "train-labels-idx1-ubyte").write_bytes(idx_labels(np.arange(60) % 3))
     with pytest.raises(DataError, match="are both here and hold different data; remove the one"):
         read_directory(folder)
+
+
+def test_grey_images_with_a_depth_of_one_are_read_as_grey(tmp_path):
+    """(count, rows, cols, 1) was refused as "colour images?"; a depth of three still is."""
+    from vizff.data import read_idx_images
+
+    pixels = np.arange(2 * 5 * 4, dtype=np.uint8).reshape(2, 5, 4)
+    deep = tmp_path / "deep"
+    deep.write_bytes(idx_header(0x08, [2, 5, 4, 1]) + pixels.tobytes())
+    np.testing.assert_array_equal(read_idx_images(deep), pixels)
+    (tmp_path / "colour").write_bytes(idx_header(0x08, [2, 5, 4, 3]) + bytes(120))
+    with pytest.raises(IdxFormatError, match="colour images"):
+        read_idx_images(tmp_path / "colour")
+
+
+def test_zeros_after_the_gzip_data_are_ignored_as_gzip_ignores_them(tmp_path):
+    """A gzip file padded with zero bytes (a tape block), which gzip -d reads, was refused
+    as damaged; other bytes after it still are."""
+    import gzip
+
+    from vizff.data import read_idx_images
+
+    pixels = np.full((3, 4, 4), 7, np.uint8)
+    path = tmp_path / "p.gz"
+    path.write_bytes(gzip.compress(idx_header(0x08, [3, 4, 4]) + pixels.tobytes()) + bytes(512))
+    np.testing.assert_array_equal(read_idx_images(path), pixels)
+    path.write_bytes(path.read_bytes() + b"x")
+    with pytest.raises(IdxFormatError, match="after the end of the gzip data"):
+        read_idx_images(path)
+
+
+def test_upper_case_idx_names_get_the_rename_hint(tmp_path):
+    from vizff.data import load_digits
+    from vizff.errors import DataError
+
+    for name in ("TRAIN-IMAGES-IDX3-UBYTE", "TRAIN-LABELS-IDX1-UBYTE"):
+        (tmp_path / name).write_bytes(b"")
+    with pytest.raises(DataError, match="rename them to the names looked for"):
+        load_digits(str(tmp_path))
+    hidden = tmp_path / "hidden"
+    hidden.mkdir()
+    (hidden / ".bashrc").write_text("")
+    with pytest.raises(DataError, match="the folder is empty but for hidden files$"):
+        load_digits(str(hidden))

@@ -14,6 +14,7 @@ from vizff.files import home_path
 
 IMAGE_MAGIC = 2051  # 0x00000803: unsigned bytes, 3 dimensions
 LABEL_MAGIC = 2049  # 0x00000801: unsigned bytes, 1 dimension
+DEPTH_MAGIC = 2052  # 0x00000804: unsigned bytes, 4 dimensions (count, rows, cols, depth)
 GZIP_MAGIC = b"\x1f\x8b"
 MAX_FILE_BYTES = 256 * 1024 * 1024  # full MNIST train images are 47 MB; refuse to inflate more
 SAMPLE_DIR = Path(__file__).parent / "sample"
@@ -55,6 +56,8 @@ def _inflate(path: Path, data: bytes) -> bytes:
     MAX_FILE_BYTES; anything after the last member that is not a gzip member is an error."""
     parts, left, rest = [], MAX_FILE_BYTES + 1, data
     while rest:
+        if not rest.strip(b"\0"):  # zeros padding the end (a tape block): gzip ignores them
+            break
         if rest[:2] != GZIP_MAGIC:
             raise IdxFormatError(
                 f"{path}: {len(rest):,} bytes after the end of the gzip data are not gzip; "
@@ -175,6 +178,9 @@ def read_idx_images(path: str | os.PathLike[str]) -> np.ndarray:
     """Images of an IDX3 file as a read-only (count, rows, cols) uint8 array."""
     path = Path(path)
     data = _read_bytes(path)
+    if data[:4] == DEPTH_MAGIC.to_bytes(4, "big") and data[16:20] == b"\0\0\0\1":
+        # (count, rows, cols, 1): grey images with a depth of one, as some tools write them
+        data = IMAGE_MAGIC.to_bytes(4, "big") + data[4:16] + data[20:]  # read as 3-d
     _, count, rows, cols = (int(v) for v in _header(path, data, 16, IMAGE_MAGIC, "image"))
     problem = _sizes_problem(rows, cols)
     if problem is None:
@@ -274,9 +280,10 @@ def _missing(directory: Path, roles: list[str]) -> str:
             return f"{text}; the files are in {inner}: give that folder"
     visible = [entry for entry in entries if not entry.startswith(".")]
     if not visible:
-        return f"{text}; the folder is empty"
+        return f"{text}; the folder is empty" + (" but for hidden files" if entries else "")
     shown = some_of(visible, 6)
-    rename = ": rename them to the names looked for" if any("idx" in e for e in visible) else ""
+    named = any("idx" in e.lower() for e in visible)  # TRAIN-IMAGES-IDX3-UBYTE too
+    rename = ": rename them to the names looked for" if named else ""
     return f"{text}; it holds {shown}{rename}"
 
 
