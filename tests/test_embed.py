@@ -264,3 +264,16 @@ def test_embed_of_an_mp4_whose_poster_name_is_too_long_is_refused_first(here, ca
     assert said.startswith("error: --embed: the <video> snippet names a poster: cannot write ")
     assert "give the video a shorter name" in said and len(said.strip().splitlines()) == 1
     assert list(here.iterdir()) == []
+
+
+def test_a_folder_or_a_dangling_link_named_as_a_render_is_skipped_with_a_note(here, capsys):
+    """A sub-folder named x.gif and a link to a deleted render were passed over in silence,
+    while other skipped files got a note."""
+    folder = here / "site"
+    render_scene("sigmoid", folder / "ok.gif", **SMALL)
+    (folder / "x.gif").mkdir()
+    (folder / "gone.webp").symlink_to(here / "deleted.webp")
+    code, printed, err = run_cli(["page", str(folder)], capsys)
+    assert code == 0 and printed.endswith("  1 render\n")
+    assert f"note: skipped {folder / 'gone.webp'}: is a link to nothing" in err
+    assert f"note: skipped {folder / 'x.gif'}: is a folder, not a render" in err

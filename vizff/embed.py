@@ -187,9 +187,14 @@ def readable_renders(folder: Path) -> tuple[list[Media], list[tuple[Path, str]]]
     goes with it), and the files skipped with why: one broken or half-copied file does not
     cost the page."""
     check_folder(folder)
-    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in MEDIA and p.is_file())
+    named = sorted(p for p in folder.iterdir() if p.suffix.lower() in MEDIA)
+    files = [p for p in named if p.is_file()]
     posters = {poster_path(p) for p in files if p.suffix.lower() == ".mp4"}
     items, skipped = [], []
+    for path in named:  # named as a render, but nothing to show: said, not passed over
+        if not path.is_file() and not path.name.startswith("."):
+            why = "is a folder, not a render" if path.is_dir() else "is a link to nothing"
+            skipped.append((path, why))
     for path in files:
         if path in posters or path.name.startswith("."):
             continue
