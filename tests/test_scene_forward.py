@@ -570,3 +570,22 @@ def test_on_a_wide_frame_the_tiles_stay_side_by_side(size):
     scene._layout()
     weights, product = scene.unit_tiles
     assert product.y == weights.y and product.x > weights.right
+
+
+@pytest.mark.parametrize("shape", [(300, 5), (1024, 2)])
+def test_images_no_size_can_show_are_refused_for_their_shape(tmp_path, shape):
+    """300x5 images were told to "use a larger size" even at 3840x2160, where none fits."""
+    from tests.conftest import idx_images, idx_labels
+    from vizff.errors import OptionError
+
+    rng = np.random.default_rng(0)
+    for role, count in (("train", 20), ("t10k", 5)):
+        (tmp_path / f"{role}-images-idx3-ubyte").write_bytes(
+            idx_images(rng.integers(0, 256, (count, *shape)))
+        )
+        (tmp_path / f"{role}-labels-idx1-ubyte").write_bytes(idx_labels(np.arange(count) % 10))
+    for size in ((480, 270), (3840, 2160)):
+        with pytest.raises(OptionError) as error:
+            SCENES["forward"](data=str(tmp_path), size=size, steps=1).load()
+        assert error.value.key == "data"
+        assert f"cannot show {shape[0]}x{shape[1]} images at any size" in str(error.value)

@@ -36,7 +36,7 @@ from vizff.draw import (
 from vizff.draw.network import Discs, Edges, arrow, brace, dots, ring
 from vizff.errors import OptionError, counted
 from vizff.nn import Network, cross_entropy_error, forward
-from vizff.options import MAX_UNITS, Option
+from vizff.options import MAX_SIZE, MAX_UNITS, Option
 from vizff.scenes.base import TrainingScene
 from vizff.train import Snapshot, train
 
@@ -464,6 +464,16 @@ class Forward(TrainingScene):
                 self.stacked, tile, digit = True, high, low
         if min(tile, digit) * min(rows, cols) < 12:
             across = int(min(tile, digit) * min(rows, cols))
+            largest = min(MAX_SIZE[0] / self.size[0], MAX_SIZE[1] / self.size[1])
+            if min(tile, digit) * largest * min(rows, cols) < 12:  # no size would do
+                raise self.settings.attribute(
+                    OptionError(
+                        "data",  # the images' shape, not the frame's size, is the trouble
+                        f"the forward scene cannot show {rows}x{cols} images at any size: "
+                        f"their short side would be under 12 pixels even at "
+                        f"{MAX_SIZE[0]}x{MAX_SIZE[1]}; use squarer images",
+                    )
+                )
             raise self._refuse(
                 OptionError(
                     "size",
