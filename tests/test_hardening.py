@@ -18,7 +18,7 @@ from PIL import Image
 from tests.conftest import idx_images, idx_labels
 from tests.servers import serve
 from vizff.data import read_idx_images, read_idx_labels
-from vizff.errors import ConfigError, DataError, RenderError, VizffError
+from vizff.errors import ConfigError, DataError, OptionError, RenderError, VizffError
 from vizff.options import SHARED
 from vizff.recipes import make_recipe, read_toml
 from vizff.render import prepare, render
@@ -147,7 +147,7 @@ def test_missing_output_directories_are_created(tmp_path):
 
 def test_output_under_a_file_is_a_clear_error(tmp_path):
     (tmp_path / "file").write_text("not a directory")
-    with pytest.raises(RenderError, match="cannot create directory"):
+    with pytest.raises(OptionError, match="file is a file, not a folder, so nothing can be"):
         render(make_recipe({**QUICK, "out": str(tmp_path / "file" / "s.gif")}))
 
 
