@@ -211,11 +211,17 @@ def named_cli(settings):
     return named(settings)
 
 
-def warn_if_long(seconds: float | None, config, what: str = "training") -> None:
+# what a scene's estimate measures, where it is more than training: the gradients scene's
+# is mostly its numerical gradient's loss evaluations (it may train no step at all)
+ESTIMATED = {"gradients": "training and loss evaluations"}
+
+
+def warn_if_long(seconds: float | None, config, what: str | None = None) -> None:
     """Say up front what a long run will cost, from a short measured probe. `what`: the
-    work it measures (the gradients scene's is mostly its loss evaluations)."""
+    work it measures (training, unless ESTIMATED says more)."""
     if seconds is None:
         return
+    what = what or "training"
     if config.method != "backprop" or seconds > 60:
         minutes = seconds / 60
         shown = f"{seconds:.0f} s" if seconds < 120 else f"{minutes:.0f} min"
@@ -413,7 +419,7 @@ def render_job(job):
     config = getattr(job.scene, "config", None)
     if config is not None:
         job.scene.load()
-        warn_if_long(job.scene.estimate_seconds(), config, job.scene.estimate_words)
+        warn_if_long(job.scene.estimate_seconds(), config, ESTIMATED.get(job.scene.name))
     folder = job.writer.path.parent
     made = not folder.exists() and not job.settings.given("out")
     with progress_bar() as bar:
@@ -491,7 +497,7 @@ def render_batch(recipes, prepared, boards, out_dir: Path, lenient, jobs: int | 
         config = getattr(job.scene, "config", None)
         if config is not None:
             job.scene.load()
-            warn_if_long(job.scene.estimate_seconds(), config, job.scene.estimate_words)
+            warn_if_long(job.scene.estimate_seconds(), config, ESTIMATED.get(job.scene.name))
         batch.add(RecipeTask(recipe, out_dir, lenient, job.total, job.name))
     for board in plans:
         for seconds, config in board.estimates:

@@ -127,8 +127,6 @@ class Scene:
         """The colours this scene draws with (for GIF); None lets the writer choose."""
         return None
 
-    estimate_words = "training"  # what estimate_seconds measures, as a note names it
-
     def estimate_seconds(self) -> float | None:
         """A rough estimate of the render's duration, when it may be long (training)."""
         return None

@@ -360,8 +360,6 @@ class Gradients(TrainingScene):
         """Back-propagation's tangent: a wide pale band under the secant."""
         return self.theme.pale("primary", 0.3)
 
-    estimate_words = "training and loss evaluations"  # mostly the numerical gradient's
-
     def estimate_seconds(self) -> float | None:
         """The run to step `steps`, and the unit's loss evaluations (a short measured probe)."""
         training = super().estimate_seconds() or 0.0
