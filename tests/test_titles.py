@@ -262,3 +262,16 @@ def test_a_blank_title_is_refused_wherever_it_is_given(tmp_path, capsys):
     # a blank subtitle hides the scene's own: that is allowed
     result = render_scene("sigmoid", tmp_path / "s.png", subtitle="", **TINY)
     assert title_read_back(result.path) == result.title
+
+
+def test_a_parts_own_title_is_its_chapter_as_written(tmp_path):
+    """A part titled `W_1 and x^2` is drawn as written (a user's title is not markup), but its
+    chapter was named `W1 and x2`: the chapter now names it as the frames show it."""
+    from vizff.storyboard import load_storyboard, plan
+
+    board = tmp_path / "b.toml"
+    board.write_text('[[part]]\nscene = "sigmoid"\nframes = 3\ntitle = "W_1 and x^2"\n')
+    chapters = plan(load_storyboard(board)).chapters
+    assert [c.title for c in chapters] == ["W_1 and x^2"]
+    result = render_scene("sigmoid", tmp_path / "s.gif", title="W_1 and x^2", **TINY)
+    assert result.title == title_read_back(result.path) == "W_1 and x^2"

@@ -40,7 +40,6 @@ from typing import Any
 import numpy as np
 
 from vizff.draw.catalogue import LANGUAGES
-from vizff.draw.text import MARKUP
 from vizff.errors import Cli, ConfigError, File, OptionError, RenderError, Source, VizffError
 from vizff.files import (
     GENERATOR,
@@ -66,7 +65,7 @@ from vizff.options import (
 )
 from vizff.parallel import Runner, TaskFailed
 from vizff.recipes import Recipe, file_values, read_toml, scene_class
-from vizff.render import RenderResult, named, prepare, shortened
+from vizff.render import RenderResult, named, planned_title, prepare, shortened
 from vizff.segments import Chapter, join_gif, join_mp4, join_webp
 from vizff.writers import open_writer
 
@@ -499,7 +498,7 @@ def plan(board: Storyboard, *, estimate: bool = False) -> Plan:
                 scene = SCENES[part.scene](settings)
                 scene.load()
                 counted.append((part, settings, prefix, scene.frame_count(), scene.palette))
-                titles.append(_plain(settings.title if settings.title else scene.title()))
+                titles.append(planned_title(scene))  # as its frames and its file show it
                 config = getattr(scene, "config", None)
                 if estimate and config is not None and config not in configs:
                     configs[config] = scene.estimate_seconds()
@@ -650,11 +649,6 @@ def _gif_palettes(segments: list[Segment], palettes: list[np.ndarray | None]) ->
 def _short(text: str, limit: int = 28) -> str:
     """A title cut for the progress line, where several parts in progress share one line."""
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
-def _plain(text: str) -> str:
-    """Text without the kit's markup: `W_{1}` -> `W1` (chapter names are plain text)."""
-    return MARKUP.sub(lambda m: m[1] if m[1] is not None else (m[3] if m[2] else m[5]), text)
 
 
 # ---- rendering ---------------------------------------------------------------------------------
