@@ -191,3 +191,14 @@ def test_ten_class_names_must_differ():
     with pytest.raises(OptionError, match='give ten different names \\("a" is given twice\\)'):
         read("classes", names)
     assert read("classes", [n + str(i) for i, n in enumerate(names)])[1] == "a1"
+
+
+def test_an_object_is_named_by_its_kind_not_its_address():
+    """A generator given as `hidden` was echoed twice as `<generator object <genexpr> at
+    0x7ff...>`: an address the user cannot act on."""
+    with pytest.raises(OptionError) as error:
+        read("hidden", (x for x in [8]))
+    assert str(error.value) == (
+        "hidden=<generator>: expected layer sizes such as 32 or 32,16, got a generator"
+    )
+    assert " at 0x" not in str(error.value)

@@ -196,7 +196,12 @@ class Python:
     """Keywords of the Python API: `render_scene(..., batch_size=0)`."""
 
     def name(self, key: str, value: Any = UNSET) -> str:
-        return key if value is UNSET else f"{key}={shorten(safe_repr(value))}"
+        if value is UNSET:
+            return key
+        shown = safe_repr(value)
+        if re.fullmatch(r"<.* at 0x[0-9a-f]+>", shown, re.DOTALL):  # an object's address
+            shown = f"<{type(value).__name__}>"
+        return f"{key}={shorten(shown)}"
 
     def mention(self, key: str, placeholder: str) -> str:
         return f"{key}={placeholder}"
@@ -238,7 +243,10 @@ def kind_of(value: Any) -> str:
         if isinstance(value, kind):
             shown = shorten(toml_literal(value))
             return f"{name} {shown}" if name else shown
-    return f"{type(value).__name__} {shorten(safe_repr(value))}"
+    shown = safe_repr(value)
+    if re.fullmatch(r"<.* at 0x[0-9a-f]+>", shown, re.DOTALL):  # an object's address: no help
+        return f"a {type(value).__name__}"
+    return f"{type(value).__name__} {shorten(shown)}"
 
 
 KINDS = (  # first match wins: bool before int, datetime before date
