@@ -58,11 +58,11 @@ def lesson_index(page: Path) -> bool:
     """Whether an HTML page is the index a storyboard wrote in its folder: the lesson's parts
     (which a new render of it may remove), not `vizff page`'s listing of someone's renders.
     Marked since 2026-11-30; an earlier one is told by having no `vizff page` section."""
-    if not written_by_vizff(page):
-        return False
     try:
         text = page.read_bytes()
     except OSError:
+        return False
+    if GENERATOR.encode() not in text[:4096]:  # as written_by_vizff reads it, in one read
         return False
     return LESSON_MARK.encode() in text[:4096] or (b"<ol>" in text and PAGE_SECTION not in text)
 

@@ -24,6 +24,14 @@ from vizff.train import Snapshot, TrainConfig, check_splits, train
 REPLAY_BYTES = 16 * 2**20
 
 
+def data_name(words, source: str, path: str) -> str:
+    """`MNIST sample`, `MNIST`, or a folder's own name (`.` and `..` named as the folder they
+    are; not resolved: a link keeps its name)."""
+    if source in ("sample", "mnist"):
+        return words(f"data.{source}")
+    return os.path.basename(os.path.abspath(path)) or path
+
+
 class Scene:
     """One animation: `frame_count()` frames of `size`, produced by `frames()`.
 
@@ -135,6 +143,24 @@ class Scene:
         """The scene's title in its language (before a user's own title replaces it)."""
         return self.words(f"{self.name}.title")
 
+    # ---- how the data's classes and images are named (scenes that take `classes`) ----------
+    def things(self, plural: bool = True) -> str:
+        """What a class is called: `digit`, `item`, `class` (from the classes option): "the
+        true digit", "10 classes"."""
+        return self.words(f"classes.{self._kind()}.{'plural' if plural else 'noun'}")
+
+    def examples(self, plural: bool = True) -> str:
+        """What one image of the data is called: `digit`, `item`, or for classes of the
+        user's own naming `image` ("test image #2"; never "test class #2")."""
+        return self.words(f"classes.{self._kind()}.{'examples' if plural else 'example'}")
+
+    def images_word(self) -> str:
+        """The images, as a title names them: `digits`; in Chinese 数字图像, 图像."""
+        return self.words(f"classes.{self._kind()}.images")
+
+    def _kind(self) -> str:
+        return self.settings.classes if isinstance(self.settings.classes, str) else "custom"
+
 
 class DataScene(Scene):
     """A scene that shows a dataset's images: the data and how its classes are named."""
@@ -158,10 +184,7 @@ class DataScene(Scene):
 
     def dataset_name(self) -> str:
         """`MNIST sample`, `MNIST`, or the folder's name for a directory of IDX files."""
-        if self.digits.source in ("sample", "mnist"):
-            return self.words(f"data.{self.digits.source}")
-        # `.` and `..` named as the folder they are (not resolved: a link keeps its name)
-        return os.path.basename(os.path.abspath(self.digits.path)) or self.digits.path
+        return data_name(self.words, self.digits.source, self.digits.path)
 
     def class_names(self) -> list[str]:
         """The names of labels 0..9: digits, Fashion-MNIST's items, or the user's own."""
@@ -169,23 +192,6 @@ class DataScene(Scene):
         if isinstance(classes, tuple):
             return list(classes)
         return self.words.list(f"classes.{classes}.names")
-
-    def things(self, plural: bool = True) -> str:
-        """What a class is called: `digit`, `item`, `class` (from the classes option): "the
-        true digit", "10 classes"."""
-        return self.words(f"classes.{self._kind()}.{'plural' if plural else 'noun'}")
-
-    def examples(self, plural: bool = True) -> str:
-        """What one image of the data is called: `digit`, `item`, or for classes of the
-        user's own naming `image` ("test image #2"; never "test class #2")."""
-        return self.words(f"classes.{self._kind()}.{'examples' if plural else 'example'}")
-
-    def images_word(self) -> str:
-        """The images, as a title names them: `digits`; in Chinese 数字图像, 图像."""
-        return self.words(f"classes.{self._kind()}.images")
-
-    def _kind(self) -> str:
-        return self.settings.classes if isinstance(self.settings.classes, str) else "custom"
 
     def image_size(self) -> str:
         rows, cols = self.digits.image_shape

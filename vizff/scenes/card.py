@@ -17,7 +17,7 @@ from vizff.draw import Box, Page, make_palette
 from vizff.draw.text import escape
 from vizff.errors import OptionError
 from vizff.options import Option
-from vizff.scenes.base import Scene
+from vizff.scenes.base import Scene, data_name
 
 WORDS = ("title", "loss", "end")  # the catalogue's cards: [cards.<name>] title and subtitle
 # design sizes at 640x360 of each kind's title and subtitle
@@ -90,21 +90,15 @@ class Card(Scene):
         words = self.catalogue_words()
         if words == "title" and (s.data != "sample" or s.classes != "digits"):
             return self.words(  # a lesson on other data: not "MNIST digits in"
-                "cards.title.subtitle_data", dataset=self.dataset_name(), images=self.images()
+                "cards.title.subtitle_data", dataset=self.dataset_name(), images=self.images_word()
             )
         return self.words(f"cards.{words}.subtitle")
 
     def dataset_name(self) -> str:
         """The lesson's data as its scenes name it, from the `data` given (nothing is read)."""
         data = str(self.settings.data)
-        if data in ("sample", "mnist"):
-            return self.words(f"data.{data}")
-        return os.path.basename(os.path.abspath(os.path.expanduser(data))) or data
-
-    def images(self) -> str:
-        classes = self.settings.classes
-        kind = classes if isinstance(classes, str) else "custom"
-        return self.words(f"classes.{kind}.images")
+        source = data if data in ("sample", "mnist") else "directory"
+        return data_name(self.words, source, os.path.expanduser(data))
 
     def frames(self) -> Iterator[np.ndarray]:
         frame = self.draw()
