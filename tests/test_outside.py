@@ -719,3 +719,17 @@ def test_an_output_under_a_file_is_refused_before_any_work(capsys, tmp_path, mon
         f"error: --out {out}: notes.txt is a file, not a folder, so nothing can be written under it"
     )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+
+
+def test_help_shows_the_words_a_flag_takes(capsys):
+    """`--theme light|dark`, not `--theme STR`: the choices, read from the options themselves."""
+    from vizff.options import SHARED
+
+    text = re.sub(r"\s+", " ", run(capsys, "render", "--help")[1])
+    shown = 0
+    for option in SHARED:
+        spelled = "|".join(option.choices)
+        if option.kind == "str" and option.choices and len(spelled) <= 18:
+            assert f"{option.flag} {spelled} " in text, option.flag
+            shown += 1
+    assert shown >= 4  # theme, lang, activation, dtype at least

@@ -81,7 +81,7 @@ def schema_parameters(options: Iterable[Option]) -> list[inspect.Parameter]:
             typer.Option(
                 option.flag,
                 help=option.help,
-                metavar=option.metavar or option.kind.upper(),
+                metavar=option.metavar or choices_metavar(option) or option.kind.upper(),
                 rich_help_panel=PANELS.get(option.group, "Scene"),
                 show_default=False,
             ),
@@ -92,6 +92,12 @@ def schema_parameters(options: Iterable[Option]) -> list[inspect.Parameter]:
             )
         )
     return parameters
+
+
+def choices_metavar(option: Option) -> str:
+    """`light|dark` for a word from a short list, so `--help` shows what to type."""
+    spelled = "|".join(option.choices) if option.kind == "str" else ""
+    return spelled if len(spelled) <= 18 else ""  # longer lists are in the help text
 
 
 def with_schema(options: Iterable[Option]) -> Callable:
