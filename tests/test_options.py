@@ -202,3 +202,21 @@ def test_an_object_is_named_by_its_kind_not_its_address():
         "hidden=<generator>: expected layer sizes such as 32 or 32,16, got a generator"
     )
     assert " at 0x" not in str(error.value)
+
+
+@pytest.mark.parametrize(
+    "source, value, said",
+    [
+        (File(Path("x.toml")), True, "steps = true: expected a whole number, got true"),
+        (Python(), True, "steps=True: expected a whole number, got True"),
+        (Python(), [1, None], "steps=[1, None]: expected a whole number, got a list [1, None]"),
+        (File(Path("x.toml")), [1, False], "got a list [1, false]"),
+        (Cli(), "ten", "--steps ten: expected a whole number"),
+    ],
+)
+def test_a_wrong_kind_of_value_is_quoted_in_the_words_it_was_written_in(source, value, said):
+    """A Python caller wrote True, a scene file true: each reads back its own spelling."""
+    with pytest.raises(OptionError) as error:
+        read("steps", value, source)
+    assert said in str(error.value)
+    assert ("True" in str(error.value)) == (isinstance(source, Python) and value is True)

@@ -6,6 +6,7 @@ import datetime
 import math
 import re
 import shlex
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -148,6 +149,9 @@ class Cli:
         """Another option, as advice names it: `--font PATH`."""
         return f"--{key.replace('_', '-')} {placeholder}"
 
+    def kind(self, value: Any) -> str:
+        return kind_of(value)  # a value read as TOML: `--set frames=true`
+
 
 @dataclass(frozen=True)
 class File:
@@ -179,6 +183,9 @@ class File:
     def mention(self, key: str, placeholder: str) -> str:
         return f'{key} = "{placeholder}"'
 
+    def kind(self, value: Any) -> str:
+        return kind_of(value)  # `got true`, as the file wrote it
+
     def as_written(self, resolved: str) -> str:
         """A path that reading the file resolved against its folder, as the file writes it:
         `../data/x`, not `lessons/../data/x`."""
@@ -205,6 +212,9 @@ class Python:
 
     def mention(self, key: str, placeholder: str) -> str:
         return f"{key}={placeholder}"
+
+    def kind(self, value: Any) -> str:
+        return kind_of(value, safe_repr)  # `got True`, as the caller wrote it
 
 
 Source = Cli | File | Python
@@ -237,11 +247,12 @@ def toml_literal(value: Any, depth: int = 0) -> str:
     return safe_repr(value)
 
 
-def kind_of(value: Any) -> str:
-    """`a date 1979-05-27`, `a table {a = 1}`: what was given, in a scene file's words."""
+def kind_of(value: Any, spell: Callable[[Any], str] = toml_literal) -> str:
+    """`a date 1979-05-27`, `a table {a = 1}`: what was given, in a scene file's words (or,
+    with `spell=safe_repr`, in Python's: `True`, `a list [1, True]`)."""
     for kind, name in KINDS:
         if isinstance(value, kind):
-            shown = shorten(toml_literal(value))
+            shown = shorten(spell(value))
             return f"{name} {shown}" if name else shown
     shown = safe_repr(value)
     if re.fullmatch(r"<.* at 0x[0-9a-f]+>", shown, re.DOTALL):  # an object's address: no help
@@ -271,11 +282,22 @@ class OptionError(ConfigError):
     command line, `lesson.toml: batch_size = 0` in a file, `batch_size=0` in Python.
     """
 
-    def __init__(self, key: str, problem: str, *, value: Any = UNSET, source: Source | None = None):
+    def __init__(
+        self,
+        key: str,
+        problem: str,
+        *,
+        value: Any = UNSET,
+        source: Source | None = None,
+        given: Any = UNSET,
+    ):
         super().__init__(problem)
         self.key, self.problem, self.value, self.source = key, problem, value, source
+        self.given = given  # a value of the wrong kind: `, got true` (`got True` in Python)
 
     def __str__(self) -> str:
         source = self.source or Python()
         problem = MENTION.sub(lambda m: source.mention(m[1], m[2]), self.problem)
+        if self.given is not UNSET:
+            problem += f", got {source.kind(self.given)}"
         return f"{source.name(self.key, self.value)}: {problem}"

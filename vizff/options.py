@@ -24,7 +24,6 @@ from vizff.errors import (
     OptionError,
     Python,
     Source,
-    kind_of,
     toml_literal,
 )
 
@@ -66,8 +65,8 @@ class Option:
             error.source, error.value = source, given  # quoted back as the user wrote it
             raise
 
-    def _fail(self, problem: str) -> OptionError:
-        return OptionError(self.key, problem)
+    def _fail(self, problem: str, given: Any = UNSET) -> OptionError:
+        return OptionError(self.key, problem, given=given)
 
     def _parse(self, text: str) -> Any:
         """A value typed on the command line, as the value a file would hold."""
@@ -122,13 +121,13 @@ class Option:
             if isinstance(value, float) and value.is_integer() and abs(value) < 2**63:
                 value = int(value)
             else:
-                raise self._fail(f"expected a whole number, got {type_name(value)}")
+                raise self._fail("expected a whole number", given=value)
         self._range(value)
         return value
 
     def _check_float(self, value: Any) -> float:
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
-            raise self._fail(f"expected a number, got {type_name(value)}")
+            raise self._fail("expected a number", given=value)
         try:
             value = float(value)  # numpy's float32 and integers too
         except OverflowError:  # a whole number past float's range (TOML and Python allow it)
@@ -142,7 +141,7 @@ class Option:
 
     def _check_str(self, value: Any) -> str:
         if not isinstance(value, str):
-            raise self._fail(f"expected a string, got {type_name(value)}")
+            raise self._fail("expected a string", given=value)
         if self.choices and value not in self.choices:
             same = [choice for choice in self.choices if choice.lower() == value.strip().lower()]
             if same:  # `ZH`, `Dark `: the choice meant, as the choices spell it
@@ -168,7 +167,7 @@ class Option:
 
     def _check_bool(self, value: Any) -> bool:
         if not isinstance(value, bool):
-            raise self._fail(f"expected true or false, got {type_name(value)}")
+            raise self._fail("expected true or false", given=value)
         return value
 
     def _check_size(self, value: Any) -> tuple[int, int]:
@@ -200,7 +199,7 @@ class Option:
 
     def _int_list(self, value: Any, expected: str) -> tuple[int, ...]:
         if not isinstance(value, (list, tuple)):
-            raise self._fail(f"expected {expected}, got {type_name(value)}")
+            raise self._fail(f"expected {expected}", given=value)
         numbers = []
         for item in value:
             if isinstance(item, str) and item.strip().lstrip("-").isdigit():
@@ -254,11 +253,6 @@ def plain_ints(value: Any) -> Any:
             for v in value
         )
     return value
-
-
-def type_name(value: Any) -> str:
-    """`a string "ten"`, `true`, `a date 1979-05-27`: what was given, short, in TOML's words."""
-    return kind_of(value)
 
 
 def close_match(word: str, choices: Iterable[str]) -> str:
