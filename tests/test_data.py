@@ -327,3 +327,23 @@ def test_upper_case_idx_names_get_the_rename_hint(tmp_path):
     (hidden / ".bashrc").write_text("")
     with pytest.raises(DataError, match="the folder is empty but for hidden files$"):
         load_digits(str(hidden))
+
+
+def test_a_cache_holding_other_images_is_not_called_mnist(tmp_path, monkeypatch, capsys):
+    """Frames name `--data mnist` "MNIST digits, 28x28"; a cache of 8x8 images is refused,
+    saying how to get MNIST back or how to use those images."""
+    from vizff.cli import main
+
+    cache = write_idx_dir(tmp_path / "cache")
+    for name, count in (("train-images-idx3-ubyte.gz", 60), ("t10k-images-idx3-ubyte.gz", 20)):
+        small = idx_images(np.zeros((count, 8, 8), np.uint8))
+        (cache / name).write_bytes(gzip.compress(small, mtime=0))
+    monkeypatch.setenv("VIZFF_CACHE_DIR", str(cache))
+    with pytest.raises(OptionError, match=r"holds 8x8 images, not MNIST's 28x28"):
+        load_digits("mnist")
+    with pytest.raises(SystemExit) as leaving:
+        main(["data", "info", "--data", "mnist"])
+    assert leaving.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "vizff data download" in err and "--data FOLDER" in err
+    assert load_digits(cache).image_shape == (8, 8)  # the same files, named as a folder

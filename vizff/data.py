@@ -326,6 +326,9 @@ def _read_role(role: str, path: Path) -> np.ndarray:
     return read_idx_images(path) if role.endswith("images") else read_idx_labels(path)
 
 
+MNIST_SHAPE = (28, 28)  # every MNIST image, train and test
+
+
 def cache_dir() -> Path:
     """Where `vizff data download` keeps MNIST: $VIZFF_CACHE_DIR, else the XDG cache."""
     if os.environ.get("VIZFF_CACHE_DIR"):
@@ -360,7 +363,17 @@ def _load(text: str) -> Digits:
                 "`vizff data download` first, or give a directory of IDX files",
                 value=text,
             ) from None
-        return read_directory(directory, source="mnist")
+        digits = read_directory(directory, source="mnist")
+        if digits.image_shape != MNIST_SHAPE:  # frames would call these "MNIST digits"
+            rows, cols = digits.image_shape
+            raise OptionError(
+                "data",
+                f"the MNIST cache {directory} holds {rows}x{cols} images, not MNIST's 28x28; "
+                "run `vizff data download` to fetch MNIST again, or give that folder as "
+                "⟨data FOLDER⟩",
+                value=text,
+            )
+        return digits
     path = home_path(text, "data")
     if not path.is_dir():
         raise OptionError(
