@@ -277,3 +277,23 @@ def test_a_folder_or_a_dangling_link_named_as_a_render_is_skipped_with_a_note(he
     assert code == 0 and printed.endswith("  1 render\n")
     assert f"note: skipped {folder / 'gone.webp'}: is a link to nothing" in err
     assert f"note: skipped {folder / 'x.gif'}: is a folder, not a render" in err
+
+
+def test_a_file_is_listed_by_what_it_holds_not_by_its_name(here, capsys):
+    """A GIF named .webp was listed "WEBP" and a JPEG named .png "PNG": the page's tag and
+    label follow the name, so such a file is skipped, saying what it holds and its right name
+    (read back with Pillow, which identifies a file by its bytes)."""
+    folder = here / "site"
+    render_scene("sigmoid", folder / "real.gif", **SMALL)
+    (folder / "gif.webp").write_bytes((folder / "real.gif").read_bytes())
+    Image.new("RGB", (32, 18), "white").save(folder / "photo.png", format="JPEG")
+    (folder / "text.mp4").write_bytes(b"0123456789abcdef" * 4)
+    with Image.open(folder / "gif.webp") as a, Image.open(folder / "photo.png") as b:
+        assert (a.format, b.format) == ("GIF", "JPEG")  # the oracle: Pillow's own sniffing
+    code, printed, err = run_cli(["page", str(folder)], capsys)
+    assert code == 0 and printed.endswith("  1 render\n")
+    assert f"{folder / 'gif.webp'}: holds a GIF, not a WebP; rename it gif.gif" in err
+    assert f"{folder / 'photo.png'}: holds a JPEG, not a PNG; rename it photo.jpg" in err
+    assert f"{folder / 'text.mp4'}: does not start as an MP4 does" in err
+    page = (folder / "index.html").read_text()
+    assert re.findall(r'<section data-file="([^"]+)"', page) == ["real.gif"]

@@ -221,6 +221,13 @@ def cut_short(path: Path) -> str | None:
             tail = file.read()
     except OSError as exc:
         return exc.strerror or str(exc)
+    held, named = content_format(head), suffix.lstrip(".")
+    if held != named and size:  # a zero-byte file is Pillow's to name
+        if held is None:
+            return f"does not start as {FORMAT_NAMES[named]} does"
+        return (
+            f"holds {FORMAT_NAMES[held]}, not {FORMAT_NAMES[named]}; rename it {path.stem}.{held}"
+        )
     if suffix == ".gif" and head[:3] == b"GIF" and not tail.endswith(b"\x3b"):
         return "cut short: the GIF has no trailer"
     if suffix == ".png" and head[:4] == b"\x89PNG" and not tail.endswith(b"IEND\xaeB`\x82"):
@@ -229,6 +236,25 @@ def cut_short(path: Path) -> str | None:
         return "cut short: the WebP holds fewer bytes than its header says"
     if suffix == ".mp4" and head[4:8] == b"ftyp" and not _boxes_fill(path, size):
         return "cut short: the MP4's boxes run past its end"
+    return None
+
+
+FORMAT_NAMES = {"gif": "a GIF", "png": "a PNG", "webp": "a WebP", "mp4": "an MP4", "jpg": "a JPEG"}
+
+
+def content_format(head: bytes) -> str | None:
+    """`gif`, `png`, `webp`, `mp4` or `jpg` by a file's first 12 bytes, else None: a page lists
+    a file by what it holds, not what its name says (a <video> tag for a GIF plays nothing)."""
+    if head[:6] in (b"GIF87a", b"GIF89a"):
+        return "gif"
+    if head[:8] == b"\x89PNG\r\n\x1a\n":
+        return "png"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "webp"
+    if head[4:8] == b"ftyp":
+        return "mp4"
+    if head[:3] == b"\xff\xd8\xff":
+        return "jpg"
     return None
 
 
