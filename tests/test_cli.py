@@ -159,10 +159,11 @@ def test_python_dash_m_and_console_script(entry):
 def test_a_gradients_estimate_names_its_loss_evaluations(capsys, monkeypatch):
     """The gradients scene on 1024x1024 images noted "estimated 16.1 h of training", though it
     trains no step: the time is the numerical gradient's loss evaluations."""
-    from vizff.cli import ESTIMATED, warn_if_long
+    from vizff.cli import warn_if_long
+    from vizff.scenes import SCENES
     from vizff.train import TrainConfig
 
-    warn_if_long(58_000.0, TrainConfig(), ESTIMATED.get("gradients"))
+    warn_if_long(58_000.0, TrainConfig(), SCENES["gradients"].estimated_work)
     warn_if_long(0.2, TrainConfig(method="numerical"))
     err = capsys.readouterr().err
     assert "estimated 16.1 h of training and loss evaluations" in err

@@ -835,3 +835,35 @@ def test_a_folder_holding_only_a_file_browsers_files_is_taken(tmp_path):
     render_scene("sigmoid", frames, size=SIZE, frames=2)
     assert (lesson / ".DS_Store").read_bytes() == (frames / ".DS_Store").read_bytes() == b"finder"
     assert (lesson / "index.html").is_file() and (frames / "frame_00001.png").is_file()
+
+
+def test_each_parts_estimate_names_its_own_work_and_part(tmp_path, capsys):
+    """A storyboard's estimates were kept one per training run and worded "of training" with
+    no part named; now each kind of work has its own, naming the first part it is for, and a
+    file's key rather than a flag."""
+    from vizff.cli import warn_if_long
+
+    board = write(
+        tmp_path,
+        'size = "320x180"\n[train]\nhidden = [2]\nsteps = 2\nmethod = "numerical"\n'
+        '[[part]]\nscene = "loss"\ntitle = "Loss"\n[[part]]\nscene = "gradients"\n'
+        '[[part]]\nscene = "loss"\ntitle = "Loss again"\n',
+    )
+    planned = plan(load_storyboard(board), estimate=True)
+    assert [(what, where) for _, _, what, where in planned.estimates] == [
+        ("training", f'{board}: part 1 ("Loss")'),
+        ("training and loss evaluations", f'{board}: part 2 ("gradients")'),
+    ]
+    assert all(0 < seconds < 60 for seconds, *_ in planned.estimates)
+    for seconds, config, what, where in planned.estimates:
+        warn_if_long(seconds, config, what, where)  # numerical: always said
+        warn_if_long(600.0, config, what, where)  # long: said for backprop too
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].startswith(f'note: {board}: part 1 ("Loss"): method = "numerical" costs')
+    assert err[0].endswith("of training here (measured on a short probe)")
+    assert err[1].endswith("about 10 min of training here (measured on a short probe)")
+    assert err[2] == (
+        f'note: {board}: part 2 ("gradients"): estimated 10 min of training and loss '
+        "evaluations (measured on a few steps)"
+    )
+    assert len(err) == 3  # the gradients part's own short run, by backprop, is not worth a note

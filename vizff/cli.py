@@ -217,17 +217,12 @@ def named_cli(settings):
     return named(settings)
 
 
-# what a scene's estimate measures, where it is more than training: the gradients scene's
-# is mostly its numerical gradient's loss evaluations (it may train no step at all)
-ESTIMATED = {"gradients": "training and loss evaluations"}
-
-
-def warn_if_long(seconds: float | None, config, what: str | None = None) -> None:
+def warn_if_long(seconds: float | None, config, what: str = "training", where: str = "") -> None:
     """Say up front what a long run will cost, from a short measured probe. `what`: the
-    work it measures (training, unless ESTIMATED says more)."""
+    work it measures (a scene's `estimated_work`); `where`: the storyboard part it is for."""
     if seconds is None:
         return
-    what = what or "training"
+    say = (lambda text: note(f"{where}: {text}")) if where else note
     if config.method != "backprop" or seconds > 60:
         minutes = seconds / 60
         shown = f"{seconds:.0f} s" if seconds < 120 else f"{minutes:.0f} min"
@@ -238,10 +233,11 @@ def warn_if_long(seconds: float | None, config, what: str | None = None) -> None
         elif seconds > 3 * 3600:
             shown = f"{seconds / 3600:.1f} h"
         if config.method == "backprop":
-            note(f"estimated {shown} of {what} (measured on a few steps)")
+            say(f"estimated {shown} of {what} (measured on a few steps)")
         else:
-            note(
-                f"--method {config.method} costs two loss evaluations per parameter at every "
+            named = f'method = "{config.method}"' if where else f"--method {config.method}"
+            say(
+                f"{named} costs two loss evaluations per parameter at every "
                 f"step: {'' if seconds < 1 else 'about '}{shown} of {what} here (measured on "
                 "a short probe)"
             )
@@ -425,7 +421,7 @@ def render_job(job):
     config = getattr(job.scene, "config", None)
     if config is not None:
         job.scene.load()
-        warn_if_long(job.scene.estimate_seconds(), config, ESTIMATED.get(job.scene.name))
+        warn_if_long(job.scene.estimate_seconds(), config, job.scene.estimated_work)
     folder = job.writer.path.parent
     made = not folder.exists() and not job.settings.given("out")
     with progress_bar() as bar:
@@ -503,11 +499,11 @@ def render_batch(recipes, prepared, boards, out_dir: Path, lenient, jobs: int | 
         config = getattr(job.scene, "config", None)
         if config is not None:
             job.scene.load()
-            warn_if_long(job.scene.estimate_seconds(), config, ESTIMATED.get(job.scene.name))
+            warn_if_long(job.scene.estimate_seconds(), config, job.scene.estimated_work)
         batch.add(RecipeTask(recipe, out_dir, lenient, job.total, job.name))
     for board in plans:
-        for seconds, config in board.estimates:
-            warn_if_long(seconds, config)
+        for seconds, config, what, where in board.estimates:
+            warn_if_long(seconds, config, what, where)
         batch.add(board)
     results = []
     with progress_bar() as bar:

@@ -470,7 +470,8 @@ class Plan:
     format: str  # .mp4 .gif .webp, or "" for a folder
     fps: float
     title: str  # the lesson's: its own, else its first card's, else the file's name
-    estimates: list[tuple[float | None, Any]]  # (seconds, TrainConfig) of each distinct run
+    # (seconds, TrainConfig, what it measures, the first part it is for) of each distinct run
+    estimates: list[tuple[float | None, Any, str, str]]
 
     @property
     def total(self) -> int:
@@ -500,8 +501,9 @@ def plan(board: Storyboard, *, estimate: bool = False) -> Plan:
                 counted.append((part, settings, prefix, scene.frame_count(), scene.palette))
                 titles.append(planned_title(scene))  # as its frames and its file show it
                 config = getattr(scene, "config", None)
-                if estimate and config is not None and config not in configs:
-                    configs[config] = scene.estimate_seconds()
+                work = (config, scene.estimated_work)  # a loss part and a gradients part
+                if estimate and config is not None and work not in configs:  # differ
+                    configs[work] = (scene.estimate_seconds(), prefix)
     first = counted[0][1]
     with out_named(board), named(first):
         _check_output(board.out, fmt, first)
@@ -539,7 +541,7 @@ def plan(board: Storyboard, *, estimate: bool = False) -> Plan:
         segments = [replace(s, palette=p) for s, p in zip(segments, palettes)]
     cards = [t for p, t in zip(board.parts, titles) if p.scene == "card"]
     title = board.title or (cards[0] if cards else board.path.stem)
-    estimates = [(seconds, config) for config, seconds in configs.items()]
+    estimates = [(s, config, what, where) for (config, what), (s, where) in configs.items()]
     return Plan(board, segments, chapters, fmt, fps, title, estimates)
 
 

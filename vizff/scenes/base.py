@@ -139,6 +139,9 @@ class Scene:
         """A rough estimate of the render's duration, when it may be long (training)."""
         return None
 
+    # what `estimate_seconds` measures, as a note names it: "estimated 4 min of training"
+    estimated_work: ClassVar[str] = "training"
+
     def title(self) -> str:
         """The scene's title in its language (before a user's own title replaces it)."""
         return self.words(f"{self.name}.title")

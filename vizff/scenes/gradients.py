@@ -360,6 +360,9 @@ class Gradients(TrainingScene):
         """Back-propagation's tangent: a wide pale band under the secant."""
         return self.theme.pale("primary", 0.3)
 
+    # mostly its numerical gradient's loss evaluations (it may train no step at all)
+    estimated_work = "training and loss evaluations"
+
     def estimate_seconds(self) -> float | None:
         """The run to step `steps`, and the unit's loss evaluations (a short measured probe)."""
         training = super().estimate_seconds() or 0.0
