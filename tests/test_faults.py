@@ -293,3 +293,114 @@ def test_a_size_budget_on_a_read_only_folder_names_the_output(capsys, tmp_path, 
     code, _, err = run(capsys, *RENDER, "--max-bytes", "250KB", "--out", str(out))
     assert code == 1 and ".vizff-" not in err
     assert err.strip() == f"error: {out}: cannot write in {tmp_path} (Read-only file system)"
+
+
+# A Ctrl-C that lands as the output is renamed into place. The script renames as vizff does,
+# then sends itself SIGINT right after its `when`-th rename of a temporary (or right before
+# it, `first`): the moment a slow disk or an unlucky keypress gives.
+INTERRUPTING = """
+import os, signal, sys
+real, done = os.replace, 0
+when, first = int(sys.argv[1]), sys.argv[2] == "first"
+def replace(source, target):
+    global done
+    done += ".vizff-" in str(source)
+    if done == when and first:
+        os.kill(os.getpid(), signal.SIGINT)
+    result = real(source, target)
+    if done == when and not first:
+        os.kill(os.getpid(), signal.SIGINT)
+    return result
+os.replace = replace
+from vizff.cli import main
+main(sys.argv[3:])
+"""
+
+
+def interrupted_render(tmp_path: Path, when: int, first: bool, *args: str):
+    return subprocess.run(
+        [sys.executable, "-c", INTERRUPTING, str(when), "first" if first else "after", *args],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=240,
+    )
+
+
+def contents(path: Path) -> dict[str, bytes]:
+    if path.is_dir():
+        return {p.name: p.read_bytes() for p in sorted(path.iterdir())}
+    return {path.name: path.read_bytes()}
+
+
+@pytest.mark.parametrize("first", [True, False], ids=["as-it-starts", "just-after"])
+@pytest.mark.parametrize(
+    "out, when",
+    [("a.gif", 1), ("frames", 2), ("v.mp4", 1)],  # frames: after the 2nd of 4 files
+)
+def test_a_ctrl_c_as_the_output_is_put_in_place_is_said_as_it_is(tmp_path, out, when, first):
+    """A Ctrl-C just after the rename said "no output was changed" with the new file in place;
+    one between a folder's renames left old and new frames mixed; one between an MP4's rename
+    and its poster's left the new video with the old poster. The rename now finishes, poster
+    included, and the line says what was written."""
+    render = ["render", "sigmoid", "--set", "frames=4", "--size", "320x180", "--out", out]
+    extra = ["--poster"] if out.endswith(".mp4") else []
+    old = subprocess.run(
+        [sys.executable, "-m", "vizff", *render, "--set", "function=tanh", *extra],
+        cwd=tmp_path, capture_output=True, text=True, timeout=240,
+    )  # fmt: skip
+    assert old.returncode == 0, old.stderr
+    names = [out, "v.poster.png"] if extra else [out]
+    before = {n: contents(tmp_path / n) for n in names}
+    done = interrupted_render(tmp_path, when, first, *render, *extra)
+    assert done.returncode == 130, done.stderr
+    after = {n: contents(tmp_path / n) for n in names}
+    for name in names:  # every file is the new render's, whole: no old frame, no old poster
+        assert sorted(after[name]) == sorted(before[name])
+        assert all(after[name][k] != before[name][k] for k in after[name]), name
+    written = " and ".join(names)
+    were = "was" if len(names) == 1 else "were"
+    assert done.stderr.splitlines() == [
+        f"error: interrupted; {written} {were} written whole before it stopped, nothing else"
+    ]
+    assert not list(tmp_path.glob(".vizff-*"))
+
+
+def test_a_folder_that_fails_part_way_says_it_holds_new_and_old_files(tmp_path, monkeypatch):
+    """A rename that fails after others have gone through (a file made immutable, an I/O
+    error) said only "writing failed": the folder then holds new frames and old ones, and
+    the message says so. One that fails at the first rename leaves the old folder whole."""
+    import errno
+
+    from vizff import files
+    from vizff.errors import RenderError
+
+    def stage(tag: bytes) -> files.Staged:
+        staged = files.Staged(tmp_path / "frames", folder=True, name="--out frames")
+        for k in range(3):
+            (staged.path / f"frame_{k:05d}.png").write_bytes(tag + bytes([k]))
+        return staged
+
+    stage(b"old").commit()
+    real, calls = os.replace, []
+
+    def failing(source, target, at):
+        calls.append(target)
+        if len(calls) == at:
+            raise OSError(errno.EIO, "Input/output error")
+        return real(source, target)
+
+    monkeypatch.setattr(files.os, "replace", lambda s, t: failing(s, t, 1))
+    with pytest.raises(OSError):
+        stage(b"new").commit()
+    assert {p.read_bytes()[:3] for p in (tmp_path / "frames").iterdir()} == {b"old"}
+    calls.clear()
+    monkeypatch.setattr(files.os, "replace", lambda s, t: failing(s, t, 2))
+    with pytest.raises(RenderError) as error:
+        stage(b"new").commit()
+    assert str(error.value) == (
+        f"--out frames: writing failed (Input/output error) after 1 of 3 files were replaced: "
+        f"{tmp_path / 'frames'} holds new and old ones; render again"
+    )
+    held = sorted(p.read_bytes()[:3] for p in (tmp_path / "frames").glob("frame_*"))
+    assert held == [b"new", b"old", b"old"]  # what the message says

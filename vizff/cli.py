@@ -29,8 +29,8 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from vizff import interrupts
-from vizff.errors import Cli, ConfigError, OptionError, VizffError, shorten
+from vizff import files, interrupts
+from vizff.errors import Cli, ConfigError, OptionError, VizffError, shorten, some_of
 from vizff.files import home_path
 from vizff.options import SHARED, Option, options_of, settle
 
@@ -348,10 +348,10 @@ def render_command(
             "--scenes-dir), not both"
         )
     if all_:
-        files = sorted(scenes_dir.glob("*.toml"))
-        if not files:
+        found = sorted(scenes_dir.glob("*.toml"))
+        if not found:
             raise ConfigError(f"--scenes-dir {scenes_dir}: no scene files (*.toml) there")
-        targets += [str(f) for f in files]
+        targets += [str(f) for f in found]
     if not targets:
         raise ConfigError("render: name a scene (see `vizff scenes`), a scene file, or --all")
     sets = parse_sets(set_ or [])
@@ -514,6 +514,7 @@ def render_batch(recipes, prepared, boards, out_dir: Path, lenient, jobs: int | 
 
         for result in batch.run(jobs or cores(), progress):
             results.append(result)
+            files.WRITTEN[str(result.path)] = None  # in place: an interrupt now says so
     for result in results:
         for message in result.notes:
             note(message)
@@ -643,6 +644,7 @@ def main(argv: list[str] | None = None) -> None:
     command = typer.main.get_command(app)
     Cli.flags = frozenset(flag_keys(command))  # an error names --set x=1 for a key with no flag
     Cli.typed_sets = {}
+    files.WRITTEN.clear()
     try:
         code = command.main(args=argv, prog_name="vizff", standalone_mode=False)
         sys.stdout.flush()  # a full or closed stdout fails here, not in Python's exit
@@ -665,7 +667,7 @@ def main(argv: list[str] | None = None) -> None:
         fail(f"error: {os_error_text(exc)}", 1)
     except Exception as exc:  # noqa: BLE001 (never a traceback: a bug still gets one line)
         if interrupts.caused_by_interrupt(exc):  # a Ctrl-C that Python wrapped on its way out
-            fail("error: interrupted; no output was changed", interrupts.exit_status())
+            fail(interrupted_line(), interrupts.exit_status())
         if os.environ.get("VIZFF_TRACEBACK"):
             raise
         fail(
@@ -674,7 +676,7 @@ def main(argv: list[str] | None = None) -> None:
             1,
         )
     if code == INTERRUPTED:  # typer turns Ctrl-C (and our SIGTERM) into exit code 130
-        fail("error: interrupted; no output was changed", interrupts.exit_status())
+        fail(interrupted_line(), interrupts.exit_status())
     sys.exit(code if isinstance(code, int) else 0)
 
 
@@ -705,6 +707,16 @@ def _quiet_stdout() -> None:
         os.dup2(devnull, sys.stdout.fileno())
     except (OSError, ValueError):
         pass
+
+
+def interrupted_line() -> str:
+    """The one line for a Ctrl-C or `kill`: which outputs it came too late to stop, if any."""
+    written = list(files.WRITTEN)
+    if not written:
+        return "error: interrupted; no output was changed"
+    shown = some_of(written, 3) if len(written) > 2 else " and ".join(written)
+    was = "was" if len(written) == 1 else "were"
+    return f"error: interrupted; {shown} {was} written whole before it stopped, nothing else"
 
 
 INTERRUPT_SAID = False  # the one line for an interrupt has been written (vizff.launch)

@@ -17,6 +17,11 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from vizff.errors import OptionError, RenderError
+from vizff.interrupts import critical
+
+# the outputs this command has put in place, in order: an interrupt says which (`vizff render
+# --all` stopped at its third file has written two); the CLI empties it as it starts
+WRITTEN: dict[str, None] = {}
 
 TEMP_PREFIX = ".vizff-"  # temporary files start with this, so they are easy to recognise
 STALE = re.compile(r"\.vizff-([1-9][0-9]{0,9})-")  # .vizff-<pid>-<random>[.ext]
@@ -175,6 +180,7 @@ class Staged:
 
     def __init__(self, target: Path, *, folder: bool = False, name: str = "", tidy: bool = True):
         self.name = name or str(target)
+        self.shown = str(target)  # as the user named it, link or not
         if os.path.islink(target):  # write through a link, as an editor does: the link stays
             target = Path(os.path.realpath(target))  # and the file it names is replaced
         self.target, self.folder, self.tidy = target, folder, tidy
@@ -195,12 +201,16 @@ class Staged:
             ) from None
 
     def commit(self) -> None:
-        """Rename the finished temporary into place; OSError when that fails."""
-        if self.folder:
-            self._commit_folder()
-        else:
-            os.chmod(self.path, _mode_of(self.target, 0o666))
-            os.replace(self.path, self.target)
+        """Rename the finished temporary into place; OSError when that fails. A Ctrl-C or
+        `kill` that comes meanwhile waits until it is done (and the output is recorded as
+        written), so an interrupt never leaves half a folder, nor a message that is wrong."""
+        with critical():
+            if self.folder:
+                self._commit_folder()
+            else:
+                os.chmod(self.path, _mode_of(self.target, 0o666))
+                os.replace(self.path, self.target)
+            WRITTEN[self.shown] = None
 
     def _commit_folder(self) -> None:
         os.chmod(self.path, _mode_of(self.target, 0o777))
@@ -208,9 +218,17 @@ class Staged:
             os.rename(self.path, self.target)  # a new folder appears whole
             return
         new = sorted(os.listdir(self.path))
-        for name in new:  # each frame is replaced in one rename; old frames go last
-            os.replace(self.path / name, self.target / name)
-        for old in self.target.glob("frame_*.png"):
+        for done, name in enumerate(new):  # each file is replaced in one rename
+            try:
+                os.replace(self.path / name, self.target / name)
+            except OSError as exc:
+                if not done:
+                    raise  # nothing replaced yet: the old output is whole
+                raise RenderError(
+                    f"{self.name}: writing failed ({reason(exc)}) after {done} of {len(new)} "
+                    f"files were replaced: {self.shown} holds new and old ones; render again"
+                ) from None
+        for old in self.target.glob("frame_*.png"):  # old frames go last
             if old.name not in new:
                 old.unlink()
         self.path.rmdir()

@@ -37,7 +37,7 @@ def main() -> None:
         from vizff import cli, interrupts
 
         if not cli.INTERRUPT_SAID:
-            cli.fail("error: interrupted; no output was changed", interrupts.exit_status())
+            cli.fail(cli.interrupted_line(), interrupts.exit_status())
         raise SystemExit(interrupts.exit_status()) from None
 
 

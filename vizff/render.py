@@ -79,6 +79,7 @@ class RenderJob:
                             break
                     if poster is not None:  # written before the video is: one fails, neither is
                         staged = stage_poster(poster, writer.path, writer.title)
+                        writer.companions.append(staged)  # and committed with it
             except BaseException:
                 if staged is not None:  # the video failed as it finished: its poster goes too
                     staged.discard()
@@ -99,7 +100,7 @@ class RenderJob:
             notes + shortened(self.scene, self.settings),
             size=self.writer.size,
             title=shown_title(self.scene),
-            poster=commit_poster(staged) if staged is not None else None,
+            poster=staged.target if staged is not None else None,
         )
 
     def settings_named(self):
@@ -184,13 +185,6 @@ def stage_poster(frame: np.ndarray, video: Path, title: str | None = None) -> St
     with writing(staged):
         save_png(frame, staged.path, title)
     return staged
-
-
-def commit_poster(staged: Staged) -> Path:
-    """The staged poster in place, once its video is: one rename."""
-    with writing(staged):
-        staged.commit()
-    return staged.target
 
 
 def check_poster(path: Path) -> None:

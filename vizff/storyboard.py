@@ -53,6 +53,7 @@ from vizff.files import (
     staged_as,
     sweep_stale,
 )
+from vizff.interrupts import critical
 from vizff.options import (
     SHARED_BY_KEY,
     Layer,
@@ -725,13 +726,20 @@ class BoardRender:
                 names.append(name)
             index = _index(plan, names)
             (staged.path / "index.html").write_text(index, encoding="utf-8")
-            staged.commit()
+            with critical():  # in place with the earlier lesson's extra parts gone, or not at all
+                staged.commit()
+                self._drop_earlier_parts(earlier, names)
         except OSError as exc:
             staged.discard()
             raise RenderError(f"{plan.out}: writing failed ({reason(exc)})") from None
         except BaseException:
             staged.discard()
             raise
+        return sum((plan.out / n).stat().st_size for n in names)
+
+    def _drop_earlier_parts(self, earlier: set[str] | list[str], names: list[str]) -> None:
+        """Remove the parts of an earlier, longer lesson that the new one does not have."""
+        plan = self.plan
         for old in sorted(plan.out.iterdir()):  # parts of an earlier, longer lesson: only those
             if PART_FILE.match(old.name) and old.name in earlier and old.name not in names:
                 # the new lesson is in place: a part that cannot go is said, not a failure
@@ -742,7 +750,6 @@ class BoardRender:
                     old.unlink()
                 except OSError as exc:
                     self.notes.append(f"left {old} of the earlier lesson ({reason(exc)})")
-        return sum((plan.out / n).stat().st_size for n in names)
 
     def abandon(self) -> None:
         if self.work is not None:

@@ -30,6 +30,7 @@ from PIL import GifImagePlugin, Image, PngImagePlugin
 from vizff.errors import OptionError, RenderError, some_of
 from vizff.feeder import Feeder
 from vizff.files import TEMP_PREFIX, Staged, link_problem, parent_problem, reason, sweep_stale
+from vizff.interrupts import critical
 from vizff.options import check_output_name
 
 MIN_FPS = 0.001  # a frame every 1000 s: slower is a slide show, not an animation
@@ -146,6 +147,7 @@ class FrameWriter:
         sweep_stale(self.path.parent)
         self._staged = Staged(self.path, folder=self.folder)
         self.temp = self._staged.path
+        self.companions: list[Staged] = []  # files committed with this one, staged elsewhere
         return self
 
     def write(self, frame: np.ndarray) -> None:
@@ -204,7 +206,16 @@ class FrameWriter:
             if self.frames == 0:
                 raise RenderError(f"{self.path}: no frames were written")
             self._finish()
-            self._staged.commit()
+            with critical():  # the file and its companions (an MP4's poster) go in together
+                self._staged.commit()
+                for staged in self.companions:
+                    try:
+                        staged.commit()
+                    except OSError as exc:
+                        raise RenderError(
+                            f"{staged.name}: writing failed ({reason(exc)}); {self.path} "
+                            "was written without it"
+                        ) from None
         except OSError as exc:
             self._discard()
             raise self._failed(exc) from None
