@@ -404,3 +404,49 @@ def test_a_folder_that_fails_part_way_says_it_holds_new_and_old_files(tmp_path, 
     )
     held = sorted(p.read_bytes()[:3] for p in (tmp_path / "frames").glob("frame_*"))
     assert held == [b"new", b"old", b"old"]  # what the message says
+
+
+def ignored_signals(pid: int) -> set[int]:
+    """The signals process `pid` ignores, as the kernel reports them."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("SigIgn:"):
+            mask = int(line.split()[1], 16)
+            return {n for n in range(1, 64) if mask >> (n - 1) & 1}
+    raise AssertionError("no SigIgn line")
+
+
+@pytest.mark.parametrize("jobs", [None, "2"])
+def test_a_render_under_nohup_outlives_its_terminal(tmp_path, jobs):
+    """`nohup vizff render ...` stopped when the terminal closed: vizff replaced the SIGHUP
+    that nohup ignores with its own handler. A signal ignored by whoever started vizff now
+    stays ignored, in a storyboard's workers too; the others still stop it cleanly."""
+    if jobs:  # a lesson of two parts, each in a worker of its own
+        out = tmp_path / "lesson.mp4"
+        board = tmp_path / "two.toml"
+        board.write_text(
+            'size = "320x180"\n[[part]]\nscene = "sigmoid"\nframes = 1500\n'
+            '[[part]]\nscene = "softmax"\nframes = 600\n'
+        )
+        command = ["render", str(board), "--out", str(out), "--jobs", jobs]
+    else:
+        out = tmp_path / "long.gif"
+        command = ["render", "sigmoid", "--set", "frames=1500", "--size", "320x180"]
+        command += ["--out", str(out)]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "vizff", *command],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN),  # as nohup does
+        start_new_session=True,  # a group of its own, as a terminal's job is
+    )
+    try:
+        wait_for_temp_bytes(process, tmp_path, 20_000)
+        assert signal.SIGHUP in ignored_signals(process.pid)
+        assert signal.SIGINT not in ignored_signals(process.pid)  # Ctrl-C still stops it
+        os.killpg(process.pid, signal.SIGHUP)  # the terminal closes: to every process of it
+        _, err = process.communicate(timeout=300)
+    finally:
+        process.kill()
+    assert process.returncode == 0, err
+    assert out.is_file() and not list(tmp_path.glob(".vizff-*"))

@@ -17,18 +17,26 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 _installed: list[signal.Signals] = []
+_ignored_here: set[int] = set()  # signals this process itself set to SIG_IGN (after the first)
 _depth = 0
 _pending = False
 _received: int | None = None  # the signal that stopped the run: its exit status is 128 + it
 
 
 def stop_on(*names: str) -> None:
-    """Turn the named signals (those this platform has) into one KeyboardInterrupt."""
+    """Turn the named signals (those this platform has) into one KeyboardInterrupt. One that
+    whoever started the process ignores stays ignored: `nohup` ignores SIGHUP so that a
+    render outlives its terminal, and a shell script's background job ignores SIGINT."""
     for name in names:
         number = getattr(signal, name, None)
-        if number is not None:
+        if number is not None and not ignored_by_starter(number):
             signal.signal(number, _handle)
             _installed.append(number)
+
+
+def ignored_by_starter(number: int) -> bool:
+    """Whether signal `number` was set to SIG_IGN before this process handled it."""
+    return signal.getsignal(number) is signal.SIG_IGN and number not in _ignored_here
 
 
 def _handle(signum, frame) -> None:
@@ -38,6 +46,7 @@ def _handle(signum, frame) -> None:
         return
     _received = signum
     for number in _installed:  # one interrupt only: the cleanup that follows must finish
+        _ignored_here.add(number)
         signal.signal(number, signal.SIG_IGN)
     if _depth:
         _pending = True

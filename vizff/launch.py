@@ -19,20 +19,23 @@ QUIET = ("SIGINT", "SIGTERM", "SIGHUP")
 
 
 def main() -> None:
-    for name in QUIET:
-        number = getattr(signal, name, None)
-        if number is not None:
-            signal.signal(number, _before_the_cli)
+    # a signal ignored by whoever started vizff (`nohup` ignores SIGHUP) is left ignored
+    ours = [
+        number
+        for number in (getattr(signal, name, None) for name in QUIET)
+        if number is not None and signal.getsignal(number) is not signal.SIG_IGN
+    ]
+    for number in ours:
+        signal.signal(number, _before_the_cli)
     try:
         try:
             from vizff.cli import main as cli
 
             cli()
         finally:  # the CLI is done and its exit code decided: a Ctrl-C now changes nothing,
-            for name in QUIET:  # and `kill` just ends the process, as by default
-                number = getattr(signal, name, None)
-                if number is not None:
-                    signal.signal(number, signal.SIG_IGN if name == "SIGINT" else signal.SIG_DFL)
+            for number in ours:  # and `kill` just ends the process, as by default
+                default = signal.SIG_IGN if number == signal.SIGINT else signal.SIG_DFL
+                signal.signal(number, default)
     except KeyboardInterrupt:  # one that came as the CLI was ending: its exit, not Python's
         from vizff import cli, interrupts
 
