@@ -257,3 +257,22 @@ def test_the_remedy_names_a_cjk_font_only_where_every_missing_character_is_cjk(s
         said = str(caught.value)
         assert ("install a CJK font such as Noto Sans CJK SC" in said) is cjk, title
         assert "font=PATH" in said  # a keyword: no source was set, as in the Python API
+
+
+def test_class_names_no_font_has_are_refused_never_drawn_as_boxes(system_fonts, tmp_path):
+    """`--classes 零,一,...` drew ⊠ for every name but 一 (in the subset), while the same
+    characters in a title were refused. Names are now checked as titles are: refused under
+    `classes`, or drawn with a font that has them."""
+    from vizff.scenes import SCENES
+
+    names = ["Жук", *"abcdefghi"]  # Cyrillic: not in the subset, in DejaVu Sans
+    with pytest.raises(OptionError) as caught:
+        SCENES["predictions"](classes=names, size=(640, 360))
+    assert caught.value.key == "classes" and "no font here has Ж U+0416" in str(caught.value)
+    assert str(caught.value).startswith("classes=") and "'Жук', 'a'" in str(caught.value)
+    system_fonts(entry(DEJAVU, "DejaVu Sans"))
+    scene = SCENES["predictions"](classes=names, size=(640, 360))
+    assert scene.frames is not None and typeface.find_font("Жук").family == "DejaVu Sans"
+    frame = next(iter(scene.frames()))
+    assert frame.shape == (360, 640, 3)
+    assert "Жук" in " ".join(item.content for item in scene.page.static + scene.page.dynamic)

@@ -33,12 +33,18 @@ class Look:
     title: str | None = None  # the user's title, drawn as written
     subtitle: str | None = None
     font: str | None = None  # a font file for characters the shipped font lacks
+    names: tuple[str, ...] = ()  # the user's names of the classes, drawn on the frames too
 
 
 def typeface_for(look: Look):
     """The font for a page: the shipped subset, unless the user's title or subtitle needs
     another (a system CJK font, or `font`); it must then have the catalogue's words too."""
     kit_text = "".join(sorted(look.words.characters()))
+    if look.names:  # names no font has are refused as `classes`, before the title is looked at
+        find_font(
+            "".join(look.names), look.font, kit_text=kit_text, key="classes", value=look.names
+        )
+        kit_text += "".join(look.names)
     if look.subtitle and not look.title:
         return find_font(look.subtitle, look.font, kit_text=kit_text, key="subtitle")
     return find_font((look.title or "") + (look.subtitle or ""), look.font, kit_text=kit_text)

@@ -80,14 +80,20 @@ def shipped_font() -> FontChoice:
 
 
 def find_font(
-    text: str, font_path: str | Path | None = None, *, kit_text: str = "", key: str = "title"
+    text: str,
+    font_path: str | Path | None = None,
+    *,
+    kit_text: str = "",
+    key: str = "title",
+    value: object = None,
 ) -> FontChoice:
     """A font with every character of `text` (what the user wrote: a title) and of `kit_text`
     (what vizff adds: catalogue words, numbers), or an OptionError naming what is missing.
 
     Order: `font_path` alone when given (`--font PATH`); else the shipped subset; else the first
     of SYSTEM_FAMILIES that matplotlib's font manager lists and that has them all. Whitespace
-    and control characters need no glyph. Errors quote `text` under the option name `key`.
+    and control characters need no glyph. Errors quote `value` (else `text`) under the option
+    name `key`.
     """
     needed = glyphs_needed(unicodedata.normalize("NFC", text + kit_text))
     if font_path is not None:
@@ -99,7 +105,8 @@ def find_font(
     for choice in candidates:
         if not missing(choice.regular, needed) and not missing(choice.bold, needed):
             return choice
-    raise OptionError(key, nothing_covers(needed, [shipped_font(), *candidates]), value=text)
+    problem = nothing_covers(needed, [shipped_font(), *candidates])
+    raise OptionError(key, problem, value=text if value is None else value)
 
 
 def glyphs_needed(text: str) -> list[str]:

@@ -60,6 +60,7 @@ class Scene:
             title=settings.title,
             subtitle=settings.subtitle,
             font=settings.font,
+            names=classes if isinstance(classes := settings.get("classes"), tuple) else (),
         )
         self.page: Page | None = None  # made by frames(); its texts are the frame's words
         try:
