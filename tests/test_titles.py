@@ -275,3 +275,22 @@ def test_a_parts_own_title_is_its_chapter_as_written(tmp_path):
     assert [c.title for c in chapters] == ["W_1 and x^2"]
     result = render_scene("sigmoid", tmp_path / "s.gif", title="W_1 and x^2", **TINY)
     assert result.title == title_read_back(result.path) == "W_1 and x^2"
+
+
+@pytest.mark.parametrize("scene", ["sigmoid", "mosaic", "loss"])
+def test_a_users_title_and_subtitle_are_drawn_as_written(scene):
+    """`W_1 and x^2` was drawn "W\\_1 and x\\^2" and `C:\\temp` "C:\\\\temp" in every scene's
+    header (escaped for the markup, then laid without it), while the card and the file's
+    title were right. The runs drawn now spell the text, and its width is Pillow's own
+    measure of the text in the same face."""
+    from vizff.scenes import SCENES
+
+    title, subtitle = "W_1 and x^2 C:\\temp", "e^{-x} at 50_000"
+    instance = SCENES[scene](title=title, subtitle=subtitle, size=(1280, 720))
+    next(iter(instance.frames()))
+    page = instance.page
+    for laid, text in ((page.title_laid, title), (page.subtitle_laid, subtitle)):
+        assert "".join(run.text for run in laid.runs) == text
+        assert {run.dy for run in laid.runs} == {0}  # nothing set as a sub- or superscript
+        face = laid.runs[0].face
+        assert abs(laid.width - face.getlength(text)) <= 1

@@ -87,7 +87,10 @@ class Page:
             if "".join(run.text for run in laid.runs).endswith("…"):  # cut even when shrunk:
                 self.subtitle_text = short_subtitle  # the short form, not the facts cut off
         self.title_laid = self.type.fit(
-            self.title_text, width, self.px("title"), bold=True, markup=look.title is None
+            self.title_text,
+            width,
+            self.px("title"),
+            bold=True,  # the user's: escaped above
         )
         top = self.margin * 0.8
         self.title_box = Box(
@@ -96,9 +99,7 @@ class Page:
         below = self.title_box.bottom
         self.subtitle_laid: Laid | None = None
         if self.subtitle_text:
-            self.subtitle_laid = self.type.fit(
-                self.subtitle_text, width, self.px("subtitle"), markup=look.subtitle is None
-            )
+            self.subtitle_laid = self.type.fit(self.subtitle_text, width, self.px("subtitle"))
             height = self.subtitle_laid.ascent + self.subtitle_laid.descent
             self.subtitle_box = Box(self.margin, below + round(2 * s), width, height)
             below = self.subtitle_box.bottom
