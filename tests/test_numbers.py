@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 
 from vizff.draw import numbers
@@ -160,3 +161,49 @@ def test_scientific(value, digits, expected):
 )
 def test_stated(text, expected):
     assert numbers.stated(text) == expected
+
+
+def test_sum_terms_add_up_at_the_fewest_decimals():
+    """`6.64 + 0.00 = 6.65` was on screen: terms rounded apart do not add up. Over many random
+    sums the shown terms add up exactly, each is its value rounded, and fewer decimals would
+    not do (or would show a bias that is not zero as 0.00)."""
+    from decimal import Decimal
+
+    from vizff.draw.numbers import sum_terms
+
+    rng = np.random.default_rng(0)
+    widened = 0
+    for _ in range(3000):
+        first, second = rng.normal(0, 4), rng.normal(0, 0.05)
+        total = first + second
+        a, b, c = sum_terms(first, second, total)
+        places = len(c.split(".")[1])
+        assert 2 <= places <= 4 and all(len(t.split(".")[1]) == places for t in (a, b))
+        for text, value in ((a, first), (b, abs(second)), (c, total)):
+            assert abs(float(text) - value) <= 0.5 * 10.0**-places + 1e-12
+        sign = -1 if second < 0 else 1
+        if places < 4:
+            assert Decimal(a) + sign * Decimal(b) == Decimal(c)
+        if places > 2:
+            widened += 1
+            two = [Decimal(f"{v:.2f}") for v in (first, abs(second), total)]
+            assert two[0] + sign * two[1] != two[2] or two[1] == 0
+    assert 100 < widened < 2000  # the rule is exercised, and two decimals stay the usual case
+
+
+@pytest.mark.parametrize(
+    "value, low, high, shown",
+    [
+        (0.998, -1, 1, "0.9980"),  # tanh(3.47): not "1.00"
+        (0.99999977, -1, 1, ">0.9999"),  # tanh(8): not "1.0000"
+        (-0.99999, -1, 1, "<−0.9999"),
+        (1e-9, 0, 1, "<0.0001"),  # a sigmoid far left
+        (-0.669, -1, 1, "−0.67"),  # a true minus sign
+        (0.5, 0, 1, "0.50"),
+        (1.0, 0, 1, "1.00"),  # reached (relu-like clipping, or float rounding): said so
+    ],
+)
+def test_a_bounded_value_never_reads_as_its_bound(value, low, high, shown):
+    from vizff.draw.numbers import bounded
+
+    assert bounded(value, low, high) == shown

@@ -9,6 +9,7 @@ import collections
 import math
 import re
 import tracemalloc
+from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
@@ -114,20 +115,32 @@ def check_frame(scene, frame, texts, want, label, names=None):
     caption = " ".join(t.content for t in by_role(texts, "caption"))
     assert f"label {names[label]}" in caption
     assert f"predicted {names[want['predicted']]}," in caption
-    shown_loss = re.search(r"−log p\[(.+?)\] = (\S+)", caption)
-    assert shown_loss[1] == names[label] and close(shown_loss[2], want["loss"])
+    shown_loss = re.search(r"−log p\[(.+?)\] ([=<]) (\S+)", caption)
+    assert shown_loss[1] == names[label]
+    if shown_loss[2] == "<":  # a loss that would read 0.00 beside p > 0.99
+        assert shown_loss[3] == "0.01" and 0 < want["loss"] < 0.005
+    else:
+        assert close(shown_loss[3], want["loss"])
     header = next(t for t in texts if t.content.startswith("unit "))
     assert header.content.startswith(f"unit {want['unit']} of layer 1")
     tails = [t for t in by_role(texts, "formula") if t.content.startswith("=")]
     first, second = sorted(tails, key=centre_y)
     found = re.fullmatch(r"= (\S+) ([+−]) (\S+) = (\S+)", first.content)
     assert found, first.content
-    assert close(found[1], want["sum"]) and close(found[4], want["z"])
-    assert close(("−" if found[2] == "−" else "") + found[3], want["bias"])
-    found = re.fullmatch(r"= σ\((\S+)\) = (\S+)", second.content)
+    places = len(found[4].split(".")[1])  # 2, or more where 2 would not add up
+    assert close(found[1], want["sum"], places) and close(found[4], want["z"], places)
+    assert close(("−" if found[2] == "−" else "") + found[3], want["bias"], places)
+    terms = [Decimal(found[k].replace("−", "-")) for k in (1, 3, 4)]
+    assert terms[0] + (-1 if found[2] == "−" else 1) * terms[1] == terms[2], first.content
+    if places > 2:  # only where two decimals would not add up, or would show a bias of 0.00
+        two = [Decimal(f"{v:.2f}") for v in (want["sum"], abs(want["bias"]), want["z"])]
+        sign = -1 if want["bias"] < 0 else 1
+        assert two[0] + sign * two[1] != two[2] or (two[1] == 0 and want["bias"] != 0)
+    found = re.fullmatch(r"= σ\((\S+)\) ([=<>]) (\S+)", second.content)
     assert found, second.content
-    assert close(found[1], want["z"])
-    assert close(found[2], want["a"], 4 if len(found[2]) == 6 else 2)
+    assert close(found[1], want["z"], places)
+    shown = found[3] if found[2] == "=" else found[2] + found[3]
+    assert close(shown, want["a"], 4 if len(found[3]) == 6 else 2)
     check_discs(scene, frame, want)
 
 
@@ -236,8 +249,12 @@ def test_other_activations_name_their_function_and_scale(sample, activation):
     image, label = sample.test_images[1], int(sample.test_labels[1])
     want = oracle(params, image, label, activation)
     formula = [t.content for t in by_role(texts, "formula")]
-    found = re.fullmatch(rf"= {activation}\((\S+)\) = (\S+)", formula[-1])
-    assert found and close(found[1], want["z"]) and close(found[2], want["a"])
+    found = re.fullmatch(rf"= {activation}\((\S+)\) ([=<>]) (\S+)", formula[-1])
+    places = len(found[1].split(".")[1])
+    assert found and close(found[1], want["z"], places)
+    assert close(found[3], want["a"], len(found[3].split(".")[1]))
+    if activation == "tanh":  # never read as its bound: 0.9980, not 1.00
+        assert abs(number(found[3])) < 1 and found[2] == "="
     low, high = scene.scales.activations
     assert (low, high) == ((-1.0, 1.0) if activation == "tanh" else (0.0, high))
     assert high >= want["hidden"][0].max()  # relu's scale holds the largest activation shown

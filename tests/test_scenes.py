@@ -51,17 +51,25 @@ SYMBOL = {"sigmoid": "σ", "tanh": "tanh", "relu": "relu"}
 @pytest.mark.parametrize("function", list(ORACLE))
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_sigmoid_readout_is_the_function_and_its_slope(function, lang):
-    scene = SCENES["sigmoid"](function=function, frames=7, x_max=6.0, lang=lang)
+    scene = SCENES["sigmoid"](function=function, frames=9, x_max=8.0, lang=lang)
     f, slope = ORACLE[function]
-    xs = np.linspace(-6.0, 6.0, 7)
+    xs = np.linspace(-8.0, 8.0, 9)
     drawn = [caption(texts) for _, texts in frames_with_texts(scene)]
-    assert len(drawn) == 7
+    assert len(drawn) == 9
     name = SYMBOL[function]
+
+    def shown(value: float, low: float) -> str:  # 4 decimals, a true minus, never a bound
+        text = f"{value:.4f}"
+        if float(text) in (low, 1.0) and low < value < 1.0:  # rounds to a bound it never meets
+            return f"> {1 - 1e-4:.4f}" if value > 0.5 else f"< {low + 1e-4:.4f}".replace("-", "−")
+        return "= " + text.replace("-", "−")
+
+    low = {"sigmoid": 0.0, "tanh": -1.0, "relu": -math.inf}[function]
     for x, text in zip(xs, drawn):
         expected = [
             f"x = {signed(x, 2)}",
-            f"{name}(x) = {f(x):.4f}",
-            f"{name}′(x) = {slope(x):.4f}",
+            f"{name}(x) {shown(f(x), low) if function != 'relu' else '= ' + f'{f(x):.4f}'}",
+            f"{name}′(x) {shown(slope(x), 0.0) if function != 'relu' else '= ' + f'{slope(x):.4f}'}",
         ]
         for piece in expected:
             assert piece in text, (piece, text)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from decimal import Decimal
 
 from vizff.draw.catalogue import Markup
 
@@ -12,6 +13,34 @@ def fixed(value: float, digits: int = 4) -> str:
     if not math.isfinite(value):
         return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
     return f"{value:.{digits}f}"
+
+
+def sum_terms(first: float, second: float, total: float, digits: int = 2, most: int = 4):
+    """`first`, `second` (its size: its sign goes in the formula) and `total` at the fewest
+    decimals from `digits` to `most` whose shown terms add up to the shown total, as a student
+    checks them: 6.644 + 0.004 = 6.648 is `6.644 + 0.004 = 6.648`, not `6.64 + 0.00 = 6.65`.
+    A second term that is not zero never shows as zero while more decimals are allowed."""
+    if not all(math.isfinite(v) for v in (first, second, total)):
+        return fixed(first, digits), fixed(abs(second), digits), fixed(total, digits)
+    for places in range(digits, most + 1):
+        a, b, c = (Decimal(f"{v:.{places}f}") for v in (first, second, total))
+        if a + b == c and (b != 0 or second == 0 or places == most):
+            break
+    return fixed(first, places), fixed(abs(second), places), fixed(total, places)
+
+
+def bounded(value: float, low: float, high: float, digits: int = 2, most: int = 4) -> str:
+    """A value between two bounds it never reaches (a sigmoid's 0 and 1, tanh's −1 and 1):
+    `digits` decimals, or `most` where fewer would read as the bound itself (`0.9987`, not
+    `1.00`); past that, `>0.9999` or `<−0.9999`, never the bound as if reached."""
+    text = fixed(value, digits)
+    if math.isfinite(value) and low < value < high and float(text) in (low, high):
+        text = fixed(value, most)
+        if float(text) in (low, high):
+            step = 10.0**-most
+            near_high = float(text) == high
+            text = f">{high - step:.{most}f}" if near_high else f"<{low + step:.{most}f}"
+    return minus(text)
 
 
 def signed(value: float, digits: int = 2) -> str:

@@ -346,11 +346,14 @@ class Forward(TrainingScene):
             head=head,
             predicted=names[state.predicted],
             p=numbers.stated(numbers.probability(float(p[state.predicted]), 2)),
-            loss=self.loss_text(state.loss),
+            loss=numbers.stated(self.loss_text(state.loss)),
             **fields,
         )
 
     def loss_text(self, value: float) -> str:
+        """Two decimals; `<0.01` for a loss above zero that would read 0.00 beside `p > 0.99`."""
+        if 0 < value < 0.005:
+            return "<0.01"
         return numbers.fixed(value, 2)
 
     def caption_sample(self) -> str:
@@ -369,7 +372,7 @@ class Forward(TrainingScene):
             label=widest,
             predicted=widest,
             p="0.00",
-            loss="00.00",
+            loss="= 00.00",
         )
 
     def formula_heads(self) -> tuple[str, str]:
@@ -382,29 +385,30 @@ class Forward(TrainingScene):
         `= σ(7.58) = 0.9995`, the network's own numbers."""
         function = self.words(f"forward.function.{self.config.activation}")
         b = state.bias
-        sign = "−" if b < 0 and numbers.fixed(abs(b), 2) != "0.00" else "+"
-        z = numbers.minus(numbers.fixed(state.z, 2))
+        weighted, size, z = numbers.sum_terms(state.weighted_sum, b, state.z)  # they add up
+        sign = "−" if b < 0 and float(size) != 0 else "+"
+        z = numbers.minus(z)
         return (
             self.words(
                 "forward.formula_z_values",
-                sum=numbers.minus(numbers.fixed(state.weighted_sum, 2)),
-                bias=f"{sign} {numbers.fixed(abs(b), 2)}",
+                sum=numbers.minus(weighted),
+                bias=f"{sign} {size}",
                 z=z,
             ),
             self.words(
                 "forward.formula_a_values",
                 f=function,
                 z=z,
-                a=self.activation_text(float(state.layers[1][state.unit])),
+                a=numbers.stated(self.activation_text(float(state.layers[1][state.unit]))),
             ),
         )
 
     def activation_text(self, value: float) -> str:
-        """Two decimals; four where a sigmoid's value would read as exactly 0 or 1."""
-        text = numbers.fixed(value, 2)
-        if self.config.activation == "sigmoid" and text in ("0.00", "1.00"):
-            text = numbers.fixed(value, 4)
-        return numbers.minus(text)
+        """Two decimals; more where a sigmoid's or tanh's value would read as its bound."""
+        bounds = {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0)}.get(self.config.activation)
+        if bounds is None:  # relu: no bound above, and 0 below is reached
+            return numbers.minus(numbers.fixed(value, 2))
+        return numbers.bounded(value, *bounds)
 
     # ---- colour scales, fixed for the whole animation -----------------------------------------
     def activation_range(self, top: float) -> tuple[float, float]:

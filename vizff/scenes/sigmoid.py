@@ -17,6 +17,9 @@ from vizff.scenes.base import Scene
 
 SATURATED_SLOPE = 0.01  # below this slope a unit barely learns: the flat tails
 SYMBOL = {"sigmoid": "σ", "tanh": "tanh", "relu": "relu"}
+INF = float("inf")
+RANGE = {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0), "relu": (-INF, INF)}  # never reached
+SLOPE_RANGE = {"sigmoid": (0.0, INF), "tanh": (0.0, INF), "relu": (-INF, INF)}  # relu's 0 is
 
 
 def activation(function: str, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -71,9 +74,15 @@ class Sigmoid(Scene):
             "sigmoid.readout",
             x=numbers.signed(x, 2),
             f=SYMBOL[self.settings.function],
-            y=numbers.fixed(y, 4),
-            slope=numbers.fixed(slope, 4),
+            y=numbers.stated(self._bounded(y, *RANGE[self.settings.function])),
+            slope=numbers.stated(self._bounded(slope, *SLOPE_RANGE[self.settings.function])),
         )
+
+    @staticmethod
+    def _bounded(value: float, low: float, high: float) -> str:
+        """Four decimals, never reading as a bound the function only nears: tanh(8) is
+        `> 0.9999` and its slope `< 0.0001`, not 1.0000 and 0.0000 (relu's 0 is reached)."""
+        return numbers.bounded(value, low, high, digits=4, most=4)
 
     def _axes(self) -> tuple[Axis, Axis]:
         function, x_max = self.settings.function, self.settings.x_max
