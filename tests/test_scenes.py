@@ -64,12 +64,15 @@ def test_sigmoid_readout_is_the_function_and_its_slope(function, lang):
             return f"> {1 - 1e-4:.4f}" if value > 0.5 else f"< {low + 1e-4:.4f}".replace("-", "−")
         return "= " + text.replace("-", "−")
 
+    def plain(value: float) -> str:  # relu's 0 and 1 are reached: said as they are
+        return "= " + f"{value:.4f}".replace("-", "−")
+
     low = {"sigmoid": 0.0, "tanh": -1.0, "relu": -math.inf}[function]
     for x, text in zip(xs, drawn):
         expected = [
             f"x = {signed(x, 2)}",
-            f"{name}(x) {shown(f(x), low) if function != 'relu' else '= ' + f'{f(x):.4f}'}",
-            f"{name}′(x) {shown(slope(x), 0.0) if function != 'relu' else '= ' + f'{slope(x):.4f}'}",
+            f"{name}(x) {plain(f(x)) if function == 'relu' else shown(f(x), low)}",
+            f"{name}′(x) {plain(slope(x)) if function == 'relu' else shown(slope(x), 0.0)}",
         ]
         for piece in expected:
             assert piece in text, (piece, text)
@@ -424,3 +427,54 @@ def test_a_count_of_one_is_singular_in_messages(tmp_path):
         SCENES["gradients"](data=str(tmp_path), pixel=3).load()
     with pytest.raises(OptionError, match=r"go past the 1 test image of "):
         SCENES["mosaic"](data=str(tmp_path), rows=2, cols=1).load()
+
+
+def test_a_growing_line_leaves_through_the_top_and_marks_where():
+    """A loss above the chart was drawn flat along its top edge, as if it were the top value.
+    The line is now cut where it crosses the edge (x found analytically here), nothing is
+    drawn above it nor along it, and each exit is recorded for a mark."""
+    from vizff.draw.parts import GrowingLine
+
+    canvas = np.zeros((100, 100, 3), np.uint8)
+    line = GrowingLine(canvas, (255, 255, 255), 2.0, top=20)
+    line.extend([(10, 50), (30, 0), (50, 50), (60, 5), (70, 10)])  # out, back in, out
+    assert line.exits == pytest.approx([22.0, 50 + 10 * 30 / 45])  # where each leaves y = 20
+    assert not canvas[:19].any()  # nothing above the chart (a pixel of antialiasing at most)
+    assert not canvas[19:23, 27:34].any()  # not along the top edge while the line is out
+    assert canvas[45:55, 8:13].any() and canvas[45:55, 48:53].any()  # the points inside
+
+
+def test_the_batch_loss_line_holds_every_steps_loss_not_only_the_frames(sample):
+    """Drawn at frame steps only, a spike between frames was missing and the smoothed loss
+    could run above every plotted batch loss. Each step's batch loss (the independent
+    reference run's) now lies on the drawn line."""
+    scene = SCENES["loss"](steps=40, every=10, lr=2.0, dtype="float64", loss_max=6.0, **RUN)
+    rows = reference(sample, 40, 10, 2.0)
+    *_, (frame, _) = frames_with_texts(scene)
+    raw = np.array(scene.raw_colour(), int)
+    missing = []
+    for step in range(1, 41):
+        x, y = scene.chart.to_px(step, rows[step]["batch"][0])
+        window = frame[round(y) - 2 : round(y) + 3, round(x) - 2 : round(x) + 3].astype(int)
+        near = np.abs(window - raw).sum(axis=2).min()
+        if near > 60:  # neither the line's colour nor close to it (a blend at its edge)
+            missing.append(step)
+    assert len(missing) <= 4, missing  # where the smoothed line or a dot covers it
+
+
+def test_a_diverged_loss_says_how_far_it_went(sample):
+    """The caption said only "diverged at step 1"; the chart shows the loss leaving its top.
+    It now gives the batch loss the trainer measured (its last Snapshot's)."""
+    from vizff.train import DIVERGED_LOSS, TrainConfig, train
+
+    options = dict(steps=12, every=3, lr=200.0, on_diverge="show", dtype="float64", **RUN)
+    scene = SCENES["loss"](**options)
+    *_, last = train(sample, TrainConfig(**{**RUN, "lr": 200.0, "steps": 12, "eval_every": 3,
+                                         "on_diverge": "show", "dtype": "float64"}))  # fmt: skip
+    assert last.diverged_at is not None and not last.loss < DIVERGED_LOSS
+    *_, (frame, texts) = frames_with_texts(scene)
+    assert f"diverged at step {last.diverged_at}: the batch loss reached {last.loss:.2f}" in (
+        caption(texts)
+    )
+    zh = caption(list(frames_with_texts(SCENES["loss"](**options, lang="zh")))[-1][1])
+    assert f"第 {last.diverged_at} 步发散：批量损失升至 {last.loss:.2f}" in zh

@@ -188,41 +188,82 @@ def nice_limit(value: float) -> float:
 
 
 class GrowingLine:
-    """A line that only grows (the batch loss): each new segment is drawn once, in place, on
+    """A line that only grows (the batch loss): each new piece is drawn once, in place, on
     the kept picture a scene copies its frames from, supersampled 3x in its own small patch
-    so the line is antialiased. A frame costs one segment, at step 10 as at step 10,000."""
+    so the line is antialiased. A frame costs one piece, at step 10 as at step 10,000.
+
+    With `top` (a pixel row), the line is clipped there: a value above the chart leaves it
+    through its top edge and comes back, never drawn flat along the edge as if it were the
+    top value; `exits` records the x of each place it left (a scene marks them)."""
 
     SUPER = 3
 
-    def __init__(self, canvas: np.ndarray, colour: RGB, width: float):
-        self.canvas, self.colour, self.width = canvas, colour, width
+    def __init__(self, canvas: np.ndarray, colour: RGB, width: float, top: float | None = None):
+        self.canvas, self.colour, self.width, self.top = canvas, colour, width, top
         self.last: tuple[float, float] | None = None
+        self.exits: list[float] = []
 
     def add(self, x: float, y: float) -> None:
         """Extend the line to the frame pixel (x, y)."""
-        if self.last is not None:
-            self._segment(self.last, (x, y))
-        self.last = (x, y)
+        self.extend([(x, y)])
 
-    def _segment(self, a: tuple[float, float], b: tuple[float, float]) -> None:
+    def extend(self, points: list[tuple[float, float]]) -> None:
+        """Extend the line through `points` (several steps at once), in one patch."""
+        path = ([self.last] if self.last is not None else []) + list(points)
+        if points:
+            self.last = points[-1]
+        runs = self._inside(path)
+        if runs:
+            self._draw(runs)
+
+    def _inside(self, path: list[tuple[float, float]]) -> list[list[tuple[float, float]]]:
+        """The parts of `path` below `top` (all of it without one), cut where they cross it."""
+        if self.top is None:
+            return [path] if len(path) > 1 else []
+        top, runs, run = self.top, [], []
+        for a, b in zip(path, path[1:]):
+            above_a, above_b = a[1] < top, b[1] < top
+            if above_a and above_b:
+                continue
+            if above_a or above_b:  # crosses the top edge: where, on the segment
+                t = (top - a[1]) / (b[1] - a[1])
+                edge = (a[0] + t * (b[0] - a[0]), top)
+            if above_a:  # comes back in: a new run from the edge
+                run = [edge, b]
+                runs.append(run)
+                continue
+            if not run:
+                run = [a]
+                runs.append(run)
+            run.append(edge if above_b else b)
+            if above_b:  # leaves: the run ends at the edge
+                self.exits.append(edge[0])
+                run = []
+        return runs
+
+    def _draw(self, runs: list[list[tuple[float, float]]]) -> None:
         k, half = self.SUPER, self.width / 2 + 1
         height, width = self.canvas.shape[:2]
-        x0 = max(0, math.floor(min(a[0], b[0]) - half))
-        y0 = max(0, math.floor(min(a[1], b[1]) - half))
-        x1 = min(width, math.ceil(max(a[0], b[0]) + half) + 1)
-        y1 = min(height, math.ceil(max(a[1], b[1]) + half) + 1)
+        xs = [p[0] for run in runs for p in run]
+        ys = [p[1] for run in runs for p in run]
+        x0 = max(0, math.floor(min(xs) - half))
+        y0 = max(0, math.floor(min(ys) - half))
+        x1 = min(width, math.ceil(max(xs) + half) + 1)
+        y1 = min(height, math.ceil(max(ys) + half) + 1)
         if x1 <= x0 or y1 <= y0:
             return
         patch = Image.fromarray(self.canvas[y0:y1, x0:x1]).resize(
             ((x1 - x0) * k, (y1 - y0) * k), Image.Resampling.NEAREST
         )
         pen = ImageDraw.Draw(patch)
-        ends = [((p[0] - x0) * k, (p[1] - y0) * k) for p in (a, b)]
         line_width = max(1, round(self.width * k))
-        pen.line(ends, fill=self.colour, width=line_width)
         r = line_width / 2
-        for ex, ey in ends:  # round joints
-            pen.ellipse((ex - r, ey - r, ex + r, ey + r), fill=self.colour)
+        for run in runs:
+            ends = [((p[0] - x0) * k, (p[1] - y0) * k) for p in run]
+            for a, b in zip(ends, ends[1:]):
+                pen.line([a, b], fill=self.colour, width=line_width)
+            for ex, ey in ends:  # round joints
+                pen.ellipse((ex - r, ey - r, ex + r, ey + r), fill=self.colour)
         small = patch.resize((x1 - x0, y1 - y0), Image.Resampling.BOX)
         self.canvas[y0:y1, x0:x1] = np.asarray(small)
 

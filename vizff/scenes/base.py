@@ -365,6 +365,15 @@ class TrainingScene(DataScene):
         )
 
     def diverged_text(self, snapshot: Snapshot) -> str:
+        """`diverged at step 1`, with how far the batch loss went where that was the sign
+        (`... reached 52.66`: the chart only shows that it left the top)."""
+        from vizff.train import DIVERGED_LOSS
+
+        loss = snapshot.loss
+        if math.isfinite(loss) and not loss < DIVERGED_LOSS:
+            return self.words(
+                "common.diverged_loss", step=snapshot.diverged_at, loss=numbers.fixed(loss, 2)
+            )
         return self.words("common.diverged", step=snapshot.diverged_at)
 
     def loss_text(self, value: float) -> str:

@@ -128,26 +128,33 @@ class Loss(TrainingScene):
         self.page = page = self.training_page(sample)
         theme, loss_max, px = self.theme, self.settings.loss_max, page.s
         plot = Plot(page)
-        chart = self._chart(plot, page)
+        chart = self.chart = self._chart(plot, page)  # kept: tests read its scale
         kept = page.canvas(plot.render())  # the chart once; the lines grow on it in place
         chart.draw_labels(kept)
-        lines = {
-            "raw": GrowingLine(kept, self.raw_colour(), max(1.0, 1.2 * px)),
-            "smooth": GrowingLine(kept, theme.primary, max(1.5, 2.8 * px)),
+        box = chart.box
+        lines = {  # the losses leave the chart through its top, never run along it
+            "raw": GrowingLine(kept, self.raw_colour(), max(1.0, 1.2 * px), top=box.y),
+            "smooth": GrowingLine(kept, theme.primary, max(1.5, 2.8 * px), top=box.y),
             "accuracy": GrowingLine(kept, theme.tertiary, max(1.2, 2.3 * px)),
         }
         smoother = Smoother(self.settings.smoothing)
-        box = chart.box
-        for snap, smoothed in self.frame_snapshots_smoothed(smoother):
+        for snap, smoothed, batch in self.frame_snapshots_smoothed(smoother):
             page.begin_frame()
             x, _ = chart.to_px(snap.step, 0)
+            # every step's batch loss, as the smoothed line averages them all (drawn at frame
+            # steps only, a spike between them was missing, and the average ran above the line)
+            lines["raw"].extend([(chart.to_px(s, 0)[0], self.loss_y(chart, v)) for s, v in batch])
             if snap.diverged_at is None:
-                lines["raw"].add(x, self.loss_y(chart, snap.loss))
                 lines["smooth"].add(x, self.loss_y(chart, smoothed))
                 if snap.test_accuracy is not None:
                     _, y = chart.to_px(snap.step, snap.test_accuracy, right=True)
                     lines["accuracy"].add(x, y)
                     dot(kept, x, y, max(1.5, 2.3 * px), theme.tertiary)
+            for name in ("raw", "smooth"):  # each place a line left the chart keeps a mark
+                line = lines[name]
+                for at in line.exits:
+                    triangle(kept, at, box.y, max(3.0, 4.5 * px), line.colour)
+                line.exits.clear()
             frame = kept.copy()
             dotted(frame, x, box.y, box.bottom, theme.muted, max(1, round(2 * px)))
             if snap.diverged_at is not None:  # the loss left the chart: a marker at the top
@@ -163,21 +170,30 @@ class Loss(TrainingScene):
             yield frame
 
     def loss_y(self, chart, loss: float) -> float:
-        """The pixel row of a loss on the chart, kept inside it (a higher loss sits on top)."""
-        shown = min(loss, self.settings.loss_max) if math.isfinite(loss) else self.settings.loss_max
-        return chart.to_px(0, shown)[1]
+        """The pixel row of a loss on the chart; above its top for a higher loss (or one that
+        is not a number: far above, where the line leaves the chart at once)."""
+        if not math.isfinite(loss):
+            return chart.box.y - 100 * chart.box.h
+        return chart.to_px(0, min(loss, 100 * self.settings.loss_max))[1]
 
-    def frame_snapshots_smoothed(self, smoother: Smoother) -> Iterator[tuple[Snapshot, float]]:
-        """Every step feeds the average; only frame steps are drawn."""
+    def frame_snapshots_smoothed(
+        self, smoother: Smoother
+    ) -> Iterator[tuple[Snapshot, float, list[tuple[int, float]]]]:
+        """Every step feeds the average; only frame steps are drawn, each with the (step,
+        batch loss) of every step since the frame before (the diverged one's too)."""
         from vizff.train import train
 
-        shown, last = 0, None
+        shown, last, batch = 0, None, []
         for snap in train(self.digits, self.config):
             smoothed = smoother.add(snap) if snap.diverged_at is None else math.nan
+            batch.append((snap.step, snap.loss))
             if self.is_frame(snap):
                 shown += 1
-                last = (snap, smoothed)
+                last = (snap, smoothed, batch)
+                batch = []
                 yield last
+        if last is not None:
+            last = (*last[:2], [])  # held frames add nothing more
         while last is not None and last[0].diverged_at is not None and shown < self.frame_count():
             shown += 1
             yield last

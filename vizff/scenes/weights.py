@@ -346,7 +346,8 @@ class Weights(TrainingScene):
         tiles = Heatmaps.of_tiles(self.grid.tiles, shape, background, colours)
         matrices = [self._matrix_heatmap(m, background) for m in self.matrices]
         width = max(1.0, 1.6 * self.page.s)
-        line = GrowingLine(background, self.theme.primary, width)  # grows on the kept picture
+        # grows on the kept picture, cut where it leaves the chart's top
+        line = GrowingLine(background, self.theme.primary, width, top=self.chart.y)
         for snap in self.frame_snapshots():
             self.page.begin_frame()
             self._grow(line, snap)
@@ -370,27 +371,34 @@ class Weights(TrainingScene):
 
     def loss_y(self, loss: float) -> float:
         chart = self.chart
-        shown = min(loss, LOSS_TOP) if math.isfinite(loss) else LOSS_TOP
+        if not math.isfinite(loss):  # far above: the line leaves the chart at once
+            return chart.y - 100 * chart.h
+        shown = min(loss, 100 * LOSS_TOP)  # above the top: the line is cut there, not flattened
         return chart.bottom - chart.h * shown / LOSS_TOP
 
     def _grow(self, line: GrowingLine, snap: Snapshot) -> None:
         if snap.diverged_at is None:
             chart = self.chart
             line.add(chart.x + snap.step / max(1, self.steps) * chart.w, self.loss_y(snap.loss))
+            for at in line.exits:  # where it left the chart stays marked, in the line's colour
+                self._mark(line.canvas, at, max(2, round(3 * self.page.s)), self.theme.primary)
+            line.exits.clear()
 
     def _loss_point(self, frame: np.ndarray, line: GrowingLine, snap: Snapshot) -> None:
         chart, s = self.chart, self.page.s
         x = chart.x + snap.step / max(1, self.steps) * chart.w
         y = self.loss_y(snap.loss)
-        if snap.diverged_at is not None:  # the loss left the chart: a marker at its top edge
-            colour = self.theme.secondary
-            size = max(3, round(5 * s))
-            top = chart.y
-            for row in range(size):
-                half = row
-                frame[top + row, round(x) - half : round(x) + half + 1] = colour
+        if snap.diverged_at is not None or y < chart.y:  # above the chart: a mark at its top
+            self._mark(frame, x, max(3, round(5 * s)), self.theme.secondary)
         elif line.last is not None:
             dot(frame, x, y, max(2.0, 3.2 * s), self.theme.primary)
+
+    def _mark(self, frame: np.ndarray, x: float, size: int, colour) -> None:
+        """A small triangle on the chart's top edge at x: the loss went above it there."""
+        chart = self.chart
+        x = min(max(x, chart.x + size), chart.right - size)  # inside: clear of the "3"
+        for row in range(size):
+            frame[chart.y + row, round(x) - row : round(x) + row + 1] = colour
 
     def frame_levels(self, snap: Snapshot) -> np.ndarray:
         """The colour levels of the first unit's tile at a snapshot (for tests)."""
