@@ -3,6 +3,7 @@ each checked for the one-line error, the exit code, and the files left as they w
 
 from __future__ import annotations
 
+import os
 import re
 import struct
 import subprocess
@@ -733,3 +734,56 @@ def test_help_shows_the_words_a_flag_takes(capsys):
             assert f"{option.flag} {spelled} " in text, option.flag
             shown += 1
     assert shown >= 4  # theme, lang, activation, dtype at least
+
+
+def test_a_reader_that_leaves_early_is_not_a_failure(tmp_path):
+    """`vizff render ... | true`: the file was written, and vizff exited 1 saying nothing (the
+    CLI library's own handling of a closed pipe). It now exits 0: only the summary line had
+    no reader. A full standard output still fails, saying the render was written."""
+    out = tmp_path / "p.gif"
+    read, write = os.pipe()
+    os.close(read)  # the reader has gone before vizff prints
+    command = [sys.executable, "-m", "vizff", "render", "sigmoid", "--set", "frames=3"]
+    done = subprocess.run(
+        [*command, "--out", str(out)], stdout=write, stderr=subprocess.PIPE, text=True
+    )
+    os.close(write)
+    assert (done.returncode, done.stderr) == (0, "") and out.is_file()
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(
+            [*command, "--out", str(out)], stdout=full, stderr=subprocess.PIPE, text=True
+        )
+    assert done.returncode == 1
+    assert done.stderr == (
+        f"error: cannot write to the standard output (No space left on device); {out} was written\n"
+    )
+
+
+def test_a_batch_that_fails_part_way_names_what_it_had_written(capsys, tmp_path, monkeypatch):
+    """`render --all` whose third file failed said only that file's error, though the two
+    before it had been replaced. The line now names them."""
+    from vizff import render as rendering
+    from vizff.errors import RenderError
+
+    scenes = tmp_path / "scenes"
+    scenes.mkdir()
+    for name in ("a", "b", "c"):
+        (scenes / f"{name}.toml").write_text(f'scene = "sigmoid"\nframes = 3\nout = "{name}.gif"\n')
+    real, calls = rendering.RenderJob.run, []
+
+    def failing_third(self, progress=None):
+        calls.append(self)
+        if len(calls) == 3:
+            raise RenderError(f"{self.writer.path}: writing failed (No space left on device)")
+        return real(self, progress)
+
+    monkeypatch.setattr(rendering.RenderJob, "run", failing_third)
+    out = tmp_path / "o"
+    code, _, err = run(capsys, "render", "--all", "--scenes-dir", str(scenes),
+                       "--out-dir", str(out), "--jobs", "1")  # fmt: skip
+    assert code == 1
+    assert err == (
+        f"error: {out / 'c.gif'}: writing failed (No space left on device) "
+        f"({out / 'a.gif'} and {out / 'b.gif'} were written before it)\n"
+    )
+    assert sorted(p.name for p in out.iterdir()) == ["a.gif", "b.gif"]

@@ -645,6 +645,8 @@ def main(argv: list[str] | None = None) -> None:
     Cli.flags = frozenset(flag_keys(command))  # an error names --set x=1 for a key with no flag
     Cli.typed_sets = {}
     files.WRITTEN.clear()
+    if not isinstance(sys.stdout, ReaderMayGo):
+        sys.stdout = ReaderMayGo(sys.stdout)
     try:
         code = command.main(args=argv, prog_name="vizff", standalone_mode=False)
         sys.stdout.flush()  # a full or closed stdout fails here, not in Python's exit
@@ -659,7 +661,8 @@ def main(argv: list[str] | None = None) -> None:
             message = str(exc).replace("(lr, now ", "(--lr, now ")  # the default rate, as a flag
         except Exception:  # noqa: BLE001 (quoting the value back failed: say what we can)
             message = f"{getattr(exc, 'key', None) or type(exc).__name__}: refused"
-        fail(f"error: {message}", exc.exit_code)
+        done = written_text()  # `--all` stopped by its third file has written two: say so
+        fail(f"error: {message}" + (f" ({done} before it)" if done else ""), exc.exit_code)
     except RecursionError:
         fail("error: the input is nested too deeply to read (a key, table or path thousands "
              "of levels deep); write it with fewer levels", 2)  # fmt: skip
@@ -696,8 +699,35 @@ def os_error_text(exc: OSError) -> str:
         return f"{shorten(os.fsdecode(exc.filename))}: {reason}"
     if exc.errno in (errno.EPIPE, errno.ENOSPC, errno.EIO, errno.EBADF):
         _quiet_stdout()
-        return f"cannot write to the standard output ({reason})"
+        done = written_text()
+        return f"cannot write to the standard output ({reason})" + (f"; {done}" if done else "")
     return reason
+
+
+class ReaderMayGo:
+    """Standard output whose reader may leave before vizff has finished (`vizff render ... |
+    head -1`, `| true`): the render is written and only its summary has no reader, so that is
+    not a failure (the CLI library exited 1 in silence). Anything else still raises."""
+
+    def __init__(self, stream):
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self.stream.write(text)
+        except BrokenPipeError:
+            _quiet_stdout()
+            return len(text)
+
+    def flush(self) -> None:
+        try:
+            self.stream.flush()
+        except BrokenPipeError:
+            _quiet_stdout()  # what was held goes to /dev/null now, so the retry cannot fail
+            self.stream.flush()
+
+    def __getattr__(self, name: str):
+        return getattr(self.stream, name)
 
 
 def _quiet_stdout() -> None:
@@ -709,14 +739,21 @@ def _quiet_stdout() -> None:
         pass
 
 
-def interrupted_line() -> str:
-    """The one line for a Ctrl-C or `kill`: which outputs it came too late to stop, if any."""
+def written_text() -> str:
+    """`a.gif and b.gif were written`: the outputs this command put in place, or ""."""
     written = list(files.WRITTEN)
     if not written:
-        return "error: interrupted; no output was changed"
+        return ""
     shown = some_of(written, 3) if len(written) > 2 else " and ".join(written)
-    was = "was" if len(written) == 1 else "were"
-    return f"error: interrupted; {shown} {was} written whole before it stopped, nothing else"
+    return f"{shown} {'was' if len(written) == 1 else 'were'} written"
+
+
+def interrupted_line() -> str:
+    """The one line for a Ctrl-C or `kill`: which outputs it came too late to stop, if any."""
+    done = written_text()
+    if not done:
+        return "error: interrupted; no output was changed"
+    return f"error: interrupted; {done} whole before it stopped, nothing else"
 
 
 INTERRUPT_SAID = False  # the one line for an interrupt has been written (vizff.launch)
