@@ -450,3 +450,20 @@ def test_a_render_under_nohup_outlives_its_terminal(tmp_path, jobs):
         process.kill()
     assert process.returncode == 0, err
     assert out.is_file() and not list(tmp_path.glob(".vizff-*"))
+
+
+def test_two_stop_signals_together_are_one_line(tmp_path, long_render):
+    """Ctrl-C then `kill` at once (an IDE's stop button, `timeout -s INT -k 1`) printed
+    Python's "Signal 15 ignored due to race condition" with a traceback in most runs: the
+    later signals were set to SIG_IGN while one was already pending. Three tries, each one
+    line and the first signal's status."""
+    for attempt in range(3):
+        out = tmp_path / f"w{attempt}.gif"
+        process = long_render(out)
+        wait_for_temp_bytes(process, tmp_path, 20_000)
+        process.send_signal(signal.SIGINT)
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=60)
+        assert err.splitlines() == ["error: interrupted; no output was changed"], err
+        assert process.returncode == 130
+        assert not out.exists() and not list(tmp_path.glob(f".vizff-{process.pid}-*"))

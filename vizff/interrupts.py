@@ -17,7 +17,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 _installed: list[signal.Signals] = []
-_ignored_here: set[int] = set()  # signals this process itself set to SIG_IGN (after the first)
 _depth = 0
 _pending = False
 _received: int | None = None  # the signal that stopped the run: its exit status is 128 + it
@@ -35,8 +34,9 @@ def stop_on(*names: str) -> None:
 
 
 def ignored_by_starter(number: int) -> bool:
-    """Whether signal `number` was set to SIG_IGN before this process handled it."""
-    return signal.getsignal(number) is signal.SIG_IGN and number not in _ignored_here
+    """Whether signal `number` was set to SIG_IGN before this process handled it (vizff
+    itself never sets SIG_IGN here: `_later` takes the signals after the first)."""
+    return signal.getsignal(number) is signal.SIG_IGN
 
 
 def _handle(signum, frame) -> None:
@@ -46,12 +46,17 @@ def _handle(signum, frame) -> None:
         return
     _received = signum
     for number in _installed:  # one interrupt only: the cleanup that follows must finish
-        _ignored_here.add(number)
-        signal.signal(number, signal.SIG_IGN)
+        signal.signal(number, _later)
     if _depth:
         _pending = True
         return
     raise KeyboardInterrupt
+
+
+def _later(signum, frame) -> None:
+    """A stop signal after the first: nothing to do, the cleanup is under way. (Set to SIG_IGN
+    instead, a second signal the C level had already caught, a `kill` right after Ctrl-C,
+    made Python print "Signal 15 ignored due to race condition" with a traceback.)"""
 
 
 def exit_status() -> int:
