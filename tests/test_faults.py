@@ -7,6 +7,7 @@ the previous output byte for byte as it was, and no `.vizff-*` temporary left be
 
 import os
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -208,11 +209,11 @@ def test_sweep_removes_only_dead_processes_temporaries(tmp_path):
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()  # reaped: its pid names no process now
     names = {
-        f".vizff-{dead.pid}-a1b2.gif": False,
-        f".vizff-{dead.pid}-dir": False,
-        f".vizff-{os.getpid()}-c3d4.gif": True,  # alive
-        f".vizff-{os.getppid()}-e5f6.mp4": True,  # alive
-        ".vizff-1-init.gif": True,  # pid 1 always runs
+        f".vizff-{dead.pid}-a1b2c3d4.gif": False,
+        f".vizff-{dead.pid}-dir_0000": False,
+        f".vizff-{os.getpid()}-c3d4e5f6.gif": True,  # alive
+        f".vizff-{os.getppid()}-e5f6g7h8.mp4": True,  # alive
+        ".vizff-1-init0000.gif": True,  # pid 1 always runs
         ".vizff-x1y2z3.gif": True,  # the old naming, without a pid: not ours to judge
         f"vizff-{dead.pid}-a.gif": True,
         f".vizff-{dead.pid}": True,  # no dash after the pid: not our pattern
@@ -220,7 +221,7 @@ def test_sweep_removes_only_dead_processes_temporaries(tmp_path):
         "w.gif": True,
     }
     for name in names:
-        if name.endswith("-dir"):
+        if name.endswith("-dir_0000"):
             (tmp_path / name).mkdir()
             (tmp_path / name / "frame_00000.png").write_bytes(b"png")
         else:
@@ -467,3 +468,38 @@ def test_two_stop_signals_together_are_one_line(tmp_path, long_render):
         assert err.splitlines() == ["error: interrupted; no output was changed"], err
         assert process.returncode == 130
         assert not out.exists() and not list(tmp_path.glob(f".vizff-{process.pid}-*"))
+
+
+def test_a_named_pipe_is_refused_not_replaced(tmp_path, capsys):
+    """`--out f.gif` where f.gif is a FIFO replaced the pipe with a file, exit 0: a reader
+    waiting on it (`cat f.gif | upload`) waited for ever. It is refused as a device is, and
+    so is a poster's name."""
+    pipe = tmp_path / "f.gif"
+    os.mkfifo(pipe)
+    code, _, err = run(capsys, "render", "sigmoid", "--set", "frames=3", "--out", str(pipe))
+    assert (
+        code == 2
+        and err
+        == f"error: --out {pipe}: is a named pipe, not a file; name a new file for the render\n"
+    )  # noqa: E501
+    os.mkfifo(tmp_path / "v.poster.png")
+    code, _, err = run(capsys, "render", "sigmoid", "--set", "frames=3", "--poster",
+                       "--out", str(tmp_path / "v.mp4"))  # fmt: skip
+    assert code == 2 and "v.poster.png is a named pipe" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f.gif", "v.poster.png"]
+    assert all(stat.S_ISFIFO(p.lstat().st_mode) for p in tmp_path.iterdir())
+
+
+def test_the_sweep_removes_only_names_shaped_as_vizffs_own_temporaries(tmp_path):
+    """Any `.vizff-<dead pid>-...` name was removed: a user's `.vizff-999999-notes.txt` went
+    without a word. Only names exactly as tempfile makes them (8 of its characters, then the
+    output's extension or none) are taken."""
+    dead = 999_999_999  # no such process
+    ours = [f".vizff-{dead}-ab_9xk2q.gif", f".vizff-{dead}-0123abcd", f".vizff-{dead}-zzzzzzzz.png"]
+    theirs = [f".vizff-{dead}-notes.txt", f".vizff-{dead}-x", f".vizff-{dead}-ABCDEFGH.gif",
+              f".vizff-{dead}-abcdefghi.gif", f".vizff-{dead}-abcdefgh.gif.bak"]  # fmt: skip
+    for name in ours + theirs:
+        (tmp_path / name).write_text("x")
+    removed = sweep_stale(tmp_path)
+    assert sorted(p.name for p in removed) == sorted(ours)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(theirs)

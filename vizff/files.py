@@ -24,7 +24,9 @@ from vizff.interrupts import critical
 WRITTEN: dict[str, None] = {}
 
 TEMP_PREFIX = ".vizff-"  # temporary files start with this, so they are easy to recognise
-STALE = re.compile(r"\.vizff-([1-9][0-9]{0,9})-")  # .vizff-<pid>-<random>[.ext]
+# .vizff-<pid>-<8 of tempfile's characters>[.ext], exactly as mkstemp and mkdtemp name them:
+# a user's `.vizff-123-notes.txt` is not one
+STALE = re.compile(r"\.vizff-([1-9][0-9]{0,9})-[a-z0-9_]{8}(\.[A-Za-z0-9]{1,8})?\Z")
 
 
 def home_path(text: str | os.PathLike[str], key: str, source=None) -> Path:
@@ -144,6 +146,23 @@ def _running(pid: int) -> bool:
     return True
 
 
+SPECIAL = ((stat.S_ISFIFO, "a named pipe"), (stat.S_ISSOCK, "a socket"),
+           (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device"))  # fmt: skip
+
+
+def special_problem(path: Path) -> str | None:
+    """Why `path` (through a link) is no file to replace: a named pipe, socket or device. A
+    reader waiting on a pipe would wait for ever once it was replaced by a file."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return None  # nothing there (or a link to nothing: link_problem's to say)
+    for test, name in SPECIAL:
+        if test(mode):
+            return f"is {name}, not a file; name a new file for the render"
+    return None
+
+
 def parent_problem(path: Path) -> str | None:
     """Why the folders on the way to `path` cannot be made: one of them is a file."""
     for parent in Path(path).parents:
@@ -210,7 +229,8 @@ class Staged:
             else:
                 os.chmod(self.path, _mode_of(self.target, 0o666))
                 os.replace(self.path, self.target)
-            WRITTEN[self.shown] = None
+            if not self.target.parent.name.startswith(TEMP_PREFIX):  # a lesson's parts are
+                WRITTEN[self.shown] = None  # not outputs until the lesson is
 
     def _commit_folder(self) -> None:
         os.chmod(self.path, _mode_of(self.target, 0o777))

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from vizff.errors import OptionError, Source, TrainingDiverged
-from vizff.files import Staged, link_problem, reason, writing
+from vizff.files import Staged, link_problem, reason, special_problem, writing
 from vizff.options import Settings
 from vizff.recipes import Recipe, default_output, python_recipe
 from vizff.scenes import SCENES, Scene
@@ -206,7 +206,7 @@ def check_poster(path: Path) -> None:
         ) from None
     if is_dir:
         raise OptionError("poster", f"{target} is a folder, which the poster cannot replace")
-    problem = link_problem(target)
+    problem = special_problem(target) or link_problem(target)
     if problem:
         raise OptionError("poster", f"{target} {problem}")
 

@@ -29,7 +29,15 @@ from PIL import GifImagePlugin, Image, PngImagePlugin
 
 from vizff.errors import OptionError, RenderError, some_of
 from vizff.feeder import Feeder
-from vizff.files import TEMP_PREFIX, Staged, link_problem, parent_problem, reason, sweep_stale
+from vizff.files import (
+    TEMP_PREFIX,
+    Staged,
+    link_problem,
+    parent_problem,
+    reason,
+    special_problem,
+    sweep_stale,
+)
 from vizff.interrupts import critical
 from vizff.options import check_output_name
 
@@ -135,7 +143,7 @@ class FrameWriter:
                 "or a path without an extension for numbered PNGs",
                 value=str(self.path),
             )
-        problem = link_problem(self.path) or parent_problem(self.path)
+        problem = special_problem(self.path) or link_problem(self.path) or parent_problem(self.path)
         if problem:
             raise OptionError("out", problem, value=str(self.path))
 
