@@ -787,3 +787,20 @@ def test_a_batch_that_fails_part_way_names_what_it_had_written(capsys, tmp_path,
         f"({out / 'a.gif'} and {out / 'b.gif'} were written before it)\n"
     )
     assert sorted(p.name for p in out.iterdir()) == ["a.gif", "b.gif"]
+
+
+def test_a_home_that_cannot_be_written_still_gives_one_line(tmp_path):
+    """With a read-only HOME (containers, CI) matplotlib's import printed a two-line warning
+    before every line vizff wrote, errors included. vizff now gives it a folder of its own
+    under the temporary directory; a render there works and an error is one line."""
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder")  # a home below a file: mkdir fails, even as root
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("MPLCONFIGDIR", "XDG_CONFIG_HOME", "XDG_CACHE_HOME")}  # fmt: skip
+    env["HOME"] = str(blocked / "home")
+    command = [sys.executable, "-m", "vizff", "render", "sigmoid", "--set", "frames=3"]
+    bad = subprocess.run([*command, "--hold", "-1"], env=env, capture_output=True, text=True)
+    assert (bad.returncode, bad.stderr) == (2, "error: --hold -1: must be 0 to 600\n")
+    out = tmp_path / "ok.gif"
+    good = subprocess.run([*command, "--out", str(out)], env=env, capture_output=True, text=True)
+    assert good.returncode == 0 and good.stderr == "" and out.is_file()

@@ -5,8 +5,48 @@
 **options)` writes it to a file. Each is imported on first use, so `import vizff` stays light.
 """
 
+import os
+import sys
+import tempfile
+from pathlib import Path
+
 __version__ = "0.1.0"
 __all__ = ["frames", "render_scene", "show"]
+
+
+def _matplotlib_home() -> None:
+    """Where matplotlib keeps its config and font cache must be writable, or its import
+    prints a two-line warning before every line vizff writes (a read-only HOME: containers,
+    CI). Then it gets a folder of vizff's own under the temporary directory, as matplotlib
+    would make one itself, but the same one each run, so its font cache is kept."""
+    if os.environ.get("MPLCONFIGDIR"):
+        return
+    if sys.platform.startswith(("linux", "freebsd")):
+        home = Path.home()
+        wanted = [
+            Path(os.environ.get("XDG_CONFIG_HOME") or home / ".config") / "matplotlib",
+            Path(os.environ.get("XDG_CACHE_HOME") or home / ".cache") / "matplotlib",
+        ]
+    else:
+        wanted = [Path.home() / ".matplotlib"]
+    for folder in wanted:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            if os.access(folder, os.W_OK) and folder.is_dir():
+                continue
+        except (OSError, RuntimeError):  # RuntimeError: no home at all
+            pass
+        user = os.getuid() if hasattr(os, "getuid") else os.getlogin()
+        own = Path(tempfile.gettempdir()) / f"vizff-matplotlib-{user}"
+        try:
+            own.mkdir(mode=0o700, exist_ok=True)
+        except OSError:
+            return  # matplotlib makes its own then, and says so
+        os.environ["MPLCONFIGDIR"] = str(own)
+        return
+
+
+_matplotlib_home()
 
 
 def __getattr__(name: str):
