@@ -297,3 +297,21 @@ def test_a_file_is_listed_by_what_it_holds_not_by_its_name(here, capsys):
     assert f"{folder / 'text.mp4'}: does not start as an MP4 does" in err
     page = (folder / "index.html").read_text()
     assert re.findall(r'<section data-file="([^"]+)"', page) == ["real.gif"]
+
+
+def test_a_poster_that_embed_asked_for_is_named_as_embeds(here, monkeypatch, capsys):
+    """A poster `--embed html` wanted, and the disk could not take, was blamed on `--poster`,
+    a flag the user never typed."""
+
+    def full(frame, path, title=None):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("vizff.writers.save_png", full)
+    code, _, err = run_cli(["render", "sigmoid", "--set", "frames=3", "--size", "320x180",
+                            "--out", "c.mp4", "--embed", "html"], capsys)  # fmt: skip
+    assert code == 1
+    assert err == (
+        "error: the poster c.poster.png that --embed names: writing failed "
+        "(No space left on device)\n"
+    )
+    assert list(here.iterdir()) == []

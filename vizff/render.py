@@ -78,7 +78,9 @@ class RenderJob:
                         if getattr(writer, "satisfied", False):  # a single PNG has its frame
                             break
                     if poster is not None:  # written before the video is: one fails, neither is
-                        staged = stage_poster(poster, writer.path, writer.title)
+                        staged = stage_poster(
+                            poster, writer.path, writer.title, asked=self.settings.given("poster")
+                        )
                         writer.companions.append(staged)  # and committed with it
             except BaseException:
                 if staged is not None:  # the video failed as it finished: its poster goes too
@@ -175,13 +177,17 @@ def _unmarked(text: str) -> str:
     return "".join(piece for piece, _ in _pieces(text)).strip()
 
 
-def stage_poster(frame: np.ndarray, video: Path, title: str | None = None) -> Staged:
-    """`NAME.poster.png` written beside the video under a temporary name, still to commit."""
+def stage_poster(
+    frame: np.ndarray, video: Path, title: str | None = None, *, asked: bool = True
+) -> Staged:
+    """`NAME.poster.png` written beside the video under a temporary name, still to commit.
+    `asked`: the user gave `--poster`; else `--embed` wants it, and errors say so."""
     from vizff.embed import poster_path
     from vizff.writers import save_png
 
     target = poster_path(video)
-    staged = Staged(target, name=f"--poster {target}", tidy=False)
+    name = f"--poster {target}" if asked else f"the poster {target} that --embed names"
+    staged = Staged(target, name=name, tidy=False)
     with writing(staged):
         save_png(frame, staged.path, title)
     return staged
