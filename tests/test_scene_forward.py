@@ -263,6 +263,11 @@ def test_other_activations_name_their_function_and_scale(sample, activation):
     for y, value in zip(column.ys, want["hidden"][0]):
         found = int(np.abs(ramp - frame[y, column.x].astype(int)).sum(axis=1).argmin())
         assert abs(found - level(value, low, high)) <= 1
+    # the outputs read on the same legend, the only one drawn: p = 1 was the light blue end
+    # of tanh's signed scale (-1) before; now p = 0 is the page colour and p = 1 its top
+    for y, p in zip(scene.output.ys, want["p"]):
+        found = int(np.abs(ramp - frame[y, scene.output.x].astype(int)).sum(axis=1).argmin())
+        assert abs(found - level(p, low, high)) <= 1, (p, found)
 
 
 def test_the_unit_panel_shows_w_and_its_product_with_the_image(sample):

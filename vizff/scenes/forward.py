@@ -906,7 +906,8 @@ class Forward(TrainingScene):
             colours[count:] = theme.background
             fills.append(colours)
         out_count = math.ceil(reveal[-1] * 10 - 1e-9)
-        out = theme.sequential[map_index(state.probabilities, 0.0, 1.0)]
+        out = self.activation_colours(state.probabilities)  # on the legend drawn: p is the
+        # output layer's activation (with tanh or relu, the hidden scale: 0 is the page colour)
         out[out_count:] = theme.background
         self.discs.paint(frame, np.concatenate([*fills, out]))
         unit_known = reveal[1] * self.columns[0].drawn > state.unit
