@@ -611,3 +611,20 @@ def test_images_no_size_can_show_are_refused_for_their_shape(tmp_path, shape):
             SCENES["forward"](data=str(tmp_path), size=size, steps=1).load()
         assert error.value.key == "data"
         assert f"cannot show {shape[0]}x{shape[1]} images at any size" in str(error.value)
+
+
+def test_two_hidden_layers_are_drawn_connected():
+    """With `hidden=(16, 8)` nothing joined layer 1 to layer 2: a student read that layer 2
+    took its input from nowhere. Every drawn unit of one hidden layer is now joined to every
+    drawn unit of the next (neutral lines: the weight legend is the output's)."""
+    scene = Forward(hidden=(6, 4), steps=0, digits=(0,), layer_frames=1, result_frames=1,
+                    size=(1280, 720))  # fmt: skip
+    *_, (frame, _) = run(scene)
+    a, b = scene.columns
+    page = np.array(scene.theme.background)
+    for y0 in a.ys:
+        for y1 in b.ys:
+            x = (a.x + b.x) / 2 + 7  # on the line, clear of where the lines cross at the middle
+            y = y0 + (y1 - y0) * (x - a.x) / (b.x - a.x)
+            patch = frame[round(y) - 1 : round(y) + 2, round(x) - 1 : round(x) + 2]
+            assert (np.abs(patch.astype(int) - page).sum(axis=2) > 20).any(), (y0, y1)

@@ -625,6 +625,14 @@ class Forward(TrainingScene):
         bottom = max(last.ys[-1], out.ys[-1]) + round(4 * s)
         self.edge_box = Box(left, top, right - left, bottom - top)
         self.edge_ends = [((left, y0), (right, y1)) for y0 in last.ys for y1 in out.ys]
+        self.hidden_edges = []  # between hidden layers: drawn once, thin and neutral
+        ring = self.ring_gap + self.ring_width + 1
+        for a, b in zip(self.columns, self.columns[1:]):
+            left, right = round(a.x + self.radius + ring), round(b.x - self.radius - 1)
+            top = min(a.ys[0], b.ys[0]) - round(4 * s)
+            bottom = max(a.ys[-1], b.ys[-1]) + round(4 * s)
+            ends = [((left, y0), (right, y1)) for y0 in a.ys for y1 in b.ys]
+            self.hidden_edges.append((Box(left, top, right - left, bottom - top), ends))
 
     # ---- the picture that does not move ---------------------------------------------------------
     def _background(self) -> np.ndarray:
@@ -857,6 +865,15 @@ class Forward(TrainingScene):
         ring_width = max(1.0, 0.9 * self.page.s)
         self.discs = Discs(background, centres, self.radius, theme.muted, ring_width)
         self.edges = Edges(self.edge_box, self.edge_ends, theme.background)
+        # every hidden unit feeds every unit of the next layer: the connections are shown,
+        # uncoloured (the only weight legend is the output's), on the picture that stays
+        neutral = np.array([*theme.muted, 0.0], dtype=np.float64) / [255, 255, 255, 1]
+        for box, ends in self.hidden_edges:
+            count = len(ends)
+            colours = np.tile(neutral, (count, 1))
+            colours[:, 3] = 0.35
+            widths = np.full(count, max(0.5, 0.6 * self.page.s))
+            Edges(box, ends, theme.background).draw(background, colours, widths, np.arange(count))
 
     def _paint_digit(self, frame: np.ndarray, state: State) -> None:
         """The per-digit picture: the image twice, the unit's weights and its ring."""
