@@ -431,3 +431,28 @@ def test_the_no_counts_note_is_whole_with_long_class_names():
     said = [t.content for t in scene.page.texts()]
     assert forms & set(said), said
     assert not any(t.startswith("colour only") and t.endswith("…") for t in said)
+
+
+@pytest.mark.parametrize("size", [(1280, 720), (1920, 1080)])
+def test_a_tiles_labels_sit_further_from_the_next_tiles_than_from_each_other(size):
+    """A row of wrong tiles read `0.99 ≠9 0.94 ≠5`: the gap to the next tile's probability
+    was narrower than the one inside a tile, so each ≠ seemed to go with the number after
+    it. On every row of the last frame, the gap between tiles is now the wider."""
+    scene = SCENES["predictions"](pick="mistakes", size=size, theme="dark")
+    *_, (_, texts) = frames_with_texts(scene)
+    items = [t for t in scene.page.texts() if t.role in ("probability", "truth")]
+    rows: dict[int, list] = {}
+    for item in items:
+        rows.setdefault(round(item.box.y + item.box.h / 2), []).append(item)
+    checked = 0
+    for row in rows.values():
+        row.sort(key=lambda t: t.box.x)
+        kinds = [t.role for t in row]
+        for (a, b), kind in zip(zip(row, row[1:]), zip(kinds, kinds[1:])):
+            gap = b.box.x - (a.box.x + a.box.w)
+            if kind == ("probability", "truth"):
+                inside = gap
+            elif kind == ("truth", "probability"):
+                assert gap > inside + 1, (a.content, b.content, gap, inside)
+                checked += 1
+    assert checked >= 20

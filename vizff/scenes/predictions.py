@@ -716,14 +716,17 @@ class Predictions(TrainingScene):
 
     def _probability(self, frame, k: int, predicted: int, probability: str):
         """The predicted name's probability: after the name, or under it."""
-        place = self._places_of(k, predicted)["probability"]
+        x, y = self._places_of(k, predicted)["probability"]
+        anchor = "lm"
+        if not self.inline and predicted != int(self.shown_labels[k]):  # `0.94 ≠5` under it:
+            x, anchor = x + self.widest_probability, "rm"  # against its ≠, whatever its width
         return self.page.text(
             frame,
-            place,
+            (x, y),
             probability,
             size=self.label_size,
             colour="muted",
-            anchor="lm",
+            anchor=anchor,
             role="probability",
         )
 
