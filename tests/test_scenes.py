@@ -12,7 +12,7 @@ import pytest
 
 from tests.test_oracles_train import reference_run
 from vizff.data import load_digits
-from vizff.draw import numbers
+from vizff.draw import catalogue, numbers
 from vizff.errors import OptionError
 from vizff.scenes import SCENES
 
@@ -478,3 +478,22 @@ def test_a_diverged_loss_says_how_far_it_went(sample):
     )
     zh = caption(list(frames_with_texts(SCENES["loss"](**options, lang="zh")))[-1][1])
     assert f"第 {last.diverged_at} 步发散：批量损失升至 {last.loss:.2f}" in zh
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_relus_flat_side_is_inactive_not_saturated_and_its_slope_steps(lang):
+    """relu's x < 0 half was shaded "saturated: slope < 0.01", where its slope is exactly 0
+    and relu does not saturate; its slope was drawn with a vertical line at 0, as if relu′
+    took every value between 0 and 1 there."""
+    scene = SCENES["sigmoid"](function="relu", frames=3, size=(1280, 720), lang=lang)
+    frame = next(iter(scene.frames()))
+    texts = [t.content for t in scene.page.texts()]
+    words = catalogue(lang)
+    assert words("sigmoid.inactive") in texts
+    assert not any(words("sigmoid.saturated") in t for t in texts)
+    secondary = np.array(scene.theme.secondary, int)
+    x, top = scene.chart.to_px(0, 0.8)
+    _, bottom = scene.chart.to_px(0, 0.2)
+    column = frame[round(top) : round(bottom), round(x) - 1 : round(x) + 2].astype(int)
+    assert np.abs(column - secondary).sum(axis=2).min() > 120  # no line joins 0 to 1 at x = 0
+    assert SCENES["sigmoid"](function="sigmoid").words("sigmoid.saturated")  # sigmoid keeps it

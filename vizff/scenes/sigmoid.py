@@ -121,7 +121,7 @@ class Sigmoid(Scene):
             (words("sigmoid.tangent"), "ink", "dashed"),  # drawn dashed below
         ]
         x_axis, y_axis = self._axes()
-        chart = Chart(plot, page.body, x_axis, y_axis, legend=legend)
+        chart = self.chart = Chart(plot, page.body, x_axis, y_axis, legend=legend)  # kept: tests
         axes = chart.axes
         curve_x = np.linspace(-x_max, x_max, 801)
         values, slopes = activation(function, curve_x)
@@ -129,7 +129,9 @@ class Sigmoid(Scene):
         for low, high in tails:
             axes.axvspan(low, high, color=hex_colour(theme.panel), zorder=0, lw=0)
         axes.plot(curve_x, values, color=hex_colour(theme.primary), lw=plot.points(2.2))
-        axes.plot(curve_x, slopes, color=hex_colour(theme.secondary), lw=plot.points(2))
+        jumps = np.flatnonzero(np.abs(np.diff(slopes)) > 0.5) + 1  # relu′ at 0: a step, not a
+        slope_x, slope_y = np.insert(curve_x, jumps, np.nan), np.insert(slopes, jumps, np.nan)
+        axes.plot(slope_x, slope_y, color=hex_colour(theme.secondary), lw=plot.points(2))  # ramp
         # the guide stops at the curve's top, below the labels of the saturated regions
         guide_top = float(np.max(values))
         (guide,) = axes.plot([], [], color=hex_colour(theme.faint), lw=plot.points(1.4), zorder=1)
@@ -192,10 +194,12 @@ class Sigmoid(Scene):
             left, y = chart.to_px(low, chart.y.high)
             right, _ = chart.to_px(high, chart.y.high)
             y += 3 * page.s  # just under the top of the plot, above the curve's headroom
-            room, label = (right - left) * 0.92, words("sigmoid.saturated")
+            # relu's flat side is not saturated: its slope there is exactly 0 (inactive)
+            kind = "inactive" if self.settings.function == "relu" else "saturated"
+            room, label = (right - left) * 0.92, words(f"sigmoid.{kind}")
             lines = [label]
             if page.type.width(label, page.px("small")) > room:  # a narrow stretch: two lines
-                lines = words.list("sigmoid.saturated_lines")
+                lines = words.list(f"sigmoid.{kind}_lines")
             for line in lines:
                 item = page.text(
                     frame,
