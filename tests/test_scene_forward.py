@@ -112,7 +112,8 @@ def check_frame(scene, frame, texts, want, label, names=None):
     assert [c.content for c in best] == [names[want["predicted"]]]
     (mark,) = by_role(texts, "mark")
     assert abs(centre_y(mark) - centre_y(classes[label])) < 1.5
-    caption = " ".join(t.content for t in by_role(texts, "caption"))
+    # the loss and its formula are joined by no-break spaces, so they stay on one line
+    caption = " ".join(t.content for t in by_role(texts, "caption")).replace("\xa0", " ")
     assert f"label {names[label]}" in caption
     assert f"predicted {names[want['predicted']]}," in caption
     shown_loss = re.search(r"−log p\[(.+?)\] ([=<]) (\S+)", caption)
@@ -628,3 +629,28 @@ def test_two_hidden_layers_are_drawn_connected():
             y = y0 + (y1 - y0) * (x - a.x) / (b.x - a.x)
             patch = frame[round(y) - 1 : round(y) + 2, round(x) - 1 : round(x) + 2]
             assert (np.abs(patch.astype(int) - page).sum(axis=2) > 20).any(), (y0, y1)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_loss_and_its_formula_stay_on_one_caption_line(lang):
+    """With long class names the caption broke between "loss −log" and "p[...] = 0.01"."""
+    names = [f"{k}-a-rather-long-class-name" for k in range(10)]
+    scene = Forward(classes=names, hidden=(8,), steps=5, digits=(1,), layer_frames=1,
+                    result_frames=1, size=(1280, 720), lang=lang)  # fmt: skip
+    *_, (_, texts) = run(scene)
+    lines = [t.content for t in by_role(texts, "caption")]
+    assert len(lines) >= 2  # long enough to wrap
+    whole = [line for line in lines if "−log" in line]
+    assert len(whole) == 1 and re.search(r"−log\xa0p\[[^\]]+\]\xa0[=<]\xa0\S+", whole[0])
+
+
+@pytest.mark.parametrize("cjk", [False, True])
+def test_a_line_never_breaks_at_a_no_break_space(cjk):
+    from vizff.draw.text import Typesetter, find_font
+
+    kit = Typesetter(find_font(""))
+    text = "loss of it: loss\xa0−log\xa0p[seven]\xa0=\xa00.17"
+    width = kit.width("loss of it: loss −log", 20) + 2  # a plain space would break here
+    lines = kit.wrap(text, width, 20, cjk=cjk)
+    assert "".join(lines).replace(" ", "") == text.replace(" ", "")
+    assert any(line.endswith("=\xa00.17") and line.startswith("loss\xa0−log") for line in lines)

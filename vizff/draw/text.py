@@ -311,19 +311,24 @@ PHRASE_SHARE = 0.6  # Chinese phrases up to this share of a line are kept whole
 CJK_STOPS = "、，：；。！？）」』"  # a line may end after these
 
 
+BREAK = r"[^\S\xa0]"  # a space a line may break at: any but the no-break space
+WORD = r"(?:\S|\xa0)"
+
+
 def _tokens(text: str, cjk: bool, too_long=lambda token: False) -> list[str]:
     """Break opportunities: words with their leading spaces. In Chinese, which has no spaces,
     the phrases between punctuation marks (a line then ends after 、，： rather than inside
     a word such as 激活函数), each broken between any two characters only where it is longer
     than `too_long` allows."""
-    if not cjk:
-        return re.findall(r"\s*\S+", text)
+    if not cjk:  # a no-break space (U+00A0) joins its neighbours: `loss −log p[7] = 0.17`
+        return re.findall(rf"{BREAK}*{WORD}+", text)
     tokens = []
-    for phrase in re.findall(rf"\s*[^\s{CJK_STOPS}]+[{CJK_STOPS}]*|\s*[{CJK_STOPS}]+", text):
+    phrases = rf"{BREAK}*(?:[^\s{CJK_STOPS}]|\xa0)+[{CJK_STOPS}]*|{BREAK}*[{CJK_STOPS}]+"
+    for phrase in re.findall(phrases, text):
         if too_long(phrase):
-            latin = r"[A-Za-z0-9.,:;%+\-−=/()\[\]{}_^<>≈×·σΣ]+"
+            latin = r"[A-Za-z0-9.,:;%+\-−=/()\[\]{}_^<>≈×·σΣ\xa0]+"
             tokens += re.findall(
-                rf"\s*(?:{latin}|\S)[{CJK_STOPS}]*", phrase
+                rf"{BREAK}*(?:{latin}|\S)[{CJK_STOPS}]*", phrase
             )  # 、 never opens a line
         else:
             tokens.append(phrase)

@@ -346,7 +346,7 @@ class Forward(TrainingScene):
             head=head,
             predicted=names[state.predicted],
             p=numbers.stated(numbers.probability(float(p[state.predicted]), 2)),
-            loss=numbers.stated(self.loss_text(state.loss)),
+            loss=numbers.stated(self.loss_text(state.loss)).replace(" ", "\u00a0"),  # one line
             **fields,
         )
 
