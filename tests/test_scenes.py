@@ -497,3 +497,29 @@ def test_relus_flat_side_is_inactive_not_saturated_and_its_slope_steps(lang):
     column = frame[round(top) : round(bottom), round(x) - 1 : round(x) + 2].astype(int)
     assert np.abs(column - secondary).sum(axis=2).min() > 120  # no line joins 0 to 1 at x = 0
     assert SCENES["sigmoid"](function="sigmoid").words("sigmoid.saturated")  # sigmoid keeps it
+
+
+@pytest.mark.parametrize("size", [(640, 360), (1280, 720)])
+def test_mosaic_labels_are_one_size_on_one_line_and_never_touch(size):
+    """Each label was fitted alone: sizes jumped from tile to tile and neighbours touched
+    ("TrouserPullover"). They are now one size, on one baseline per row, each within its
+    image's width, so a gap always parts two names."""
+    scene = SCENES["mosaic"](classes="fashion", labels=True, size=size, reveal=2)
+    for _ in scene.frames():
+        pass
+    labels = [t for t in scene.page.texts() if t.role == "label"]
+    assert len(labels) == len(scene.grid.tiles)
+    assert len({t.box.h for t in labels}) == 1  # one size
+    tiles = sorted(scene.grid.tiles, key=lambda b: (b.y, b.x))
+    for item in labels:
+        (tile,) = [b for b in tiles if b.x <= item.box.x + item.box.w / 2 <= b.right
+                   and 0 <= item.box.y - b.bottom <= 3]  # fmt: skip
+        assert tile.x <= item.box.x and item.box.x + item.box.w <= tile.right + 1
+    rows: dict[int, list] = {}
+    for item in labels:
+        rows.setdefault(item.box.y, []).append(item)
+    assert len(rows) == len({b.y for b in tiles})  # one line per row of images
+    for row in rows.values():
+        row.sort(key=lambda t: t.box.x)
+        for a, b in zip(row, row[1:]):
+            assert b.box.x - (a.box.x + a.box.w) >= 1, (a.content, b.content)

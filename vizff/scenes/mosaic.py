@@ -13,6 +13,7 @@ from functools import cached_property
 import numpy as np
 
 from vizff.draw import Page, TileGrid, make_palette, pixel_map
+from vizff.draw.text import MIN_PIXELS
 from vizff.errors import OptionError, counted
 from vizff.options import Option
 from vizff.scenes.base import DataScene
@@ -143,6 +144,22 @@ class Mosaic(DataScene):
             rows=rows,
         )
 
+    def _label_names(self, names: list[str]) -> list[str]:
+        """The names under the images, all at one size (`label_size`) on one baseline: the
+        largest, down to 70% of "small", at which the widest fits its image's width (a gap to
+        the next one's stays); past that, longer names are cut with an ellipsis at that size.
+        (Each was fitted alone before: sizes jumped from tile to tile, and neighbours touched:
+        "TrouserPullover".)"""
+        page, width = self.page, self.grid.tiles[0].w
+        largest = page.px("small")
+        pixels = max(MIN_PIXELS, round(largest))
+        least = max(MIN_PIXELS, round(largest * 0.7))
+        while pixels > least and max(page.type.width(n, pixels) for n in names) > width:
+            pixels -= 1
+        self.label_size = pixels / (page.s * page.words.text_scale)  # as page.text sizes it
+        return [n if page.type.width(n, pixels) <= width else page.type.cut(n, width, pixels)
+                for n in names]  # fmt: skip
+
     def _layout(self) -> None:
         s = self.settings
         self.page = page = Page(self.size, self.look, title=self.title(), caption=self.caption())
@@ -171,7 +188,7 @@ class Mosaic(DataScene):
 
     def frames(self) -> Iterator[np.ndarray]:
         self.load()
-        s, page, grid, gap = self.settings, self.page, self.grid, self.gap
+        s, page, grid = self.settings, self.page, self.grid
         images, labels = self.chosen()
         names = self.class_names()
         page_frame = page.canvas()
@@ -180,6 +197,7 @@ class Mosaic(DataScene):
             page_frame[tile.slices] = self.theme.background
         page.caption(page_frame, self.caption())
         rows_of, cols_of = pixel_map((grid.tiles[0].w, grid.tiles[0].h), self.digits.image_shape)
+        shown_names = self._label_names(names) if s.labels else names
         total, shown = self.frame_count(), 0
         for index in range(total):
             page.begin_frame()
@@ -192,11 +210,10 @@ class Mosaic(DataScene):
                     page.text(
                         page_frame,
                         (tile.x + tile.w / 2, tile.bottom + 1),
-                        names[int(labels[k])],
-                        size="small",
+                        shown_names[int(labels[k])],
+                        size=self.label_size,
                         colour="secondary",
                         anchor="mt",
-                        width=tile.w + gap,
                         role="label",
                         keep=True,
                     )
