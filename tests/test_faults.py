@@ -503,3 +503,26 @@ def test_the_sweep_removes_only_names_shaped_as_vizffs_own_temporaries(tmp_path)
     removed = sweep_stale(tmp_path)
     assert sorted(p.name for p in removed) == sorted(ours)
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(theirs)
+
+
+def test_a_hang_up_with_its_terminal_gone_exits_129(tmp_path):
+    """A terminal that closes sends SIGHUP and takes vizff's output with it: the cleanup was
+    right, but writing the one line (and the CLI library's own newline on an interrupt)
+    failed, and the exit was 1, not 129. A closed pipe stands in for the terminal here."""
+    read, write = os.pipe()
+    os.close(read)
+    out = tmp_path / "x.gif"
+    command = ["render", "sigmoid", "--set", "frames=5000", "--size", "320x180", "--out", str(out)]
+    process = subprocess.Popen([sys.executable, "-m", "vizff", *command], stdout=write,
+                               stderr=write)  # fmt: skip
+    os.close(write)
+    try:
+        deadline = time.monotonic() + 120
+        while not list(tmp_path.glob(".vizff-*")) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.3)
+        process.send_signal(signal.SIGHUP)
+        assert process.wait(timeout=60) == 129
+    finally:
+        process.kill()
+    assert list(tmp_path.iterdir()) == []

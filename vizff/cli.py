@@ -647,6 +647,8 @@ def main(argv: list[str] | None = None) -> None:
     files.WRITTEN.clear()
     if not isinstance(sys.stdout, ReaderMayGo):
         sys.stdout = ReaderMayGo(sys.stdout)
+    if not isinstance(sys.stderr, ReaderMayGo):
+        sys.stderr = ReaderMayGo(sys.stderr)
     try:
         code = command.main(args=argv, prog_name="vizff", standalone_mode=False)
         sys.stdout.flush()  # a full or closed stdout fails here, not in Python's exit
@@ -704,10 +706,14 @@ def os_error_text(exc: OSError) -> str:
     return reason
 
 
+GONE = (errno.EPIPE, errno.EIO)  # the reader left: a closed pipe, a closed terminal
+
+
 class ReaderMayGo:
-    """Standard output whose reader may leave before vizff has finished (`vizff render ... |
-    head -1`, `| true`): the render is written and only its summary has no reader, so that is
-    not a failure (the CLI library exited 1 in silence). Anything else still raises."""
+    """Standard output (or error) whose reader may leave before vizff has finished (`vizff
+    render ... | head -1`, `| true`, a terminal closed): the render is written and only its
+    summary has no reader, so that is not a failure (the CLI library exited 1 in silence, and
+    a closed terminal's hang-up ended in 1, not 129). Anything else still raises."""
 
     def __init__(self, stream):
         self.stream = stream
@@ -715,16 +721,28 @@ class ReaderMayGo:
     def write(self, text: str) -> int:
         try:
             return self.stream.write(text)
-        except BrokenPipeError:
-            _quiet_stdout()
+        except OSError as exc:
+            if exc.errno not in GONE:
+                raise
+            self._gone()
             return len(text)
 
     def flush(self) -> None:
         try:
             self.stream.flush()
-        except BrokenPipeError:
-            _quiet_stdout()  # what was held goes to /dev/null now, so the retry cannot fail
+        except OSError as exc:
+            if exc.errno not in GONE:
+                raise
+            self._gone()  # what was held goes to /dev/null now, so the retry cannot fail
             self.stream.flush()
+
+    def _gone(self) -> None:
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self.stream.fileno())
+            os.close(devnull)
+        except (OSError, ValueError):
+            pass
 
     def __getattr__(self, name: str):
         return getattr(self.stream, name)
