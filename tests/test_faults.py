@@ -526,3 +526,23 @@ def test_a_hang_up_with_its_terminal_gone_exits_129(tmp_path):
     finally:
         process.kill()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_file_size_limit_is_said_the_same_way_for_every_format(tmp_path):
+    """Past `ulimit -f`, a GIF said "File too large" and an MP4 "ffmpeg failed (killed by
+    signal 25): nothing on stderr" (the kernel's SIGXFSZ ends ffmpeg)."""
+    import resource
+
+    def limited():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (60_000, 60_000))
+
+    for name in ("a.mp4", "a.gif"):
+        out = tmp_path / name
+        done = subprocess.run(
+            [sys.executable, "-m", "vizff", "render", "loss", "--steps", "300", "--every", "1",
+             "--out", str(out)],
+            capture_output=True, text=True, preexec_fn=limited, timeout=240,
+        )  # fmt: skip
+        assert done.returncode == 1
+        assert done.stderr == f"error: {out}: writing failed (File too large)\n"
+    assert list(tmp_path.iterdir()) == []

@@ -16,6 +16,7 @@ import io
 import math
 import os
 import re
+import signal
 import struct
 import subprocess
 import threading
@@ -563,6 +564,8 @@ class Ffmpeg:
         for failure in map(os.strerror, WRITE_ERRORS):
             if failure in log:
                 return RenderError(f"{self.name}: writing failed ({failure})")
+        if code == -getattr(signal, "SIGXFSZ", 0):  # past the file size limit (`ulimit -f`)
+            return RenderError(f"{self.name}: writing failed ({os.strerror(errno.EFBIG)})")
         lines = [re.sub(r"^\[[^]]*\]\s*", "", line) for line in self.log if line]
         said = lines[-1][:200] if lines else "nothing on stderr"
         status = f"exit status {code}" if code >= 0 else f"killed by signal {-code}"
