@@ -546,3 +546,31 @@ def test_a_file_size_limit_is_said_the_same_way_for_every_format(tmp_path):
         assert done.returncode == 1
         assert done.stderr == f"error: {out}: writing failed (File too large)\n"
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_low_limit_on_open_files_takes_fewer_workers_or_says_how_to_raise_it(tmp_path):
+    """Under `ulimit -n 15`, `--jobs 2` printed the forkserver's traceback and then
+    "interrupted", though nothing was. Workers are now fewer where the limit would not hold
+    them (one here: the lesson renders); where even one cannot start, the line says the
+    limit and how to raise it."""
+    import resource
+
+    board = tmp_path / "two.toml"
+    board.write_text('size = "320x180"\n[[part]]\nscene = "sigmoid"\nframes = 20\n'
+                     '[[part]]\nscene = "softmax"\nframes = 20\n')  # fmt: skip
+
+    def run_under(limit: int, out: Path):
+        return subprocess.run(
+            [sys.executable, "-m", "vizff", "render", str(board), "--jobs", "2", "--out", str(out)],
+            capture_output=True, text=True, timeout=240,
+            preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (limit, limit)),
+        )  # fmt: skip
+
+    done = run_under(16, tmp_path / "ok.mp4")
+    assert done.returncode == 0 and done.stderr == "" and (tmp_path / "ok.mp4").is_file()
+    done = run_under(9, tmp_path / "no.mp4")
+    assert done.returncode == 1 and done.stderr.count("\n") == 1, done.stderr
+    assert (
+        "Too many open files: 9 at once here; raise the limit, e.g. ulimit -n 1024" in done.stderr
+    )
+    assert not (tmp_path / "no.mp4").exists() and not list(tmp_path.glob(".vizff-*"))

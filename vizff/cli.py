@@ -696,7 +696,7 @@ def flag_keys(command) -> Iterator[str]:
 
 def os_error_text(exc: OSError) -> str:
     """`PATH: reason`, or what could not be written when it was the terminal's output."""
-    reason = exc.strerror or str(exc)
+    reason = files.reason(exc)
     if exc.filename is not None:
         return f"{shorten(os.fsdecode(exc.filename))}: {reason}"
     if exc.errno in (errno.EPIPE, errno.ENOSPC, errno.EIO, errno.EBADF):

@@ -7,6 +7,7 @@ process is gone, and nothing else.
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import shutil
@@ -93,8 +94,18 @@ def temp_prefix() -> str:
 
 
 def reason(exc: OSError) -> str:
-    """`No space left on device`: an OSError as one short phrase, without its file name."""
-    return exc.strerror or str(exc)
+    """`No space left on device`: an OSError as one short phrase, without its file name (and
+    for too many open files, the limit and how to raise it)."""
+    said = exc.strerror or str(exc)
+    if exc.errno == errno.EMFILE:
+        try:
+            import resource
+
+            limit = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+        except (ImportError, OSError):
+            return said
+        return f"{said}: {limit} at once here; raise the limit, e.g. ulimit -n 1024"
+    return said
 
 
 def make_dirs(folder: Path, name: str) -> list[Path]:

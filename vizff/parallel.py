@@ -57,6 +57,30 @@ def cores() -> int:
         return os.cpu_count() or 1
 
 
+FILES_BASE, FILES_PER_JOB = 24, 8  # open files the parent needs, and each worker adds (with
+# its ffmpeg and its pipes): two jobs ran under `ulimit -n 20` and failed at 16, when the
+# forkserver could not pass a worker its descriptors and printed a traceback
+
+
+def jobs_open_files_allow() -> int:
+    """How many workers the limit on open files allows, after raising this process's soft
+    limit to its hard one (which needs no privilege): at least one."""
+    try:
+        import resource
+
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if soft != resource.RLIM_INFINITY and (hard == resource.RLIM_INFINITY or soft < hard):
+            wanted = 4096 if hard == resource.RLIM_INFINITY else min(hard, 4096)
+            if wanted > soft:
+                resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+                soft = wanted
+    except (ImportError, OSError, ValueError):
+        return 256
+    if soft == resource.RLIM_INFINITY:
+        return 256
+    return max(1, (soft - FILES_BASE) // FILES_PER_JOB)
+
+
 class Runner:
     """`with Runner(tasks, jobs, progress) as run: for index, result in run: ...`: results as
     tasks finish; `progress(index, frames_done)` and `started(index)` are called here, in the
@@ -69,7 +93,7 @@ class Runner:
         progress: Callable[[int, int], None] | None = None,
         started: Callable[[int], None] | None = None,
     ):
-        self.tasks, self.jobs = list(tasks), max(1, jobs)
+        self.tasks, self.jobs = list(tasks), min(max(1, jobs), jobs_open_files_allow())
         self.progress = progress or (lambda index, done: None)
         self.started = started or (lambda index: None)
         self.running: dict[int, multiprocessing.process.BaseProcess] = {}
