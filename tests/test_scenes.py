@@ -523,3 +523,13 @@ def test_mosaic_labels_are_one_size_on_one_line_and_never_touch(size):
         row.sort(key=lambda t: t.box.x)
         for a, b in zip(row, row[1:]):
             assert b.box.x - (a.box.x + a.box.w) >= 1, (a.content, b.content)
+
+
+def test_a_matrix_numbers_its_rows_and_columns_alike():
+    """The output matrix's row numbers were in full ink, its column numbers muted."""
+    scene = SCENES["weights"](steps=2, every=1, size=(1280, 720))
+    for _ in scene.frames():
+        pass
+    units = [t for t in scene.page.texts() if t.role == "unit"]
+    assert len({t.box.x for t in units}) > 3 and len({t.box.y for t in units}) > 3
+    assert {t.colour for t in units} == {scene.theme.muted}

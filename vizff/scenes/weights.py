@@ -278,6 +278,7 @@ class Weights(TrainingScene):
                     (matrix.box.x - round(4 * s), y),
                     text,
                     size="small",
+                    colour="muted",  # as its columns' numbers are
                     anchor="rm",
                     role="unit",
                 )
