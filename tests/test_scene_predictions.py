@@ -456,3 +456,16 @@ def test_a_tiles_labels_sit_further_from_the_next_tiles_than_from_each_other(siz
                 assert gap > inside + 1, (a.content, b.content, gap, inside)
                 checked += 1
     assert checked >= 20
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("size", [(854, 480), (1280, 720), (1920, 1080)])
+def test_the_digits_are_drawn_at_least_at_their_own_size(lang, size):
+    """At 854x480 (the lesson at 480p) English drew the 40 digits 16 pixels square, a 28x28
+    image at half its size, to keep its labels a pixel larger; Chinese, 30. Smaller labels,
+    down to the least legible size, now win tiles of at least the image's own size."""
+    scene = SCENES["predictions"](size=size, lang=lang, count=40)
+    frame = next(iter(scene.frames()))
+    rows, cols = scene.digits.image_shape
+    assert scene.grid.tiles[0].h >= rows and scene.grid.tiles[0].w >= cols
+    assert not problems(frame, list(scene.page.texts()))  # still apart, inside, legible

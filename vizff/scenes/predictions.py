@@ -316,9 +316,12 @@ class Predictions(TrainingScene):
         # language (a Chinese page's text is set 12% larger for its characters, and with that
         # floor its tiles came out at a third of the English ones' size)
         floor = page.px("small") / page.words.text_scale * 0.75
+        native = self.digits.image_shape[0]
         for pixels in self._label_pixels():
-            if best is not None and pixels < floor:
-                break  # past the usual range, only until some size fits
+            if best is not None and pixels < floor and best[0].tiles[0].h >= native:
+                break  # past the usual range, only until some size fits, and its images
+                # are drawn at least at their own size (a 28x28 digit in 16 pixels is hard
+                # to read: smaller labels, down to the least legible size, win larger tiles)
             laid = page.type.lay("Ag字", pixels)
             line = laid.extent[3] - laid.extent[1] + 1  # a label's box, and a pixel between
             mark = max(3, round(pixels * 0.8))
