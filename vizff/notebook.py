@@ -230,16 +230,10 @@ def result_format(result) -> str:
 
 
 def sniff(data: bytes) -> str:
-    """The format of a file's first bytes: gif png webp mp4, or ""."""
-    if data[:6] in (b"GIF87a", b"GIF89a"):
-        return "gif"
-    if data[:8] == b"\x89PNG\r\n\x1a\n":
-        return "png"
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "webp"
-    if data[4:8] == b"ftyp":
-        return "mp4"
-    return ""
+    """The format of a file's first bytes: gif png webp mp4, or "" (as `vizff page` tells)."""
+    from vizff.embed import content_format
+
+    return content_format(data) or ""
 
 
 def describe(result) -> str:
