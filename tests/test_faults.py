@@ -457,7 +457,7 @@ def test_two_stop_signals_together_are_one_line(tmp_path, long_render):
     """Ctrl-C then `kill` at once (an IDE's stop button, `timeout -s INT -k 1`) printed
     Python's "Signal 15 ignored due to race condition" with a traceback in most runs: the
     later signals were set to SIG_IGN while one was already pending. Three tries, each one
-    line and the first signal's status."""
+    line and the status of the signal that stopped it."""
     for attempt in range(3):
         out = tmp_path / f"w{attempt}.gif"
         process = long_render(out)
@@ -466,7 +466,7 @@ def test_two_stop_signals_together_are_one_line(tmp_path, long_render):
         process.send_signal(signal.SIGTERM)
         _, err = process.communicate(timeout=60)
         assert err.splitlines() == ["error: interrupted; no output was changed"], err
-        assert process.returncode == 130
+        assert process.returncode in (130, 143)  # 128 + whichever Python handled first
         assert not out.exists() and not list(tmp_path.glob(f".vizff-{process.pid}-*"))
 
 
