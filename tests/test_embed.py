@@ -315,3 +315,27 @@ def test_a_poster_that_embed_asked_for_is_named_as_embeds(here, monkeypatch, cap
         "(No space left on device)\n"
     )
     assert list(here.iterdir()) == []
+
+
+def test_a_poster_that_fails_after_its_video_is_in_place_is_said_once(here, monkeypatch, capsys):
+    """The video is committed, then its poster's rename fails: the line says the video was
+    written without it, once (the note of outputs written before an error repeated it)."""
+    import os as os_module
+
+    from vizff import files
+
+    real = os_module.replace
+
+    def failing(source, target):
+        if str(target).endswith(".poster.png"):
+            raise OSError(5, "Input/output error")
+        return real(source, target)
+
+    monkeypatch.setattr(files.os, "replace", failing)
+    code, _, err = run_cli(["render", "sigmoid", "--set", "frames=3", "--size", "320x180",
+                            "--out", "c.mp4", "--poster"], capsys)  # fmt: skip
+    assert code == 1
+    assert err == (
+        "error: --poster c.poster.png: writing failed (Input/output error); c.mp4 was written "
+        "without it\n"
+    )

@@ -36,7 +36,7 @@ def _matplotlib_home() -> None:
                 continue
         except (OSError, RuntimeError):  # RuntimeError: no home at all
             pass
-        user = os.getuid() if hasattr(os, "getuid") else os.getlogin()
+        user = os.getuid() if hasattr(os, "getuid") else os.environ.get("USERNAME", "user")
         own = Path(tempfile.gettempdir()) / f"vizff-matplotlib-{user}"
         try:
             own.mkdir(mode=0o700, exist_ok=True)

@@ -664,7 +664,9 @@ def main(argv: list[str] | None = None) -> None:
         except Exception:  # noqa: BLE001 (quoting the value back failed: say what we can)
             message = f"{getattr(exc, 'key', None) or type(exc).__name__}: refused"
         done = written_text()  # `--all` stopped by its third file has written two: say so
-        fail(f"error: {message}" + (f" ({done} before it)" if done else ""), exc.exit_code)
+        if done and not all(path in message for path in files.WRITTEN):  # unless it says so
+            message += f" ({done} before it)"
+        fail(f"error: {message}", exc.exit_code)
     except RecursionError:
         fail("error: the input is nested too deeply to read (a key, table or path thousands "
              "of levels deep); write it with fewer levels", 2)  # fmt: skip
@@ -724,7 +726,7 @@ class ReaderMayGo:
         except OSError as exc:
             if exc.errno not in GONE:
                 raise
-            self._gone()
+            _to_devnull(self.stream)
             return len(text)
 
     def flush(self) -> None:
@@ -733,16 +735,8 @@ class ReaderMayGo:
         except OSError as exc:
             if exc.errno not in GONE:
                 raise
-            self._gone()  # what was held goes to /dev/null now, so the retry cannot fail
+            _to_devnull(self.stream)  # what was held goes nowhere now: the retry cannot fail
             self.stream.flush()
-
-    def _gone(self) -> None:
-        try:
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, self.stream.fileno())
-            os.close(devnull)
-        except (OSError, ValueError):
-            pass
 
     def __getattr__(self, name: str):
         return getattr(self.stream, name)
@@ -750,9 +744,16 @@ class ReaderMayGo:
 
 def _quiet_stdout() -> None:
     """Point stdout at /dev/null, so Python's own flush at exit cannot fail a second time."""
+    _to_devnull(sys.stdout)
+
+
+def _to_devnull(stream) -> None:
+    """Point `stream`'s file descriptor at /dev/null: what it still holds, and anything
+    written later, goes nowhere instead of failing again."""
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+        os.dup2(devnull, stream.fileno())
+        os.close(devnull)
     except (OSError, ValueError):
         pass
 

@@ -564,7 +564,7 @@ class Ffmpeg:
         for failure in map(os.strerror, WRITE_ERRORS):
             if failure in log:
                 return RenderError(f"{self.name}: writing failed ({failure})")
-        if code == -getattr(signal, "SIGXFSZ", 0):  # past the file size limit (`ulimit -f`)
+        if hasattr(signal, "SIGXFSZ") and code == -signal.SIGXFSZ:  # past `ulimit -f`
             return RenderError(f"{self.name}: writing failed ({os.strerror(errno.EFBIG)})")
         lines = [re.sub(r"^\[[^]]*\]\s*", "", line) for line in self.log if line]
         said = lines[-1][:200] if lines else "nothing on stderr"
