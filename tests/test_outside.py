@@ -804,3 +804,28 @@ def test_a_home_that_cannot_be_written_still_gives_one_line(tmp_path):
     out = tmp_path / "ok.gif"
     good = subprocess.run([*command, "--out", str(out)], env=env, capture_output=True, text=True)
     assert good.returncode == 0 and good.stderr == "" and out.is_file()
+
+
+def test_an_interrupt_landing_in_any_weakref_callback_is_handled_again():
+    """A fresh-clone CI run saw a Ctrl-C land in matplotlib's weakref callback (a lambda in
+    its transforms), printed as "Exception ignored ... KeyboardInterrupt". Any weakref
+    callback, known by the dead reference it is given, now counts; ordinary code does not."""
+    import sys
+    import weakref
+
+    from vizff import interrupts
+
+    class Thing:
+        pass
+
+    seen = []
+    thing = Thing()
+    ref = weakref.ref(thing, lambda dead: seen.append(sys._getframe()))  # noqa: F841
+    del thing  # the callback runs now
+    assert len(seen) == 1 and interrupts._swallowed_in(seen[0])
+
+    def ordinary(value):
+        return sys._getframe()
+
+    assert not interrupts._swallowed_in(ordinary(3))
+    assert not interrupts._swallowed_in(ordinary(weakref.ref(Thing)))  # a live reference: no

@@ -13,6 +13,7 @@ from __future__ import annotations
 import _thread
 import signal
 import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -89,9 +90,14 @@ def _swallowed_in(frame) -> bool:
     code = getattr(frame, "f_code", None)
     if code is None:
         return False
-    return code.co_name == "__del__" or (
+    if code.co_name == "__del__" or (
         code.co_name == "cb" and code.co_filename.startswith("<frozen importlib")
-    )
+    ):
+        return True
+    # any other weakref callback (matplotlib's transforms have them: a Ctrl-C landed in one
+    # during a lesson) is called with the dead reference as its first argument
+    first = frame.f_locals.get(code.co_varnames[0]) if code.co_argcount else None
+    return isinstance(first, weakref.ReferenceType) and first() is None
 
 
 @contextmanager
