@@ -453,6 +453,24 @@ def test_a_render_under_nohup_outlives_its_terminal(tmp_path, jobs):
     assert out.is_file() and not list(tmp_path.glob(".vizff-*"))
 
 
+def test_a_finished_worker_keeps_nohups_sighup_ignored():
+    """A worker that has reported its part sets its stop signals back to their defaults, so
+    that the parent's SIGTERM ends it in silence. It set SIGHUP too, ignored or not: a lesson
+    under `nohup` whose shorter part had finished lost that worker to the closed terminal
+    ("the worker process ended unexpectedly", a CI run). What nohup ignores stays ignored."""
+    script = (
+        "import signal\n"
+        "signal.signal(signal.SIGHUP, signal.SIG_IGN)\n"  # as nohup does
+        "from vizff import interrupts, parallel\n"
+        "interrupts.stop_on('SIGTERM', 'SIGHUP')\n"
+        "parallel._die_quietly()\n"
+        "print(signal.getsignal(signal.SIGHUP) is signal.SIG_IGN,"
+        " signal.getsignal(signal.SIGTERM) is signal.SIG_DFL)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.stdout.split() == ["True", "True"], done.stderr
+
+
 def test_two_stop_signals_together_are_one_line(tmp_path, long_render):
     """Ctrl-C then `kill` at once (an IDE's stop button, `timeout -s INT -k 1`) printed
     Python's "Signal 15 ignored due to race condition" with a traceback in most runs: the

@@ -34,6 +34,14 @@ def stop_on(*names: str) -> None:
             _installed.append(number)
 
 
+def default_again() -> None:
+    """From here on, the signals `stop_on` took end the process as they do by default (no
+    Python runs). One that whoever started the process ignores stays ignored: a worker that
+    has finished must not die of the closed terminal its `nohup` render outlives."""
+    for number in _installed:
+        signal.signal(number, signal.SIG_DFL)
+
+
 def ignored_by_starter(number: int) -> bool:
     """Whether signal `number` was set to SIG_IGN before this process handled it (vizff
     itself never sets SIG_IGN here: `_later` takes the signals after the first)."""

@@ -250,11 +250,9 @@ def _work(task: Task, index: int, messages, parent: int) -> None:
 
 
 def _die_quietly() -> None:
-    """From here on, SIGTERM and SIGHUP end the worker as signals do by default: no Python."""
-    for name in ("SIGTERM", "SIGHUP"):
-        number = getattr(signal, name, None)
-        if number is not None:
-            signal.signal(number, signal.SIG_DFL)
+    """From here on, SIGTERM and SIGHUP end the worker as signals do by default: no Python
+    (an ignored one, `nohup`'s SIGHUP, stays ignored)."""
+    interrupts.default_again()
 
 
 def _report(task: Task, index: int, messages, parent: int) -> None:
