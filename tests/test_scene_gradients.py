@@ -212,6 +212,24 @@ def test_the_caption_shows_both_derivatives_of_the_steepest_weight(render, oracl
         assert abs(numerical - backpropagated) <= 1e-7 * abs(backpropagated)  # they coincide
 
 
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_caption_names_the_marked_weight_and_keeps_each_result_whole(lang):
+    """The first frame showed the marked weight's two derivatives beside "loss evaluations:
+    0 of 1,568" with nothing saying whose they were; and in Chinese at 1280x720 the line broke
+    between "∂L/∂w =" and its value. The caption says it is the marked weight, and wherever
+    it wraps, each "... = value" stays on one line."""
+    marked = {"en": "the marked weight, w = W1[", "zh": "标出的权重 w = W1["}[lang]
+    for size in ["640x360", "854x480", "1280x720", "1920x1080", "1080x1080"]:
+        scene = SCENES["gradients"](frames=4, size=size, lang=lang)
+        next(iter(scene.frames()))
+        caption = [t.content for t in scene.page.texts() if t.role == "caption"]
+        assert caption[0].startswith(marked), (size, caption)
+        for line in caption:
+            assert not line.rstrip().endswith(("=", "∂L/∂w", "2h")), (size, caption)
+            assert not re.match(r"[\s\xa0]*[−\d]", line), (size, caption)
+        assert len(numbers_in(" ".join(caption))) == 2  # both derivatives, each whole
+
+
 def test_the_chart_is_the_loss_around_w(render, oracle):
     scene, shots, _ = render
     pixel, left = scene.pixel, scene.left
@@ -261,8 +279,11 @@ def test_relative_error_is_the_norm_ratio_and_below_one_millionth(render, oracle
     for index, (_, texts, _) in enumerate(shots):
         filled = 784 * index // (FRAMES - 1)
         line = text_of(texts, "line", needle="relative error")
-        if filled == 0:
+        if filled == 0:  # says when it comes, not a sentence that stops short
             assert not numbers_in(line)
+            assert line.endswith(
+                "relative error ||num − bp|| / ||num + bp||: shown once entries are computed"
+            )
             continue
         num, bp = scene.numerical_entries[:filled], oracle["bp"][:filled]
         if not (num + bp).any():
