@@ -244,7 +244,8 @@ def test_mistakes_are_the_last_networks_most_confident_wrong_answers(sample):
     guesses = labels_by_tile(scene, texts, "guess")
     assert all(g.colour == scene.theme.wrong for g in guesses.values())  # all wrong, at the end
     header = [t.content for t in texts if t.content.startswith("the 40 test digits")]
-    assert header and f"after update {steps}" in header[0]
+    assert header and f"after step {steps}" in header[0]
+    assert not any("update" in t.content for t in texts)  # the caption counts steps too
 
 
 def test_fewer_mistakes_than_tiles_are_followed_by_the_least_sure_right_ones(tmp_path):
@@ -339,7 +340,8 @@ def test_a_shown_divergence_ends_on_the_network_it_broke():
     assert f"diverged at step {last.diverged_at}" in captions[-1]
     # the bad batch loss was measured on the network of update `diverged_at`: no update after
     assert last.gradients is None and last.step == last.diverged_at + 1
-    assert f"the network after update {last.diverged_at}:" in captions[-1]
+    assert f"the network after step {last.diverged_at}:" in captions[-1]
+    assert "update" not in captions[-1]  # one word for one count: it said "after update 1"
     matrix_total = re.search(r"([\d,]+) of ([\d,]+) right", captions[-1])
     assert matrix_total and matrix_total[2] == "1,000"
 
