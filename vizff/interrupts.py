@@ -5,7 +5,7 @@ then remove their temporaries) and every later one is ignored, so a second Ctrl-
 interrupt the cleanup. Code that calls back into Python from a C++ library (matplotlib's Agg
 drawing a path) runs inside `critical()`: a signal arriving there is held until the block
 ends, since an exception raised inside such a callback comes out as the library's own error.
-As a library, without `stop_on`, both are no-ops.
+As a library, without `stop_on`, `critical()` holds Python's own Ctrl-C the same way.
 """
 
 from __future__ import annotations
@@ -110,13 +110,36 @@ def _swallowed_in(frame) -> bool:
 
 @contextmanager
 def critical() -> Iterator[None]:
-    """Hold an interrupt that arrives inside the block until the block has finished."""
+    """Hold an interrupt that arrives inside the block until the block has finished.
+
+    As a library (no `stop_on`), a Ctrl-C is Python's own KeyboardInterrupt: where that is
+    still its handler, the block borrows SIGINT and raises the KeyboardInterrupt at its end.
+    Without that, a script's Ctrl-C as a worker was started left the worker unknown, and it
+    died later printing a traceback of its own; one during a commit could stop it half done."""
     global _depth, _pending
+    borrowed = None
+    if not _depth and not _installed and _pythons_own_sigint():
+        borrowed = signal.signal(signal.SIGINT, _hold)
     _depth += 1
     try:
         yield
     finally:
         _depth -= 1
+        if borrowed is not None:
+            signal.signal(signal.SIGINT, borrowed)
         if not _depth and _pending:
             _pending = False
             raise KeyboardInterrupt
+
+
+def _pythons_own_sigint() -> bool:
+    return (
+        threading.current_thread() is threading.main_thread()
+        and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    )
+
+
+def _hold(signum, frame) -> None:
+    """SIGINT inside a library's `critical()` block: raised as the block ends."""
+    global _pending
+    _pending = True
