@@ -485,6 +485,24 @@ def test_on_a_portrait_frame_the_heatmaps_go_under_the_chart():
     assert landscape.chart_box.right < landscape.grid.tiles[0].x  # side by side, as before
 
 
+@pytest.mark.parametrize("size", [(1080, 1080), (720, 1280), (1080, 1920), (360, 640)])
+def test_on_square_and_tall_frames_the_heatmaps_keep_their_header_and_result_lines(size):
+    """At 1080x1080 the heatmaps' header sat 270 px above them and the result lines 270 px
+    below; at 720x1280, 90 px each way with the chart squeezed above. A panel's texts now
+    stay within two lines of it, and a tall frame's chart takes the room they left."""
+    scene = SCENES["gradients"](size=size, frames=3)
+    frame = next(iter(scene.frames()))
+    assert not problems(frame, scene.page.texts())  # inside the frame, apart, legible
+    small, maps = scene.page.line_height("small"), scene.grid.bounds
+    labels = [t for t in scene.page.texts() if t.role == "label"]
+    header = next(t for t in labels if t.content.startswith("hidden unit 0"))
+    results = [t for t in labels if t.content.startswith(("loss evaluations", "relative error"))]
+    assert 0 <= maps.y - header.box.bottom <= small
+    assert results and 0 <= min(t.box.y for t in results) - maps.bottom <= 2 * small
+    if size[1] > size[0]:  # under the chart, nothing but a gap's width between them
+        assert maps.y - scene.key_box.bottom <= 3 * small
+
+
 @pytest.mark.parametrize(("shape", "size"), [((300, 5), (480, 270)), ((1024, 2), (1920, 1080))])
 def test_tall_images_keep_the_header_the_result_lines_and_the_table(tmp_path, shape, size):
     """The room kept for the heatmaps counted one screen pixel per image row: 300-row images

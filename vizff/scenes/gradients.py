@@ -622,25 +622,35 @@ class Gradients(TrainingScene):
             panels = page.body
         if panels.h > panels.w:  # a tall frame: the chart above the heatmaps, each full width
             left, right = panels.rows(0.5, 0.5, gap=round(18 * s))
+            self._layout_right(right, small)  # the heatmaps are as wide as the frame allows:
+            used = (self.result_box or self.grid.bounds).bottom  # the chart takes what they
+            spare = right.bottom - used  # leave, rather than a gap above the table
+            left = Box(left.x, left.y, left.w, left.h + spare)
+            right = Box(right.x, right.y + spare, right.w, right.h - spare)
+            texts = self.result_box is not None
         else:
             left, right = panels.columns(0.45, 0.55, gap=round(18 * s))
+            texts = None
         self.key_layout = self._key_rows(left.w)
         self.chart_box, self.key_box = left.take_bottom(
             len(self.key_layout) * small, gap=round(4 * s)
         )
         if self.chart_box.h < 6 * small or self.chart_box.w < 8 * small:  # no room: no chart
             self.chart_box = self.key_box = None
-            right = panels
-        self._layout_right(right, small)
+            right, texts = panels, None
+        self._layout_right(right, small, texts)
         if self.result_box is not None:
             self.result_lines()
 
-    def _layout_right(self, right: Box, small: int) -> None:
-        """The header, the two heatmaps with a vertical colour bar beside them, two lines."""
+    def _layout_right(self, right: Box, small: int, texts: bool | None = None) -> None:
+        """The header, the two heatmaps with a vertical colour bar beside them, two lines
+        (`texts`: whether the header and lines fit, when already decided)."""
         page, s = self.page, self.page.s
         self.right_header = self.result_box = None
         rest = right
-        if right.h >= 5 * small + self.heat_least:
+        if texts is None:
+            texts = right.h >= 5 * small + self.heat_least
+        if texts:
             self.right_header, rest = right.take_top(small, gap=round(2 * s))
             rest, self.result_box = rest.take_bottom(2 * small, gap=round(3 * s))
         labels = [limit_text(self.limit_value()), "0"]
@@ -659,6 +669,22 @@ class Gradients(TrainingScene):
             rows=1,
             crisp=True,
         )
+        slack = rest.h - self.grid.bounds.h
+        if self.result_box is not None and slack > 3 * small:
+            # a tall or square frame leaves the maps far from their header and result lines
+            # (270 px each way at 1080x1080): the three stay together at the top instead
+            self.grid = TileGrid.fit(
+                Box(grid_box.x, grid_box.y, grid_box.w, self.grid.bounds.h),
+                2,
+                self.digits.image_shape,
+                gap=max(2, round(14 * s)),
+                below=self.grid.below,
+                cols=2,
+                rows=1,
+                crisp=True,
+            )
+            top = self.grid.bounds.bottom + round(3 * s)
+            self.result_box = Box(self.result_box.x, top, self.result_box.w, self.result_box.h)
         tile = self.grid.tiles[1]
         self.bar_box = Box(tile.right + round(12 * s), tile.y, self.bar_w, tile.h)
 
