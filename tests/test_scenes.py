@@ -13,6 +13,7 @@ import pytest
 from tests.test_oracles_train import reference_run
 from vizff.data import load_digits
 from vizff.draw import catalogue, numbers
+from vizff.draw.lint import problems
 from vizff.errors import OptionError
 from vizff.scenes import SCENES
 
@@ -533,3 +534,20 @@ def test_a_matrix_numbers_its_rows_and_columns_alike():
     units = [t for t in scene.page.texts() if t.role == "unit"]
     assert len({t.box.x for t in units}) > 3 and len({t.box.y for t in units}) > 3
     assert {t.colour for t in units} == {scene.theme.muted}
+
+
+@pytest.mark.parametrize("size", [(1080, 1080), (720, 1280), (1080, 1920)])
+@pytest.mark.parametrize("hidden", [[32], [16, 8]])
+def test_weights_on_square_and_tall_frames_keep_the_tiles_header_and_colour_bar_together(
+    size, hidden
+):
+    """At 720x1280 the tiles were centred in their column, 130 px below their header and 130
+    px above their colour bar. Where the slack passes three lines the three stay together."""
+    scene = SCENES["weights"](size=size, hidden=hidden, steps=2, every=1)
+    frame = next(iter(scene.frames()))
+    assert not problems(frame, scene.page.texts())
+    small, tiles = scene.page.line_height("small"), scene.grid.bounds
+    header = next(t for t in scene.page.texts() if t.content.startswith("first layer"))
+    bar = [t for t in scene.page.texts() if t.role == "colourbar" and t.box.x < tiles.right]
+    assert 0 <= tiles.y - header.box.bottom <= small
+    assert bar and all(0 <= t.box.y - tiles.bottom <= small for t in bar)

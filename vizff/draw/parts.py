@@ -23,7 +23,8 @@ class TileGrid:
 
     Tiles are a whole multiple of the image's pixels when that is at least 2 (every pixel a
     crisp square), or with `crisp` whenever it is at least 1; else as large as fits. `below`
-    reserves a strip under each tile for a label.
+    reserves a strip under each tile for a label. The grid is centred in the box, or with
+    `top` at its top (a panel whose header and colour bar must stay beside it).
     """
 
     tiles: tuple[Box, ...]
@@ -45,6 +46,7 @@ class TileGrid:
         cols: int | None = None,
         rows: int | None = None,
         crisp: bool = False,
+        top: bool = False,
     ) -> TileGrid:
         image_rows, image_cols = shape
         best = None
@@ -69,7 +71,7 @@ class TileGrid:
         grid_w = c * tile_w + gap * (c - 1)
         grid_h = r * (tile_h + below) + gap * (r - 1)
         x0 = box.x + (box.w - grid_w) // 2
-        y0 = box.y + max(0, (box.h - grid_h) // 2)
+        y0 = box.y + (0 if top else max(0, (box.h - grid_h) // 2))
         tiles = []
         for k in range(count):
             col, row = (k // r, k % r) if column_major else (k % c, k // c)

@@ -674,7 +674,7 @@ class Gradients(TrainingScene):
             # a tall or square frame leaves the maps far from their header and result lines
             # (270 px each way at 1080x1080): the three stay together at the top instead
             self.grid = TileGrid.fit(
-                Box(grid_box.x, grid_box.y, grid_box.w, self.grid.bounds.h),
+                grid_box,
                 2,
                 self.digits.image_shape,
                 gap=max(2, round(14 * s)),
@@ -682,6 +682,7 @@ class Gradients(TrainingScene):
                 cols=2,
                 rows=1,
                 crisp=True,
+                top=True,
             )
             top = self.grid.bounds.bottom + round(3 * s)
             self.result_box = Box(self.result_box.x, top, self.result_box.w, self.result_box.h)

@@ -143,6 +143,14 @@ class Weights(TrainingScene):
         self.grid = TileGrid.fit(
             grid_box, self.units, shape, gap=max(1, round(3 * s)), below=numbered
         )
+        if grid_box.h - self.grid.bounds.h > 3 * label_h:
+            # a tall frame left the tiles far from their header and colour bar (130 px each
+            # way at 720x1280): the three stay together at the top instead
+            self.grid = TileGrid.fit(
+                grid_box, self.units, shape, gap=max(1, round(3 * s)), below=numbered, top=True
+            )
+            below = self.grid.bounds.bottom + round(6 * s)
+            self.left_bar = Box(bar_box.x, below, bar_box.w, bar_box.h)
         self.tile_labels = self.grid.tiles[0].w >= page.type.width("00", page.px("small")) * 0.9
         self._layout_right(right, label_h)
 
