@@ -423,6 +423,25 @@ def test_on_a_portrait_frame_the_matrix_goes_under_the_digits():
     assert scene.matrix.box.w >= 0.5 * scene.page.body.w  # it was 260 of 692 pixels
 
 
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("size", [(720, 1280), (1080, 1920)])
+def test_on_a_tall_frame_the_digits_keep_their_legend_and_the_matrix_takes_the_rest(size, lang):
+    """At 720x1280 the digits sat centred in their rows with 50-130 px of empty page above
+    and below, and the matrix under them had 411 of 692 px. The digits now sit under their
+    header with the legend right below, and every row they leave goes to the matrix."""
+    scene = SCENES["predictions"](size=size, lang=lang, steps=6, every=3)
+    frame = next(iter(scene.frames()))
+    assert not problems(frame, scene.page.texts())
+    line = scene.page.line_height("small")
+    labels_bottom = max(t.box.bottom for t in scene.page.texts() if t.role in ("guess", "label"))
+    tiles_top = min(t.y for t in scene.grid.tiles)
+    border, s = scene.border["wrong"], scene.page.s
+    assert tiles_top - scene.left_header.bottom <= round(3 * s) + 2 * border + 1  # at the top
+    assert scene.legend_box.y - max(labels_bottom, scene.grid.tiles[-1].bottom) <= 2 * line
+    below = scene.page.body.bottom - scene.matrix.box.bottom  # the matrix reaches the caption
+    assert below <= 2 * line, below
+
+
 def test_the_no_counts_note_is_whole_with_long_class_names():
     """At 480x270 with Fashion-MNIST's names the row labels took the note's room: it read
     "colour only: no room for co…". It now starts under the labels where it must."""

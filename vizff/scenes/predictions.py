@@ -282,6 +282,15 @@ class Predictions(TrainingScene):
                     "size", "leaves no room for a digit and its labels; choose a larger size"
                 )
             )
+        if page.body.h > page.body.w and self.slack > 0:
+            # the tiles are as large as the width allows: the matrix below takes the rows
+            # they leave (at 720x1280 it had 430 of 720 px, under 130 px of empty page)
+            grid, slack = self.grid, self.slack
+            smaller = Box(left.x, left.y, left.w, left.h - slack)
+            if self._left(smaller, smallest=12 if given else 16) and self.grid.scale == grid.scale:
+                right = Box(right.x, right.y - slack, right.w, right.h + slack)
+            else:  # not the same tiles after all: as they were
+                self._left(left, smallest=12 if given else 16)
         self._layout_right(right)
 
     def _left(self, left: Box, smallest: int) -> bool:
@@ -330,10 +339,10 @@ class Predictions(TrainingScene):
             if grid is None or max(grid.tiles[0].w, grid.tiles[0].h) < smallest:
                 continue
             if best is None or grid.tiles[0].h > best[0].tiles[0].h:
-                best = (grid, self.pitch, line, pixels, mark)
+                best = (grid, self.pitch, self.slack, line, pixels, mark)
         if best is None:
             return False
-        self.grid, self.pitch, self.label_line, pixels, mark = best
+        self.grid, self.pitch, self.slack, self.label_line, pixels, mark = best
         self.label_size = pixels / (page.s * page.words.text_scale)  # as a design size
         self.marks = Marks(mark)
         self.slot = self.pitch - self.apart  # a label's width: its tile's share, less a gap
@@ -416,6 +425,7 @@ class Predictions(TrainingScene):
         self.pitch = pitch = max(tile_w + gap, slot)
         grid_w, grid_h = cols * pitch - (pitch - tile_w), rows * (tile_h + below + down) - down
         x0, y0 = box.x + (box.w - grid_w) // 2, box.y + max(0, (box.h - grid_h) // 2)
+        self.slack = max(0, box.h - grid_h)  # rows of the box the tiles leave empty
         tiles = tuple(
             Box(x0 + (k % cols) * pitch, y0 + (k // cols) * (tile_h + below + down), tile_w, tile_h)
             for k in range(count)
