@@ -100,6 +100,30 @@ def test_scene_file_errors_name_the_file_and_key(tmp_path, text, needle):
     assert str(error.value).startswith(path) and needle in str(error.value), str(error.value)
 
 
+def test_a_byte_order_mark_and_windows_lines_are_taken_and_other_encodings_named(tmp_path):
+    """Notepad saves UTF-8 with a byte-order mark, which no editor shows: the file was refused
+    as "not valid TOML (Invalid statement (at line 1, column 1))". It is read as written;
+    a storyboard too. UTF-16 and other non-UTF-8 files are named as such, with the remedy."""
+    text = 'scene = "sigmoid"\r\nframes = 3\r\ntitle = "Sigmoïd"\r\n'
+    (tmp_path / "bom.toml").write_bytes(b"\xef\xbb\xbf" + text.encode())
+    recipe = load_recipe(str(tmp_path / "bom.toml"))
+    values = {k: v for layer, _ in recipe.layers for k, v in layer.items()}
+    assert (recipe.scene, values["frames"], values["title"]) == ("sigmoid", 3, "Sigmoïd")
+    board = tmp_path / "board.toml"
+    board.write_bytes(b"\xef\xbb\xbf" + b'[[part]]\r\nscene = "sigmoid"\r\nframes = 3\r\n')
+    from vizff.storyboard import load_storyboard
+
+    assert len(load_storyboard(board).parts) == 1
+    (tmp_path / "u16.toml").write_bytes(text.encode("utf-16"))
+    with pytest.raises(ConfigError, match=r"u16.toml: is saved as UTF-16; save it as UTF-8$"):
+        load_recipe(str(tmp_path / "u16.toml"))
+    (tmp_path / "latin.toml").write_bytes(text.encode("latin-1"))
+    with pytest.raises(
+        ConfigError, match=r"latin.toml: is not UTF-8 text \(at byte 46\); save it as UTF-8$"
+    ):
+        load_recipe(str(tmp_path / "latin.toml"))
+
+
 def test_cli_values_are_named_as_flags_even_with_a_file(tmp_path):
     path = write(tmp_path, 'scene = "loss"\nsteps = 10\n')
     with pytest.raises(ConfigError, match="^--every 20: must be 1 to 10"):

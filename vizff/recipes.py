@@ -55,7 +55,11 @@ def read_toml(path: Path) -> dict[str, Any]:
     """A TOML file's table, with every failure one line naming the file."""
     try:
         with open(path, "rb") as handle:
-            return tomllib.load(handle)
+            raw = handle.read()
+        if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+            raise ConfigError(f"{path}: is saved as UTF-16; save it as UTF-8")
+        # a UTF-8 byte-order mark, which Windows editors write and nobody sees: not TOML's
+        return tomllib.loads(raw.removeprefix(b"\xef\xbb\xbf").decode("utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"{path}: no such file") from None
     except IsADirectoryError:
@@ -64,15 +68,17 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from None
     except RecursionError:
         raise ConfigError(f"{path}: nested too deeply to be a scene file") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{path}: is not UTF-8 text (at byte {exc.start + 1:,}); save it as UTF-8"
+        ) from None
     except ValueError:  # tomllib reading a whole number of more digits than Python allows
         raise ConfigError(
             f"{path}: holds a whole number of over {sys.get_int_max_str_digits():,} digits, "
             "more than can be read; write a smaller number"
         ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(
-            f"{path}: cannot be read ({getattr(exc, 'strerror', '') or exc})"
-        ) from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read ({exc.strerror or exc})") from None
 
 
 def file_values(
