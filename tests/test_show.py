@@ -62,6 +62,17 @@ def test_show_renders_in_memory_and_leaves_nothing(here):
     assert Image.open(io.BytesIO(result.data)).size == (320, 180)
 
 
+def test_printing_a_render_in_memory_names_its_bytes_not_the_file(here):
+    """`print(vizff.show(...))` in a script or a REPL wrote the file out as escaped bytes,
+    three times its size (60 MB of text for a 20 MB MP4). The repr gives their count."""
+    result = vizff.show("sigmoid", **SMALL)
+    shown = repr(result)
+    assert f"data=<{len(result.data):,} bytes>" in shown and len(shown) < 600
+    assert shown.startswith("RenderResult(path=None, frames=6, bytes=") and "GIF89a" not in shown
+    on_disk = render_scene("sigmoid", here / "s.gif", **SMALL)
+    assert "data=None" in repr(on_disk) and "s.gif" in repr(on_disk)
+
+
 def test_the_frames_are_the_frames_the_file_holds(here):
     """frames() against an independent path: the same scene written as a PNG folder."""
     arrays = list(vizff.frames("sigmoid", **SMALL))

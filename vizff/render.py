@@ -6,7 +6,7 @@ import os
 import re
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,16 @@ class RenderResult:
     title: str = ""  # the title the frames show, as plain text: alt text for embedding
     poster: Path | None = None  # the PNG poster written beside an MP4
     embed_limit: int = 20_000_000  # bytes: larger files are shown in a notebook as a link
+
+    def __repr__(self) -> str:
+        """The fields, with the file's bytes as their count: printing a render in memory
+        wrote the whole file out escaped (60 MB of text for a 20 MB MP4)."""
+        parts = []
+        for item in fields(self):
+            value = getattr(self, item.name)
+            shown = f"<{len(value):,} bytes>" if item.name == "data" and value else repr(value)
+            parts.append(f"{item.name}={shown}")
+        return f"{type(self).__name__}({', '.join(parts)})"
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
         """Jupyter shows the render inline: an image, a <video>, or a link when too large."""
