@@ -73,6 +73,28 @@ def test_printing_a_render_in_memory_names_its_bytes_not_the_file(here):
     assert "data=None" in repr(on_disk) and "s.gif" in repr(on_disk)
 
 
+def test_none_is_not_given_for_every_keyword_of_every_entry_point(here):
+    """A wrapper `def lesson(lr=None): render_scene(..., lr=lr)` was refused with "lr=None:
+    expected a number, got NoneType None". None now means the keyword was not given: the
+    same bytes as leaving it out; a misspelt keyword is still named, None or not."""
+    from vizff.storyboard import render_storyboard
+
+    nones = {"lr": None, "title": None, "lang": None, "theme": None, "seed": None}
+    plain = render_scene("loss", here / "a.gif", size="480x270", steps=10, every=5)
+    given = render_scene("loss", here / "b.gif", size="480x270", steps=10, every=5, **nones)
+    assert given.path.read_bytes() == plain.path.read_bytes()
+    shown = vizff.show("sigmoid", **SMALL, format=None, embed_limit=None, lang=None)
+    assert shown.data == vizff.show("sigmoid", **SMALL).data
+    first = next(iter(vizff.frames("sigmoid", **SMALL, theme=None)))
+    assert np.array_equal(first, next(iter(vizff.frames("sigmoid", **SMALL))))
+    board = here / "board.toml"
+    board.write_text('size = "320x180"\n[[part]]\nscene = "sigmoid"\nframes = 3\n')
+    made = render_storyboard(board, here / "c.gif", jobs=None, lang=None, size=None)
+    assert made.path.read_bytes() == render_storyboard(board, here / "d.gif").path.read_bytes()
+    with pytest.raises(OptionError, match=r"^lrr=None: not an option \(did you mean \"lr\"\?\)"):
+        render_scene("loss", here / "e.gif", lrr=None)
+
+
 def test_the_frames_are_the_frames_the_file_holds(here):
     """frames() against an independent path: the same scene written as a PNG folder."""
     arrays = list(vizff.frames("sigmoid", **SMALL))

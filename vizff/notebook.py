@@ -90,7 +90,7 @@ def show(
     """
     from vizff.recipes import load_recipe
 
-    limit = EMBED_LIMIT_OPTION.read(embed_limit, Python())
+    limit = EMBED_LIMIT_OPTION.read(EMBED_LIMIT if embed_limit is None else embed_limit, Python())
     chosen = FORMAT_OPTION.read(format, Python()) if format is not None else None
     recipe = load_recipe(str(scene), options, source=Python())
     if out is not None and chosen is not None and Path(out).suffix.lower() != f".{chosen}":

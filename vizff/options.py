@@ -524,6 +524,8 @@ def settle(scene_cls, layers: Iterable[Layer], *, lenient: Source | None = None)
                 if lenient is not None and source == lenient:
                     continue
                 raise refuse(scene_cls, key, value, source)
+            if value is None and isinstance(source, Python):  # Python's "not given"
+                continue
             values[key] = taken[key].read(value, source)
             origins[key], raw[key] = source, value
     return Settings(scene_cls.name, values, origins, raw)

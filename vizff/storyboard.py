@@ -903,7 +903,7 @@ def render_storyboard(
         raise OptionError("path", "expected a storyboard file (.toml)", value=path)
     if out is not None and not isinstance(out, (str, os.PathLike)):
         raise OptionError("out", "expected a file or folder name", value=out)
-    jobs = plain_ints(jobs)  # np.int64(2) is a whole number
+    jobs = 1 if jobs is None else plain_ints(jobs)  # np.int64(2) is a whole number
     if isinstance(jobs, bool) or not isinstance(jobs, int) or not 1 <= jobs <= MAX_JOBS:
         raise OptionError(
             "jobs", f"expected a whole number of workers, 1 to {MAX_JOBS}", value=jobs
@@ -912,7 +912,7 @@ def render_storyboard(
         from vizff.parallel import prestart
 
         prestart()  # the workers' server imports vizff while the storyboard is checked here
-    given = dict(options)
+    given = {key: value for key, value in options.items() if value is not None}  # not given
     if out is not None:
         given["out"] = str(out)
     board = load_storyboard(path, given, source=Python())
