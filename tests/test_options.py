@@ -157,6 +157,12 @@ def test_numpy_numbers_and_a_choice_in_other_case_are_what_they_say():
     assert read("fps", np.float32(12.5)) == 12.5 and type(read("fps", np.int32(12))) is float
     with pytest.raises(OptionError, match="expected a whole number"):
         read("seed", np.bool_(True))
+    # a whole-valued float of any kind, as 3.0 was: np.float32(3) was refused
+    for whole in (3.0, np.float64(3), np.float32(3), np.float16(3)):
+        assert read("seed", whole) == 3 and type(read("seed", whole)) is int
+    for not_whole in (np.float32(3.5), np.float32("inf"), float("nan"), True):
+        with pytest.raises(OptionError, match="expected a whole number"):
+            read("seed", not_whole)
     assert read("lang", "ZH") == "zh" and read("theme", " Dark") == "dark"
     assert read("activation", "ReLU") == "relu"
     with pytest.raises(OptionError, match='did you mean "zh"'):

@@ -118,8 +118,10 @@ class Option:
         if isinstance(value, numbers.Integral) and not isinstance(value, bool):
             value = int(value)  # numpy's integers too: np.int64(3) is a whole number
         if isinstance(value, bool) or not isinstance(value, int):
-            if isinstance(value, float) and value.is_integer() and abs(value) < 2**63:
-                value = int(value)
+            real = isinstance(value, numbers.Real) and not isinstance(value, bool)
+            whole = real and math.isfinite(float(value))
+            if whole and float(value).is_integer() and abs(float(value)) < 2**63:
+                value = int(value)  # 3.0, and numpy's np.float32(3.0) alike
             else:
                 raise self._fail("expected a whole number", given=value)
         self._range(value)
