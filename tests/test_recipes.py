@@ -124,6 +124,27 @@ def test_a_byte_order_mark_and_windows_lines_are_taken_and_other_encodings_named
         load_recipe(str(tmp_path / "latin.toml"))
 
 
+def test_a_scene_file_takes_a_title_per_language_chosen_by_the_lang_it_settles_on(tmp_path):
+    """The README writes words one per language, `title = {en = "...", zh = "..."}`, and a
+    storyboard took that; a scene file refused it ("expected a string, got a table"). It is
+    chosen by the lang the layers settle on: the file's, or a --lang or keyword over it."""
+    text = 'scene = "sigmoid"\nframes = 3\ntitle = {en = "Hello", zh = "激活函数"}\n'
+    path = write(tmp_path, text)
+    assert prepare(load_recipe(path)).settings.title == "Hello"
+    assert prepare(load_recipe(path, {"lang": "zh"})).settings.title == "激活函数"
+    zh = write(tmp_path, 'scene = "sigmoid"\nlang = "zh"\nsubtitle = {en = "x"}\n', "zh.toml")
+    with pytest.raises(ConfigError, match='subtitle = {en = "x"}: no text for lang "zh"'):
+        prepare(load_recipe(zh))
+    assert prepare(load_recipe(zh, {"lang": "en"})).settings.subtitle == "x"
+    odd = write(tmp_path, 'scene = "sigmoid"\ntitle = {en = 3}\n', "odd.toml")
+    with pytest.raises(ConfigError, match="expected a string"):
+        prepare(load_recipe(odd))
+    from vizff.render import render_scene
+
+    result = render_scene("sigmoid", tmp_path / "t.gif", frames=3, title={"en": "A", "zh": "激活"})
+    assert result.title == "A"
+
+
 def test_cli_values_are_named_as_flags_even_with_a_file(tmp_path):
     path = write(tmp_path, 'scene = "loss"\nsteps = 10\n')
     with pytest.raises(ConfigError, match="^--every 20: must be 1 to 10"):

@@ -286,7 +286,12 @@ BROKEN = [
     ),
     (
         '[[part]]\nscene = "sigmoid"\ntitle = {fr = "Salut"}\n',
-        'title = {fr = "Salut"}: a table of languages (en, zh) and their text',
+        'title = {fr = "Salut"}: "fr" is not a language of vizff (en, zh): write title = '
+        '{en = "...", zh = "..."}',
+    ),
+    (
+        '[[part]]\nscene = "sigmoid"\ntitle = {}\n',
+        'title = {}: has no text: write title = {en = "...", zh = "..."}, or one string',
     ),
     (
         '[[part]]\nscene = "sigmoid"\ncard = "end"\n',

@@ -509,6 +509,34 @@ class Settings(Mapping):
 Layer = tuple[Mapping[str, Any], Source]  # values as given, and where they were given
 
 
+WORDED = ("title", "subtitle")  # the user's own words: one string, or one per language
+
+
+def in_language(value: Any, lang: str | None, source: Source, key: str) -> Any:
+    """The user's text: a string as it is, or from a {en = ..., zh = ...} table the entry
+    for `lang` (every entry checked when `lang` is None)."""
+    if not isinstance(value, dict):
+        return value
+    languages = SHARED_BY_KEY["lang"].choices
+    unknown = [k for k in value if k not in languages]
+    example = ", ".join(f'{code} = "..."' for code in languages)
+    if unknown:
+        problem = (
+            f'"{unknown[0]}" is not a language of vizff ({", ".join(languages)}): '
+            f"write {key} = {{{example}}}"
+        )
+        raise OptionError(key, problem, value=value, source=source)
+    if not value:
+        problem = f"has no text: write {key} = {{{example}}}, or one string"
+        raise OptionError(key, problem, value=value, source=source)
+    if lang is None:
+        return value
+    if lang not in value:
+        problem = f'no text for lang "{lang}": write {key} = {{{example}}}'
+        raise OptionError(key, problem, value=value, source=source)
+    return value[lang]
+
+
 def settle(scene_cls, layers: Iterable[Layer], *, lenient: Source | None = None) -> Settings:
     """Check and merge layers of given values (later layers win) into a scene's Settings.
 
@@ -520,7 +548,8 @@ def settle(scene_cls, layers: Iterable[Layer], *, lenient: Source | None = None)
     values = {key: default_of(scene_cls, key) for key in taken}
     origins: dict[str, Source] = {}
     raw: dict[str, Any] = {}
-    for given, source in layers:
+    worded: dict[str, tuple[dict, Source]] = {}  # a title per language: chosen by the lang
+    for given, source in layers:  # all the layers settle on
         for key, value in given.items():
             if key not in taken:
                 if lenient is not None and source == lenient:
@@ -528,8 +557,16 @@ def settle(scene_cls, layers: Iterable[Layer], *, lenient: Source | None = None)
                 raise refuse(scene_cls, key, value, source)
             if value is None and isinstance(source, Python):  # Python's "not given"
                 continue
-            values[key] = taken[key].read(value, source)
+            worded.pop(key, None)
+            if key in WORDED and isinstance(value, dict):
+                for text in in_language(value, None, source, key).values():
+                    taken[key].read(text, source)
+                worded[key] = (value, source)
+            else:
+                values[key] = taken[key].read(value, source)
             origins[key], raw[key] = source, value
+    for key, (table, source) in worded.items():
+        values[key] = in_language(table, values["lang"], source, key)
     return Settings(scene_cls.name, values, origins, raw)
 
 

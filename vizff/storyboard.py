@@ -60,6 +60,7 @@ from vizff.options import (
     Option,
     Settings,
     close_match,
+    in_language,
     options_of,
     plain_ints,
     settle,
@@ -164,7 +165,7 @@ def load_storyboard(
         _check_taken(built, given, source)
     own = {key: OWN[key].read(top[key], File(path)) for key in OWN if key in top}
     title = top.get("title")
-    title = _words(title, lang, File(path), "title") if title is not None else None
+    title = in_language(title, lang, File(path), "title") if title is not None else None
     out = given.get("out", top.get("out"))
     written = (out, source if "out" in given else File(path) if out is not None else None)
     if out is None:
@@ -186,7 +187,7 @@ def _top(path: Path, table: Mapping[str, Any]) -> dict[str, Any]:
         if key in OWN:
             OWN[key].read(value, source)
         elif key == "title":  # the lesson's own: the file's metadata, a folder's index
-            texts = _words(value, None, source, key)
+            texts = in_language(value, None, source, key)
             for text in texts.values() if isinstance(texts, dict) else [texts]:
                 SHARED_BY_KEY["title"].read(text, source)
         elif option is not None and option.group == "training":
@@ -266,31 +267,6 @@ def _language(value: Any) -> str:
     return value if value in LANGUAGES else "en"
 
 
-def _words(value: Any, lang: str | None, source: File, key: str) -> Any:
-    """The user's text: a string as it is, or from a {en = ..., zh = ...} table the entry
-    for `lang` (every entry checked when `lang` is None)."""
-    if not isinstance(value, dict):
-        return value
-    unknown = [k for k in value if k not in LANGUAGES]
-    if unknown or not value:
-        problem = f"a table of languages ({', '.join(LANGUAGES)}) and their text"
-        raise OptionError(key, problem, value=value, source=source)
-    if lang is None:
-        return value
-    if lang not in value:
-        raise OptionError(
-            key,
-            f'no text for lang "{lang}": write {key} = {{{_example()}}}',
-            value=value,
-            source=source,
-        )
-    return value[lang]
-
-
-def _example() -> str:
-    return ", ".join(f'{lang} = "..."' for lang in LANGUAGES)
-
-
 def _part(
     path: Path,
     number: int,
@@ -333,7 +309,7 @@ def _part(
             raise OptionError(key, problem, value=values[key], source=source)
     for key in ("title", "subtitle"):
         if key in values:
-            values[key] = _words(values[key], lang, source, key)
+            values[key] = in_language(values[key], lang, source, key)
     taken = options_of(cls)
     not_shared = ("out", "title", *(("hold",) if cls.name == "card" else ()))  # a card: seconds
     shared = {k: v for k, v in top.items() if k in taken and k not in not_shared}
