@@ -276,3 +276,35 @@ def test_class_names_no_font_has_are_refused_never_drawn_as_boxes(system_fonts, 
     frame = next(iter(scene.frames()))
     assert frame.shape == (360, 640, 3)
     assert "Жук" in " ".join(item.content for item in scene.page.static + scene.page.dynamic)
+
+
+def test_a_data_folders_name_is_drawn_with_a_font_that_has_it_else_in_words(system_fonts, tmp_path):
+    """The frames name a folder of IDX files by its name, and that name skipped the font
+    search a title gets: `--data data😀set`, `ℵ₀-set` or `数据集` drew empty boxes in the
+    mosaic's title and every training scene's subtitle, with exit 0. The name now chooses
+    the font as a title does; where no font has it, the frames say "your data"."""
+    from tests.conftest import write_idx_dir
+    from vizff.scenes import SCENES
+
+    folder = write_idx_dir(tmp_path / "Жук-set")  # Cyrillic: not in the subset, in DejaVu
+    chinese = write_idx_dir(tmp_path / "数据集")  # in the subset: 据 is a catalogue word's
+
+    def shown(scene_name, data, **options):
+        scene = SCENES[scene_name](data=str(data), size=(640, 360), **options)
+        next(iter(scene.frames()))
+        texts = " ".join(item.content for item in scene.page.static + scene.page.dynamic)
+        return texts, scene.page.type.choice.family
+
+    for scene_name, options in (("mosaic", {}), ("loss", {"steps": 2, "every": 1})):
+        texts, family = shown(scene_name, folder, **options)
+        assert "your data" in texts and "Ж" not in texts, texts
+        texts, _ = shown(scene_name, folder, lang="zh", **options)
+        assert "你的数据" in texts and "Ж" not in texts
+        texts, family = shown(scene_name, chinese, lang="zh", **options)
+        assert "数据集" in texts and family == typeface.shipped_font().family
+    card = SCENES["card"](card="title", data=str(folder), size=(640, 360))
+    next(iter(card.frames()))
+    assert "your data" in " ".join(item.content for item in card.page.static)
+    system_fonts(entry(DEJAVU, "DejaVu Sans"))
+    texts, family = shown("mosaic", folder)
+    assert "Жук-set" in texts and family == "DejaVu Sans"

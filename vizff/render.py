@@ -177,7 +177,7 @@ def planned_title(scene: Scene) -> str:
     user's own as written, else the scene's, markup removed. The file carries it."""
     from vizff.draw.text import escape
 
-    own = scene.look.title
+    own = scene.settings.title
     return _unmarked(escape(own) if own is not None else scene.title())
 
 

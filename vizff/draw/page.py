@@ -34,6 +34,7 @@ class Look:
     subtitle: str | None = None
     font: str | None = None  # a font file for characters the shipped font lacks
     names: tuple[str, ...] = ()  # the user's names of the classes, drawn on the frames too
+    data: str = ""  # the name of the user's data (its folder's), drawn on the frames too
 
 
 def typeface_for(look: Look):
@@ -46,8 +47,9 @@ def typeface_for(look: Look):
         )
         kit_text += "".join(look.names)
     if look.subtitle and not look.title:
-        return find_font(look.subtitle, look.font, kit_text=kit_text, key="subtitle")
-    return find_font((look.title or "") + (look.subtitle or ""), look.font, kit_text=kit_text)
+        return find_font(look.subtitle + look.data, look.font, kit_text=kit_text, key="subtitle")
+    text = (look.title or "") + (look.subtitle or "") + look.data
+    return find_font(text, look.font, kit_text=kit_text)
 
 
 class Page:

@@ -6,6 +6,7 @@ import math
 import os
 import unicodedata
 from collections.abc import Iterator
+from dataclasses import replace
 from functools import cached_property
 from typing import Any, ClassVar
 
@@ -54,7 +55,7 @@ class Scene:
             settings = settle(type(self), [(options, Python())])
         self.settings = settings
         self.size: tuple[int, int] = settings.size
-        self.look = Look(
+        self._look = Look(
             theme=THEMES[settings.theme],
             words=catalogue(settings.lang),
             title=settings.title,
@@ -72,7 +73,7 @@ class Scene:
                     "legible and apart; choose a larger size",
                 )
             self._check_lines()
-            typeface_for(self.look)  # a title no font can draw is refused before any work
+            typeface_for(self._look)  # a title no font can draw is refused before any work
             self.check()
         except OptionError as error:
             raise settings.attribute(error) from None
@@ -112,12 +113,29 @@ class Scene:
                 )
 
     @property
+    def look(self) -> Look:
+        """The theme, the words and the user's own texts a page is drawn with."""
+        return self._look
+
+    def drawable_data_name(self, name: str, source: str) -> str:
+        """A folder's name as the frames show it: with a font that has its characters (a
+        system font, as for a title), else the catalogue's words for the user's data. A
+        folder named 数据集 or data😀set was drawn with empty boxes."""
+        if source in ("sample", "mnist"):
+            return name
+        try:
+            typeface_for(replace(self._look, data=name))
+        except OptionError:
+            return self.words("data.folder")
+        return name
+
+    @property
     def theme(self):
-        return self.look.theme
+        return self._look.theme
 
     @property
     def words(self):
-        return self.look.words
+        return self._look.words
 
     def check(self) -> None:
         """Checks across options (raise OptionError with the key); run when the scene is made."""
@@ -186,9 +204,18 @@ class DataScene(Scene):
                 raise
             raise type(error)(f"{source.name('data', self.settings.data)}: {error}") from None
 
+    @property
+    def look(self) -> Look:
+        return replace(self._look, data=self.dataset_name())
+
     def dataset_name(self) -> str:
         """`MNIST sample`, `MNIST`, or the folder's name for a directory of IDX files."""
-        return data_name(self.words, self.digits.source, self.digits.path)
+        return self._dataset_name
+
+    @cached_property
+    def _dataset_name(self) -> str:
+        name = data_name(self.words, self.digits.source, self.digits.path)
+        return self.drawable_data_name(name, self.digits.source)
 
     def class_names(self) -> list[str]:
         """The names of labels 0..9: digits, Fashion-MNIST's items, or the user's own."""

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from dataclasses import replace
 
 import numpy as np
 
-from vizff.draw import Box, Page, make_palette
+from vizff.draw import Box, Look, Page, make_palette
 from vizff.draw.text import escape
 from vizff.errors import OptionError
 from vizff.options import Option
@@ -98,7 +99,13 @@ class Card(Scene):
         """The lesson's data as its scenes name it, from the `data` given (nothing is read)."""
         data = str(self.settings.data)
         source = data if data in ("sample", "mnist") else "directory"
-        return data_name(self.words, source, os.path.expanduser(data))
+        return self.drawable_data_name(
+            data_name(self.words, source, os.path.expanduser(data)), source
+        )
+
+    @property
+    def look(self) -> Look:
+        return replace(self._look, data=self.dataset_name())
 
     def frames(self) -> Iterator[np.ndarray]:
         frame = self.draw()
