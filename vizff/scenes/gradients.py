@@ -659,31 +659,25 @@ class Gradients(TrainingScene):
         beside = self.bar_w + round(4 * s) + label_w
         grid_box = rest.take_right(beside, gap=round(12 * s))[0]
         self.labelled = rest.h >= small + self.heat_least  # room for the labels
-        self.grid = TileGrid.fit(
-            grid_box,
-            2,
-            self.digits.image_shape,
-            gap=max(2, round(14 * s)),
-            below=small if self.labelled else 0,
-            cols=2,
-            rows=1,
-            crisp=True,
-        )
-        slack = rest.h - self.grid.bounds.h
-        if self.result_box is not None and slack > 3 * small:
-            # a tall or square frame leaves the maps far from their header and result lines
-            # (270 px each way at 1080x1080): the three stay together at the top instead
-            self.grid = TileGrid.fit(
+
+        def fit(top: bool = False) -> TileGrid:
+            return TileGrid.fit(
                 grid_box,
                 2,
                 self.digits.image_shape,
                 gap=max(2, round(14 * s)),
-                below=self.grid.below,
+                below=small if self.labelled else 0,
                 cols=2,
                 rows=1,
                 crisp=True,
-                top=True,
+                top=top,
             )
+
+        self.grid = fit()
+        if self.result_box is not None and rest.h - self.grid.bounds.h > 3 * small:
+            # a tall or square frame leaves the maps far from their header and result lines
+            # (270 px each way at 1080x1080): the three stay together at the top instead
+            self.grid = fit(top=True)
             top = self.grid.bounds.bottom + round(3 * s)
             self.result_box = Box(self.result_box.x, top, self.result_box.w, self.result_box.h)
         tile = self.grid.tiles[1]
