@@ -46,6 +46,13 @@ def test_import_vizff_stays_light():
     from vizff.render import render_scene as in_render
 
     assert render_scene is in_render and "render_scene" in vizff.__all__
+    from vizff import render_storyboard  # an error message names it as vizff.render_storyboard
+    from vizff.storyboard import render_storyboard as in_storyboard
+
+    assert render_storyboard is in_storyboard
+    # dir() and a notebook's completion offer every entry point, though none is imported yet
+    assert {"show", "frames", "render_scene", "render_storyboard"} <= set(dir(vizff))
+    assert set(vizff.__all__) <= set(dir(vizff))
     with pytest.raises(AttributeError):
         vizff.nothing  # noqa: B018
 

@@ -2,7 +2,8 @@
 
 `vizff.show(scene, **options)` renders a scene for a notebook (displayed inline);
 `vizff.frames(scene, **options)` yields its frames as arrays; `vizff.render_scene(scene, out,
-**options)` writes it to a file. Each is imported on first use, so `import vizff` stays light.
+**options)` writes it to a file; `vizff.render_storyboard(path, out, **options)` renders a
+whole lesson. Each is imported on first use, so `import vizff` stays light.
 """
 
 import os
@@ -11,7 +12,7 @@ import tempfile
 from pathlib import Path
 
 __version__ = "0.1.0"
-__all__ = ["frames", "render_scene", "show"]
+__all__ = ["frames", "render_scene", "render_storyboard", "show"]
 
 
 def _matplotlib_home() -> None:
@@ -58,4 +59,13 @@ def __getattr__(name: str):
         from vizff.render import render_scene
 
         return render_scene
+    if name == "render_storyboard":
+        from vizff.storyboard import render_storyboard
+
+        return render_storyboard
     raise AttributeError(f"module 'vizff' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    """The lazy entry points too, so `dir(vizff)` and a notebook's completion offer them."""
+    return sorted({*globals(), *__all__})
