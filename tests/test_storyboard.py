@@ -872,3 +872,40 @@ def test_each_parts_estimate_names_its_own_work_and_part(tmp_path, capsys):
         "evaluations (measured on a few steps)"
     )
     assert len(err) == 3  # the gradients part's own short run, by backprop, is not worth a note
+
+
+UNGUARDED = {
+    "top level": "{call}\nprint('rendered')\n",
+    "a function called at the top": "def main():\n    {call}\n\n\nmain()\n",
+}
+
+
+@pytest.mark.parametrize("how", sorted(UNGUARDED))
+def test_jobs_from_a_script_without_a_main_guard_says_to_add_one(tmp_path, how):
+    """Each worker runs the caller's script again from its top: at its top level a
+    render_storyboard(jobs=2) failed with "the worker process ended unexpectedly" after two
+    pages of multiprocessing's tracebacks. Now one error, before any worker starts."""
+    board = write(tmp_path, '[[part]]\ncard = "title"\nseconds = 1\n')
+    call = f"vizff.render_storyboard({str(board)!r}, 'x.mp4', jobs=2)"
+    script = tmp_path / "make_lesson.py"
+    script.write_text("import vizff\n" + UNGUARDED[how].format(call=call))
+    ran = subprocess.run(
+        [sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    assert ran.returncode == 1 and "rendered" not in ran.stdout
+    assert ran.stderr.strip().splitlines()[-1] == (
+        "vizff.errors.OptionError: jobs=2: each worker runs make_lesson.py again from its top, "
+        'which renders again: put the render under `if __name__ == "__main__":`, or use jobs=1'
+    )
+    assert "worker" not in ran.stderr.replace("each worker runs", "")  # none was started
+    assert not (tmp_path / "x.mp4").exists()
+    # guarded, the same call renders (the README's example is guarded the same way)
+    script.write_text(
+        "import vizff\nif __name__ == '__main__':\n    "
+        + UNGUARDED[how].format(call=call).replace("\n", "\n    ")
+    )
+    ran = subprocess.run(
+        [sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=300
+    )
+    assert ran.returncode == 0, ran.stderr
+    assert (tmp_path / "x.mp4").stat().st_size > 0

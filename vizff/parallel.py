@@ -187,6 +187,40 @@ def _context():
     return multiprocessing.get_context("spawn")
 
 
+def unguarded_script() -> str | None:
+    """The script whose top level is running this call unguarded, else None.
+
+    A worker process starts by running the caller's main script again (`forkserver` and
+    `spawn` both do), so a script that renders with jobs > 1 at its top level, outside
+    `if __name__ == "__main__":`, would have every worker start the render again and fail.
+    Found from the statement of `__main__` being run now: inside an `if` on `__name__` or
+    not. Nothing is said where it cannot be known (no script: a notebook, `python -c`, a
+    script that cannot be read or parsed)."""
+    import ast
+    import sys
+
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    frame, names, line = sys._getframe(1), getattr(main, "__dict__", None), None
+    while frame is not None:  # the outermost frame of the main module's own top level
+        if frame.f_globals is names and frame.f_code.co_name == "<module>":
+            line = frame.f_lineno
+        frame = frame.f_back
+    if not path or line is None:
+        return None
+    try:
+        with open(path, "rb") as file:
+            tree = ast.parse(file.read())
+    except (OSError, SyntaxError, ValueError):
+        return None
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and node.body and node.body[0].lineno <= line:
+            names = {n.id for n in ast.walk(node.test) if isinstance(n, ast.Name)}
+            if "__name__" in names and line <= (node.body[-1].end_lineno or line):
+                return None
+    return os.path.basename(path)
+
+
 def prestart() -> None:
     """Start the server that workers are forked from, so that its imports (a few seconds)
     overlap the caller's own work: reading and checking what is to be rendered."""

@@ -885,8 +885,15 @@ def render_storyboard(
             "jobs", f"expected a whole number of workers, 1 to {MAX_JOBS}", value=jobs
         )
     if jobs > 1:
-        from vizff.parallel import prestart
+        from vizff.parallel import prestart, unguarded_script
 
+        if script := unguarded_script():
+            raise OptionError(
+                "jobs",
+                f"each worker runs {script} again from its top, which renders again: put the "
+                'render under `if __name__ == "__main__":`, or use jobs=1',
+                value=jobs,
+            )
         prestart()  # the workers' server imports vizff while the storyboard is checked here
     given = {key: value for key, value in options.items() if value is not None}  # not given
     if out is not None:
