@@ -909,3 +909,65 @@ def test_jobs_from_a_script_without_a_main_guard_says_to_add_one(tmp_path, how):
     )
     assert ran.returncode == 0, ran.stderr
     assert (tmp_path / "x.mp4").stat().st_size > 0
+
+
+def test_a_title_card_without_words_of_its_own_shows_the_lessons_title(tmp_path):
+    """`title = "..."` at a storyboard's top titled the file and the folder's index, while the
+    title card still showed the catalogue's title: the lesson had two names."""
+    board = write(
+        tmp_path,
+        'title = {en = "Backprop in one hour", zh = "一小时学反向传播"}\n'
+        '[[part]]\ncard = "title"\nseconds = 1\n'
+        '[[part]]\ncard = "title"\nwords = "end"\nseconds = 1\n'  # its own words: kept
+        '[[part]]\ncard = "title"\ntitle = "Part one"\nseconds = 1\n'  # its own title: kept
+        '[[part]]\ncard = "section"\ntitle = "Loss"\nseconds = 1\n',
+    )
+    words = catalogue("en")
+    for lang, lesson in (("en", "Backprop in one hour"), ("zh", "一小时学反向传播")):
+        planned = plan(load_storyboard(board, {"lang": lang}))
+        titles = [chapter.title for chapter in planned.chapters]
+        end = catalogue(lang)("cards.end.title")
+        assert titles == [lesson, end, "Part one", "Loss"] and planned.title == lesson
+    # the frames are those of the part given that title itself (no catalogue subtitle)
+    board.write_text(
+        'size = "320x180"\ntitle = "Backprop in one hour"\n[[part]]\ncard = "title"\n',
+        encoding="utf-8",
+    )
+    result = render_storyboard(board, str(tmp_path / "top.gif"))
+    assert result.title == "Backprop in one hour"
+    own = write(
+        tmp_path,
+        'size = "320x180"\n[[part]]\ncard = "title"\ntitle = "Backprop in one hour"\n',
+        "own.toml",
+    )
+    render_storyboard(own, str(tmp_path / "own.gif"))
+    with Image.open(tmp_path / "top.gif") as top, Image.open(tmp_path / "own.gif") as mine:
+        assert np.array_equal(np.asarray(top.convert("RGB")), np.asarray(mine.convert("RGB")))
+    catalogue_card = write(tmp_path, 'size = "320x180"\n[[part]]\ncard = "title"\n', "c.toml")
+    render_storyboard(catalogue_card, str(tmp_path / "c.gif"))
+    with Image.open(tmp_path / "top.gif") as top, Image.open(tmp_path / "c.gif") as theirs:
+        assert not np.array_equal(np.asarray(top.convert("RGB")), np.asarray(theirs.convert("RGB")))
+    # without a title at the top, the card keeps the catalogue's title and subtitle
+    board.write_text('[[part]]\ncard = "title"\nseconds = 1\n', encoding="utf-8")
+    assert [c.title for c in plan(load_storyboard(board)).chapters] == [words("cards.title.title")]
+
+
+def test_a_title_of_several_lines_is_one_line_in_the_chapter_menu_and_metadata(tmp_path):
+    """A card's title may be set on several lines; its chapter was written as "Line one\\
+    line two" (two lines in a player's chapter menu) and the lesson's title the same."""
+    board = write(
+        tmp_path,
+        'size = "320x180"\ntitle = "Backprop\\n  in one hour"\n'
+        '[[part]]\ncard = "title"\ntitle = "Line one\\nline two"\nseconds = 1\n'
+        '[[part]]\ncard = "end"\nseconds = 1\n',
+    )
+    result = render_storyboard(board, str(tmp_path / "x.mp4"))
+    end = catalogue("en")("cards.end.title")
+    assert [c[0] for c in chapters(tmp_path / "x.mp4")] == ["Line one line two", end]
+    metadata = subprocess.run(
+        [imageio_ffmpeg.get_ffmpeg_exe(), "-i", str(tmp_path / "x.mp4"), "-f", "ffmetadata", "-"],
+        capture_output=True,
+        text=True,
+    ).stdout
+    assert metadata.split("[CHAPTER]")[0].splitlines()[-1] != "line two"
+    assert "title=Backprop in one hour\n" in metadata and result.title == "Backprop in one hour"

@@ -186,7 +186,7 @@ def _top(path: Path, table: Mapping[str, Any]) -> dict[str, Any]:
         option = SHARED_BY_KEY.get(key)
         if key in OWN:
             OWN[key].read(value, source)
-        elif key == "title":  # the lesson's own: the file's metadata, a folder's index
+        elif key == "title":  # the lesson's own: metadata, a folder's index, its title card
             texts = in_language(value, None, source, key)
             for text in texts.values() if isinstance(texts, dict) else [texts]:
                 SHARED_BY_KEY["title"].read(text, source)
@@ -313,6 +313,8 @@ def _part(
     taken = options_of(cls)
     not_shared = ("out", "title", *(("hold",) if cls.name == "card" else ()))  # a card: seconds
     shared = {k: v for k, v in top.items() if k in taken and k not in not_shared}
+    if _lesson_title_card(cls.name, values) and "title" in top:  # the lesson's title on its card
+        shared["title"] = in_language(top["title"], lang, File(path), "title")
     layers = (
         (file_values(shared, File(path)), File(path)),
         ({k: v for k, v in train.items() if k in taken}, File(path, table="train")),
@@ -322,6 +324,13 @@ def _part(
     return Part(
         number, cls.name, name, tuple(layer for layer in layers if layer[0]), transition, fade
     )
+
+
+def _lesson_title_card(scene: str, values: Mapping[str, Any]) -> bool:
+    """A title card with no words of its own: it shows the storyboard's `title`, where one is
+    written at the top (else the catalogue's)."""
+    own = ("title", "words")
+    return scene == "card" and values.get("card", "title") == "title" and not set(own) & set(values)
 
 
 def _name(values: Mapping[str, Any], lang: str) -> str:
@@ -476,7 +485,8 @@ def plan(board: Storyboard, *, estimate: bool = False) -> Plan:
                 scene = SCENES[part.scene](settings)
                 scene.load()
                 counted.append((part, settings, prefix, scene.frame_count(), scene.palette))
-                titles.append(planned_title(scene))  # as its frames and its file show it
+                # as its frames and its file show it, on one line: a chapter menu's entry
+                titles.append(" ".join(planned_title(scene).split()))
                 config = getattr(scene, "config", None)
                 work = (config, scene.estimated_work)  # a loss part and a gradients part
                 if estimate and config is not None and work not in configs:  # differ
@@ -517,7 +527,8 @@ def plan(board: Storyboard, *, estimate: bool = False) -> Plan:
     elif folder and board.folder_format == "gif":  # each file its own scene's palette
         segments = [replace(s, palette=p) for s, p in zip(segments, palettes)]
     cards = [t for p, t in zip(board.parts, titles) if p.scene == "card"]
-    title = board.title or (cards[0] if cards else board.path.stem)
+    title = " ".join(board.title.split()) if board.title else None
+    title = title or (cards[0] if cards else board.path.stem)
     estimates = [(s, config, what, where) for (config, what), (s, where) in configs.items()]
     return Plan(board, segments, chapters, fmt, fps, title, estimates)
 
