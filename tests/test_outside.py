@@ -829,3 +829,38 @@ def test_an_interrupt_landing_in_any_weakref_callback_is_handled_again():
 
     assert not interrupts._swallowed_in(ordinary(3))
     assert not interrupts._swallowed_in(ordinary(weakref.ref(Thing)))  # a live reference: no
+
+
+def test_a_list_written_as_the_command_line_writes_it_is_taken_in_a_file_and_from_python(
+    tmp_path, capsys
+):
+    """`hidden = "16,8"` in a scene file was refused with "expected layer sizes such as 32 or
+    32,16", an example written just as the value was. A comma-separated string is the list
+    it can only mean, in a file and from Python, as on the command line."""
+    from vizff.recipes import load_target
+    from vizff.render import python_recipe
+
+    scene = tmp_path / "w.toml"
+    scene.write_text(
+        'scene = "forward"\nhidden = "16, 8"\ndigits = "0,1"\nclasses = "a,b,c,d,e,f,g,h,i,j"\n',
+        encoding="utf-8",
+    )
+    settings = load_target(scene).settle()
+    assert settings.hidden == (16, 8) and settings.digits == (0, 1)
+    assert settings.classes == tuple("abcdefghij")
+    written = python_recipe("forward", None, {"hidden": "16,8", "digits": "3, 4"}).settle()
+    assert written.hidden == (16, 8) and written.digits == (3, 4)
+    # the same value as a list gives the same settings: the string is only another spelling
+    listed = python_recipe("forward", None, {"hidden": [16, 8], "digits": [3, 4]}).settle()
+    assert (listed.hidden, listed.digits) == (written.hidden, written.digits)
+    # what is left out between commas is refused wherever it is written
+    scene.write_text('scene = "forward"\nhidden = "16,,8"\n', encoding="utf-8")
+    code, _, err = run(capsys, "render", str(scene))
+    assert code == 2 and one_line(err).rstrip() == (
+        f'error: {scene}: hidden = "16,,8": a number is missing between commas; '
+        "write them like 32,16"
+    )
+    with pytest.raises(OptionError, match=r"^hidden='16,,8': a number is missing"):
+        python_recipe("forward", None, {"hidden": "16,,8"}).settle()
+    with pytest.raises(OptionError, match=r"^classes='a,b': give ten names"):
+        python_recipe("forward", None, {"classes": "a,b"}).settle()

@@ -58,7 +58,7 @@ class Option:
         """The checked value; a string from the command line is parsed first."""
         given = value
         try:
-            if isinstance(source, Cli) and isinstance(value, str):
+            if isinstance(value, str) and (isinstance(source, Cli) or self._listed(value)):
                 value = self._parse(value)
             return self._check(value)
         except OptionError as error:
@@ -67,6 +67,11 @@ class Option:
 
     def _fail(self, problem: str, given: Any = UNSET) -> OptionError:
         return OptionError(self.key, problem, given=given)
+
+    def _listed(self, text: str) -> bool:
+        """A list written as the command line writes it, `"16,8"`, in a file or from Python:
+        taken as the list it can only mean (the errors' examples are written so)."""
+        return self.kind in ("ints", "hidden", "names") and "," in text
 
     def _parse(self, text: str) -> Any:
         """A value typed on the command line, as the value a file would hold."""
