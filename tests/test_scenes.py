@@ -551,3 +551,17 @@ def test_weights_on_square_and_tall_frames_keep_the_tiles_header_and_colour_bar_
     bar = [t for t in scene.page.texts() if t.role == "colourbar" and t.box.x < tiles.right]
     assert 0 <= tiles.y - header.box.bottom <= small
     assert bar and all(0 <= t.box.y - tiles.bottom <= small for t in bar)
+
+
+@pytest.mark.parametrize("steps", [1, 2, 12])
+def test_the_loss_charts_step_axis_is_labelled_in_whole_steps(steps):
+    """A run of one step was labelled 0, 0.2, 0.4 ... 1 "gradient step": there is no step 0.2."""
+    scene = SCENES["loss"](steps=steps, every=1, size="640x360")
+    for _ in scene.frames():
+        pass
+    ticks = [t for t in scene.page.texts() if t.role == "tick"]
+    lowest = max(t.box.y for t in ticks)
+    below = [t.content for t in ticks if t.box.y == lowest]  # the step axis, under the chart
+    values = [float(text) for text in below]
+    assert len(values) >= 2 and values[0] == 0 and steps - 5 < values[-1] <= steps
+    assert all(v.is_integer() for v in values) and values == sorted(values)

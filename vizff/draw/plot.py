@@ -327,14 +327,18 @@ class Chart:
             x = item.box.right + round(14 * s)
 
 
-def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
-    """Round tick values (1, 2, 2.5 or 5 times a power of ten) covering [low, high]."""
+def nice_ticks(low: float, high: float, count: int = 5, *, whole: bool = False) -> list[float]:
+    """Round tick values (1, 2, 2.5 or 5 times a power of ten) covering [low, high]; `whole`:
+    whole numbers only (an axis of steps has no step 0.2)."""
     span = high - low
     if span <= 0:
         return [low]
     raw = span / max(1, count - 1)
+    if whole:
+        raw = max(raw, 1.0)
     magnitude = 10 ** np.floor(np.log10(raw))
-    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
+    steps = (m * magnitude for m in (1, 2, 2.5, 5, 10))
+    step = next(t for t in steps if t >= raw and (not whole or float(t).is_integer()))
     first = np.ceil(low / step - 1e-9) * step
     ticks = np.arange(first, high + step * 1e-9, step)
     return [float(np.round(t, 10)) + 0.0 for t in ticks]

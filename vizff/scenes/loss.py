@@ -88,7 +88,7 @@ class Loss(TrainingScene):
         x = Axis(
             -steps * 0.01,
             steps * 1.02,
-            nice_ticks(0, steps, 6),
+            nice_ticks(0, steps, 6, whole=True),
             label=lambda v: f"{v:g}",
             title=words("loss.x_axis"),
         )
