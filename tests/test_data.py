@@ -164,7 +164,7 @@ def test_missing_files_listed(tmp_path):
 
 
 def test_bad_specs(tmp_path, monkeypatch):
-    with pytest.raises(OptionError, match="not 'sample', 'mnist' or an existing directory"):
+    with pytest.raises(OptionError, match="nope': no such folder; give sample, mnist or a folder"):
         load_digits(tmp_path / "nope")
     monkeypatch.setenv("VIZFF_CACHE_DIR", str(tmp_path / "empty"))
     with pytest.raises(OptionError, match="vizff data download"):
@@ -347,3 +347,34 @@ def test_a_cache_holding_other_images_is_not_called_mnist(tmp_path, monkeypatch,
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "vizff data download" in err and "--data FOLDER" in err
     assert load_digits(cache).image_shape == (8, 8)  # the same files, named as a folder
+
+
+def test_data_given_as_a_file_a_blank_a_missing_folder_or_in_capitals_is_said_plainly(
+    capsys, tmp_path, monkeypatch
+):
+    """`data info --data ""` listed the current folder's files as "none of the four IDX
+    files"; one of the IDX files, a missing folder and `MNIST` all read "not 'sample',
+    'mnist' or an existing directory of IDX files", with no word of what to give instead."""
+    from tests.test_cli import run
+
+    folder = write_idx_dir(tmp_path / "digits")
+    monkeypatch.chdir(tmp_path)
+    one = folder / "train-images-idx3-ubyte.gz"
+    said = {
+        "": "--data '': is empty; give sample, mnist or a folder of IDX files",
+        str(one): f"--data {one}: is a file; give the folder of the four IDX files ({folder})",
+        "gone": "--data gone: no such folder; give sample, mnist or a folder of IDX files",
+    }
+    for data, message in said.items():
+        for argv in (["data", "info"], ["render", "loss", "--steps", "1"]):
+            code, out, err = run(capsys, *argv, "--data", data)
+            assert code == 2 and err == f"error: {message}\n" and out == ""
+    assert not (tmp_path / "outputs").exists()
+    # `MNIST` and ` Sample` are the sources they spell, where no folder has that name
+    monkeypatch.setenv("VIZFF_CACHE_DIR", str(folder))
+    code, out, _ = run(capsys, "data", "info", "--data", "MNIST")
+    assert code == 0 and out.splitlines()[:2] == ["source  mnist", f"path    {folder}"]
+    assert load_digits("Sample").source == "sample"
+    (tmp_path / "MNIST").mkdir()  # a folder named so is that folder
+    with pytest.raises(DataError, match="none of the four IDX files"):
+        load_digits("MNIST")

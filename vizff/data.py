@@ -342,6 +342,9 @@ def load_digits(spec: str | os.PathLike[str] = "sample") -> Digits:
     text = str(spec)
     try:
         return _load(text)
+    except OptionError as error:
+        error.value = text  # as it was written: `MNIST`, not the choice it was taken for
+        raise
     except PermissionError as exc:
         where = exc.filename or text
         raise OptionError(
@@ -350,6 +353,12 @@ def load_digits(spec: str | os.PathLike[str] = "sample") -> Digits:
 
 
 def _load(text: str) -> Digits:
+    if not text.strip():  # Path("") is the current folder: not what an empty value meant
+        raise OptionError(
+            "data", "is empty; give sample, mnist or a folder of IDX files", value=text
+        )
+    if text.strip().lower() in ("sample", "mnist") and not os.path.lexists(text):
+        text = text.strip().lower()  # `MNIST`, `Sample ` (no folder of that name): the choice
     if text == "sample":
         return read_directory(SAMPLE_DIR, source="sample")
     if text == "mnist":
@@ -376,9 +385,12 @@ def _load(text: str) -> Digits:
         return digits
     path = home_path(text, "data")
     if not path.is_dir():
-        raise OptionError(
-            "data", "not 'sample', 'mnist' or an existing directory of IDX files", value=text
-        )
+        if path.exists():  # one of the IDX files, most likely: the folder is what is read
+            where = path.parent if str(path.parent) != "." else "the folder that holds it"
+            problem = f"is a file; give the folder of the four IDX files ({where})"
+        else:
+            problem = "no such folder; give sample, mnist or a folder of IDX files"
+        raise OptionError("data", problem, value=text)
     return read_directory(path)
 
 

@@ -164,12 +164,17 @@ class Option:
     def _check_path(self, value: Any) -> str:
         if isinstance(value, Path):
             value = str(value)
+        if self.key == "data" and isinstance(value, str) and not value.strip():
+            raise self._fail("is empty; give sample, mnist or a folder of IDX files")
         if not isinstance(value, str) or not value.strip():
             raise self._fail("expected a file or folder name")
         if "\0" in value:
             raise self._fail("a path cannot hold a NUL character")
         if self.key == "out":
             check_output_name(value, self._fail)
+        if self.key == "data" and value.strip().lower() in ("sample", "mnist"):
+            if not os.path.lexists(value):  # `MNIST`, with no folder of that name: the choice
+                return value.strip().lower()
         return value
 
     def _check_bool(self, value: Any) -> bool:
