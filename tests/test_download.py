@@ -99,3 +99,22 @@ def test_real_mnist_against_pinned_checksums(tmp_path, shared_mnist):
     with serve(files(served)) as mirror:
         download_mnist(tmp_path, mirrors=[DOWN, mirror], timeout=2)
     assert load_digits(tmp_path).train_images.shape == (60000, 28, 28)
+
+
+def test_a_mirror_may_be_a_folder_on_this_machine(tmp_path, small_set, monkeypatch):
+    """`--mirror /srv/mnist` failed with "unknown url type" for every file: a copy on a
+    share or a USB stick is the usual mirror in a classroom without a network."""
+    share = tmp_path / "share"
+    share.mkdir()
+    for name, body in small_set.items():
+        (share / name).write_bytes(body)
+    monkeypatch.chdir(tmp_path)
+    for given in (str(share), "share", "./share/"):
+        target = tmp_path / f"got-{len(given)}"
+        download_mnist(target, mirrors=[DOWN, given], files=pins(small_set), timeout=1)
+        assert {p.name: p.read_bytes() for p in target.iterdir()} == small_set
+    # a folder that lacks them fails as a mirror does, naming it, and leaves nothing
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(DownloadError, match=r"file:///.*/empty/train-images-idx3-ubyte.gz: "):
+        download_mnist(tmp_path / "none", mirrors=["empty"], files=pins(small_set), timeout=1)
+    assert no_stray_files(tmp_path / "none") == []

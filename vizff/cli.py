@@ -609,7 +609,7 @@ def data_download(
         Optional[list[str]],
         typer.Option(
             "--mirror",
-            help="a base URL to try, repeatable (default: $VIZFF_MNIST_MIRRORS, "
+            help="a base URL or a folder to try, repeatable (default: $VIZFF_MNIST_MIRRORS, "
             "else the public mirrors)",
         ),
     ] = None,

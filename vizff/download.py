@@ -53,6 +53,14 @@ def mirrors_from_env() -> list[str]:
     return text or list(DEFAULT_MIRRORS)
 
 
+def mirror_url(mirror: str) -> str:
+    """A mirror as a URL: a folder on this machine (`/srv/mnist`, `~/mnist`, a share) is
+    read through its file: URL, as urllib reads any other."""
+    if "://" in mirror or mirror.startswith("file:"):
+        return mirror
+    return Path(mirror).expanduser().resolve().as_uri()
+
+
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
@@ -117,7 +125,7 @@ def download_mnist(
             continue
         failures = []
         for mirror in mirrors:
-            url = mirror.rstrip("/") + "/" + name
+            url = mirror_url(mirror).rstrip("/") + "/" + name
             try:
                 with atomic_path(target, option="--dir") as temp:
                     _stream(url, temp, name, expected, timeout=timeout, progress=progress)
@@ -127,6 +135,6 @@ def download_mnist(
         else:
             raise DownloadError(
                 f"{name}: no mirror delivered a verified file ({'; '.join(failures)}); "
-                "check the network or pass --mirror URL"
+                "check the network or pass --mirror URL (or a folder holding the files)"
             )
     return target_dir
