@@ -469,7 +469,8 @@ def test_a_scene_files_data_is_named_as_written_with_what_is_wrong_in_it(capsys,
     code, _, err = run(capsys, "render", str(lessons / "gone.toml"))
     assert code == 2
     assert one_line(err).startswith(  # as written, and where that led
-        f'error: {lessons / "gone.toml"}: data = "../data/gone" ({lessons}/../data/gone): no such folder; '
+        f'error: {lessons / "gone.toml"}: data = "../data/gone" ({lessons}/../data/gone): '
+        "no such folder; "
     )
     folder = write_idx_dir(tmp_path / "data" / "odd", gz=False)
     (folder / "t10k-images-idx3-ubyte").write_bytes(idx_images(np.zeros((20, 20, 20))))

@@ -310,3 +310,22 @@ def test_the_size_line_counts_in_decimal_units_as_the_budget_does(capsys, tmp_pa
     assert exit_.value.code == 0
     shown = float(re.search(r"frames  ([\d.]+) KB", capsys.readouterr().out)[1])
     assert shown == round(out.stat().st_size / 1000, 1)
+
+
+def test_scenes_dir_that_is_missing_a_file_or_empty_says_which(capsys, tmp_path, monkeypatch):
+    """A missing folder and a scene file given as --scenes-dir both read "no scene files
+    (*.toml) there", as an empty folder does."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "w.toml").write_text('scene = "sigmoid"\n', encoding="utf-8")
+    said = {
+        (): "--scenes-dir scenes: no such folder; run --all where it is, or name one: "
+        "--scenes-dir FOLDER",
+        ("--scenes-dir", "w.toml"): "--scenes-dir w.toml: is a file; give the folder that holds "
+        "it, or render it: vizff render w.toml",
+        ("--scenes-dir", "empty"): "--scenes-dir empty: no scene files (*.toml) there",
+    }
+    for argv, message in said.items():
+        code, out, err = run(capsys, "render", "--all", *argv)
+        assert (code, out, err) == (2, "", f"error: {message}\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty", "w.toml"]

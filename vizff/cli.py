@@ -348,6 +348,13 @@ def render_command(
             "--scenes-dir), not both"
         )
     if all_:
+        if not scenes_dir.is_dir():
+            problem = (
+                f"is a file; give the folder that holds it, or render it: vizff render {scenes_dir}"
+                if scenes_dir.exists()
+                else "no such folder; run --all where it is, or name one: --scenes-dir FOLDER"
+            )
+            raise ConfigError(f"--scenes-dir {scenes_dir}: {problem}")
         found = sorted(scenes_dir.glob("*.toml"))
         if not found:
             raise ConfigError(f"--scenes-dir {scenes_dir}: no scene files (*.toml) there")
