@@ -33,9 +33,10 @@ def here(tmp_path, monkeypatch) -> Path:
     return tmp_path
 
 
-def test_embed_md_prints_the_image_with_the_title_drawn_as_alt_text(here, capsys):
+@pytest.mark.parametrize("style", ["md", "MD"])  # `MD` was refused: `--lang ZH` is taken
+def test_embed_md_prints_the_image_with_the_title_drawn_as_alt_text(here, capsys, style):
     code, printed, _ = run_cli(
-        ["render", "sigmoid", "--out", "posts/a b.gif", "--embed", "md", "--set", "frames=3"],
+        ["render", "sigmoid", "--out", "posts/a b.gif", "--embed", style, "--set", "frames=3"],
         capsys,
     )
     assert code == 0

@@ -633,6 +633,10 @@ def test_a_title_the_frames_cannot_show_whole_gets_a_note(capsys, tmp_path):
             "error: render sigmoid --all: name scenes or give --all (every file in --scenes-dir), "
             "not both",
         ),
+        (  # the last one won, silently
+            ["render", "sigmoid", "--set", "frames=3", "--set", " frames=5"],
+            "error: --set frames=3 and --set  frames=5: the same option twice; give one of them",
+        ),
     ],
 )
 def test_two_ways_of_saying_one_thing_are_refused(capsys, tmp_path, monkeypatch, argv, said):

@@ -331,7 +331,7 @@ def render_command(
     from vizff.recipes import Recipe, load_target
     from vizff.render import check_poster, prepare
 
-    check_embed(embed)
+    embed = check_embed(embed)
     out_dir, scenes_dir = home_path(out_dir, "out_dir"), home_path(scenes_dir, "scenes_dir")
     if str(out_dir).strip() == "-":  # standard output's usual name, not a folder to make
         raise OptionError(
@@ -447,11 +447,16 @@ def render_job(job):
     return result
 
 
-def check_embed(style: str | None) -> None:
+def check_embed(style: str | None) -> str | None:
+    """The snippet style as the choices spell it (`MD`, `Html` are md and html, as `--lang
+    ZH` is zh); another is refused."""
     from vizff.embed import STYLES
 
-    if style is not None and style not in STYLES:
+    if style is None:
+        return None
+    if style.strip().lower() not in STYLES:
         raise OptionError("embed", "choose md or html", value=style, source=Cli())
+    return style.strip().lower()
 
 
 def embed_snippet(result, style: str) -> str:
@@ -535,11 +540,17 @@ def parse_sets(items: list[str]) -> dict:
     """`--set rows=4 --set labels=true` -> {"rows": 4, "labels": True}, values read as TOML."""
     import tomllib
 
-    values = {}
+    values, written = {}, {}
     for item in items:
         key, sep, raw = item.partition("=")
         if not sep or not key.strip():
             raise ConfigError(f"--set {item}: write KEY=VALUE, e.g. --set rows=4")
+        if key.strip() in written and written[key.strip()] != item:  # one would silently win
+            raise ConfigError(
+                f"--set {shorten(written[key.strip()], 40)} and --set {shorten(item, 40)}: the "
+                "same option twice; give one of them"
+            )
+        written[key.strip()] = item
         try:
             values[key.strip()] = tomllib.loads(f"v = {raw}")["v"]
         except (tomllib.TOMLDecodeError, RecursionError):
