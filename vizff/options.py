@@ -374,7 +374,8 @@ SHARED: tuple[Option, ...] = (
         "font",
         "path",
         None,
-        "a font file for characters the shipped font lacks",
+        "a font file to draw every word with: your slides' font, or one with characters "
+        "the shipped font lacks",
         "look",
         metavar="PATH",
     ),

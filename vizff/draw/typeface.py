@@ -308,10 +308,15 @@ def pillow_font(choice: FontChoice, pixels: int, bold: bool = False) -> ImageFon
     )
 
 
+MIN_STROKE_PIXELS = 20  # text smaller than this is not made bold by an outline
+
+
 def bold_stroke(choice: FontChoice, pixels: int) -> int:
     """Outline width in pixels that makes regular glyphs look bold when no bold face exists
     (Pillow's `stroke_width`, with `stroke_fill` the text colour); 0 with a real bold."""
-    return max(1, round(pixels / 30)) if choice.synthetic_bold else 0
+    if not choice.synthetic_bold or pixels < MIN_STROKE_PIXELS:
+        return 0  # below it a pixel of outline fills the letters' insides: regular reads better
+    return max(1, round(pixels / 30))
 
 
 def matplotlib_family(choice: FontChoice) -> str:
