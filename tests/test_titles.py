@@ -163,7 +163,7 @@ def test_a_foreign_files_unreadable_metadata_falls_back_to_its_name(tmp_path):
 LESSON = """
 size = "320x180"
 fps = 10
-title = "One lesson, 一课"
+title = "One lesson, 神经网络"
 
 [[part]]
 card = "title"
@@ -182,9 +182,9 @@ def test_a_lessons_file_carries_the_lessons_title_not_its_parts(tmp_path, suffix
     board.write_text(LESSON, encoding="utf-8")
     result = render_storyboard(board, tmp_path / f"lesson{suffix}")
     out = result.path
-    assert title_read_back(out) == result.title == "One lesson, 一课"
+    assert title_read_back(out) == result.title == "One lesson, 神经网络"
     if suffix == ".gif":
-        assert gif_comments(out) == ["One lesson, 一课"]  # once: each part's own left out
+        assert gif_comments(out) == ["One lesson, 神经网络"]  # once: each part's own left out
 
 
 def test_a_lessons_part_files_carry_their_parts_titles(tmp_path):
