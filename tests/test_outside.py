@@ -869,3 +869,54 @@ def test_a_list_written_as_the_command_line_writes_it_is_taken_in_a_file_and_fro
         python_recipe("forward", None, {"hidden": "16,,8"}).settle()
     with pytest.raises(OptionError, match=r"^classes='a,b': give ten names"):
         python_recipe("forward", None, {"classes": "a,b"}).settle()
+
+
+def test_a_run_too_large_for_the_memory_here_is_refused_before_any_work(
+    capsys, tmp_path, monkeypatch
+):
+    """1024x1024 images and --hidden 4096 ended in "unexpected MemoryError: Unable to
+    allocate 32.0 GiB ...; this is a bug in vizff". The need is known before the work."""
+    from tests.conftest import write_idx_dir
+    from vizff import train as training
+    from vizff.data import load_digits
+    from vizff.train import TrainConfig, check_memory, memory_needed
+
+    folder = write_idx_dir(tmp_path / "d", n_train=30, n_test=10)
+    digits = load_digits(folder)
+    config = TrainConfig(hidden=(4096,), steps=1)
+    network, numbers = memory_needed(digits, config)
+    weights = (784 + 1) * 4096 + (4096 + 1) * 10  # an oracle: the parameters counted here
+    assert network == weights * (8 + 4 * 4) and numbers == 40 * 784 * 4 + 3 * 10 * 4096 * 4
+    check_memory(digits, config, free=network + numbers)  # just fits: taken
+    with pytest.raises(OptionError, match=r"^hidden='4096': a 784-4096-10 network needs about"):
+        check_memory(digits, config, free=network + numbers - 1)
+    small = TrainConfig(hidden=(2,), steps=1)  # the images are the larger part: named so
+    with pytest.raises(vizff.errors.DataError, match=r"40 images of 28x28 need about"):
+        check_memory(digits, small, free=1000)
+    # on the command line and in a scene: one line, exit 2, before a file is touched
+    monkeypatch.setattr(training, "memory_free", lambda: 10**6)
+    monkeypatch.chdir(tmp_path)
+    for argv, flag in (
+        (["train", "--hidden", "4096", "--steps", "1"], "--hidden 4096"),
+        (["render", "weights", "--hidden", "2048", "--out", "w.gif"], "--hidden 2048"),
+    ):
+        code, out, err = run(capsys, *argv, "--data", str(folder))
+        assert code == 2 and one_line(err).startswith(f"error: {flag}: a 784-")
+        assert "more than the 0.0 GB free here; use fewer hidden units" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d"]
+
+
+def test_memory_running_out_anyway_is_one_line_not_a_bug_report(capsys, monkeypatch, tmp_path):
+    from vizff.scenes.sigmoid import Sigmoid
+
+    def frames(self):
+        raise MemoryError("Unable to allocate 3.0 GiB for an array")
+        yield
+
+    monkeypatch.setattr(Sigmoid, "frames", frames)
+    code, _, err = run(capsys, "render", "sigmoid", "--out", str(tmp_path / "s.gif"))
+    assert code == 1 and one_line(err).rstrip() == (
+        "error: out of memory (Unable to allocate 3.0 GiB for an array); use fewer hidden "
+        "units, smaller or fewer images, or a smaller frame size"
+    )
+    assert "bug" not in err and list(tmp_path.iterdir()) == []

@@ -157,7 +157,7 @@ def train(
 ) -> None:
     """Train the network and print the test accuracy."""
     from vizff.data import load_digits
-    from vizff.train import TrainConfig, check_splits, estimated_seconds
+    from vizff.train import TrainConfig, check_memory, check_splits, estimated_seconds
     from vizff.train import train as run
 
     settings = settle(TrainCommand, [(given_values(given), Cli())])
@@ -175,6 +175,8 @@ def train(
         config = TrainConfig(**config_values)
     digits = load_digits(settings.data)
     check_splits(digits)
+    with named_cli(settings):
+        check_memory(digits, config)
     total = config.total_steps(len(digits.train_labels))
     warn_if_long(
         estimated_seconds(
@@ -690,6 +692,12 @@ def main(argv: list[str] | None = None) -> None:
              "of levels deep); write it with fewer levels", 2)  # fmt: skip
     except OSError as exc:  # the specific cases are caught where they happen; this is the net
         fail(f"error: {os_error_text(exc)}", 1)
+    except MemoryError as exc:  # what the checks before the work did not foresee
+        fail(
+            f"error: out of memory ({shorten(str(exc)) or 'no detail'}); use fewer hidden units, "
+            "smaller or fewer images, or a smaller frame size",
+            1,
+        )
     except Exception as exc:  # noqa: BLE001 (never a traceback: a bug still gets one line)
         if interrupts.caused_by_interrupt(exc):  # a Ctrl-C that Python wrapped on its way out
             fail(interrupted_line(), interrupts.exit_status())

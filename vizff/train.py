@@ -299,8 +299,73 @@ def check_splits(data: Digits) -> None:
         )
 
 
+def memory_free() -> int | None:
+    """Bytes this process may still take: the system's available memory (Linux's
+    MemAvailable), less where an address-space limit (`ulimit -v`) is nearer; None where
+    neither can be read."""
+    import resource
+
+    free = None
+    try:
+        with open("/proc/meminfo", encoding="ascii") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    free = int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        pass
+    try:
+        limit = resource.getrlimit(resource.RLIMIT_AS)[0]
+        if limit != resource.RLIM_INFINITY:
+            with open("/proc/self/status", encoding="ascii") as status:
+                size = next(int(x.split()[1]) * 1024 for x in status if x.startswith("VmSize:"))
+            free = min(free if free is not None else limit, max(0, limit - size))
+    except (OSError, ValueError, StopIteration):
+        pass
+    return free
+
+
+def memory_needed(data: Digits, config: TrainConfig) -> tuple[int, int]:
+    """About how many bytes training takes: (the network's, the data's).
+
+    The network: each weight drawn in float64, then held as the weights, their gradients,
+    the updated weights and a snapshot's. The data: every image as numbers, and the test
+    split's activations in the widest layer (a few of them at once)."""
+    n_in = int(np.prod(data.image_shape))
+    sizes = (n_in, *config.hidden, 10)
+    parameters = sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:]))
+    item = np.dtype(config.dtype).itemsize
+    images = (len(data.train_labels) + len(data.test_labels)) * n_in * item
+    activations = 3 * len(data.test_labels) * max(sizes[1:]) * item
+    return parameters * (8 + 4 * item), images + activations
+
+
+def check_memory(data: Digits, config: TrainConfig, free: int | None = None) -> None:
+    """Refuse, before any work, a run that cannot fit in the memory there is: the error names
+    what is too large (it was MemoryError part way, "a bug in vizff")."""
+    free = memory_free() if free is None else free
+    network, numbers = memory_needed(data, config)
+    if free is None or network + numbers <= free:
+        return
+    sizes = "-".join(str(n) for n in (int(np.prod(data.image_shape)), *config.hidden, 10))
+    need, have = f"{(network + numbers) / 1e9:,.1f} GB", f"{free / 1e9:,.1f} GB"
+    if network >= numbers:
+        raise OptionError(
+            "hidden",
+            f"a {sizes} network needs about {need} of memory to train, more than the {have} "
+            "free here; use fewer hidden units (or smaller images)",
+            value=",".join(str(h) for h in config.hidden),
+        )
+    rows, cols = data.image_shape
+    count = len(data.train_labels) + len(data.test_labels)
+    raise DataError(
+        f"{data.path}: {count:,} images of {rows}x{cols} need about {need} of memory to train "
+        f"on, more than the {have} free here; use fewer or smaller images"
+    )
+
+
 def _train(data: Digits, config: TrainConfig) -> Iterator[Snapshot]:
     check_splits(data)
+    check_memory(data, config)
     rng = np.random.default_rng(config.seed)
     x_train = as_inputs(data.train_images, config.dtype)  # (n, 784) in [0, 1]
     y_train = data.train_labels.astype(np.intp)

@@ -18,7 +18,7 @@ from vizff.draw.page import typeface_for
 from vizff.draw.typeface import needs_shaping
 from vizff.errors import DataError, File, OptionError, Python
 from vizff.options import Option, Settings, settle
-from vizff.train import Snapshot, TrainConfig, check_splits, train
+from vizff.train import Snapshot, TrainConfig, check_memory, check_splits, train
 
 # A silent pass's frame snapshots are kept for the drawn pass when their parameters fit
 # this many bytes (784-32-10: 101 KB a frame, 165 frames; a longer run is trained again).
@@ -289,6 +289,10 @@ class TrainingScene(DataScene):
         super().load()
         check_splits(self.digits)  # before anything reads a first digit
         self.config  # noqa: B018 (epochs over the data, every, the training checks)
+        try:
+            check_memory(self.digits, self.config)  # before a frame: not MemoryError part way
+        except OptionError as error:  # `hidden` as the user gave it: flag, file key, keyword
+            raise self.settings.attribute(error) from None
 
     def frame_steps(self) -> list[int]:
         """The steps that become frames: 0, every, 2·every, ..., and the last."""
