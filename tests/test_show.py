@@ -288,3 +288,34 @@ def test_frames_refuses_out_and_show_names_its_own_keywords(here):
     result = vizff.show("sigmoid", format="GIF", progress=False, **SMALL)
     assert result.data[:6] == b"GIF89a"
     assert list(here.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("keywords", "said"),
+    [
+        (  # it returned a poster path in a folder already removed
+            {"format": "mp4", "poster": True},
+            'poster=True: only where a file is written (show(..., out="clip.mp4", '
+            "poster=True)); in memory nothing is kept beside the video",
+        ),
+        # these named the in-memory render's temporary file: "not sigmoid.gif"
+        ({"frame": 1}, 'frame=1: a still: only with format="png", not "gif"'),
+        (
+            {"format": "mp4", "max_bytes": "1MB"},
+            'max_bytes=\'1MB\': only with format="gif" or "webp", not "mp4"',
+        ),
+    ],
+)
+def test_show_in_memory_refuses_what_only_a_file_can_have_in_its_own_terms(here, keywords, said):
+    with pytest.raises(OptionError) as caught:
+        vizff.show("sigmoid", **SMALL, **keywords)
+    assert str(caught.value) == said and list(here.iterdir()) == []
+
+
+@pytest.mark.parametrize("key, value", [("frame", 1), ("max_bytes", 100), ("poster", True)])
+def test_frames_refuses_the_keywords_of_a_files_writing(key, value):
+    """frames() took frame=, max_bytes= and poster= and did nothing with them."""
+    with pytest.raises(OptionError, match=rf"^{key}=.*: frames\(\) writes no file: "):
+        vizff.frames("sigmoid", **SMALL, **{key: value})
+    # given as not given (None), they are nothing, as everywhere
+    assert len(list(vizff.frames("sigmoid", **SMALL, **{key: None}))) == SMALL["frames"]

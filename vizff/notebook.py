@@ -51,7 +51,17 @@ def frames(scene: str, **options: Any) -> Iterator[np.ndarray]:
             "render_scene(scene, out, ...)",
             value=options["out"],
         )
+    for key in FILE_ONLY:  # they were taken and did nothing
+        if options.get(key) is not None:
+            raise OptionError(key, f"frames() writes no file: {FILE_ONLY[key]}", value=options[key])
     return _frames(scene, options)
+
+
+FILE_ONLY = {  # keywords of a file's writing, and what frames() offers instead
+    "frame": "every frame is yielded; keep the one you want",
+    "max_bytes": "it is for a GIF's or WebP's size",
+    "poster": "it is an MP4's first picture, written beside it",
+}
 
 
 def _frames(scene: str, options: dict[str, Any]) -> Iterator[np.ndarray]:
@@ -95,6 +105,8 @@ def show(
     recipe = load_recipe(str(scene), options, source=Python())
     if out is not None and chosen is not None and Path(out).suffix.lower() != f".{chosen}":
         raise OptionError("format", f"differs from out={str(out)!r}; give one of them")
+    if out is None:
+        check_in_memory(options, chosen or "gif")
     bar = NotebookProgress(recipe.name) if progress and in_notebook() else None
     try:
         if out is not None:
@@ -112,6 +124,29 @@ def show(
         bar.finish(result)
         shown_by_the_cell_end(result)
     return result
+
+
+def check_in_memory(options: dict[str, Any], format: str) -> None:
+    """Options that hold for some formats, said in show()'s terms (they were refused naming
+    the temporary file of an in-memory render: "not sigmoid.gif"); a poster is refused,
+    since nothing is kept to show it beside (it named a file that was already removed)."""
+    if options.get("poster"):
+        raise OptionError(
+            "poster",
+            'only where a file is written (show(..., out="clip.mp4", poster=True)); in '
+            "memory nothing is kept beside the video",
+            value=options["poster"],
+        )
+    if options.get("frame") is not None and format != "png":
+        raise OptionError(
+            "frame", f'a still: only with format="png", not "{format}"', value=options["frame"]
+        )
+    if options.get("max_bytes") is not None and format not in ("gif", "webp"):
+        raise OptionError(
+            "max_bytes",
+            f'only with format="gif" or "webp", not "{format}"',
+            value=options["max_bytes"],
+        )
 
 
 def render_file(recipe, bar: NotebookProgress | None):
