@@ -920,3 +920,22 @@ def test_memory_running_out_anyway_is_one_line_not_a_bug_report(capsys, monkeypa
         "units, smaller or fewer images, or a smaller frame size"
     )
     assert "bug" not in err and list(tmp_path.iterdir()) == []
+
+
+def test_a_card_names_the_data_only_where_it_is_there(capsys, tmp_path, monkeypatch):
+    """`render card --data mnsit` drew "mnsit digits in, ten probabilities out" on the title
+    card, exit 0: every other scene refuses a data folder that is not there."""
+    from tests.conftest import write_idx_dir
+
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(capsys, "render", "card", "--data", "mnsit", "--out", "c.png")
+    assert (code, out) == (2, "") and err == (
+        "error: --data mnsit: no such folder; give sample, mnist or a folder of IDX files\n"
+    )
+    (tmp_path / "cs.toml").write_text('data = "nope"\n[[part]]\ncard = "title"\n')
+    code, _, err = run(capsys, "render", "cs.toml")
+    assert code == 2 and err.startswith('error: cs.toml: part 1 ("title card"): data = "nope": ')
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cs.toml"]
+    write_idx_dir(tmp_path / "letters")  # a folder that is there: named on the card
+    code, _, _ = run(capsys, "render", "card", "--data", "letters", "--out", "c.png")
+    assert code == 0 and (tmp_path / "c.png").is_file()

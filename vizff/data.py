@@ -383,6 +383,12 @@ def _load(text: str) -> Digits:
                 value=text,
             )
         return digits
+    return read_directory(data_folder(text))
+
+
+def data_folder(text: str) -> Path:
+    """The folder a `data` value other than sample or mnist names, or an OptionError saying
+    what it is instead (nothing is read: a title card names the data without reading it)."""
     path = home_path(text, "data")
     if not path.is_dir():
         if path.exists():  # one of the IDX files, most likely: the folder is what is read
@@ -391,7 +397,7 @@ def _load(text: str) -> Digits:
         else:
             problem = "no such folder; give sample, mnist or a folder of IDX files"
         raise OptionError("data", problem, value=text)
-    return read_directory(path)
+    return path
 
 
 def class_counts(labels: np.ndarray) -> np.ndarray:

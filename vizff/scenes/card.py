@@ -14,6 +14,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from vizff.data import data_folder
 from vizff.draw import Box, Look, Page, make_palette
 from vizff.draw.text import escape
 from vizff.errors import OptionError
@@ -64,6 +65,8 @@ class Card(Scene):
         s = self.settings
         if s.title is None and s.words is None and s.card == "section":
             raise OptionError("card", 'a section card needs a title (or words = "loss"...)')
+        if str(s.data) not in ("sample", "mnist"):  # named on the card, not read: but there
+            data_folder(os.path.expanduser(str(s.data)))  # (a typo was printed on the card)
 
     @property
     def palette(self) -> np.ndarray:
