@@ -654,3 +654,21 @@ def test_a_line_never_breaks_at_a_no_break_space(cjk):
     lines = kit.wrap(text, width, 20, cjk=cjk)
     assert "".join(lines).replace(" ", "") == text.replace(" ", "")
     assert any(line.endswith("=\xa00.17") and line.startswith("loss\xa0−log") for line in lines)
+
+
+def test_long_class_names_at_the_least_size_are_named_as_the_trouble():
+    """A 40-letter class name at 480x270, the scene's own least size, was refused with "use a
+    larger size (480x270 or more)": the size it was. The name fills a caption line."""
+    from vizff.errors import OptionError
+    from vizff.render import scene_frames
+
+    names = ["W" * 40, *"123456789"]
+    with pytest.raises(OptionError) as caught:
+        next(iter(scene_frames("forward", steps=3, every=1, size="480x270", classes=names)))
+    assert str(caught.value) == (
+        "size='480x270': too small for the forward scene: the ten output rows would not be "
+        "legible; use a larger size, or shorter class names (they are set in the caption)"
+    )
+    short = ["W" * 8, *"123456789"]  # the same size takes names that fit
+    frame = next(iter(scene_frames("forward", steps=3, every=1, size="480x270", classes=short)))
+    assert frame.shape == (270, 480, 3)

@@ -509,6 +509,18 @@ class Forward(TrainingScene):
         top = self.tile_labels_ys[0]
         self.unit_header = Box(left.x, top - gap // 2 - label_h, left.w, label_h)
 
+    def _size_hint(self) -> str:
+        """What else would help, after "use a larger size": the least size where smaller;
+        else shorter class names where a long one fills a caption line of its own (a
+        40-letter name refused 480x270, the scene's own least size, telling it to use
+        480x270)."""
+        if self.size[0] < 480 or self.size[1] < 270:
+            return " (480x270 or more)"
+        page, longest = self.page, max(self.class_names(), key=len)
+        if page.type.width(longest, page.px("caption")) > page.body.w / 3:
+            return ", or shorter class names (they are set in the caption)"
+        return ""
+
     def _refuse(self, error: OptionError) -> OptionError:
         """A size refused by the layout, named as the user gave it."""
         error.value = "{}x{}".format(*self.size)
@@ -593,7 +605,7 @@ class Forward(TrainingScene):
                 OptionError(
                     "size",
                     "too small for the forward scene: the ten output rows would not be legible; "
-                    "use a larger size (480x270 or more)",
+                    f"use a larger size{self._size_hint()}",
                 )
             )
         self.radius, self.out_pitch = radius, out_pitch
