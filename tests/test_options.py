@@ -43,7 +43,7 @@ def test_sizes(text, size):
         "99999x99999",
         "640x",
         (640,),
-        (640.0, 360),
+        (640.5, 360),  # (640.0, 360) is a whole size: taken
         (True, 360),
         "640x360x2",
         "",
@@ -226,3 +226,25 @@ def test_a_wrong_kind_of_value_is_quoted_in_the_words_it_was_written_in(source, 
         read("steps", value, source)
     assert said in str(error.value)
     assert ("True" in str(error.value)) == (isinstance(source, Python) and value is True)
+
+
+def test_whole_valued_floats_in_sizes_layers_and_on_the_command_line_are_taken(capsys):
+    """`frames=2.0` and `--set rows=4.0` were taken, but `size=(640.0, 360.0)`,
+    `hidden=[16.0]`, a file's `size = [640, 360.0]` and `--steps 3.0` were refused."""
+    import numpy as np
+
+    from tests.test_cli import run
+
+    assert read("size", (640.0, 360.0)) == (640, 360)
+    assert read("size", np.array([640.0, 360.0])) == (640, 360)
+    assert read("hidden", [16.0, np.float32(8)]) == (16, 8) and read("hidden", 16.0) == (16,)
+    assert all(type(v) is int for v in read("size", (640.0, 360.0)))
+    for not_whole in ((640.5, 360), (float("nan"), 360), (float("inf"), 360)):
+        with pytest.raises(OptionError, match="expected a size"):
+            read("size", not_whole)
+    with pytest.raises(OptionError, match="expected layer sizes"):
+        read("hidden", [16.5])
+    code, out, _ = run(capsys, "train", "--steps", "3.0", "--hidden", "8")
+    assert code == 0 and "step 3/3 " in out
+    code, _, err = run(capsys, "train", "--steps", "3.5")
+    assert code == 2 and err == "error: --steps 3.5: expected a whole number\n"

@@ -79,7 +79,14 @@ class Option:
             try:
                 return int(text.replace("_", ""))
             except ValueError:
-                raise self._fail("expected a whole number") from None
+                pass
+            try:  # `3.0` and `1e3` are whole numbers too, as in a scene file
+                number = float(text)
+            except ValueError:
+                number = math.nan
+            if math.isfinite(number) and number.is_integer():
+                return int(number)
+            raise self._fail("expected a whole number")
         if self.kind == "float":
             try:
                 return float(text)
@@ -246,10 +253,11 @@ class Option:
 
 
 def plain_ints(value: Any) -> Any:
-    """numpy's whole numbers as Python's: an integer scalar, or an array or a list or tuple
-    of them, becomes int or a list of int (a notebook's `np.array([8, 4])` or `arr.shape`);
+    """Whole numbers as Python's ints: numpy's integers, and whole-valued floats (640.0,
+    np.float64(4.0), as 3.0 is taken for a count); an array or a list or tuple of them
+    becomes a list or tuple of int (a notebook's `np.array([8., 4.])` or `arr.shape`);
     anything else is returned as it is, for the check to name."""
-    if isinstance(value, numbers.Integral) and not isinstance(value, (bool, int)):
+    if _whole_number(value):
         return int(value)
     if (
         type(value).__module__ == "numpy"
@@ -257,14 +265,19 @@ def plain_ints(value: Any) -> Any:
         and getattr(value, "ndim", 0) == 1
     ):
         value = value.tolist()
-    if isinstance(value, (list, tuple)) and any(
-        isinstance(v, numbers.Integral) and not isinstance(v, (bool, int)) for v in value
-    ):
-        return type(value)(
-            int(v) if isinstance(v, numbers.Integral) and not isinstance(v, bool) else v
-            for v in value
-        )
+    if isinstance(value, (list, tuple)) and any(_whole_number(v) for v in value):
+        return type(value)(int(v) if _whole_number(v) else v for v in value)
     return value
+
+
+def _whole_number(value: Any) -> bool:
+    """A number other than a Python int or bool whose value is whole (and within int64)."""
+    if isinstance(value, (bool, int)) or not isinstance(value, numbers.Real):
+        return False
+    if isinstance(value, numbers.Integral):
+        return True
+    number = float(value)
+    return math.isfinite(number) and number.is_integer() and abs(number) < 2**63
 
 
 def close_match(word: str, choices: Iterable[str]) -> str:
