@@ -972,3 +972,31 @@ def test_a_title_of_several_lines_is_one_line_in_the_chapter_menu_and_metadata(t
     ).stdout
     assert metadata.split("[CHAPTER]")[0].splitlines()[-1] != "line two"
     assert "title=Backprop in one hour\n" in metadata and result.title == "Backprop in one hour"
+
+
+def test_a_cards_hold_is_refused_where_given_and_a_first_parts_fade_says_why(tmp_path, capsys):
+    """`hold = 3` on a card part, and `render card --hold 3`, were taken and did nothing; a
+    first part's `fade` under a top `transition = "fade"` was refused as "only with
+    transition = fade", which the top said."""
+    board = write(tmp_path, 'size = "320x180"\n[[part]]\ncard = "title"\nhold = 3\nseconds = 1\n')
+    with pytest.raises(OptionError) as caught:
+        plan(load_storyboard(board))
+    assert str(caught.value) == (
+        f'{board}: part 1 ("title card"): hold = 3: a card is one still picture shown for '
+        "its `seconds`; give seconds = 4 for a longer one"
+    )
+    code, _, err = run(capsys, "render", "card", "--hold", "3", "--out", str(tmp_path / "c.gif"))
+    assert code == 2 and err.startswith("error: --hold 3: a card is one still picture")
+    # a lesson's --hold is for its scenes: its cards last their seconds, as before
+    board = write(
+        tmp_path,
+        'size = "320x180"\nfps = 10\n[[part]]\ncard = "title"\nseconds = 1\n'
+        '[[part]]\nscene = "sigmoid"\nframes = 3\n',
+    )
+    code, _, _ = run(capsys, "render", str(board), "--out", str(tmp_path / "l.mp4"), "--hold", "1")
+    assert code == 0 and len(mp4_frames(tmp_path / "l.mp4")) == 10 + 3 + 10
+    board = write(
+        tmp_path, 'transition = "fade"\n[[part]]\ncard = "title"\nfade = 0.5\n', "first.toml"
+    )
+    with pytest.raises(OptionError, match=r"write it here\)$"):
+        load_storyboard(board)

@@ -295,9 +295,10 @@ def _part(
     default = top.get("transition", "cut") if number > 1 else "cut"
     transition = OWN["transition"].read(values.pop("transition", default), source)
     if "fade" in values and transition != "fade":
-        raise OptionError(
-            "fade", 'only with transition = "fade"', value=values["fade"], source=source
-        )
+        problem = 'only with transition = "fade"'
+        if number == 1 and "transition" not in values and top.get("transition") == "fade":
+            problem += " (the top's transition is for the parts after the first: write it here)"
+        raise OptionError("fade", problem, value=values["fade"], source=source)
     fade = OWN["fade"].read(values.pop("fade", top.get("fade", OWN["fade"].default)), source)
     for key in (*ONCE, *NEVER):
         if key in values:
@@ -319,7 +320,7 @@ def _part(
         (file_values(shared, File(path)), File(path)),
         ({k: v for k, v in train.items() if k in taken}, File(path, table="train")),
         (file_values(values, source), source),
-        ({k: v for k, v in given.items() if k in taken and k != "out"}, cli),
+        ({k: v for k, v in given.items() if k in taken and k not in not_shared}, cli),
     )
     return Part(
         number, cls.name, name, tuple(layer for layer in layers if layer[0]), transition, fade

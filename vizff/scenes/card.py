@@ -65,6 +65,12 @@ class Card(Scene):
         s = self.settings
         if s.title is None and s.words is None and s.card == "section":
             raise OptionError("card", 'a section card needs a title (or words = "loss"...)')
+        if s.given("hold") and s.hold:  # it was taken and did nothing
+            raise OptionError(
+                "hold",
+                "a card is one still picture shown for its `seconds`; give "
+                f"seconds = {s.seconds + s.hold:g} for a longer one",
+            )
         if str(s.data) not in ("sample", "mnist"):  # named on the card, not read: but there
             data_folder(os.path.expanduser(str(s.data)))  # (a typo was printed on the card)
 
