@@ -613,3 +613,38 @@ def test_a_low_limit_on_open_files_takes_fewer_workers_or_says_how_to_raise_it(t
         "Too many open files: 9 at once here; raise the limit, e.g. ulimit -n 1024" in done.stderr
     )
     assert not (tmp_path / "no.mp4").exists() and not list(tmp_path.glob(".vizff-*"))
+
+
+def test_a_download_onto_a_full_disk_says_the_disk_not_the_network(disk, capsys, tmp_path):
+    """A full disk read "no mirror delivered a verified file (... No space left on device);
+    check the network or pass --mirror URL", and left an empty folder; `--dir` naming a file
+    was named with a file name under it."""
+    import gzip
+    import hashlib
+
+    import numpy as np
+
+    from tests.conftest import idx_images
+    from vizff.download import download_mnist
+    from vizff.errors import RenderError
+
+    share = tmp_path / "share"
+    share.mkdir()
+    rng = np.random.default_rng(0)  # about 400 KB gzipped: more than the disk holds
+    big = gzip.compress(idx_images(rng.integers(0, 256, (600, 28, 28))), mtime=0)
+    (share / "train-images-idx3-ubyte.gz").write_bytes(big)
+    target = disk / "mnist"
+    pins = {"train-images-idx3-ubyte.gz": (hashlib.sha256(big).hexdigest(), len(big))}
+    with pytest.raises(RenderError) as caught:
+        download_mnist(target, mirrors=[str(share)], files=pins, timeout=1)
+    assert str(caught.value) == (
+        f"--dir {target / 'train-images-idx3-ubyte.gz'}: writing failed (No space left on device)"
+    )
+    assert list(disk.iterdir()) == []  # no half file, and no folder made for nothing
+    afile = tmp_path / "afile"
+    afile.write_text("mine")
+    code, out, err = run(capsys, "data", "download", "--dir", str(afile), "--mirror", str(share))
+    assert (code, out) == (2, "") and err == (
+        f"error: --dir {afile}: is a file; give a folder to keep the MNIST files in\n"
+    )
+    assert afile.read_text() == "mine"

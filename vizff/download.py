@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import http.client
 import os
 import time
 import urllib.error
@@ -11,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from vizff.data import cache_dir
-from vizff.errors import DownloadError
+from vizff.errors import DownloadError, OptionError
 from vizff.files import atomic_path
 
 # sha256 and size of the original gzip files (LeCun, Cortes, Burges), as published
@@ -40,6 +41,7 @@ DEFAULT_MIRRORS = (
 )
 MIRRORS_ENV = "VIZFF_MNIST_MIRRORS"  # space- or comma-separated base URLs, tried in order
 CHUNK = 1 << 16
+NETWORK_ERRORS = (OSError, ValueError, http.client.HTTPException)  # what a mirror can fail with
 Progress = Callable[[str, int, int], None]  # (file name, bytes so far, bytes expected)
 
 
@@ -82,9 +84,19 @@ def _stream(
     sha, size = expected
     deadline = time.monotonic() + max(timeout * 20, 60)  # a trickling server cannot hold us
     digest, done = hashlib.sha256(), 0
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as response, open(temp, "wb") as out:
-            while chunk := response.read(CHUNK):
+    with open(temp, "wb") as out:  # the disk's errors are raised as they are: not the mirror's
+        try:
+            response = urllib.request.urlopen(url, timeout=timeout)
+        except NETWORK_ERRORS as exc:  # includes timeouts, HTTP errors
+            raise _MirrorFailed(str(getattr(exc, "reason", None) or exc)) from None
+        with response:
+            while True:
+                try:
+                    chunk = response.read(CHUNK)
+                except NETWORK_ERRORS as exc:
+                    raise _MirrorFailed(str(getattr(exc, "reason", None) or exc)) from None
+                if not chunk:
+                    break
                 done += len(chunk)
                 if done > size:
                     raise _MirrorFailed(f"sent more than the {size} bytes expected")
@@ -94,8 +106,6 @@ def _stream(
                 out.write(chunk)
                 if progress:
                     progress(name, done, size)
-    except (urllib.error.URLError, OSError, ValueError) as exc:  # includes timeouts, HTTP errors
-        raise _MirrorFailed(str(getattr(exc, "reason", None) or exc)) from None
     if digest.hexdigest() != sha:
         raise _MirrorFailed(
             f"checksum mismatch ({done} bytes, sha256 {digest.hexdigest()[:12]}...); rejected"
@@ -117,6 +127,20 @@ def download_mnist(
     """
     target_dir = Path(directory) if directory is not None else cache_dir()
     mirrors = list(mirrors) if mirrors else mirrors_from_env()
+    if target_dir.exists() and not target_dir.is_dir():
+        raise OptionError("dir", "is a file; give a folder to keep the MNIST files in",
+                          value=str(target_dir))  # fmt: skip
+    made = not target_dir.exists()
+    try:
+        _download(target_dir, mirrors, timeout, progress, files)
+    except BaseException:
+        if made and target_dir.is_dir() and not any(target_dir.iterdir()):
+            target_dir.rmdir()  # a folder made for nothing is not left behind
+        raise
+    return target_dir
+
+
+def _download(target_dir, mirrors, timeout, progress, files) -> None:
     for name, expected in files.items():
         target = target_dir / name
         if target.is_file() and _sha256(target) == expected[0]:
@@ -137,4 +161,3 @@ def download_mnist(
                 f"{name}: no mirror delivered a verified file ({'; '.join(failures)}); "
                 "check the network or pass --mirror URL (or a folder holding the files)"
             )
-    return target_dir
