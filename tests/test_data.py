@@ -1,5 +1,7 @@
+import bz2
 import gzip
 import hashlib
+import lzma
 import os
 from pathlib import Path
 
@@ -108,6 +110,15 @@ def idx_header(kind: int, dims: list[int]) -> bytes:
          "is a Git LFS pointer, not the data: run `git lfs pull`"),
         (b"plain text, no IDX",
          "is not an IDX image file (magic number 1886151017, expected 2051)"),
+        # a whole header little-endian (numpy's int32 tobytes): it said only "magic number
+        # 50855936, expected 2051"; bzip2 and xz under a .gz name only the number too
+        (np.array([2051, 1, 28, 28], "<i4").tobytes() + bytes(784),
+         "its header is little-endian (magic number 2051 byte-swapped); IDX writes it "
+         "big-endian: write the header again, e.g. with struct.pack('>IIII', ...)"),
+        (bz2.compress(idx_header(0x08, [1, 28, 28]) + bytes(784)),
+         "is bzip2-compressed: unpack it (bunzip2); vizff reads IDX files raw or gzip-"),
+        (lzma.compress(idx_header(0x08, [1, 28, 28]) + bytes(784)),
+         "is xz-compressed: unpack it (unxz)"),
     ],
 )  # fmt: skip
 def test_files_that_are_not_mnist_images_say_what_they_are(tmp_path, content, said):

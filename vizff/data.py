@@ -125,6 +125,18 @@ def not_idx(data: bytes, magic: int, kind: str) -> str:
             other = "label" if data[3] == 1 else "image"
             return f"is an IDX {other} file where the {kind} file belongs: swap the two names"
         return f"{held}; an IDX {kind} file has {dims}, {shape} (magic number {magic})"
+    if int.from_bytes(data[:4], "little") == magic:  # numpy's int32(...).tobytes(), say
+        return (
+            f"its header is little-endian (magic number {magic} byte-swapped); IDX writes it "
+            f"big-endian: write the header again, e.g. with struct.pack('>{'I' * (dims + 1)}', ...)"
+        )
+    for signature, tool in ((b"BZh", "bunzip2"), (b"\xfd7zXZ\x00", "unxz"),
+                            (b"\x28\xb5\x2f\xfd", "unzstd")):  # fmt: skip
+        if data.startswith(signature):
+            return (
+                f"is {tool[2:] if tool != 'bunzip2' else 'bzip2'}-compressed: unpack it "
+                f"({tool}); vizff reads IDX files raw or gzip-compressed"
+            )
     start = data[:64].lstrip().lower()
     for signatures, what in (
         ((GZIP_MAGIC,), "is gzip inside gzip: unpack it once, or fetch it again"),
