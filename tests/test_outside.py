@@ -633,6 +633,11 @@ def test_a_title_the_frames_cannot_show_whole_gets_a_note(capsys, tmp_path):
             "error: render sigmoid --all: name scenes or give --all (every file in --scenes-dir), "
             "not both",
         ),
+        (  # click's own words: "Invalid value for '--jobs': Input should be greater than ..."
+            ["render", "sigmoid", "--jobs", "0"],
+            "error: --jobs 0: give 1 to 256 worker processes",
+        ),
+        (["data", "download", "--timeout", "0"], "error: --timeout 0: give 0.1 to 3600 seconds"),
         (  # the last one won, silently
             ["render", "sigmoid", "--set", "frames=3", "--set", " frames=5"],
             "error: --set frames=3 and --set  frames=5: the same option twice; give one of them",

@@ -1000,3 +1000,13 @@ def test_a_cards_hold_is_refused_where_given_and_a_first_parts_fade_says_why(tmp
     )
     with pytest.raises(OptionError, match=r"write it here\)$"):
         load_storyboard(board)
+
+
+def test_a_keyword_given_to_render_storyboard_is_refused_as_the_keyword(tmp_path):
+    """`render_storyboard(board, out, lang="fr")` raised TaskFailed naming part 1: the
+    keyword is the caller's, for every part, and an OptionError as render_scene's are."""
+    board = small(tmp_path)
+    with pytest.raises(OptionError) as caught:
+        render_storyboard(board, tmp_path / "x.mp4", lang="fr")
+    assert str(caught.value) == "lang='fr': must be one of en, zh"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["lesson.toml"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import errno
 import inspect
+import math
 import os
 import sys
 import time
@@ -322,8 +323,6 @@ def render_command(
         Optional[int],
         typer.Option(
             "--jobs",
-            min=1,
-            max=256,
             help="worker processes for a storyboard's parts and for --all (default: the cores)",
         ),
     ] = None,
@@ -334,6 +333,8 @@ def render_command(
     from vizff.render import check_poster, prepare
 
     embed = check_embed(embed)
+    if jobs is not None and not 1 <= jobs <= 256:  # click's own words were "Input should be"
+        raise OptionError("jobs", "give 1 to 256 worker processes", value=jobs, source=Cli())
     out_dir, scenes_dir = home_path(out_dir, "out_dir"), home_path(scenes_dir, "scenes_dir")
     if str(out_dir).strip() == "-":  # standard output's usual name, not a folder to make
         raise OptionError(
@@ -635,12 +636,14 @@ def data_download(
     ] = None,
     timeout: Annotated[
         float,
-        typer.Option("--timeout", help="seconds without data before a mirror is given up", min=0.1),
+        typer.Option("--timeout", help="seconds without data before a mirror is given up"),
     ] = 30.0,
 ) -> None:
     """Download full MNIST once, verified by checksum, for `--data mnist`."""
     from vizff.download import MNIST_FILES, download_mnist
 
+    if not (math.isfinite(timeout) and 0.1 <= timeout <= 3600):
+        raise OptionError("timeout", "give 0.1 to 3600 seconds", value=f"{timeout:g}", source=Cli())
     if dir is not None:
         dir = home_path(dir, "dir")
     with progress_bar(bytes_=True) as bar:

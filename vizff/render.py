@@ -182,9 +182,12 @@ def planned_title(scene: Scene) -> str:
 
 
 def _unmarked(text: str) -> str:
+    """The text as drawn: markup removed, and control characters as the frames set them
+    (none drawn; a tab a space; line breaks kept)."""
     from vizff.draw.text import _pieces
+    from vizff.draw.typeface import plain_text, shipped_font
 
-    return "".join(piece for piece, _ in _pieces(text)).strip()
+    return plain_text("".join(piece for piece, _ in _pieces(text)), shipped_font()).strip()
 
 
 def stage_poster(

@@ -40,7 +40,16 @@ from typing import Any
 import numpy as np
 
 from vizff.draw.catalogue import LANGUAGES
-from vizff.errors import Cli, ConfigError, File, OptionError, RenderError, Source, VizffError
+from vizff.errors import (
+    Cli,
+    ConfigError,
+    File,
+    OptionError,
+    Python,
+    RenderError,
+    Source,
+    VizffError,
+)
 from vizff.files import (
     GENERATOR,
     LESSON_MARK,
@@ -443,6 +452,8 @@ def part_errors(prefix: str) -> Iterator[None]:
         text = str(error)
         if text.startswith(prefix):
             raise
+        if isinstance(error, OptionError) and isinstance(error.source, Python):
+            raise  # a keyword of the caller's, for every part: an OptionError naming it
         path = prefix.split(": part ", 1)[0]
         raise TaskFailed(f"{prefix}: {text.removeprefix(f'{path}: ')}", error.exit_code) from None
 
