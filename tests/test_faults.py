@@ -648,3 +648,49 @@ def test_a_download_onto_a_full_disk_says_the_disk_not_the_network(disk, capsys,
         f"error: --dir {afile}: is a file; give a folder to keep the MNIST files in\n"
     )
     assert afile.read_text() == "mine"
+
+
+def test_a_size_budget_fits_a_disk_with_room_for_its_result(disk, capsys, tmp_path):
+    """`--max-bytes 100KB` failed with "No space left" on a disk with 124 KB free where the
+    result is 88 KB: an attempt found over the budget as it closed stayed on the disk while
+    the next was written. The file kept is the one a roomy disk gets, byte for byte."""
+    argv = ["render", "loss", "--size", "1280x720", "--steps", "90", "--every", "1"]
+    argv += ["--max-bytes", "100KB"]
+    code, _, _ = run(capsys, *argv, "--out", str(tmp_path / "roomy.gif"))
+    assert code == 0
+    fill(disk, leave=128 * 1024)
+    code, _, err = run(capsys, *argv, "--out", str(disk / "m.gif"))
+    assert code == 0, err
+    assert (disk / "m.gif").read_bytes() == (tmp_path / "roomy.gif").read_bytes()
+    assert sorted(p.name for p in disk.iterdir()) == ["filler", "m.gif"]
+
+
+def test_a_size_budget_keeps_the_file_that_fits_when_the_disk_has_no_room_for_another_try(
+    tmp_path, monkeypatch
+):
+    """After a fitting attempt, the search for a lesser reduction writes another beside it;
+    a disk with no room for that one kept nothing ("No space left on device")."""
+    import errno
+
+    from vizff import budget
+    from vizff.errors import RenderError
+    from vizff.render import render_scene
+
+    real, calls = budget.render_rung, []
+
+    def render_rung(job, rung, path, limit, progress):
+        calls.append(rung)
+        if len(calls) == 3:  # the try between the rung over and the one that fits
+            try:
+                raise OSError(errno.ENOSPC, "No space left on device")
+            except OSError:
+                raise RenderError(f"{path}: writing failed (No space left on device)") from None
+        return real(job, rung, path, limit, progress)
+
+    monkeypatch.setattr(budget, "render_rung", render_rung)
+    monkeypatch.setattr(budget, "next_rung", lambda rungs, *_: len(rungs) - 1)  # skip to last
+    options = dict(steps=40, every=1, size="640x360", max_bytes="40KB")
+    result = render_scene("loss", tmp_path / "l.gif", **options)
+    assert len(calls) == 3 and calls[1] != calls[2]  # the second fitted, the third had no room
+    assert result.bytes <= 40_000 and result.path.stat().st_size == result.bytes
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["l.gif"]  # no attempt left behind

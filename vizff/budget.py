@@ -22,6 +22,7 @@ refused at once.
 
 from __future__ import annotations
 
+import errno
 import math
 import os
 import shutil
@@ -152,6 +153,10 @@ def fit(job, progress: Callable[[int, int], None] | None = None):
                         if index is None:
                             raise too_small(budget, passed.estimate, rungs[-1], job) from None
                         continue
+                except RenderError as error:
+                    if best is None or not out_of_space(error):
+                        raise
+                    break  # no room beside the one that fits for a try at less reduction: kept
                 # a rung skipped on an estimate may fit too: halve the gap until none is left
                 index = (over + best[1]) // 2 if best[1] - over > 1 else None
             attempt, index, scene, writer = best
@@ -174,6 +179,16 @@ def fit(job, progress: Callable[[int, int], None] | None = None):
         size=writer.size,
         title=shown_title(scene),
     )
+
+
+def out_of_space(error: BaseException) -> bool:
+    """A full disk (or quota, or file size limit) under `error`, as the writers report it."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, OSError) and seen.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def next_rung(rungs: list[Reduction], index: int, estimate: float, budget: int) -> int | None:
@@ -217,6 +232,7 @@ def render_rung(job, rung: Reduction, path: Path, budget: int, progress):
                 raise OverBudget(written, writer.frames, kept)
     measured = path.stat().st_size
     if measured > budget:  # the last frame and its hold, written when the file closed
+        path.unlink()  # it took room the next attempt may need (a small disk)
         raise OverBudget(measured, kept, kept)
     return scene, writer
 
