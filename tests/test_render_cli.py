@@ -329,3 +329,23 @@ def test_scenes_dir_that_is_missing_a_file_or_empty_says_which(capsys, tmp_path,
         code, out, err = run(capsys, "render", "--all", *argv)
         assert (code, out, err) == (2, "", f"error: {message}\n")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["empty", "w.toml"]
+
+
+def test_out_inside_an_out_dir_given_with_it(capsys, tmp_path, monkeypatch):
+    """`--out a.gif --out-dir posts` wrote ./a.gif and ignored --out-dir without a word. A
+    relative --out is inside the --out-dir given, as a scene file's `out` is."""
+    monkeypatch.chdir(tmp_path)
+    argv = ["render", "sigmoid", "--set", "frames=2", "--size", "320x180"]
+    code, out, _ = run(capsys, *argv, "--out", "a.gif", "--out-dir", "posts")
+    assert code == 0 and out.startswith("posts/a.gif ")
+    assert sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*")) == [
+        "posts",
+        "posts/a.gif",
+    ]
+    code, _, err = run(capsys, *argv, "--out", str(tmp_path / "b.gif"), "--out-dir", "posts")
+    assert code == 2 and err == (
+        f"error: --out {tmp_path / 'b.gif'} and --out-dir posts: --out is a full path, so "
+        "--out-dir has nothing to add; give one of them\n"
+    )
+    code, out, _ = run(capsys, *argv, "--out", "c.gif")  # without --out-dir: here, as before
+    assert code == 0 and (tmp_path / "c.gif").is_file() and not (tmp_path / "outputs").exists()

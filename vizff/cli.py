@@ -304,8 +304,12 @@ def render_command(
         "scenes"
     ),
     out_dir: Annotated[
-        Path, typer.Option("--out-dir", help="where outputs go unless --out names one")
-    ] = Path("outputs"),
+        Optional[Path],
+        typer.Option(
+            "--out-dir",
+            help="where outputs go (default: outputs); a relative --out is inside it",
+        ),
+    ] = None,
     set_: Annotated[
         Optional[list[str]],
         typer.Option("--set", help="a scene's own option, KEY=VALUE (TOML value), repeatable"),
@@ -335,6 +339,8 @@ def render_command(
     embed = check_embed(embed)
     if jobs is not None and not 1 <= jobs <= 256:  # click's own words were "Input should be"
         raise OptionError("jobs", "give 1 to 256 worker processes", value=jobs, source=Cli())
+    out_dir_given = out_dir is not None
+    out_dir = Path("outputs") if out_dir is None else out_dir
     out_dir, scenes_dir = home_path(out_dir, "out_dir"), home_path(scenes_dir, "scenes_dir")
     if str(out_dir).strip() == "-":  # standard output's usual name, not a folder to make
         raise OptionError(
@@ -373,6 +379,15 @@ def render_command(
     values = {**flags, **sets}
     if "out" in values and len(targets) > 1:
         raise ConfigError("--out: only with a single scene; use --out-dir for several")
+    if "out" in values and out_dir_given and isinstance(values["out"], str):
+        # both given: the file inside the folder, as a scene file's `out` is (--out-dir was
+        # ignored without a word); a full path leaves the folder nothing to say
+        if Path(values["out"]).expanduser().is_absolute():
+            raise ConfigError(
+                f"--out {values['out']} and --out-dir {out_dir}: --out is a full path, so "
+                "--out-dir has nothing to add; give one of them"
+            )
+        values["out"] = str(out_dir / values["out"])
     several = len(targets) > 1
     if jobs != 1 and (several or storyboard_file(targets[0])):
         from vizff.parallel import prestart
