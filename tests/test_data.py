@@ -389,3 +389,20 @@ def test_data_given_as_a_file_a_blank_a_missing_folder_or_in_capitals_is_said_pl
     (tmp_path / "MNIST").mkdir()  # a folder named so is that folder
     with pytest.raises(DataError, match="none of the four IDX files"):
         load_digits("MNIST")
+
+
+def test_data_info_on_an_empty_split_says_training_needs_one(capsys, tmp_path):
+    """`data info` on a folder with no training images exited 0 without a word; `train` and
+    the training scenes then refused it."""
+    from tests.test_cli import run
+
+    folder = write_idx_dir(tmp_path / "d", n_train=0, n_test=5)
+    code, out, err = run(capsys, "data", "info", "--data", str(folder))
+    assert code == 0 and "train        0" in out
+    assert err == (
+        "note: the train split is empty: training (and every scene that trains) needs at "
+        "least one image in each\n"
+    )
+    folder = write_idx_dir(tmp_path / "full", n_train=5, n_test=5)
+    code, _, err = run(capsys, "data", "info", "--data", str(folder))
+    assert code == 0 and err == ""

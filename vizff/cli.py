@@ -630,6 +630,13 @@ def data_info(
     for split, labels in (("train", digits.train_labels), ("test", digits.test_labels)):
         counts = " ".join(f"{d}:{c}" for d, c in enumerate(class_counts(labels)))
         print(f"{split:<7} {len(labels):>6}  {counts}")
+    empty = [s for s, labels in (("train", digits.train_labels), ("test", digits.test_labels))
+             if len(labels) == 0]  # fmt: skip
+    if empty:  # read fine, but `train` and the training scenes refuse it: said here first
+        note(
+            f"the {' and '.join(empty)} split{'s are' if len(empty) > 1 else ' is'} empty: "
+            "training (and every scene that trains) needs at least one image in each"
+        )
 
 
 @data_app.command("download")
