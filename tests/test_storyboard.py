@@ -1010,3 +1010,32 @@ def test_a_keyword_given_to_render_storyboard_is_refused_as_the_keyword(tmp_path
         render_storyboard(board, tmp_path / "x.mp4", lang="fr")
     assert str(caught.value) == "lang='fr': must be one of en, zh"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["lesson.toml"]
+
+
+def test_a_lessons_title_no_font_here_draws_leaves_the_card_to_the_catalogue(tmp_path, monkeypatch):
+    """The lesson's title is its file's metadata first: where no font here has its
+    characters (no CJK font, characters past the shipped subset), the lesson still renders,
+    its title card showing the catalogue's title, and a note says why."""
+    from matplotlib import font_manager
+
+    monkeypatch.setattr(font_manager.fontManager, "ttflist", [])  # a machine with no CJK font
+    board = write(
+        tmp_path,
+        'size = "320x180"\nlang = "zh"\ntitle = "一小时学会神经网络"\n'  # 会: not in the subset
+        '[[part]]\ncard = "title"\nseconds = 0.3\n',
+    )
+    result = render_storyboard(board, tmp_path / "x.gif")
+    assert result.title == "一小时学会神经网络"  # the file carries it
+    assert result.notes == (
+        "part 1: the title card shows the catalogue's title, not the lesson's (no font here "
+        'has 会 U+4F1A: install a CJK font such as Noto Sans CJK SC, or pass font = "PATH" '
+        "to a font that has them)",
+    )
+    catalogue_card = write(
+        tmp_path,
+        'size = "320x180"\nlang = "zh"\n[[part]]\ncard = "title"\nseconds = 0.3\n',
+        "c.toml",
+    )
+    render_storyboard(catalogue_card, tmp_path / "c.gif")
+    with Image.open(tmp_path / "x.gif") as mine, Image.open(tmp_path / "c.gif") as theirs:
+        assert np.array_equal(np.asarray(mine.convert("RGB")), np.asarray(theirs.convert("RGB")))

@@ -41,6 +41,7 @@ import numpy as np
 
 from vizff.draw.catalogue import LANGUAGES
 from vizff.errors import (
+    MENTION,
     Cli,
     ConfigError,
     File,
@@ -124,6 +125,7 @@ class Part:
     layers: tuple[Layer, ...]
     transition: str  # how it begins
     fade: float  # seconds of its fade, when it begins with one
+    note: str | None = None  # said with the result: the lesson's title left off its card
 
     def source(self, path: Path) -> File:
         return File(path, self.number, self.name)
@@ -139,6 +141,7 @@ class Storyboard:
     title: str | None  # the lesson's own title (for the file's metadata and a folder's index)
     folder_format: str
     out_given: tuple[Any, Source | None] = (None, None)  # `out` as written, and where
+    notes: tuple[str, ...] = ()  # said with the result (the lesson's title left off its card)
 
 
 # ---- reading --------------------------------------------------------------------------------
@@ -182,7 +185,8 @@ def load_storyboard(
     elif "out" not in given:
         out = Path(file_values({"out": out}, File(path), out_dir=out_dir)["out"])
     folder_format = own.get("folder_format", "gif")
-    return Storyboard(path, built, home_path(out, "out"), title, folder_format, written)
+    notes = tuple(part.note for part in built if part.note)
+    return Storyboard(path, built, home_path(out, "out"), title, folder_format, written, notes)
 
 
 def _top(path: Path, table: Mapping[str, Any]) -> dict[str, Any]:
@@ -323,8 +327,12 @@ def _part(
     taken = options_of(cls)
     not_shared = ("out", "title", *(("hold",) if cls.name == "card" else ()))  # a card: seconds
     shared = {k: v for k, v in top.items() if k in taken and k not in not_shared}
+    note = None
     if _lesson_title_card(cls.name, values) and "title" in top:  # the lesson's title on its card
-        shared["title"] = in_language(top["title"], lang, File(path), "title")
+        lesson = in_language(top["title"], lang, File(path), "title")
+        note = _undrawable(lesson, number, (given, values, top), File(path))
+        if note is None:
+            shared["title"] = lesson
     layers = (
         (file_values(shared, File(path)), File(path)),
         ({k: v for k, v in train.items() if k in taken}, File(path, table="train")),
@@ -332,8 +340,38 @@ def _part(
         ({k: v for k, v in given.items() if k in taken and k not in not_shared}, cli),
     )
     return Part(
-        number, cls.name, name, tuple(layer for layer in layers if layer[0]), transition, fade
+        number,
+        cls.name,
+        name,
+        tuple(layer for layer in layers if layer[0]),
+        transition,
+        fade,
+        note,
     )
+
+
+def _undrawable(
+    lesson: str, number: int, layers: Sequence[Mapping[str, Any]], source: File
+) -> str | None:
+    """Why the lesson's title cannot be drawn on part `number`'s title card here, else None.
+
+    The title is the file's metadata first: a machine with no font for it (no CJK font, and
+    characters past the shipped subset) still renders the lesson, its card showing the
+    catalogue's title, and says so. A font the user names is theirs to answer for: the card
+    draws with it, or refuses it, as a card's own title does."""
+    from vizff.draw.typeface import find_font
+
+    if any(layer.get("font") is not None for layer in layers):
+        return None
+    try:
+        find_font(lesson)
+    except OptionError as error:
+        problem = MENTION.sub(lambda m: source.mention(m[1], m[2]), error.problem)
+        return (
+            f"part {number}: the title card shows the catalogue's title, not the lesson's "
+            f"({problem})"
+        )
+    return None
 
 
 def _lesson_title_card(scene: str, values: Mapping[str, Any]) -> bool:
@@ -682,7 +720,8 @@ class BoardRender:
         finally:
             self.abandon()
         plan = self.plan
-        notes = tuple(dict.fromkeys([*(note for r in results for note in r.notes), *self.notes]))
+        notes = (*(note for r in results for note in r.notes), *self.notes, *plan.board.notes)
+        notes = tuple(dict.fromkeys(notes))
         if plan.format == "" and any(p.transition == "fade" for p in plan.board.parts):
             notes += ("a folder holds each part on its own: its fades are left out",)
         frames = sum(r.frames for r in results)
