@@ -182,12 +182,17 @@ def planned_title(scene: Scene) -> str:
 
 
 def _unmarked(text: str) -> str:
-    """The text as drawn: markup removed, and control characters as the frames set them
-    (none drawn; a tab a space; line breaks kept)."""
-    from vizff.draw.text import _pieces
-    from vizff.draw.typeface import plain_text, shipped_font
+    """The text as its file's metadata holds it: markup removed, each control character a
+    space (line breaks kept), as `writers.file_title` writes it (a result's title kept
+    "a\x00b" while its file said "a b")."""
+    import unicodedata
 
-    return plain_text("".join(piece for piece, _ in _pieces(text)), shipped_font()).strip()
+    from vizff.draw.text import _pieces
+
+    text = "".join(piece for piece, _ in _pieces(text))
+    return "".join(
+        " " if c != "\n" and unicodedata.category(c) == "Cc" else c for c in text
+    ).strip()
 
 
 def stage_poster(

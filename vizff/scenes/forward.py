@@ -509,17 +509,17 @@ class Forward(TrainingScene):
         top = self.tile_labels_ys[0]
         self.unit_header = Box(left.x, top - gap // 2 - label_h, left.w, label_h)
 
-    def _size_hint(self) -> str:
-        """What else would help, after "use a larger size": the least size where smaller;
-        else shorter class names where a long one fills a caption line of its own (a
-        40-letter name refused 480x270, the scene's own least size, telling it to use
-        480x270)."""
+    def _size_hint(self) -> str | None:
+        """What else would help, after "use a larger size": `least`, the least size, where
+        smaller; else `names`, shorter class names, where a long one fills a caption line of
+        its own (a 40-letter name refused 480x270, the scene's own least size, telling it to
+        use 480x270)."""
         if self.size[0] < 480 or self.size[1] < 270:
-            return " (480x270 or more)"
+            return "least"
         page, longest = self.page, max(self.class_names(), key=len)
         if page.type.width(longest, page.px("caption")) > page.body.w / 3:
-            return ", or shorter class names (they are set in the caption)"
-        return ""
+            return "names"
+        return None
 
     def _refuse(self, error: OptionError) -> OptionError:
         """A size refused by the layout, named as the user gave it."""
@@ -605,7 +605,11 @@ class Forward(TrainingScene):
                 OptionError(
                     "size",
                     "too small for the forward scene: the ten output rows would not be legible; "
-                    f"use a larger size{self._size_hint()}",
+                    "use a larger size"
+                    + {
+                        "least": " (480x270 or more)",
+                        "names": ", or shorter class names (they are set in the caption)",
+                    }.get(self._size_hint(), ""),
                 )
             )
         self.radius, self.out_pitch = radius, out_pitch
