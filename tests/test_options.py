@@ -92,7 +92,7 @@ def test_cli_text_is_parsed_but_file_values_keep_their_types():
         ("steps", 10**10, "must be 0 to 1,000,000"),
         ("epochs", 1e9, "must be 1 to 1,000"),
         ("theme", "blue", "light, dark"),
-        ("classes", ["a"], "ten names"),
+        ("classes", ["a"] * 11, "up to ten names"),  # fewer are taken: the rest numbered
         ("classes", "fashon", 'did you mean "fashion"'),
         ("out", "", "file or folder name"),
         ("title", "x" * 300, "at most 200 characters"),
@@ -194,9 +194,21 @@ def test_numpy_whole_numbers_in_sizes_layers_and_lists_are_taken(tmp_path):
 def test_ten_class_names_must_differ():
     """`--classes a,a,c,...` was taken: two labels shared a name on every frame."""
     names = ["a", "a", "c", "d", "e", "f", "g", "h", "i", "j"]
-    with pytest.raises(OptionError, match='give ten different names \\("a" is given twice\\)'):
+    with pytest.raises(OptionError, match='give different names \\("a" names two labels\\)'):
         read("classes", names)
     assert read("classes", [n + str(i) for i, n in enumerate(names)])[1] == "a1"
+
+
+def test_data_of_fewer_classes_names_only_those():
+    """A 3-class dataset had to invent seven more names (`cat,dog,bird` was refused with
+    "give ten names"). The network has ten outputs: those unnamed show their label's number."""
+    assert read("classes", ["cat", "dog", "bird"]) == ("cat", "dog", "bird", *"3456789")
+    assert read("classes", "cat, dog", Cli()) == ("cat", "dog", *"23456789")
+    with pytest.raises(OptionError, match='give different names \\("5" names two labels\\)'):
+        read("classes", ["5", "x"])  # label 0 named as label 5 is shown
+    for bad in ([], ["a"] * 11, ["a", " "], ["x" * 41]):
+        with pytest.raises(OptionError, match="give up to ten names, one per label from 0"):
+            read("classes", bad)
 
 
 def test_an_object_is_named_by_its_kind_not_its_address():

@@ -872,8 +872,8 @@ def test_a_list_written_as_the_command_line_writes_it_is_taken_in_a_file_and_fro
     )
     with pytest.raises(OptionError, match=r"^hidden='16,,8': a number is missing"):
         python_recipe("forward", None, {"hidden": "16,,8"}).settle()
-    with pytest.raises(OptionError, match=r"^classes='a,b': give ten names"):
-        python_recipe("forward", None, {"classes": "a,b"}).settle()
+    with pytest.raises(OptionError, match=r"^classes='a,b,a': give different names"):
+        python_recipe("forward", None, {"classes": "a,b,a"}).settle()
 
 
 def test_a_run_too_large_for_the_memory_here_is_refused_before_any_work(

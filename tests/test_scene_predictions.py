@@ -490,3 +490,19 @@ def test_the_digits_are_drawn_at_least_at_their_own_size(lang, size):
     rows, cols = scene.digits.image_shape
     assert scene.grid.tiles[0].h >= rows and scene.grid.tiles[0].w >= cols
     assert not problems(frame, list(scene.page.texts()))  # still apart, inside, legible
+
+
+def test_data_of_three_classes_names_three_and_numbers_the_rest(tmp_path):
+    """`--classes cat,dog,bird`, three names for data of three labels, was refused ("give
+    ten names"); the matrix's rows now read cat 0, dog 1, bird 2, then 3 ... 9 (not "3 3")."""
+    from tests.conftest import write_idx_dir
+    from vizff.scenes import SCENES
+
+    folder = write_idx_dir(tmp_path / "three", n_train=30, n_test=12)
+    scene = SCENES["predictions"](
+        data=str(folder), classes=["cat", "dog", "bird"], steps=2, every=1, count=4
+    )
+    for _ in scene.frames():
+        pass
+    rows = [t.content for t in scene.page.texts() if t.role == "row"]
+    assert rows == ["cat 0", "dog 1", "bird 2", *"3456789"]

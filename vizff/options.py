@@ -234,16 +234,19 @@ class Option:
                 return value
             raise self._fail(
                 f"must be one of {', '.join(self.choices)}{close_match(value, self.choices)}, "
-                "or a list of ten names"
+                "or a list of up to ten names"
             )
         if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
-            raise self._fail(f"expected {' or '.join(self.choices)}, or a list of ten names")
+            raise self._fail(f"expected {' or '.join(self.choices)}, or a list of up to ten names")
         names = tuple(v.strip() for v in value)
-        if len(names) != 10 or not all(names) or any(len(n) > 40 for n in names):
-            raise self._fail("give ten names, one per label 0..9, each 1 to 40 characters")
+        if not 1 <= len(names) <= 10 or not all(names) or any(len(n) > 40 for n in names):
+            raise self._fail("give up to ten names, one per label from 0, each 1 to 40 characters")
+        # data of fewer classes (3 labels: cat,dog,bird): the network still has ten outputs,
+        # and those without a name are shown as their label's number
+        names += tuple(str(label) for label in range(len(names), 10))
         twice = next((n for i, n in enumerate(names) if n in names[:i]), None)
         if twice is not None:  # two labels by one name: a frame could not tell them apart
-            raise self._fail(f'give ten different names ("{twice}" is given twice)')
+            raise self._fail(f'give different names ("{twice}" names two labels)')
         return names
 
     def _check_bytes(self, value: Any) -> int:
@@ -405,7 +408,7 @@ SHARED: tuple[Option, ...] = (
         "classes",
         "names",
         "digits",
-        "names of the ten labels: digits, fashion, or a list",
+        "names of the labels: digits, fashion, or a list (up to ten: the rest are numbered)",
         "data",
         choices=("digits", "fashion"),
     ),

@@ -441,7 +441,8 @@ class Predictions(TrainingScene):
         self.matrix_header, area = rest.take_top(lines * small, gap=round(3 * s))
         names = self.class_names()
         digits = names == [str(k) for k in range(10)]
-        rows = names if digits else [f"{name} {k}" for k, name in enumerate(names)]
+        # a label named by its number (the unnamed ones of fewer classes) is not said twice
+        rows = [name if name == str(k) else f"{name} {k}" for k, name in enumerate(names)]
         widest = str(int(class_counts(self.digits.test_labels).max()))
         columns = [str(k) for k in range(10)]
         self.matrix = CountMatrix.fit(
@@ -456,7 +457,9 @@ class Predictions(TrainingScene):
             width = self.matrix.label_w - max(2, round(4 * s))
             pixels = page.px(self.matrix.row_size)
             self.matrix.row_labels = [
-                self._fit_name(lambda n, k=k: f"{n} {k}", name, width, pixels)
+                name
+                if name == str(k)
+                else self._fit_name(lambda n, k=k: f"{n} {k}", name, width, pixels)
                 for k, name in enumerate(names)
             ]
 
