@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from vizff.errors import DataError, IdxFormatError, OptionError, some_of
-from vizff.files import home_path
+from vizff.files import data_source, home_path
 
 IMAGE_MAGIC = 2051  # 0x00000803: unsigned bytes, 3 dimensions
 LABEL_MAGIC = 2049  # 0x00000801: unsigned bytes, 1 dimension
@@ -369,8 +369,7 @@ def _load(text: str) -> Digits:
         raise OptionError(
             "data", "is empty; give sample, mnist or a folder of IDX files", value=text
         )
-    if text.strip().lower() in ("sample", "mnist") and not os.path.lexists(text):
-        text = text.strip().lower()  # `MNIST`, `Sample ` (no folder of that name): the choice
+    text = data_source(text)
     if text == "sample":
         return read_directory(SAMPLE_DIR, source="sample")
     if text == "mnist":

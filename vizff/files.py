@@ -30,6 +30,14 @@ TEMP_PREFIX = ".vizff-"  # temporary files start with this, so they are easy to 
 STALE = re.compile(r"\.vizff-([1-9][0-9]{0,9})-[a-z0-9_]{8}(\.[A-Za-z0-9]{1,8})?\Z")
 
 
+def data_source(text: str) -> str:
+    """A `data` value as meant: `MNIST` and ` Sample` are the sources mnist and sample where
+    no file or folder has that name; anything else as written."""
+    if text.strip().lower() in ("sample", "mnist") and not os.path.lexists(text):
+        return text.strip().lower()
+    return text
+
+
 def home_path(text: str | os.PathLike[str], key: str, source=None) -> Path:
     """A path as the shell reads it: `~/x` in the user's home, `~name/x` in name's. A `~name`
     this system does not know is the user's error, named by `key` as `source` (the command

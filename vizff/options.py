@@ -179,9 +179,10 @@ class Option:
             raise self._fail("a path cannot hold a NUL character")
         if self.key == "out":
             check_output_name(value, self._fail)
-        if self.key == "data" and value.strip().lower() in ("sample", "mnist"):
-            if not os.path.lexists(value):  # `MNIST`, with no folder of that name: the choice
-                return value.strip().lower()
+        if self.key == "data":
+            from vizff.files import data_source
+
+            return data_source(value)
         return value
 
     def _check_bool(self, value: Any) -> bool:
