@@ -607,7 +607,7 @@ def test_a_title_the_frames_cannot_show_whole_gets_a_note(capsys, tmp_path):
     code, _, err = run(capsys, "render", "card", "--title", lines, "--out", str(tmp_path / "c.png"))
     assert code == 0
     assert "note: the title's 6 lines do not fit 640x360: they are set on 3" in err
-    long = "A title far too long for a thumbnail, however small the letters are set"
+    long = "A title far too long for a thumbnail, however small the letters are set, and longer"
     argv = ["render", "sigmoid", "--size", "320x180", "--set", "frames=2", "--title", long]
     code, _, err = run(capsys, *argv, "--out", str(tmp_path / "s.png"))
     assert code == 0 and re.search(

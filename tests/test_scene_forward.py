@@ -340,14 +340,17 @@ def test_the_strongest_edge_has_its_weights_sign(sample):
     for pick in (np.argmax(w), np.argmin(w)):  # the most positive and the most negative
         i, j = np.unravel_index(pick, w.shape)
         (x0, y0), (x1, y1) = scene.edge_ends[i * 10 + j]
-        found = frame[round((y0 + y1) / 2), round((x0 + x1) / 2)].astype(int)
         ends = {
             "positive": np.array(scene.theme.positive_end),
             "negative": np.array(scene.theme.negative_end),
         }
-        nearer = min(ends, key=lambda k: np.abs(ends[k] - found).sum())
+        votes = []  # along the edge: another edge may cross it at any one point
+        for t in (0.3, 0.4, 0.5, 0.6, 0.7):
+            found = frame[round(y0 + t * (y1 - y0)), round(x0 + t * (x1 - x0))].astype(int)
+            votes.append(min(ends, key=lambda k: np.abs(ends[k] - found).sum()))
+        nearer = max(set(votes), key=votes.count)
         if abs(w[i, j]) > 0.5 * np.abs(w).max():
-            assert nearer == ("positive" if w[i, j] > 0 else "negative")
+            assert nearer == ("positive" if w[i, j] > 0 else "negative"), votes
 
 
 def test_the_automatic_unit_is_the_most_excited_drawn_one_and_unit_picks_one(sample):
