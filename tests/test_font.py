@@ -116,6 +116,30 @@ def test_shipped_glyphs_are_not_the_notdef_box():
     assert not boxes
 
 
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.name)
+def test_symbols_in_latin_text_are_set_proportionally(path):
+    """Noto Sans SC sets × · ∂ … and the quotes an em wide, as Chinese text wants: "28×28",
+    "∂L/∂w" and "σ(x) · (1 − σ(x))" gaped. Oracle: the ink Pillow draws, against the advance
+    it moves the pen by: no more than a fifth of an em of white beside the ink, and the ink
+    inside the advance (nothing clipped or run into the next letter)."""
+    size = 200
+    font = ImageFont.truetype(str(path), size, layout_engine=ImageFont.Layout.BASIC)
+    wide = []
+    for symbol in "×·∂…“”‘’±÷≈≤≥≠§¶•†":
+        advance = font.getlength(symbol)
+        image = Image.new("L", (3 * size, 2 * size), 0)
+        ImageDraw.Draw(image).text((size, size // 2), symbol, font=font, fill=255)
+        columns = np.flatnonzero(np.asarray(image).max(axis=0) > 0) - size
+        left, right = columns[0], columns[-1] + 1
+        assert 0 <= left and right <= advance + 1, symbol
+        if advance - (right - left) > 0.2 * size:
+            wide.append(f"{symbol} {advance / size:.2f} em, ink {(right - left) / size:.2f}")
+    assert not wide, wide
+    # Chinese keeps its full-width punctuation and ideographs
+    for kept in "，。：（数":
+        assert font.getlength(kept) == size, kept
+
+
 def test_shipped_fonts_are_regular_and_bold_of_one_family():
     regular, bold = (TTFont(path) for path in SHIPPED)
     assert regular["OS/2"].usWeightClass == 400 and bold["OS/2"].usWeightClass == 700

@@ -60,6 +60,11 @@ CJK_PUNCTUATION = (
 SPACES = "".join(chr(c) for c in (*range(0x2000, 0x200B), 0x202F, 0x205F))  # en, em, thin...
 WANTED = ASCII + LATIN_1 + GREEK + PUNCTUATION + SPACES + ARROWS + MATH + SCRIPTS
 WANTED += CJK_PUNCTUATION
+# Noto Sans SC sets these full-width (an em each, as in Chinese text), so "28×28", "∂L/∂w",
+# "σ(x)·σ(x)" and "step…" gaped in vizff's English and mathematical text. Their outlines are
+# kept and moved left: each advance becomes its ink plus SIDE on either side, as Latin sets them.
+PROPORTIONAL = "§±¶·×÷‐‘’“”†‡•…‰" + ARROWS + MATH
+SIDE = 60  # font units of the 1,000 em on either side of the ink: Latin "+" has 38, "x" 15
 
 
 def fetch_wheel(directory: Path) -> Path:
@@ -149,10 +154,34 @@ def build(source: bytes, characters: str) -> dict[str, bytes]:
         static = instancer.instantiateVariableFont(variable, {"wght": weight}, inplace=False)
         assert {ord(c) for c in characters} <= set(static.getBestCmap())
         set_names(static, style, weight)
+        proportional(static, characters)
         buffer = io.BytesIO()
         static.save(buffer, reorderTables=True)
         fonts[style] = buffer.getvalue()
     return fonts
+
+
+def proportional(font: TTFont, characters: str) -> None:
+    """Give every full-width glyph of PROPORTIONAL its ink's width plus SIDE either side: the
+    outline moves left by what it gains, so it sits centred in its new, narrower advance."""
+    cmap, glyf, hmtx = font.getBestCmap(), font["glyf"], font["hmtx"]
+    em = font["head"].unitsPerEm
+    for name in sorted({cmap[ord(c)] for c in PROPORTIONAL if c in characters}):
+        advance, _ = hmtx[name]
+        glyph = glyf[name]
+        if advance < em or glyph.numberOfContours == 0:
+            continue
+        glyph.recalcBounds(glyf)
+        if glyph.xMax - glyph.xMin + 2 * SIDE >= advance:  # an arrow's ink fills its em
+            continue
+        shift = glyph.xMin - SIDE
+        if glyph.isComposite():
+            for component in glyph.components:
+                component.x -= shift
+        else:
+            glyph.coordinates.translate((-shift, 0))
+        glyph.recalcBounds(glyf)
+        hmtx[name] = (glyph.xMax + SIDE, glyph.xMin)
 
 
 def main() -> None:
@@ -232,7 +261,9 @@ supplies with other characters is drawn with a system CJK font or `--font PATH`
   sha256 `{WHEEL_SHA256}`
 - built by `tools/build_font.py` with fontTools {version}: subset with fontTools.subset (layout
   feature `kern` only, no glyph names, no vertical metrics or baselines), then static
-  instances with fontTools.varLib.instancer: {weights}; family renamed;
+  instances with fontTools.varLib.instancer: {weights}; family renamed; the symbols the
+  source sets an em wide (`PROPORTIONAL` in the tool: × · ∂ … quotes, operators) narrowed to
+  their ink plus 60 units either side, outlines unchanged, as Latin text sets them;
   head.created and head.modified kept from the source, so the same wheel and fontTools give the
   same bytes
 - `OFL.txt`: the licence file from the same folder of the wheel, unchanged
