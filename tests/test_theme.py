@@ -87,3 +87,6 @@ def test_pale_lines_keep_3_to_1_against_the_page(name):
         holder = type("S", (), {"theme": theme})()
         colour = scene.raw_colour(holder) if scene is Loss else scene.band_colour(holder)
         assert contrast_ratio(colour, theme.background) >= 3.0
+    raw = Loss.raw_colour(type("S", (), {"theme": theme})())  # paler, yet half the main line's
+    main = contrast_ratio(theme.primary, theme.background)
+    assert 0.5 * main <= contrast_ratio(raw, theme.background) < main

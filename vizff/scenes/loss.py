@@ -10,6 +10,7 @@ import numpy as np
 from vizff.draw import Axis, Chart, GrowingLine, Page, Plot, dot, make_palette, numbers
 from vizff.draw.parts import dotted, triangle
 from vizff.draw.plot import nice_ticks
+from vizff.draw.theme import LINE_CONTRAST, contrast_ratio
 from vizff.options import Option
 from vizff.scenes.base import TrainingScene
 from vizff.train import Snapshot
@@ -62,7 +63,11 @@ class Loss(TrainingScene):
         )
 
     def raw_colour(self):
-        return self.theme.pale("primary", 0.4)
+        """Paler than the smoothed line, but with more than half its contrast against the
+        page: on the dark page 3:1 alone left a 1 px line a projector washes out."""
+        theme = self.theme
+        least = max(LINE_CONTRAST, 0.55 * contrast_ratio(theme.primary, theme.background))
+        return theme.pale("primary", 0.4, least=least)
 
     def caption(self, snap: Snapshot, smoothed: float) -> str:
         """The numbers under the chart: exactly the snapshot's (and their running average)."""
