@@ -455,13 +455,14 @@ def test_the_no_counts_note_is_whole_with_long_class_names():
 
 
 @pytest.mark.parametrize("size", [(1280, 720), (1920, 1080)])
-def test_a_tiles_labels_sit_further_from_the_next_tiles_than_from_each_other(size):
-    """A row of wrong tiles read `0.99 ≠9 0.94 ≠5`: the gap to the next tile's probability
-    was narrower than the one inside a tile, so each ≠ seemed to go with the number after
-    it. On every row of the last frame, the gap between tiles is now the wider."""
+def test_a_wrong_tiles_label_follows_its_guess_not_its_probability(size):
+    """A wrong tile read `0.59 ≠7`, a statement about 0.59; before that a row read
+    `0.99 ≠9 0.94 ≠5`, each ≠ seeming to go with the number after it. Where the line has
+    room, the true label now follows the predicted one: `✕9 ≠7`, the probability under them;
+    and the gap to the next tile's texts is wider than the one inside a tile."""
     scene = SCENES["predictions"](pick="mistakes", size=size, theme="dark")
-    *_, (_, texts) = frames_with_texts(scene)
-    items = [t for t in scene.page.texts() if t.role in ("probability", "truth")]
+    *_, _ = frames_with_texts(scene)  # to the last frame
+    items = [t for t in scene.page.texts() if t.role in ("guess", "truth", "probability")]
     rows: dict[int, list] = {}
     for item in items:
         rows.setdefault(round(item.box.y + item.box.h / 2), []).append(item)
@@ -469,11 +470,12 @@ def test_a_tiles_labels_sit_further_from_the_next_tiles_than_from_each_other(siz
     for row in rows.values():
         row.sort(key=lambda t: t.box.x)
         kinds = [t.role for t in row]
+        assert ("probability", "truth") not in zip(kinds, kinds[1:]), [t.content for t in row]
         for (a, b), kind in zip(zip(row, row[1:]), zip(kinds, kinds[1:])):
             gap = b.box.x - (a.box.x + a.box.w)
-            if kind == ("probability", "truth"):
+            if kind == ("guess", "truth"):
                 inside = gap
-            elif kind == ("truth", "probability"):
+            elif kind == ("truth", "guess"):
                 assert gap > inside + 1, (a.content, b.content, gap, inside)
                 checked += 1
     assert checked >= 20

@@ -684,9 +684,16 @@ class Predictions(TrainingScene):
             places["probability"] = (x + mark + guess_w + self.word_gap, first)
             places["truth"] = (start(truth_w), second)
             return places
+        wrong = predicted != label
+        beside = mark + guess_w + self.word_gap + truth_w
+        if wrong and beside <= right - left:  # `✕9 ≠7` over `0.59`: "9, not 7", never `0.59 ≠7`
+            x = start(beside)
+            places = {"mark": (x, first), "guess": (x + mark, first)}
+            places["truth"] = (x + mark + guess_w + self.word_gap, first)
+            places["probability"] = (start(self.widest_probability), second)
+            return places
         x = start(mark + guess_w)
         places = {"mark": (x, first), "guess": (x + mark, first)}
-        wrong = predicted != label
         x = start(self.widest_probability + (self.word_gap + truth_w if wrong else 0))
         places["probability"] = (x, second)
         places["truth"] = (x + self.widest_probability + self.word_gap, second)
@@ -732,9 +739,10 @@ class Predictions(TrainingScene):
 
     def _probability(self, frame, k: int, predicted: int, probability: str):
         """The predicted name's probability: after the name, or under it."""
-        x, y = self._places_of(k, predicted)["probability"]
+        places = self._places_of(k, predicted)
+        x, y = places["probability"]
         anchor = "lm"
-        if not self.inline and predicted != int(self.shown_labels[k]):  # `0.94 ≠5` under it:
+        if not self.inline and places["truth"][1] == y:  # `0.94 ≠5` under the name:
             x, anchor = x + self.widest_probability, "rm"  # against its ≠, whatever its width
         return self.page.text(
             frame,
