@@ -21,7 +21,7 @@ from vizff.data import read_idx_images, read_idx_labels
 from vizff.errors import ConfigError, DataError, OptionError, RenderError, VizffError
 from vizff.options import SHARED
 from vizff.recipes import make_recipe, read_toml
-from vizff.render import prepare, render
+from vizff.render import prepare, render, render_scene
 from vizff.scenes import SCENES
 
 FUZZ = settings(
@@ -289,3 +289,24 @@ def test_two_renders_to_one_output_at_once(tmp_path):
     image.seek(60)
     image.load()  # the whole file decodes
     assert [p.name for p in tmp_path.iterdir()] == ["w.gif"]
+
+
+@pytest.mark.parametrize(
+    "hidden, size", [((4,) * 8, (480, 270)), ((1,) * 7, (1280, 720)), ((4,) * 8, (3840, 2160))]
+)
+def test_weights_with_more_layers_than_fit_is_an_option_error(hidden, size, tmp_path):
+    """--hidden takes up to 8 layers; the weights scene stacked their matrices past the
+    bottom of its column and crashed in its heatmaps (IndexError). Refused, naming --hidden."""
+    out = tmp_path / "w.gif"
+    out.write_bytes(b"kept")
+    with pytest.raises(OptionError) as caught:
+        render_scene("weights", out, hidden=list(hidden), size=size, steps=2, every=1)
+    message = str(caught.value)
+    assert "hidden" in message and "fewer layers" in message and "\n" not in message
+    assert out.read_bytes() == b"kept"
+
+
+def test_weights_with_two_hidden_layers_still_renders(tmp_path):
+    out = tmp_path / "w.gif"
+    render_scene("weights", out, hidden=[16, 8], size=(480, 270), steps=2, every=1)
+    assert Image.open(out).n_frames >= 2

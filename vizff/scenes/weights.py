@@ -27,6 +27,7 @@ from vizff.draw import (
     numbers,
     pixel_map,
 )
+from vizff.errors import OptionError
 from vizff.options import Option
 from vizff.scenes.base import TrainingScene
 from vizff.train import Snapshot
@@ -190,6 +191,15 @@ class Weights(TrainingScene):
             right.w - label_w - round(6 * s),
             max(4, right.bottom - chart_top - 2 * label_h - 2 * pad),
         )
+        if self.chart.bottom > right.bottom:  # the later layers' matrices took every row
+            width, height = self.size
+            error = OptionError(
+                "hidden",
+                f"{len(self.config.hidden)} hidden layers: at {width}x{height} the weights scene "
+                "has no room for their matrices; use fewer layers or a larger --size",
+            )
+            error.value = ",".join(str(n) for n in self.config.hidden)
+            raise self.settings.attribute(error)
 
     def caption_sample(self) -> str:
         return self.words(
