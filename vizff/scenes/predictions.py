@@ -742,7 +742,8 @@ class Predictions(TrainingScene):
         places = self._places_of(k, predicted)
         x, y = places["probability"]
         anchor = "lm"
-        if not self.inline and places["truth"][1] == y:  # `0.94 ≠5` under the name:
+        wrong = predicted != int(self.shown_labels[k])
+        if not self.inline and wrong and places["truth"][1] == y:  # `0.94 ≠5` under the name:
             x, anchor = x + self.widest_probability, "rm"  # against its ≠, whatever its width
         return self.page.text(
             frame,
