@@ -944,3 +944,57 @@ def test_a_card_names_the_data_only_where_it_is_there(capsys, tmp_path, monkeypa
     write_idx_dir(tmp_path / "letters")  # a folder that is there: named on the card
     code, _, _ = run(capsys, "render", "card", "--data", "letters", "--out", "c.png")
     assert code == 0 and (tmp_path / "c.png").is_file()
+
+
+# ---- a second outside try (2026-12-01) ---------------------------------------------------------
+def cli_env(*argv: str, cwd=None, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "vizff", *argv],
+        capture_output=True,
+        timeout=300,
+        cwd=cwd,
+        env={**os.environ, **env},
+    )
+
+
+@pytest.mark.parametrize("encoding", ["cp1252", "ascii"])
+def test_a_console_that_cannot_write_a_character_gets_it_escaped(encoding):
+    done = cli_env("scenes", "gradients", PYTHONIOENCODING=encoding)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == b""
+    out = done.stdout.decode(encoding)  # every byte is the console's own encoding
+    utf8 = cli_env("scenes", "gradients").stdout.decode()
+    assert any(not c.isascii() for c in utf8)  # it has characters to escape: a · at least
+
+    def python_escape(c: str) -> str:  # as Python's backslashreplace writes it
+        return f"\\x{ord(c):02x}" if ord(c) < 256 else f"\\u{ord(c):04x}"
+
+    expected = "".join(c if c.encode(encoding, "ignore") else python_escape(c) for c in utf8)
+    assert out == expected
+
+
+def test_an_embed_snippet_for_a_console_without_the_characters_pastes_right(tmp_path):
+    import html
+
+    out = tmp_path / "z.gif"
+    done = cli_env(
+        "render", "mosaic", "--lang", "zh", "--size", "320x180", "--out", str(out),
+        "--embed", "html", PYTHONIOENCODING="ascii",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    snippet = done.stdout.decode("ascii").splitlines()[-1]
+    alt = re.search(r'alt="([^"]*)"', snippet).group(1)
+    assert "&#" in alt  # the Chinese alt text, as character references
+    utf8 = cli_env(
+        "render", "mosaic", "--lang", "zh", "--size", "320x180", "--out", str(out),
+        "--embed", "html",
+    ).stdout.decode()  # fmt: skip
+    assert html.unescape(alt) == html.unescape(re.search(r'alt="([^"]*)"', utf8).group(1))
+
+
+@pytest.mark.parametrize("argv", [[], ["data"]])
+def test_no_command_shows_the_help_and_nothing_else(argv):
+    done = cli_env(*argv)
+    assert done.returncode == 0
+    assert done.stderr == b""
+    assert b"Usage" in done.stdout and b"Commands" in done.stdout

@@ -425,7 +425,10 @@ def render_command(
         for job in prepared:
             result = render_job(job)
             if embed is not None:
-                print(embed_snippet(result, embed))
+                # HTML and Markdown both read &#931; as the character: a console that cannot
+                # write it still gets a snippet that pastes right
+                snippet = embed_snippet(result, embed)
+                print(escaped(snippet, sys.stdout.encoding, "xmlcharrefreplace"))
         return
     render_batch(recipes, prepared, boards, out_dir, lenient, jobs)
 
@@ -698,6 +701,8 @@ def main(argv: list[str] | None = None) -> None:
         code = command.main(args=argv, prog_name="vizff", standalone_mode=False)
         sys.stdout.flush()  # a full or closed stdout fails here, not in Python's exit
     except UsageProblem as exc:
+        if type(exc).__name__ == "NoArgsIsHelpError":  # `vizff`, `vizff data`: the help was
+            sys.exit(0)  # asked for, and shown; there is no error to add to it
         fail(f"error: {exc.format_message()}", exc.exit_code)
     except (typer.Abort, KeyboardInterrupt):
         code = INTERRUPTED
@@ -774,6 +779,8 @@ class ReaderMayGo:
     def write(self, text: str) -> int:
         try:
             return self.stream.write(text)
+        except UnicodeEncodeError:  # a cp1252 console, PYTHONIOENCODING=ascii: what it cannot
+            return self.write(escaped(text, self.stream.encoding))  # show is escaped, as stderr
         except OSError as exc:
             if exc.errno not in GONE:
                 raise
@@ -791,6 +798,13 @@ class ReaderMayGo:
 
     def __getattr__(self, name: str):
         return getattr(self.stream, name)
+
+
+def escaped(text: str, encoding: str | None, how: str = "backslashreplace") -> str:
+    """`text` with what `encoding` cannot write replaced: `\\u03a3` as Python writes stderr,
+    or, for HTML, `&#931;`, which a page shows as the character itself."""
+    encoding = encoding or "utf-8"
+    return text.encode(encoding, how).decode(encoding, "replace")
 
 
 def _quiet_stdout() -> None:
