@@ -203,10 +203,13 @@ def test_font_path_with_the_glyph_is_used(tmp_path, system_fonts):
         ("notes.txt", "cannot be read as a TrueType or OpenType font"),
         ("folder", "is a folder, not a font file"),
         ("pipe.ttf", "is not a regular file; pass a .ttf, .otf or .ttc file"),
+        ("web.woff2", "is a WOFF2 web font, which vizff cannot draw with; pass the .ttf"),
     ],
 )
 def test_font_path_that_is_not_a_font_is_an_option_error(tmp_path, name, problem):
     (tmp_path / "notes.txt").write_text("not a font")
+    # a WOFF2 header (fontTools, without Brotli, logged a line of its own before the error)
+    (tmp_path / "web.woff2").write_bytes(b"wOF2\x00\x01\x00\x00" + bytes(200))
     (tmp_path / "folder").mkdir()
     os.mkfifo(tmp_path / "pipe.ttf")  # exists, but is no file to read: not "no such file"
     with pytest.raises(OptionError) as caught:
@@ -334,3 +337,64 @@ def test_a_data_folders_name_is_drawn_with_a_font_that_has_it_else_in_words(syst
     system_fonts(entry(DEJAVU, "DejaVu Sans"))
     texts, family = shown("mosaic", folder)
     assert "Жук-set" in texts and family == "DejaVu Sans"
+
+
+def section_characters(lang: str, *sections: str) -> set[str]:
+    """The characters of the catalogue's messages under `sections`, read here from the file."""
+    table = tomllib.loads((CATALOGUES / f"{lang}.toml").read_text(encoding="utf-8"))
+    found: set[str] = set()
+    for section in sections:
+        for text in catalogue_strings(table.get(section, {})):
+            found.update(text)
+    return {c for c in found if not c.isspace() and unicodedata.category(c) not in ("Cc", "Cf")}
+
+
+def test_a_font_is_asked_only_for_what_the_scene_draws(tmp_path, capsys):
+    """Liberation Sans (a common slide font) was refused by every scene for ⊙, which only the
+    forward scene draws, with no word of where it was needed."""
+    from tests.test_cli import run
+
+    shared = ("common", "data", "classes")
+    words = section_characters("en", "sigmoid", "forward", *shared)
+    assert "⊙" in words and "⊙" not in section_characters("en", "sigmoid", *shared)
+    printable = {chr(c) for c in range(0x21, 0x7F)} | set("−×…")
+    font = tiny_font(tmp_path / "slides.ttf", "".join(sorted((words | printable) - {"⊙"})))
+    out = tmp_path / "s.png"
+    code, _, err = run(capsys, "render", "sigmoid", "--size", "480x270", "--font", str(font),
+                       "--out", str(out))  # fmt: skip
+    assert code == 0, err
+    assert out.exists()
+    code, _, err = run(capsys, "render", "forward", "--size", "480x270", "--font", str(font),
+                       "--out", str(tmp_path / "f.png"))  # fmt: skip
+    assert code == 2
+    assert err == (
+        f"error: --font {font}: has no glyph for ⊙ U+2299, which scene forward's words use: "
+        "pass a font that has them\n"
+    )
+    # a title's own character is the user's: no word about the scene's
+    code, _, err = run(capsys, "render", "sigmoid", "--size", "480x270", "--font", str(font),
+                       "--title", "Sigmoid ⊙", "--out", str(out))  # fmt: skip
+    assert code == 2 and "has no glyph for ⊙ U+2299: pass" in err
+
+
+@pytest.mark.parametrize("scene", ["mosaic", "sigmoid", "softmax", "weights", "loss", "forward",
+                                   "predictions", "gradients", "card"])  # fmt: skip
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_every_word_a_scene_draws_is_in_its_sections(scene, lang, monkeypatch):
+    """The font check above trusts each scene's WORDS: record the keys it really asks for."""
+    from vizff.draw.catalogue import Catalogue
+    from vizff.scenes import SCENES
+    from vizff.scenes.base import SHARED_WORDS
+
+    asked: set[str] = set()
+    call, listed = Catalogue.__call__, Catalogue.list
+    monkeypatch.setattr(Catalogue, "__call__", lambda s, k, **f: asked.add(k) or call(s, k, **f))
+    monkeypatch.setattr(Catalogue, "list", lambda s, k: asked.add(k) or listed(s, k))
+    cls = SCENES[scene]
+    options = {"size": (480, 270), "lang": lang}
+    if "train" in cls.takes or scene in ("forward", "gradients", "weights", "loss", "predictions"):
+        options["steps"] = 10
+    for _ in cls(**options).frames():
+        pass
+    assert asked
+    assert {key.split(".")[0] for key in asked} <= {*cls.WORDS, *SHARED_WORDS}, sorted(asked)

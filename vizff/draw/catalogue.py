@@ -104,10 +104,13 @@ class Catalogue:
         """What goes between the fields of a caption."""
         return "   "
 
-    def characters(self) -> set[str]:
-        """Every character the catalogue's messages use (for the font subset)."""
+    def characters(self, sections: tuple[str, ...] | None = None) -> set[str]:
+        """Every character the catalogue's messages use (for the font subset), or those of
+        the messages in `sections` (`("loss", "common")`: the words one scene can draw)."""
         chars: set[str] = set()
-        for value in self.messages.values():
+        for key, value in self.messages.items():
+            if sections is not None and key.split(".")[0] not in sections:
+                continue
             for text in value if isinstance(value, list) else [value]:
                 chars.update(text)
         return chars

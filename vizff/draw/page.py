@@ -35,21 +35,39 @@ class Look:
     font: str | None = None  # a font file for characters the shipped font lacks
     names: tuple[str, ...] = ()  # the user's names of the classes, drawn on the frames too
     data: str = ""  # the name of the user's data (its folder's), drawn on the frames too
+    # the catalogue's sections the scene draws words from (None: all of them), and its name
+    sections: tuple[str, ...] | None = None
+    scene: str = ""
+
+
+# Drawn by the kit itself, not from a catalogue: ASCII (numbers, formulas), the minus sign of
+# negative numbers, × of image sizes and powers of ten, and … where a name is cut short.
+KIT_CHARACTERS = "".join(chr(c) for c in range(0x20, 0x7F)) + "−×…"
 
 
 def typeface_for(look: Look):
     """The font for a page: the shipped subset, unless the user's title or subtitle needs
     another (a system CJK font, or `font`); it must then have the catalogue's words too."""
-    kit_text = "".join(sorted(look.words.characters()))
+    kit_text = "".join(sorted(look.words.characters(look.sections)))
+    if look.sections is not None:  # what the kit writes beside the words: numbers and signs
+        kit_text += KIT_CHARACTERS
+    ours = f"scene {look.scene}'s words" if look.scene else "vizff's words"
     if look.names:  # names no font has are refused as `classes`, before the title is looked at
         find_font(
-            "".join(look.names), look.font, kit_text=kit_text, key="classes", value=look.names
+            "".join(look.names),
+            look.font,
+            kit_text=kit_text,
+            key="classes",
+            value=look.names,
+            kit_name=ours,
         )
         kit_text += "".join(look.names)
     if look.subtitle and not look.title:
-        return find_font(look.subtitle + look.data, look.font, kit_text=kit_text, key="subtitle")
+        return find_font(
+            look.subtitle + look.data, look.font, kit_text=kit_text, key="subtitle", kit_name=ours
+        )
     text = (look.title or "") + (look.subtitle or "") + look.data
-    return find_font(text, look.font, kit_text=kit_text)
+    return find_font(text, look.font, kit_text=kit_text, kit_name=ours)
 
 
 class Page:

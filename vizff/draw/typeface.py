@@ -12,6 +12,7 @@ reads the fonts' GPOS kerning), so Latin text in a plot may sit slightly tighter
 
 from __future__ import annotations
 
+import logging
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
@@ -22,6 +23,10 @@ from matplotlib import font_manager
 from PIL import ImageFont
 
 from vizff.errors import OptionError
+
+# fontTools logs what it cannot read (a WOFF2 file without Brotli) before it raises, and the
+# raise is what vizff reports: with a handler of its own, nothing reaches the terminal twice
+logging.getLogger("fontTools").addHandler(logging.NullHandler())
 
 FONTS = Path(__file__).resolve().parent / "fonts"
 SHIPPED_FAMILY = "Noto Sans SC vizff"  # the family name tools/build_font.py gives the subset
@@ -86,6 +91,7 @@ def find_font(
     kit_text: str = "",
     key: str = "title",
     value: object = None,
+    kit_name: str = "",
 ) -> FontChoice:
     """A font with every character of `text` (what the user wrote: a title) and of `kit_text`
     (what vizff adds: catalogue words, numbers), or an OptionError naming what is missing.
@@ -93,11 +99,13 @@ def find_font(
     Order: `font_path` alone when given (`--font PATH`); else the shipped subset; else the first
     of SYSTEM_FAMILIES that matplotlib's font manager lists and that has them all. Whitespace
     and control characters need no glyph. Errors quote `value` (else `text`) under the option
-    name `key`.
+    name `key`; `kit_name` says whose words `kit_text` holds (`scene forward's words`), for an
+    error about a character the user did not write.
     """
     needed = glyphs_needed(unicodedata.normalize("NFC", text + kit_text))
     if font_path is not None:
-        return user_font(Path(font_path), needed)
+        theirs = set(unicodedata.normalize("NFC", text))
+        return user_font(Path(font_path), needed, ours=set(needed) - theirs, kit_name=kit_name)
     choice = shipped_font()
     if not missing(choice.regular, needed):
         return choice
@@ -188,8 +196,11 @@ def rank(entry: font_manager.FontEntry, weight: int) -> tuple:
     return (entry.stretch != "normal", abs(weight_of(entry) - weight), *face_of(entry))
 
 
-def user_font(path: Path, needed: list[str]) -> FontChoice:
-    """The font at `path` (--font): its first face with every character, or an OptionError."""
+def user_font(
+    path: Path, needed: list[str], *, ours: set[str] = frozenset(), kit_name: str = ""
+) -> FontChoice:
+    """The font at `path` (--font): its first face with every character, or an OptionError
+    that says which of them vizff's own words (`ours`, those of `kit_name`) need."""
     if not path.is_file():
         if path.is_dir():
             problem = "is a folder, not a font file"
@@ -198,6 +209,13 @@ def user_font(path: Path, needed: list[str]) -> FontChoice:
         else:
             problem = "no such file"
         raise OptionError("font", problem, value=str(path))
+    if font_header(path).startswith(b"wOF2"):  # FreeType, which draws, cannot read it
+        raise OptionError(
+            "font",
+            "is a WOFF2 web font, which vizff cannot draw with; pass the .ttf or .otf it was "
+            "made from (font sites offer them beside the web font)",
+            value=str(path),
+        )
     faces = [Face(path, index) for index in range(face_count(path))]
     usable = [face for face in faces if not inspect_face(face.path, face.index)[0]]
     if not usable:
@@ -205,19 +223,29 @@ def user_font(path: Path, needed: list[str]) -> FontChoice:
     for face in usable:
         if not missing(face, needed):
             return FontChoice(face, face, family_name(face), "--font")
-    lacking = shown(missing(usable[0], needed))
+    absent = missing(usable[0], needed)
+    where = ""
+    if kit_name and all(c in ours for c in absent):  # none of them is in what the user wrote
+        where = f", which {kit_name} use"
     raise OptionError(
-        "font", f"has no glyph for {lacking}: pass a font that has them", value=str(path)
+        "font",
+        f"has no glyph for {shown(absent)}{where}: pass a font that has them",
+        value=str(path),
     )
+
+
+def font_header(path: Path) -> bytes:
+    """The file's first 12 bytes (b"" where it cannot be read: inspect_face will say why)."""
+    try:
+        with open(path, "rb") as file:
+            return file.read(12)
+    except OSError:
+        return b""
 
 
 def face_count(path: Path) -> int:
     """How many fonts the file holds: a .ttc collection says so in its header."""
-    try:
-        with open(path, "rb") as file:
-            header = file.read(12)
-    except OSError:
-        return 1  # inspect_face will say why it cannot be read
+    header = font_header(path)
     return int.from_bytes(header[8:12], "big") if header[:4] == b"ttcf" else 1
 
 

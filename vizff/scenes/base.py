@@ -25,6 +25,9 @@ from vizff.train import Snapshot, TrainConfig, check_memory, check_splits, train
 REPLAY_BYTES = 16 * 2**20
 
 
+SHARED_WORDS = ("common", "data", "classes")  # sections any scene may draw words from
+
+
 def data_name(words, source: str, path: str) -> str:
     """`MNIST sample`, `MNIST`, or a folder's own name (`.` and `..` named as the folder they
     are; not resolved: a link keeps its name)."""
@@ -49,6 +52,14 @@ class Scene:
     MIN_SIZE: ClassVar[tuple[int, int]] = (320, 180)
     # the user's title and subtitle: one line each (a card wraps and breaks them into several)
     MULTILINE_TITLES: ClassVar[bool] = False
+    # the sections of the catalogue this scene draws words from, besides SHARED_WORDS: a
+    # --font needs their characters only (tests/test_outside.py records what each scene uses)
+    WORDS: ClassVar[tuple[str, ...]] = ()
+
+    def __init_subclass__(cls, **kwargs: Any):
+        super().__init_subclass__(**kwargs)
+        if not cls.__dict__.get("WORDS") and "name" in cls.__dict__:
+            cls.WORDS = (cls.name,)
 
     def __init__(self, settings: Settings | None = None, **options: Any):
         if settings is None:
@@ -62,6 +73,8 @@ class Scene:
             subtitle=settings.subtitle,
             font=settings.font,
             names=classes if isinstance(classes := settings.get("classes"), tuple) else (),
+            sections=(*self.WORDS, *SHARED_WORDS),
+            scene=self.name,
         )
         self.page: Page | None = None  # made by frames(); its texts are the frame's words
         try:
