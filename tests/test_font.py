@@ -381,7 +381,7 @@ def test_a_font_is_asked_only_for_what_the_scene_draws(tmp_path, capsys):
                                    "predictions", "gradients", "card"])  # fmt: skip
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_every_word_a_scene_draws_is_in_its_sections(scene, lang, monkeypatch):
-    """The font check above trusts each scene's WORDS: record the keys it really asks for."""
+    """The font check above trusts each scene's SECTIONS: record the keys it really asks for."""
     from vizff.draw.catalogue import Catalogue
     from vizff.scenes import SCENES
     from vizff.scenes.base import SHARED_WORDS
@@ -397,4 +397,4 @@ def test_every_word_a_scene_draws_is_in_its_sections(scene, lang, monkeypatch):
     for _ in cls(**options).frames():
         pass
     assert asked
-    assert {key.split(".")[0] for key in asked} <= {*cls.WORDS, *SHARED_WORDS}, sorted(asked)
+    assert {key.split(".")[0] for key in asked} <= {*cls.SECTIONS, *SHARED_WORDS}, sorted(asked)

@@ -213,8 +213,34 @@ def test_what_only_a_single_scene_does_is_refused_for_a_storyboard(capsys, tmp_p
     out = tmp_path / ("lesson.gif" if "--max-bytes" in flag else "lesson.mp4")
     code, _, err = run(capsys, "render", str(small(tmp_path)), "--out", str(out), *flag)
     assert code == 2
-    assert f"{key}: " in one_line(err) and "leave it out" in err
+    assert one_line(err).startswith(f"error: {key}: ") and "leave it out" in err
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("line", "said"),
+    [('max_bytes = "20KB"', 'max_bytes = "20KB"'), ("poster = true", "poster = true")],
+)
+def test_a_storyboards_own_key_is_named_at_its_top_not_in_part_1(capsys, tmp_path, line, said):
+    """A top-level max_bytes was reported as `part 1 ("title card"): max_bytes = ...`."""
+    path = write(tmp_path, line + "\n" + SMALL.format(theme="light", lang="en"))
+    out = tmp_path / "lesson.mp4"
+    code, _, err = run(capsys, "render", str(path), "--out", str(out))
+    assert code == 2
+    assert one_line(err).startswith(f"error: {path}: {said}: ") and "leave it out" in err
+    assert "part" not in err.split(": ")[1]
+
+
+def test_a_still_of_a_storyboard_says_how_to_get_one_from_the_flag_and_the_file(capsys, tmp_path):
+    """--frame said "a storyboard sets this per part, in its file"; the part then refused it."""
+    code, _, err = run(capsys, "render", str(small(tmp_path)), "--frame", "1",
+                       "--out", str(tmp_path / "x.png"))  # fmt: skip
+    assert code == 2 and one_line(err).startswith("error: --frame 1: not for a storyboard")
+    assert "on its own" in err and "per part" not in err
+    path = write(tmp_path, SMALL.format(theme="light", lang="en") + "frame = 1\n", "f.toml")
+    code, _, err = run(capsys, "render", str(path), "--out", str(tmp_path / "x.mp4"))
+    assert code == 2 and "frame = 1: not for a storyboard's part" in one_line(err)
+    assert "on its own" in err
 
 
 # ---- titles ------------------------------------------------------------------------------------
@@ -998,3 +1024,82 @@ def test_no_command_shows_the_help_and_nothing_else(argv):
     assert done.returncode == 0
     assert done.stderr == b""
     assert b"Usage" in done.stdout and b"Commands" in done.stdout
+
+
+@pytest.mark.parametrize("kind", ["file", "link"])
+def test_an_out_dir_that_is_no_folder_is_named_as_typed(capsys, tmp_path, kind):
+    """`--out-dir keep.gif` (a file) was reported as `out='keep.gif/sigmoid.gif'`."""
+    where = tmp_path / "keep.gif"
+    if kind == "file":
+        where.write_bytes(b"GIF89a kept")
+    else:
+        where.symlink_to(tmp_path / "gone")
+    code, _, err = run(capsys, "render", "sigmoid", "softmax", "--out-dir", str(where))
+    assert code == 2
+    said = "is a file" if kind == "file" else "is a link to a folder that does not exist"
+    assert one_line(err).startswith(f"error: --out-dir {where}: {said}; ")
+    assert kind == "link" or where.read_bytes() == b"GIF89a kept"
+    code, _, err = run(capsys, "render", "sigmoid", "--out-dir", str(where / "sub"))
+    assert code == 2 and one_line(err).startswith(f"error: --out-dir {where / 'sub'}: ")
+
+
+def test_a_cache_folder_set_by_the_environment_is_named_by_it(capsys, tmp_path, monkeypatch):
+    """VIZFF_CACHE_DIR problems were reported as `--dir`, an option nobody typed."""
+    cache = tmp_path / "cache"
+    cache.write_text("a file")
+    monkeypatch.setenv("VIZFF_CACHE_DIR", str(cache))
+    code, _, err = run(capsys, "data", "download", "--mirror", str(tmp_path))
+    assert code == 2
+    assert one_line(err).startswith(f"error: VIZFF_CACHE_DIR={cache}: is a file; ")
+    code, _, err = run(capsys, "data", "info", "--data", "mnist")
+    assert code == 2
+    assert one_line(err).startswith(f"error: --data mnist: VIZFF_CACHE_DIR={cache} is a file")
+    code, _, err = run(capsys, "data", "download", "--dir", str(cache), "--mirror", str(tmp_path))
+    assert code == 2 and one_line(err).startswith(f"error: --dir {cache}: is a file; ")
+
+
+def test_a_read_only_mount_is_called_so_by_train_save(capsys, tmp_path, monkeypatch):
+    import vizff.cli
+
+    monkeypatch.setattr(vizff.cli.os, "access", lambda *a, **k: False)
+    code, _, err = run(capsys, "train", "--steps", "1", "--save", str(tmp_path / "w.npz"))
+    assert code == 2 and "(permission denied)" in one_line(err)
+
+    class ReadOnly:
+        f_flag = os.ST_RDONLY
+
+    monkeypatch.setattr(vizff.cli.os, "statvfs", lambda path: ReadOnly())
+    code, _, err = run(capsys, "train", "--steps", "1", "--save", str(tmp_path / "w.npz"))
+    assert code == 2
+    save = tmp_path / "w.npz"
+    said = f"error: --save {save}: cannot write in {tmp_path} (Read-only file system)\n"
+    assert one_line(err) == said
+
+
+@pytest.mark.parametrize(
+    ("typed", "hint"), [("float16", ""), ("floa32", ' (did you mean "float32"?)')]
+)
+def test_a_suggestion_is_only_a_spelling_of_what_was_typed(capsys, typed, hint):
+    """float16 was answered with 'did you mean "float64"?': another value, not a spelling."""
+    code, _, err = run(capsys, "train", "--steps", "1", "--dtype", typed)
+    assert code == 2
+    assert one_line(err) == f"error: --dtype {typed}: must be one of float32, float64{hint}\n"
+
+
+def test_class_names_are_quoted_as_they_were_written(capsys, tmp_path):
+    """`--classes 猫,狗` was quoted back as `猫,狗,2,3,4,5,6,7,8,9`."""
+    code, _, err = run(capsys, "render", "mosaic", "--classes", "猫,狗", "--font",
+                       str(tmp_path / "none.ttf"), "--out", str(tmp_path / "c.gif"))  # fmt: skip
+    assert code == 2 and "--font" in err  # the font is looked at first: a missing file
+    code, _, err = run(capsys, "render", "mosaic", "--classes", "猫,狗,龘", "--size", "320x180",
+                       "--out", str(tmp_path / "c.gif"))  # fmt: skip
+    if code == 0:  # a system CJK font here has them all: nothing to quote
+        pytest.skip("a CJK font on this machine has 猫, 狗 and 龘")
+    assert one_line(err).startswith("error: --classes 猫,狗,龘: ")
+
+
+def test_one_frame_is_one_frame(capsys, tmp_path):
+    out = tmp_path / "one.gif"
+    code, printed, err = run(capsys, "render", "loss", "--steps", "0", "--out", str(out))
+    assert code == 0, err
+    assert code == 0 and printed.startswith(f"{out}  1 frame  ")

@@ -31,7 +31,7 @@ from rich.progress import (
 )
 
 from vizff import files, interrupts
-from vizff.errors import Cli, ConfigError, OptionError, VizffError, shorten, some_of
+from vizff.errors import Cli, ConfigError, OptionError, VizffError, counted, shorten, some_of
 from vizff.files import home_path
 from vizff.options import SHARED, Option, options_of, settle
 
@@ -274,7 +274,18 @@ def check_save(path: Path) -> None:
     if not folder.is_dir():
         refuse(f"{folder} is not a folder")
     if not os.access(folder, os.W_OK | os.X_OK):
-        refuse(f"cannot write in {folder} (permission denied)")
+        refuse(f"cannot write in {folder} ({unwritable(folder)})")
+
+
+def unwritable(folder: Path) -> str:
+    """Why a folder os.access says cannot be written: a read-only mount, or its permissions
+    (renders say "Read-only file system" for the first, as the system does)."""
+    try:
+        if os.statvfs(folder).f_flag & os.ST_RDONLY:
+            return "Read-only file system"
+    except (OSError, AttributeError):  # no statvfs (Windows): the permissions, then
+        pass
+    return "permission denied"
 
 
 def save_network(network, path: Path) -> None:
@@ -349,6 +360,16 @@ def render_command(
             value="-",
             source=Cli(),
         )
+    if out_dir_given and (os.path.lexists(out_dir) and not out_dir.is_dir()):
+        dangling = os.path.islink(out_dir) and not out_dir.exists()
+        problem = (  # was blamed on out='keep.gif/sigmoid.gif', which nobody wrote
+            "is a link to a folder that does not exist; make that folder or name another"
+            if dangling
+            else "is a file; name a folder to write into"
+        )
+        raise OptionError("out_dir", problem, value=str(out_dir), source=Cli())
+    if out_dir_given and (problem := files.parent_problem(out_dir)):
+        raise OptionError("out_dir", problem, value=str(out_dir), source=Cli())
 
     targets = list(targets or [])
     if all_ and targets:
@@ -460,7 +481,7 @@ def render_job(job):
     if made:
         note(f"made the folder {folder} for it (--out or --out-dir names another place)")
     print(
-        f"{result.path}  {result.frames} frames  {human_bytes(result.bytes)}  "
+        f"{result.path}  {counted(result.frames, 'frame')}  {human_bytes(result.bytes)}  "
         f"{result.seconds:.1f} s"
     )
     if result.poster is not None:
@@ -552,7 +573,7 @@ def render_batch(recipes, prepared, boards, out_dir: Path, lenient, jobs: int | 
         for message in result.notes:
             note(message)
         print(
-            f"{result.path}  {result.frames} frames  {human_bytes(result.bytes)}  "
+            f"{result.path}  {counted(result.frames, 'frame')}  {human_bytes(result.bytes)}  "
             f"{result.seconds:.1f} s"
         )
 

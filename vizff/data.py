@@ -349,6 +349,13 @@ def cache_dir() -> Path:
     return Path(base) / "vizff" / "mnist"
 
 
+def cache_name(directory: Path) -> str:
+    """How a message names the cache folder: by the variable that set it, if one did."""
+    if os.environ.get("VIZFF_CACHE_DIR"):
+        return f"VIZFF_CACHE_DIR={directory}"
+    return f"the MNIST cache {directory}"
+
+
 def load_digits(spec: str | os.PathLike[str] = "sample") -> Digits:
     """Digits from a source: `sample` (embedded), `mnist` (the download cache) or a directory."""
     text = str(spec)
@@ -374,6 +381,13 @@ def _load(text: str) -> Digits:
         return read_directory(SAMPLE_DIR, source="sample")
     if text == "mnist":
         directory = cache_dir()
+        if directory.exists() and not directory.is_dir():
+            raise OptionError(
+                "data",
+                f"{cache_name(directory)} is a file, not a folder; set VIZFF_CACHE_DIR to a "
+                "folder and run `vizff data download`, or give a directory of IDX files",
+                value=text,
+            )
         try:
             find_idx_files(directory)
         except DataError:

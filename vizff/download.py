@@ -11,8 +11,8 @@ import urllib.request
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from vizff.data import cache_dir
-from vizff.errors import DownloadError, OptionError
+from vizff.data import cache_dir, cache_name
+from vizff.errors import ConfigError, DownloadError, OptionError
 from vizff.files import atomic_path
 
 # sha256 and size of the original gzip files (LeCun, Cortes, Burges), as published
@@ -127,12 +127,17 @@ def download_mnist(
     """
     target_dir = Path(directory) if directory is not None else cache_dir()
     mirrors = list(mirrors) if mirrors else mirrors_from_env()
+    # named as the user set it: --dir, or VIZFF_CACHE_DIR (which no --dir error should blame)
+    named = f"--dir {target_dir}" if directory is not None else cache_name(target_dir)
     if target_dir.exists() and not target_dir.is_dir():
-        raise OptionError("dir", "is a file; give a folder to keep the MNIST files in",
-                          value=str(target_dir))  # fmt: skip
+        if directory is not None:
+            raise OptionError("dir", "is a file; give a folder to keep the MNIST files in",
+                              value=str(target_dir))  # fmt: skip
+        raise ConfigError(f"{named}: is a file; set VIZFF_CACHE_DIR to a folder to keep the "
+                          "MNIST files in, or pass --dir FOLDER")  # fmt: skip
     made = not target_dir.exists()
     try:
-        _download(target_dir, mirrors, timeout, progress, files)
+        _download(target_dir, mirrors, timeout, progress, files, named)
     except BaseException:
         if made and target_dir.is_dir() and not any(target_dir.iterdir()):
             target_dir.rmdir()  # a folder made for nothing is not left behind
@@ -140,7 +145,7 @@ def download_mnist(
     return target_dir
 
 
-def _download(target_dir, mirrors, timeout, progress, files) -> None:
+def _download(target_dir, mirrors, timeout, progress, files, named) -> None:
     for name, expected in files.items():
         target = target_dir / name
         if target.is_file() and _sha256(target) == expected[0]:
@@ -151,7 +156,7 @@ def _download(target_dir, mirrors, timeout, progress, files) -> None:
         for mirror in mirrors:
             url = mirror_url(mirror).rstrip("/") + "/" + name
             try:
-                with atomic_path(target, option="--dir") as temp:
+                with atomic_path(target, name=named) as temp:
                     _stream(url, temp, name, expected, timeout=timeout, progress=progress)
                 break
             except _MirrorFailed as exc:

@@ -301,14 +301,17 @@ def _umask() -> int:
 
 
 @contextmanager
-def atomic_path(target: str | os.PathLike[str], *, option: str = "--out") -> Iterator[Path]:
+def atomic_path(
+    target: str | os.PathLike[str], *, option: str = "--out", name: str = ""
+) -> Iterator[Path]:
     """Yield a temporary path beside `target`; on success it replaces `target` in one rename.
 
     On any exception (KeyboardInterrupt included) the temporary file is removed and `target`
-    is left exactly as it was. Directories created for it stay.
+    is left exactly as it was. Directories created for it stay. Messages name it `name`, else
+    `{option} {target}`.
     """
     target = Path(target)
-    staged = Staged(target, name=f"{option} {target}", tidy=False)
+    staged = Staged(target, name=name or f"{option} {target}", tidy=False)
     with writing(staged):
         yield staged.path
         staged.commit()

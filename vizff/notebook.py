@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from vizff.errors import OptionError, Python
+from vizff.errors import OptionError, Python, counted
 from vizff.options import Option, close_match
 
 EMBED_LIMIT = 20_000_000  # bytes: as matplotlib's animation.embed_limit, but a link past it
@@ -277,7 +277,8 @@ def describe(result) -> str:
     size = f", {result.size[0]}x{result.size[1]}" if result.size else ""
     where = f" in {result.path}" if result.path is not None else ""
     line = (
-        f"{result.title or 'render'}: {result.frames} frames{size}, {human(result.bytes)} "
+        f"{result.title or 'render'}: {counted(result.frames, 'frame')}{size}, "
+        f"{human(result.bytes)} "
         f"{kind}{where}, {result.seconds:.1f} s"
     )
     return "\n".join([line, *(f"note: {note}" for note in result.notes)])

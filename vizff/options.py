@@ -287,8 +287,17 @@ def _whole_number(value: Any) -> bool:
 def close_match(word: str, choices: Iterable[str]) -> str:
     """`; did you mean "tanh"?` when a choice is close to what was typed, else ``."""
     spelled = {choice.lower(): choice for choice in choices}  # `Activaton` finds activation
-    found = difflib.get_close_matches(str(word).lower(), list(spelled), n=1, cutoff=0.6)
-    return f' (did you mean "{spelled[found[0]]}"?)' if found else ""
+    typed = str(word).lower()
+    # a choice with other digits is another value, not a misspelling: float16 is not float64
+    same_digits = [c for c in spelled if digits(c) == digits(typed)]
+    found = difflib.get_close_matches(typed, same_digits, n=1, cutoff=0.6)
+    if not found:
+        return ""
+    return f' (did you mean "{spelled[found[0]]}"?)'
+
+
+def digits(text: str) -> str:
+    return "".join(c for c in text if c.isdigit())
 
 
 def parse_size(value: Any, fail=None) -> tuple[int, int]:

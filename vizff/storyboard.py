@@ -162,9 +162,12 @@ def load_storyboard(
     given = dict(given or {})
     for key in ("title", "subtitle", *NEVER):
         if key in given:
-            raise OptionError(
-                key, "a storyboard sets this per part, in its file", value=given[key], source=source
+            problem = (
+                _not_at_top(key) if key in NEVER else "a storyboard sets this per part, in its file"
             )
+            raise OptionError(key, problem, value=given[key], source=source)
+    for key, value in given.items():
+        _single_scene_only_key(key, value, source)
     top = _top(path, table)
     train = _train(path, table.get("train", {}))
     lang = _language(given.get("lang", top.get("lang")))
@@ -197,6 +200,7 @@ def _top(path: Path, table: Mapping[str, Any]) -> dict[str, Any]:
             continue
         source = File(path)
         option = SHARED_BY_KEY.get(key)
+        _single_scene_only_key(key, value, source)  # before part 1 would be blamed for it
         if key in OWN:
             OWN[key].read(value, source)
         elif key == "title":  # the lesson's own: metadata, a folder's index, its title card
@@ -318,7 +322,7 @@ def _part(
             problem = (
                 "set once, at the top of the storyboard: every part of one video shares it"
                 if key in ONCE
-                else "not for a storyboard's part"
+                else "not for a storyboard's part (render its scene on its own for a still)"
             )
             raise OptionError(key, problem, value=values[key], source=source)
     for key in ("title", "subtitle"):
@@ -628,16 +632,25 @@ def _check_output(out: Path, fmt: str, settings: Settings) -> None:
     writer.check_size(settings.size)  # MP4's even sides, WebP's largest
 
 
+SINGLE_SCENE_ONLY = {
+    "max_bytes": "fits one scene's GIF or WebP to a budget, not a storyboard; leave it out",
+    "poster": "writes a PNG beside one scene's MP4, not a storyboard's; leave it out",
+}
+
+
 def _single_scene_only(settings: Settings) -> None:
     """Refuse what only a single scene's render does, rather than ignore it in a lesson."""
     if settings.given("max_bytes"):
-        raise OptionError(
-            "max_bytes", "fits one scene's GIF or WebP to a budget, not a storyboard; leave it out"
-        )
+        raise OptionError("max_bytes", SINGLE_SCENE_ONLY["max_bytes"])
     if settings.given("poster") and settings.poster:
-        raise OptionError(
-            "poster", "writes a PNG beside one scene's MP4, not a storyboard's; leave it out"
-        )
+        raise OptionError("poster", SINGLE_SCENE_ONLY["poster"])
+
+
+def _single_scene_only_key(key: str, value: Any, source: Source) -> None:
+    """The same, for a key given to the whole storyboard (its top, or the command line):
+    named there, not in part 1, which never had it."""
+    if key in SINGLE_SCENE_ONLY and (key != "poster" or value is not False):
+        raise OptionError(key, SINGLE_SCENE_ONLY[key], value=value, source=source)
 
 
 def _foreign(folder: Path) -> bool:

@@ -12,6 +12,7 @@ from vizff.draw.box import Box
 from vizff.draw.catalogue import Catalogue
 from vizff.draw.text import Laid, TextItem, Typesetter, clear_behind, escape, find_font
 from vizff.draw.theme import RGB, Theme
+from vizff.errors import UNSET
 
 BASE_SIZE = (640, 360)  # every layout is designed at this size and scaled
 
@@ -58,7 +59,7 @@ def typeface_for(look: Look):
             look.font,
             kit_text=kit_text,
             key="classes",
-            value=look.names,
+            value=UNSET,  # the scene names it as the user wrote it, not padded to ten
             kit_name=ours,
         )
         kit_text += "".join(look.names)

@@ -54,12 +54,12 @@ class Scene:
     MULTILINE_TITLES: ClassVar[bool] = False
     # the sections of the catalogue this scene draws words from, besides SHARED_WORDS: a
     # --font needs their characters only (tests/test_outside.py records what each scene uses)
-    WORDS: ClassVar[tuple[str, ...]] = ()
+    SECTIONS: ClassVar[tuple[str, ...]] = ()
 
     def __init_subclass__(cls, **kwargs: Any):
         super().__init_subclass__(**kwargs)
-        if not cls.__dict__.get("WORDS") and "name" in cls.__dict__:
-            cls.WORDS = (cls.name,)
+        if not cls.__dict__.get("SECTIONS") and "name" in cls.__dict__:
+            cls.SECTIONS = (cls.name,)
 
     def __init__(self, settings: Settings | None = None, **options: Any):
         if settings is None:
@@ -73,7 +73,7 @@ class Scene:
             subtitle=settings.subtitle,
             font=settings.font,
             names=classes if isinstance(classes := settings.get("classes"), tuple) else (),
-            sections=(*self.WORDS, *SHARED_WORDS),
+            sections=(*self.SECTIONS, *SHARED_WORDS),
             scene=self.name,
         )
         self.page: Page | None = None  # made by frames(); its texts are the frame's words

@@ -38,7 +38,7 @@ class Card(Scene):
     name = "card"
     summary = "a title, section or end card: big centred words for a storyboard's chapters"
     MULTILINE_TITLES = True
-    WORDS = ("cards",)
+    SECTIONS = ("cards",)
     DEFAULTS = {"hold": 0.0}
     MIN_SIZE = (160, 90)  # words fitted to the page: a thumbnail still reads
     takes = ("data",)  # only to name the lesson's data on a title card: nothing is read
