@@ -255,6 +255,34 @@ def test_a_line_break_in_a_scenes_title_is_refused_and_a_card_takes_it(capsys, t
     assert code == 0 and out.exists(), err
 
 
+@pytest.mark.parametrize("brk", ["\r", "\u2028", "\u2029", "\x85", "\x0b", "\r\n"])
+def test_every_kind_of_line_break_is_one(capsys, tmp_path, brk):
+    """U+2028 was taken by a one-line scene (drawn as one line, yet noted as two); a card
+    drew it on one line."""
+    title = f"Week 3{brk}gradient descent"
+    code, _, err = run(capsys, "render", "sigmoid", "--set", "frames=2", "--title", title,
+                       "--out", str(tmp_path / "t.png"))  # fmt: skip
+    assert code == 2 and "is one line in scene sigmoid" in one_line(err)
+    from vizff.scenes import SCENES
+
+    card = SCENES["card"](title=title, size=(640, 360))
+    next(iter(card.frames()))
+    drawn = [item.content for item in card.page.texts() if item.role == "title"]
+    assert drawn == ["Week 3", "gradient descent"]
+
+
+@pytest.mark.parametrize("control", ["\u202e", "\u202b", "\u2067"])
+def test_a_right_to_left_control_in_a_title_is_refused(capsys, tmp_path, control):
+    """U+202E (right-to-left override) asks for the text reversed; vizff drew it forwards."""
+    code, _, err = run(capsys, "render", "sigmoid", "--set", "frames=2", "--title",
+                       f"a{control}bc", "--out", str(tmp_path / "t.png"))  # fmt: skip
+    assert code == 2
+    assert f"has a right-to-left control (U+{ord(control):04X})" in one_line(err)
+    code, _, err = run(capsys, "render", "sigmoid", "--set", "frames=2", "--title",
+                       "a\u202abc\u202c", "--out", str(tmp_path / "t.png"))  # fmt: skip
+    assert code == 0, err  # left to right: nothing to reverse
+
+
 def test_right_to_left_titles_are_refused_not_drawn_reversed(capsys, tmp_path):
     code, _, err = run(capsys, "render", "sigmoid", "--set", "frames=2", "--subtitle",
                        "مرحبا = hello", "--out", str(tmp_path / "t.png"))  # fmt: skip

@@ -166,6 +166,8 @@ class Option:
             raise self._fail(f"at most {self.high:g} characters")
         if not self.blank and not value.strip():
             raise self._fail(f"is blank; write one, or leave {self.key} out for the scene's own")
+        if self.key in WORDED:  # every way text breaks a line is one: \r, U+2028 ... as \n
+            value = LINE_BREAKS.sub("\n", value)
         return value
 
     def _check_path(self, value: Any) -> str:
@@ -547,6 +549,9 @@ Layer = tuple[Mapping[str, Any], Source]  # values as given, and where they were
 
 
 WORDED = ("title", "subtitle")  # the user's own words: one string, or one per language
+# what str.splitlines() breaks at: Windows' \r\n, an old Mac's \r, Unicode's line and
+# paragraph separators, and the controls that also end a line
+LINE_BREAKS = re.compile("\r\n|[\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 
 
 def in_language(value: Any, lang: str | None, source: Source, key: str) -> Any:

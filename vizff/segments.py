@@ -177,6 +177,7 @@ def ffmetadata(chapters: Sequence[Chapter], fps: float, title: str | None) -> st
     """An FFMETADATA file: the title, and chapters timed in frames (TIMEBASE 1/fps)."""
     rate = Fraction(fps).limit_denominator()  # as the writer gives it to ffmpeg
     lines = [";FFMETADATA1"]
+    title = file_title(title)  # one line, no control characters (a BEL reached the file)
     if title:
         lines.append(f"title={_escape(title)}")
     for chapter in chapters:
@@ -185,7 +186,7 @@ def ffmetadata(chapters: Sequence[Chapter], fps: float, title: str | None) -> st
             f"TIMEBASE={rate.denominator}/{rate.numerator}",
             f"START={chapter.start}",
             f"END={chapter.end}",
-            f"title={_escape(chapter.title)}",
+            f"title={_escape(file_title(chapter.title) or '')}",
         ]
     return "\n".join(lines) + "\n"
 

@@ -25,6 +25,9 @@ from vizff.train import Snapshot, TrainConfig, check_memory, check_splits, train
 REPLAY_BYTES = 16 * 2**20
 
 
+# embedding, override and isolate controls that turn text right to left (the left-to-right
+# ones, and the marks, change nothing in text vizff can draw: they need no glyph)
+RIGHT_TO_LEFT_CONTROLS = "\u202b\u202e\u2067"
 SHARED_WORDS = ("common", "data", "classes")  # sections any scene may draw words from
 
 
@@ -102,6 +105,15 @@ class Scene:
             if text is None:
                 continue
             backwards = sorted({c for c in text if unicodedata.bidirectional(c) in ("R", "AL")})
+            overrides = sorted({c for c in text if c in RIGHT_TO_LEFT_CONTROLS})
+            if overrides:
+                raise OptionError(
+                    key,
+                    "has a right-to-left control ("
+                    + ", ".join(f"U+{ord(c):04X}" for c in overrides)
+                    + "), which asks for the text reversed; vizff draws left to right, so "
+                    "leave it out and write the words in the order they are read",
+                )
             if backwards:
                 raise OptionError(
                     key,
