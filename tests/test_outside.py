@@ -1084,6 +1084,11 @@ def test_a_cache_folder_set_by_the_environment_is_named_by_it(capsys, tmp_path, 
     assert one_line(err).startswith(f"error: --data mnist: VIZFF_CACHE_DIR={cache} is a file")
     code, _, err = run(capsys, "data", "download", "--dir", str(cache), "--mirror", str(tmp_path))
     assert code == 2 and one_line(err).startswith(f"error: --dir {cache}: is a file; ")
+    monkeypatch.setenv("VIZFF_CACHE_DIR", str(cache / "mnist"))  # under a file: not made
+    code, _, err = run(capsys, "data", "download", "--mirror", str(tmp_path))
+    assert code == 1
+    said = f"error: VIZFF_CACHE_DIR={cache / 'mnist'}: cannot create directory {cache / 'mnist'}"
+    assert one_line(err).startswith(said)
 
 
 def test_a_read_only_mount_is_called_so_by_train_save(capsys, tmp_path, monkeypatch):
@@ -1131,3 +1136,24 @@ def test_one_frame_is_one_frame(capsys, tmp_path):
     code, printed, err = run(capsys, "render", "loss", "--steps", "0", "--out", str(out))
     assert code == 0, err
     assert code == 0 and printed.startswith(f"{out}  1 frame  ")
+
+
+def test_a_long_mp4_hold_says_what_it_costs_before_the_work(capsys, tmp_path, monkeypatch):
+    """An MP4 encodes its hold as copies of the last frame: 10 minutes at 240 fps ran for
+    many minutes with nothing said. The note gives the count and the way out."""
+    import vizff.cli
+
+    out = tmp_path / "h.mp4"
+    argv = ["render", "sigmoid", "--size", "320x180", "--set", "frames=2", "--fps", "10"]
+    code, _, err = run(capsys, *argv, "--hold", "2", "--out", str(out))
+    assert code == 0 and "copies" not in err  # 20 copies at 320x180: nothing to say
+    monkeypatch.setattr(vizff.cli, "HELD_PIXELS_PER_SECOND", 320 * 180)  # one copy a second
+    code, _, err = run(capsys, *argv, "--hold", "2", "--out", str(out))
+    assert code == 0
+    assert err.startswith(
+        "note: a 2 s hold at 10 fps is 20 copies of the last frame for x264 to encode "
+        "(an MP4 shows no frame longer than the rest): about 20 s more; a lower fps or hold, "
+        "or a GIF or WebP, holds it for free\n"
+    )
+    code, _, err = run(capsys, *argv, "--hold", "2", "--out", str(tmp_path / "h.gif"))
+    assert code == 0 and "copies" not in err  # a GIF holds one frame as long as asked

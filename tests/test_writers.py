@@ -178,6 +178,24 @@ def test_mp4_is_h264_yuv420p_faststart(tmp_path):
     assert np.abs(decoded[0].astype(int) - frames[0]).mean() < 4  # lossy, but close
 
 
+def test_an_mp4_hold_is_the_last_frame_repeated_without_sending_it_again(tmp_path, monkeypatch):
+    """The hold is ffmpeg's copies of the last frame: the same file as the copies written
+    as frames, but only the drawn frames cross the pipe (a long hold sent each copy)."""
+    frames = moving_square(6)
+    sent = []
+    original = vizff.writers.Mp4Writer._pipe_write
+    monkeypatch.setattr(
+        vizff.writers.Mp4Writer,
+        "_pipe_write",
+        lambda self, frame: sent.append(1) or original(self, frame),
+    )
+    write_all(tmp_path / "held.mp4", frames, fps=12, hold=1.0)
+    assert len(sent) == 6
+    write_all(tmp_path / "written.mp4", frames + [frames[-1]] * 12, fps=12, hold=0)
+    assert (tmp_path / "held.mp4").read_bytes() == (tmp_path / "written.mp4").read_bytes()
+    assert mp4_frame_count(tmp_path / "held.mp4") == 18
+
+
 def test_mp4_refuses_odd_sizes(tmp_path):
     with pytest.raises(OptionError, match="even width and height; try 66x48") as refused:
         write_all(tmp_path / "a.mp4", moving_square(2, size=(65, 48)))

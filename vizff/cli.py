@@ -246,6 +246,29 @@ def warn_if_long(seconds: float | None, config, what: str = "training", where: s
             )
 
 
+# x264 encodes copies of one frame at about this many pixels a second on two cores (a 60 s
+# hold at 60 fps and 1920x1080: 3,600 copies in 55 s; benchmarks/README.md)
+HELD_PIXELS_PER_SECOND = 135e6
+
+
+def warn_if_long_hold(writer, size: tuple[int, int]) -> None:
+    """An MP4 holds its last frame as copies, each encoded (a GIF or WebP shows one frame as
+    long as asked): say so when that takes more than a few seconds."""
+    from vizff.writers import Mp4Writer
+
+    if not isinstance(writer, Mp4Writer):
+        return
+    copies = round(writer.hold * writer.fps)
+    seconds = copies * size[0] * size[1] / HELD_PIXELS_PER_SECOND
+    if seconds > 10:
+        shown = f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.0f} min"
+        note(
+            f"a {writer.hold:g} s hold at {writer.fps:g} fps is {copies:,} copies of the last "
+            f"frame for x264 to encode (an MP4 shows no frame longer than the rest): about "
+            f"{shown} more; a lower fps or hold, or a GIF or WebP, holds it for free"
+        )
+
+
 def check_save(path: Path) -> None:
     """Refuse, before any training, a --save that would replace something other than weights
     vizff saved, or that cannot be written: a script named by mistake, a folder, a device."""
@@ -471,6 +494,7 @@ def render_job(job):
     if config is not None:
         job.scene.load()
         warn_if_long(job.scene.estimate_seconds(), config, job.scene.estimated_work)
+    warn_if_long_hold(job.writer, job.settings.size)
     folder = job.writer.path.parent
     made = not folder.exists() and not job.settings.given("out")
     with progress_bar() as bar:
@@ -554,6 +578,7 @@ def render_batch(recipes, prepared, boards, out_dir: Path, lenient, jobs: int | 
         if config is not None:
             job.scene.load()
             warn_if_long(job.scene.estimate_seconds(), config, job.scene.estimated_work)
+        warn_if_long_hold(job.writer, job.settings.size)
         batch.add(RecipeTask(recipe, out_dir, lenient, job.total, job.name))
     for board in plans:
         for seconds, config, what, where in board.estimates:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from vizff.data import cache_dir, cache_name
 from vizff.errors import ConfigError, DownloadError, OptionError
-from vizff.files import atomic_path
+from vizff.files import atomic_path, make_dirs
 
 # sha256 and size of the original gzip files (LeCun, Cortes, Burges), as published
 MNIST_FILES: dict[str, tuple[str, int]] = {
@@ -137,7 +137,8 @@ def download_mnist(
                           "MNIST files in, or pass --dir FOLDER")  # fmt: skip
     made = not target_dir.exists()
     try:
-        _download(target_dir, mirrors, timeout, progress, files, named)
+        make_dirs(target_dir, named)  # a folder that cannot be made is named as it was set
+        _download(target_dir, mirrors, timeout, progress, files, directory is not None)
     except BaseException:
         if made and target_dir.is_dir() and not any(target_dir.iterdir()):
             target_dir.rmdir()  # a folder made for nothing is not left behind
@@ -145,7 +146,7 @@ def download_mnist(
     return target_dir
 
 
-def _download(target_dir, mirrors, timeout, progress, files, named) -> None:
+def _download(target_dir, mirrors, timeout, progress, files, dir_given: bool) -> None:
     for name, expected in files.items():
         target = target_dir / name
         if target.is_file() and _sha256(target) == expected[0]:
@@ -156,7 +157,10 @@ def _download(target_dir, mirrors, timeout, progress, files, named) -> None:
         for mirror in mirrors:
             url = mirror_url(mirror).rstrip("/") + "/" + name
             try:
-                with atomic_path(target, name=named) as temp:
+                # a file that cannot be written is named by its path (after --dir, if given)
+                with atomic_path(
+                    target, name=f"--dir {target}" if dir_given else str(target)
+                ) as temp:
                     _stream(url, temp, name, expected, timeout=timeout, progress=progress)
                 break
             except _MirrorFailed as exc:
