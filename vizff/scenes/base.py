@@ -205,6 +205,11 @@ class Scene:
         """The images, as a title names them: `digits`; in Chinese 数字图像, 图像."""
         return self.words(f"classes.{self._kind()}.images")
 
+    def image_word(self) -> str:
+        """One image, as a title names it: `digit`; in Chinese 数字图像 (数字 alone also
+        reads as "a number")."""
+        return self.words(f"classes.{self._kind()}.image")
+
     def _kind(self) -> str:
         return self.settings.classes if isinstance(self.settings.classes, str) else "custom"
 

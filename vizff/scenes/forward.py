@@ -291,7 +291,7 @@ class Forward(TrainingScene):
     def title(self) -> str:
         if self.training_mode:
             return self.words("forward.title_training")
-        return self.words("forward.title", thing=self.examples(plural=False))
+        return self.words("forward.title", image=self.image_word())
 
     def drawn_units(self) -> int:
         return min(self.config.hidden[0], MAX_DRAWN)
