@@ -387,7 +387,7 @@ def test_images_of_classes_named_by_the_user_are_images_not_classes(tmp_path):
     assert re.search(r"\d+ of 20 test images right", said["predictions", "en"])
     assert "the true class" in said["predictions", "en"]  # a label is a class
     assert said["mosaic", "en"].startswith("The input: lab images,")
-    assert "一个图像穿过神经网络" in said["forward", "zh"]
+    assert "一张图像穿过神经网络" in said["forward", "zh"]
     assert "20 张测试集图像中对了" in said["predictions", "zh"]
     assert said["mosaic", "zh"].startswith("输入：lab中的图像，")
     for text in said.values():

@@ -825,7 +825,7 @@ def test_a_title_card_names_the_lessons_own_data(tmp_path):
     card = SCENES["card"](plan(load_storyboard(board)).segments[0].settings)  # as the lesson
     assert card.subtitle().startswith("wardrobe items in, ten probabilities out")
     zh = SCENES["card"](card="title", data=str(data), classes="fashion", lang="zh")
-    assert zh.subtitle().startswith("输入wardrobe中的服饰图像，输出每一类的预测概率")
+    assert zh.subtitle().startswith("从wardrobe中的服饰图像到每一类的预测概率")
     assert render_storyboard(board, tmp_path / "parts").path.is_dir()
     default = SCENES["card"](card="title")
     assert default.subtitle().startswith("MNIST digits in, ten probabilities out")
