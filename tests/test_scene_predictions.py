@@ -296,6 +296,21 @@ def test_class_names_are_cut_to_fit_and_nothing_collides(classes, size, lang):
                 assert re.search(r" \d$", item.content)
 
 
+@pytest.mark.parametrize("size", [(640, 360), (1280, 720), (1920, 1080)])
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_fashion_names_are_shown_whole_under_their_tiles(size, lang):
+    """`Ankl…`, `Snea…`, `T-shi…` at 1920x1080 with the tiles 110 pixels apart: the one word
+    a prediction tile exists to show. The grid now takes fewer columns (or tiles) instead."""
+    scene = Predictions(steps=60, every=60, classes="fashion", size=size, lang=lang)
+    names = set(scene.class_names())
+    guesses = set()
+    for frame, texts in frames_with_texts(scene):
+        assert not problems(frame, texts)
+        guesses |= {item.content for item in texts if item.role == "guess"}
+    assert guesses and guesses <= names, guesses - names
+    assert len(guesses) >= 3  # several classes predicted, each whole
+
+
 def test_counts_up_to_ten_thousand_fit_or_are_left_out_with_a_note(tmp_path):
     """One class holding all 10,000 test digits: its cell may have to show 10000."""
     folder = tmp_path / "one-class"
