@@ -381,6 +381,15 @@ def test_cards_are_the_catalogues_words_laid_out_cleanly(size, lang, kind, words
     if size[0] >= 640:  # large enough for every word; the smallest may cut with an ellipsis
         assert joiner.join(title).replace("  ", " ") == expected_title
         assert joiner.join(sub).replace("  ", " ") == expected_sub
+    formula = [t for t in texts if t.role == "formula"]
+    if said.has(f"cards.{key}.formula"):  # the loss card's L = ...: the card's main line,
+        # whole on one line at every size, in ink, larger than the words under it
+        assert [t.content for t in formula] == [plain(said(f"cards.{key}.formula"))]
+        assert formula[0].colour == card.theme.ink
+        if size[0] >= 640:  # a thumbnail sets it smaller, to keep it whole
+            assert all(formula[0].box.h > t.box.h for t in texts if t.role == "subtitle")
+    else:
+        assert not formula
     assert card.frame_count() == 60  # 3 s at 20 fps
 
 

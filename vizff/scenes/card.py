@@ -25,6 +25,7 @@ WORDS = ("title", "loss", "end")  # the catalogue's cards: [cards.<name>] title 
 # design sizes at 640x360 of each kind's title and subtitle
 TITLE_SIZE = {"title": 27.0, "section": 23.0, "end": 25.0}
 SUBTITLE_SIZE = 12.5
+FORMULA_SIZE = 17.0  # a card's formula (the loss card's L = ...): what the card is for
 # (title lines, subtitle lines) at most, tried in turn until the words fit the frame's height
 LAYOUTS = ((3, 4), (3, 3), (3, 2), (3, 1), (3, 0), (2, 0), (1, 0))
 
@@ -105,6 +106,14 @@ class Card(Scene):
             )
         return self.words(f"cards.{words}.subtitle")
 
+    def formula(self) -> str | None:
+        """The catalogue card's formula, on a line of its own between title and subtitle;
+        none under the user's own title (it would not match)."""
+        if self.settings.title is not None:
+            return None
+        key = f"cards.{self.catalogue_words()}.formula"
+        return self.words(key) if self.words.has(key) else None
+
     def dataset_name(self) -> str:
         """The lesson's data as its scenes name it, from the `data` given (nothing is read)."""
         data = str(self.settings.data)
@@ -130,18 +139,21 @@ class Card(Scene):
         bar = Box(0, 0, max(4, round(44 * page.s)), max(2, round(3 * page.s)))
         gap = round(12 * page.s)
         room = self.size[1] - 2 * page.margin
-        subtitle = self.subtitle()
-        # fewer subtitle lines, then none, then fewer title lines, until the block fits
+        subtitle, formula = self.subtitle(), self.formula()
+        # fewer subtitle lines, then none, then fewer title lines, until the block fits; the
+        # formula, the card's point, stays to the last
         for most_title, most_below in LAYOUTS:
             title = self.lines(
                 self.title(), TITLE_SIZE[self.settings.card], width, most_title, True
             )
+            shown = self.lines(formula, FORMULA_SIZE, width, 1, False) if formula else None
             below = None
             if subtitle and most_below:
                 below = self.lines(subtitle, SUBTITLE_SIZE, width, most_below, False)
             height = bar.h + gap + title[2] * len(title[0])
-            if below:
-                height += gap + below[2] * len(below[0])
+            for part in (shown, below):
+                if part:
+                    height += gap + part[2] * len(part[0])
             if height <= room:
                 break
         frame = np.empty((self.size[1], self.size[0], 3), dtype=np.uint8)
@@ -163,6 +175,12 @@ class Card(Scene):
                 role="title",
             )
             y += title[2]
+        if shown:
+            y += gap
+            for line in shown[0]:
+                page.text(frame, (centre, y), line, size=shown[1], anchor="mt", width=width,
+                          role="formula")  # fmt: skip
+                y += shown[2]
         if below:
             y += gap
             for line in below[0]:
