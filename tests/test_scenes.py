@@ -553,6 +553,18 @@ def test_weights_on_square_and_tall_frames_keep_the_tiles_header_and_colour_bar_
     assert bar and all(0 <= t.box.y - tiles.bottom <= small for t in bar)
 
 
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_loss_charts_accuracy_axis_is_in_percent_as_its_caption(lang):
+    """The caption said `test accuracy 91.8%` beside an axis reading 0.25 ... 1."""
+    scene = SCENES["loss"](steps=10, every=5, size="1280x720", lang=lang)
+    for _ in scene.frames():
+        pass
+    texts = scene.page.texts()
+    ticks = [t.content for t in texts if t.role == "tick" and t.content.endswith("%")]
+    assert len(ticks) >= 3 and {float(t[:-1]) for t in ticks} <= {0, 25, 50, 75, 100}
+    assert re.search(r"\d+\.\d%", " ".join(t.content for t in texts if t.role == "caption"))
+
+
 @pytest.mark.parametrize("steps", [1, 2, 12])
 def test_the_loss_charts_step_axis_is_labelled_in_whole_steps(steps):
     """A run of one step was labelled 0, 0.2, 0.4 ... 1 "gradient step": there is no step 0.2."""

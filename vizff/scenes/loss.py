@@ -109,7 +109,7 @@ class Loss(TrainingScene):
             0,
             1.0,
             [0, 0.25, 0.5, 0.75, 1.0],
-            label=lambda v: f"{v:g}",
+            label=lambda v: f"{100 * v:g}%",  # as the caption gives it: 91.8%, not 0.918
             title=words("loss.accuracy"),
             colour="tertiary",
         )
