@@ -204,12 +204,15 @@ def test_font_path_with_the_glyph_is_used(tmp_path, system_fonts):
         ("folder", "is a folder, not a font file"),
         ("pipe.ttf", "is not a regular file; pass a .ttf, .otf or .ttc file"),
         ("web.woff2", "is a WOFF2 web font, which vizff cannot draw with; pass the .ttf"),
+        ("huge.ttc", "cannot be read as a TrueType or OpenType font"),
     ],
 )
 def test_font_path_that_is_not_a_font_is_an_option_error(tmp_path, name, problem):
     (tmp_path / "notes.txt").write_text("not a font")
     # a WOFF2 header (fontTools, without Brotli, logged a line of its own before the error)
     (tmp_path / "web.woff2").write_bytes(b"wOF2\x00\x01\x00\x00" + bytes(200))
+    # a collection's header claiming four billion faces: each was inspected, memory without end
+    (tmp_path / "huge.ttc").write_bytes(b"ttcf\x00\x01\x00\x00\xff\xff\xff\xff" + bytes(4000))
     (tmp_path / "folder").mkdir()
     os.mkfifo(tmp_path / "pipe.ttf")  # exists, but is no file to read: not "no such file"
     with pytest.raises(OptionError) as caught:
@@ -398,3 +401,11 @@ def test_every_word_a_scene_draws_is_in_its_sections(scene, lang, monkeypatch):
         pass
     assert asked
     assert {key.split(".")[0] for key in asked} <= {*cls.SECTIONS, *SHARED_WORDS}, sorted(asked)
+
+
+def test_a_collection_is_read_for_the_faces_its_file_can_hold(tmp_path):
+    path = tmp_path / "huge.ttc"
+    path.write_bytes(b"ttcf\x00\x01\x00\x00\xff\xff\xff\xff" + bytes(4000))
+    assert typeface.face_count(path) == (4012 - 12) // 16  # each needs an offset and a directory
+    path.write_bytes(b"ttcf\x00\x01\x00\x00\xff\xff\xff\xff" + bytes(10**6))
+    assert typeface.face_count(path) == typeface.MOST_FACES

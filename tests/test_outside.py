@@ -1157,3 +1157,94 @@ def test_a_long_mp4_hold_says_what_it_costs_before_the_work(capsys, tmp_path, mo
     )
     code, _, err = run(capsys, *argv, "--hold", "2", "--out", str(tmp_path / "h.gif"))
     assert code == 0 and "copies" not in err  # a GIF holds one frame as long as asked
+
+
+def test_a_file_name_that_is_not_utf8_is_linked_byte_for_byte(capsys, tmp_path):
+    """`--out $'x\\xff.png' --embed md` wrote the file, then ended in "unexpected
+    UnicodeEncodeError ... a bug"; `vizff page` on its folder wrote no page at all."""
+    name = os.fsdecode(b"x\xff.png")  # what a Latin-1 system names a file
+    out = tmp_path / name
+    code, printed, err = run(capsys, "render", "sigmoid", "--size", "320x180", "--frame", "-1",
+                             "--out", str(out), "--embed", "md")  # fmt: skip
+    assert code == 0, err
+    assert printed.splitlines()[-1].endswith("/x%FF.png)")
+    (tmp_path / "plain.png").write_bytes(out.read_bytes())
+    code, _, err = run(capsys, "page", str(tmp_path))
+    assert code == 0, err
+    page = (tmp_path / "index.html").read_text(encoding="utf-8")
+    assert 'src="x%FF.png"' in page and 'data-file="x\ufffd.png"' in page
+    assert 'src="plain.png"' in page
+
+
+# ---- a third outside try (2026-12-01): text the frames take from names, not titles --------------
+@pytest.mark.parametrize(
+    "folder",
+    ["line1\nline2", "שלום", "ab\u202ecd", "\u0301\u0303"],
+    ids=["break", "he", "rlo", "marks"],
+)
+def test_a_data_folders_name_that_cannot_be_drawn_as_written_is_called_your_data(tmp_path, folder):
+    """A folder named `line1\\nline2` cut the title to "The input: line1"; a Hebrew name was drawn
+    backwards; a U+202E reached the file's metadata and the --embed snippet."""
+    from tests.conftest import write_idx_dir
+    from vizff.draw.catalogue import catalogue
+    from vizff.scenes import SCENES
+
+    data = write_idx_dir(tmp_path / folder)
+    for lang in ("en", "zh"):
+        scene = SCENES["mosaic"](data=str(data), size=(640, 360), lang=lang)
+        scene.load()
+        ours = catalogue(lang)("data.folder")
+        assert ours in scene.title() and folder not in scene.title()
+    out = tmp_path / "m.gif"
+    result = vizff.render.render_scene("mosaic", out, data=str(data), size=(320, 180))
+    assert "\u202e" not in (result.title or "") and "\n" not in (result.title or "")
+
+
+@pytest.mark.parametrize(
+    ("names", "said"),
+    [
+        ("ze\nro,one", 'the name "ze\\nro" has a line break'),
+        ("zero,שלום", 'the name "שלום" is written right to left'),
+        ("a\u202eb,c", 'the name "a\\u202eb" is written right to left'),
+        ("\u0301,b", "has nothing to draw"),
+    ],
+)
+def test_class_names_the_frames_cannot_show_as_written_are_refused(capsys, tmp_path, names, said):
+    code, _, err = run(capsys, "render", "mosaic", "--set", "labels=true", "--classes", names,
+                       "--out", str(tmp_path / "c.gif"))  # fmt: skip
+    assert code == 2 and said in one_line(err) and err.startswith("error: --classes ")
+    assert not (tmp_path / "c.gif").exists()
+
+
+def test_bidi_controls_never_reach_a_files_title():
+    from vizff.writers import file_title
+
+    assert file_title("ab\u202ecd\u2067ef\u2069") == "abcdef"
+    assert file_title("\u202d\u202c") is None
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["--title", "Hello", "--subtitle", "龘"], "error: --subtitle 龘: no font here has 龘"),
+        (["--title", "龘", "--subtitle", "hi"], "error: --title 龘: no font here has 龘"),
+        (["--title", os.fsdecode(b"caf\xe9")], "is not UTF-8 text (the byte 0xE9)"),
+        (["--title", "\u0301\u0303"], "has nothing to draw"),
+        (["--subtitle", "\u0301"], "error: --subtitle \u0301: has nothing to draw"),
+    ],
+)
+def test_a_title_or_subtitle_is_refused_under_its_own_name_for_what_it_is(
+    capsys, tmp_path, argv, said
+):
+    """`--title Hello --subtitle 龘` was reported as `--title Hello龘`; bytes a Latin-1 terminal
+    sent were blamed on fonts; a title of combining marks alone was drawn as a smudge."""
+    code, _, err = run(capsys, "render", "sigmoid", "--size", "320x180", *argv,
+                       "--out", str(tmp_path / "t.png"))  # fmt: skip
+    assert code == 2 and said in one_line(err)
+
+
+def test_a_right_to_left_mark_in_a_left_to_right_title_is_dropped_not_refused(capsys, tmp_path):
+    """U+200F was refused as "right-to-left letters (‏)", the parentheses looking empty."""
+    code, _, err = run(capsys, "render", "sigmoid", "--size", "320x180", "--title", "A\u200fB",
+                       "--out", str(tmp_path / "t.png"))  # fmt: skip
+    assert code == 0, err

@@ -140,7 +140,9 @@ def href(path: Path, base: Path) -> str:
     of the folder, or the server, follows the link)."""
     path = Path(path)
     relative = os.path.relpath(path.parent.resolve() / path.name, Path(base).resolve())
-    return "/".join(quote(part) for part in Path(relative).parts)
+    # a name that is not UTF-8 (bytes a Latin-1 system wrote) is quoted as the bytes it is:
+    # x%FF.png, which a browser asks the server for, byte for byte
+    return "/".join(quote(os.fsencode(part)) for part in Path(relative).parts)
 
 
 def snippet(item: Media, style: str, base: Path) -> str:
@@ -315,9 +317,15 @@ pre { background: #f4f4f4; padding: .5rem; overflow-x: auto; white-space: pre-wr
 """
 
 
+def readable(name: str) -> str:
+    """A file name as a page shows it: bytes that are not UTF-8 as U+FFFD (the link itself
+    is quoted byte for byte: `href`)."""
+    return os.fsencode(name).decode("utf-8", "replace")
+
+
 def page_html(folder: Path, items: list[Media]) -> str:
     sections = "\n".join(section(item, folder) for item in items)
-    title = html.escape(f"vizff renders: {folder.resolve().name}")
+    title = html.escape(f"vizff renders: {readable(folder.resolve().name)}")
     return (
         f'<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n{GENERATOR}\n'
         f"<title>{title}</title>\n<style>{PAGE_STYLE}</style>\n</head>\n<body>\n"
@@ -328,16 +336,17 @@ def page_html(folder: Path, items: list[Media]) -> str:
 def section(item: Media, folder: Path) -> str:
     width, height = item.size
     bytes_ = item.path.stat().st_size
-    facts = f"{item.path.name} · {width}x{height} · {bytes_:,} bytes · {item.format.upper()}"
+    name = readable(item.path.name)
+    facts = f"{name} · {width}x{height} · {bytes_:,} bytes · {item.format.upper()}"
     if item.poster:
-        facts += f" · poster {item.poster.name}"
+        facts += f" · poster {readable(item.poster.name)}"
     shown = snippet(item, "html", folder)
     codes = "".join(
         f"<p>{style}</p><pre><code>{html.escape(snippet(item, style, folder))}</code></pre>"
         for style in STYLES
     )
     return (
-        f'<section data-file="{html.escape(item.path.name, quote=True)}" '
+        f'<section data-file="{html.escape(name, quote=True)}" '
         f'data-width="{width}" data-height="{height}">\n'
         f'<h2>{html.escape(item.title)}</h2>\n<p class="facts">{html.escape(facts)}</p>\n'
         f"{shown}\n{codes}\n</section>"

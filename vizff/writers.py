@@ -69,6 +69,7 @@ def number(value: float) -> float | int:
 
 
 MAX_TITLE = 1000  # characters of a title kept in a file's metadata
+BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
 
 
 def file_title(text: str | None) -> str | None:
@@ -77,6 +78,9 @@ def file_title(text: str | None) -> str | None:
     if not text:
         return None
     text = "".join(c if unicodedata.category(c) != "Cc" else " " for c in str(text))
+    # embedding, override and isolate controls would turn what shows the title (a player's
+    # menu, a page, a terminal) right to left after them: the frames never drew them
+    text = BIDI_CONTROLS.sub("", text)
     text = " ".join(text.encode("utf-8", "replace").decode("utf-8").split())[:MAX_TITLE]
     return text or None
 

@@ -67,8 +67,11 @@ def typeface_for(look: Look):
         return find_font(
             look.subtitle + look.data, look.font, kit_text=kit_text, key="subtitle", kit_name=ours
         )
+    if look.title and look.subtitle:  # a character missing from one is named under its key
+        for key, own in (("title", look.title), ("subtitle", look.subtitle)):
+            find_font(own, look.font, kit_text=kit_text, key=key, kit_name=ours)
     text = (look.title or "") + (look.subtitle or "") + look.data
-    return find_font(text, look.font, kit_text=kit_text, kit_name=ours)
+    return find_font(text, look.font, kit_text=kit_text, value=look.title, kit_name=ours)
 
 
 class Page:

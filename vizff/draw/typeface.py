@@ -49,6 +49,7 @@ SYSTEM_FAMILIES = (  # searched in this order, each only if it has every charact
 )
 COLOUR_TABLES = ("CBDT", "sbix", "COLR", "SVG ")  # glyphs a monochrome renderer leaves blank
 MOST_SHOWN = 12  # missing characters named in an error
+MOST_FACES = 256  # faces of a .ttc looked at (real collections hold a few dozen at most)
 
 
 @dataclass(frozen=True)
@@ -244,9 +245,18 @@ def font_header(path: Path) -> bytes:
 
 
 def face_count(path: Path) -> int:
-    """How many fonts the file holds: a .ttc collection says so in its header."""
+    """How many fonts the file holds: a .ttc collection says so in its header, and each needs
+    a 4-byte offset after it and a 12-byte table directory (a damaged header claiming four
+    billion faces made vizff inspect them one by one, using memory without end)."""
     header = font_header(path)
-    return int.from_bytes(header[8:12], "big") if header[:4] == b"ttcf" else 1
+    if header[:4] != b"ttcf":
+        return 1
+    claimed = int.from_bytes(header[8:12], "big")
+    try:
+        room = (path.stat().st_size - 12) // 16
+    except OSError:
+        return 1  # inspect_face will say why it cannot be read
+    return max(1, min(claimed, room, MOST_FACES))
 
 
 def family_name(face: Face) -> str:

@@ -17,7 +17,7 @@ from vizff.draw import THEMES, Look, Page, catalogue, numbers
 from vizff.draw.page import typeface_for
 from vizff.draw.typeface import needs_shaping
 from vizff.errors import DataError, File, OptionError, Python
-from vizff.options import Option, Settings, settle
+from vizff.options import LINE_BREAKS, Option, Settings, settle
 from vizff.train import Snapshot, TrainConfig, check_memory, check_splits, train
 
 # A silent pass's frame snapshots are kept for the drawn pass when their parameters fit
@@ -29,6 +29,35 @@ REPLAY_BYTES = 16 * 2**20
 # ones, and the marks, change nothing in text vizff can draw: they need no glyph)
 RIGHT_TO_LEFT_CONTROLS = "\u202b\u202e\u2067"
 SHARED_WORDS = ("common", "data", "classes")  # sections any scene may draw words from
+
+
+def unshowable(text: str) -> str | None:
+    """Why one line of text (a class's name, a folder's) cannot be drawn as written, or None:
+    not UTF-8, a line break, nothing to draw, right-to-left letters or controls, or a script
+    that needs shaping."""
+    if any("\udc80" <= c <= "\udcff" for c in text):
+        return "is not UTF-8 text; write it in UTF-8"
+    if LINE_BREAKS.search(text) or "\n" in text:
+        return "has a line break; write it on one line"
+    if not any(drawable(c) for c in text):
+        return "has nothing to draw (only spaces, marks or invisible characters)"
+    letters = [c for c in text if unicodedata.category(c) != "Cf"]
+    if any(unicodedata.bidirectional(c) in ("R", "AL") for c in letters) or any(
+        c in RIGHT_TO_LEFT_CONTROLS for c in text
+    ):
+        return (
+            "is written right to left, which vizff would draw reversed; use a left-to-right "
+            "script"
+        )
+    if needs_shaping(text):
+        return "has letters of a script that joins and reorders them, which vizff would draw apart"
+    return None
+
+
+def drawable(character: str) -> bool:
+    """A character that draws something of its own: not a space, a combining mark (drawn on
+    the letter before it) or an invisible control or format character."""
+    return not character.isspace() and unicodedata.category(character)[0] not in "MC"
 
 
 def data_name(words, source: str, path: str) -> str:
@@ -89,10 +118,24 @@ class Scene:
                     "legible and apart; choose a larger size",
                 )
             self._check_lines()
+            self._check_class_names()
             typeface_for(self._look)  # a title no font can draw is refused before any work
             self.check()
         except OptionError as error:
             raise settings.attribute(error) from None
+
+    def _check_class_names(self) -> None:
+        """Names of the user's classes are drawn under images and in a matrix's rows, one
+        line each: refused as titles are where the frames could not show them as written."""
+        names = self.settings.get("classes")
+        if not isinstance(names, tuple):
+            return
+        for name in names:
+            if problem := unshowable(name):
+                shown = "".join(  # one line, whatever the name holds: \n, not a break
+                    c if c.isprintable() else c.encode("unicode_escape").decode() for c in name
+                )
+                raise OptionError("classes", f'the name "{shown}" {problem}')
 
     def _check_lines(self) -> None:
         """What a title cannot show as written is refused, not drawn wrong: a line break in a
@@ -104,7 +147,24 @@ class Scene:
             text = self.settings[key]
             if text is None:
                 continue
-            backwards = sorted({c for c in text if unicodedata.bidirectional(c) in ("R", "AL")})
+            undecoded = [c for c in text if "\udc80" <= c <= "\udcff"]
+            if undecoded:  # bytes a Latin-1 terminal or script sent, kept by Python as is
+                raise OptionError(
+                    key,
+                    "is not UTF-8 text (the byte "
+                    + ", ".join(f"0x{ord(c) - 0xDC00:02X}" for c in undecoded[:4])
+                    + "); write it in UTF-8, as a terminal set to UTF-8 sends it",
+                )
+            if text.strip() and not any(drawable(c) for c in text):
+                raise OptionError(
+                    key,
+                    "has nothing to draw: only spaces, combining marks or invisible characters; "
+                    f"write some words, or leave {key} out",
+                )
+            backwards = sorted(  # letters; a right-to-left mark (U+200F) is invisible, dropped
+                {c for c in text if unicodedata.bidirectional(c) in ("R", "AL")}
+                - {c for c in text if unicodedata.category(c) == "Cf"}
+            )
             overrides = sorted({c for c in text if c in RIGHT_TO_LEFT_CONTROLS})
             if overrides:
                 raise OptionError(
@@ -148,6 +208,8 @@ class Scene:
         folder named 数据集 or data😀set was drawn with empty boxes."""
         if source in ("sample", "mnist"):
             return name
+        if unshowable(name):  # a line break, right-to-left letters, a bidi override: not
+            return self.words("data.folder")  # the user's prose, so not refused, replaced
         try:
             typeface_for(replace(self._look, data=name))
         except OptionError:
