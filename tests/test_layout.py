@@ -4,6 +4,9 @@ colour with a contrast of at least 4.5:1, and never drawn over afterwards."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import matplotlib
 import numpy as np
 import pytest
 
@@ -133,3 +136,25 @@ def test_lint_fails_when_something_is_drawn_over_text():
     title = next(t for t in texts if t.role == "title")
     frame[title.box.y + 2, title.box.x : title.box.right] = scene.theme.primary
     assert any("drawn over" in p for p in problems(frame, texts))
+
+
+MONO = Path(matplotlib.get_data_path(), "fonts/ttf/DejaVuSansMono.ttf")  # ships with matplotlib
+
+
+@pytest.mark.parametrize("name", ["sigmoid", "softmax", "loss"])
+def test_a_wide_font_at_the_smallest_size_keeps_every_word_inside_and_whole(name):
+    """With a monospaced --font at 320x180 the sigmoid legend's last words ran off the frame,
+    and its band labels were cut to `slope < 0…` (the number gone, the label saying nothing)."""
+    cls = SCENES[name]
+    options = {"size": cls.MIN_SIZE, "font": str(MONO)}
+    if name == "loss":
+        options["steps"] = 10
+    scene = cls(**options)
+    frames = list(scene.frames())
+    texts = scene.page.texts()
+    assert not problems(frames[-1], texts)
+    width, height = scene.size
+    for item in texts:
+        assert 0 <= item.box.x and item.box.right <= width and item.box.bottom <= height, item
+        if item.role in ("legend", "label") or "<" in item.content:
+            assert not item.content.endswith("…"), item.content

@@ -162,7 +162,9 @@ class Chart:
                 (page.type.width(right.label(v), tick_px) for v in right.ticks), default=0
             )
         title_h = page.line_height("small") if (y.title or (right and right.title)) else 0
-        legend_h = page.line_height("small") if legend else 0
+        self.legend = tuple(legend)
+        self.legend_rows = self._legend_rows(outer, outer.x + widest + round(6 * s))
+        legend_h = page.line_height("small") * len(self.legend_rows)
         tick_h = page.line_height("small")
         x_title_h = page.line_height("small") if x.title else 0
         pad = round(6 * s)  # past the 3-pixel tick marks
@@ -173,8 +175,8 @@ class Chart:
             outer.h - legend_h - title_h - tick_h // 2 - pad - tick_h - x_title_h - pad,
         )
         inner = Box(inner.x, inner.y, max(8, inner.w), max(8, inner.h))
-        self.box, self.outer, self.legend = inner, outer, tuple(legend)
-        self.legend_y = outer.y + legend_h / 2
+        self.box, self.outer = inner, outer
+        self.legend_y = outer.y + page.line_height("small") / 2  # the first row's middle
         self.axes = plot.axes(inner, grid=grid)
         self.axes.set_xlim(x.low, x.high)
         self.axes.set_ylim(y.low, y.high)
@@ -301,13 +303,35 @@ class Chart:
             )
         self._legend(frame)
 
+    def _legend_rows(self, outer: Box, start: int) -> list[list[tuple[int, tuple]]]:
+        """The legend's entries as rows of (x, entry): one row from the plot's left edge where
+        it fits, else from the chart's own left, else wrapped there into as many rows as it
+        takes (a wide font at 320x180 pushed the last words past the frame's edge)."""
+        if not self.legend:
+            return []
+        page, s = self.page, self.page.s
+        swatch, gap, apart = round(14 * s), round(5 * s), round(14 * s)
+        widths = [swatch + gap + page.type.width(e[0], page.px("small")) for e in self.legend]
+        if start + sum(widths) + apart * (len(widths) - 1) > outer.right:
+            start = outer.x
+        rows: list[list[tuple[int, tuple]]] = [[]]
+        x = start
+        for width, entry in zip(widths, self.legend):
+            if rows[-1] and x + width > outer.right:
+                rows.append([])
+                x = start
+            rows[-1].append((x, entry))
+            x += width + apart
+        return rows
+
     def _legend(self, frame: np.ndarray) -> None:
         page, s = self.page, self.page.s
-        x = self.box.x
         swatch, gap = round(14 * s), round(5 * s)
         thickness = max(1, round(2 * s))
-        for label, colour, *style in self.legend:
-            y = round(self.legend_y)
+        line = page.line_height("small")
+        placed = [(x, i, entry) for i, row in enumerate(self.legend_rows) for x, entry in row]
+        for x, row, (label, colour, *style) in placed:
+            y = round(self.legend_y + row * line)
             rows = slice(y - thickness // 2, y - thickness // 2 + thickness)
             if style == ["dashed"]:  # as the series is drawn: dashes, not a solid line
                 on, off = max(2, round(4 * s)), max(1, round(2.5 * s))
@@ -315,7 +339,7 @@ class Chart:
                     frame[rows, start : min(start + on, x + swatch)] = page.colour(colour)
             else:
                 frame[rows, x : x + swatch] = page.colour(colour)
-            item = page.text(
+            page.text(
                 frame,
                 (x + swatch + gap, y),
                 label,
@@ -324,7 +348,6 @@ class Chart:
                 anchor="lm",
                 role="legend",
             )
-            x = item.box.right + round(14 * s)
 
 
 def nice_ticks(low: float, high: float, count: int = 5, *, whole: bool = False) -> list[float]:

@@ -46,8 +46,7 @@ def unshowable(text: str) -> str | None:
         c in RIGHT_TO_LEFT_CONTROLS for c in text
     ):
         return (
-            "is written right to left, which vizff would draw reversed; use a left-to-right "
-            "script"
+            "is written right to left, which vizff would draw reversed; use a left-to-right script"
         )
     if needs_shaping(text):
         return "has letters of a script that joins and reorders them, which vizff would draw apart"

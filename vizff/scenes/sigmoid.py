@@ -11,6 +11,7 @@ import numpy as np
 
 from vizff.draw import Axis, Chart, Page, Plot, hex_colour, make_palette, numbers
 from vizff.draw.plot import nice_ticks
+from vizff.draw.text import MIN_PIXELS
 from vizff.nn import ACTIVATIONS
 from vizff.options import Option
 from vizff.scenes.base import Scene
@@ -200,10 +201,18 @@ class Sigmoid(Scene):
             lines = [label]
             if page.type.width(label, page.px("small")) > room:  # a narrow stretch: two lines
                 lines = words.list(f"sigmoid.{kind}_lines")
+            centre = (left + right) / 2
+            # a line that would be cut even at its smallest size (`slope < 0…` says nothing)
+            # may reach past its stretch, inside the plot, up to 40% of its width
+            least = max(MIN_PIXELS, round(page.px("small") * 0.7))
+            needed = max(page.type.width(line, least) for line in lines)
+            if needed > room:
+                room = min(needed, chart.box.w * 0.4)
+                centre = min(max(centre, chart.box.x + room / 2), chart.box.right - room / 2)
             for line in lines:
                 item = page.text(
                     frame,
-                    ((left + right) / 2, y),
+                    (centre, y),
                     line,
                     size="small",
                     colour="muted",
