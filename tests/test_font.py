@@ -409,3 +409,21 @@ def test_a_collection_is_read_for_the_faces_its_file_can_hold(tmp_path):
     assert typeface.face_count(path) == (4012 - 12) // 16  # each needs an offset and a directory
     path.write_bytes(b"ttcf\x00\x01\x00\x00\xff\xff\xff\xff" + bytes(10**6))
     assert typeface.face_count(path) == typeface.MOST_FACES
+
+
+def test_a_collection_with_a_bold_face_draws_bold_text_with_it(tmp_path):
+    """A .ttc holding regular and bold got the outlined synthetic bold all the same."""
+    from fontTools.ttLib import TTCollection
+
+    fonts = Path(matplotlib.get_data_path(), "fonts/ttf")
+    for name, order in (("rb.ttc", ["DejaVuSans.ttf", "DejaVuSans-Bold.ttf"]),
+                        ("br.ttc", ["DejaVuSans-Bold.ttf", "DejaVuSans.ttf"])):  # fmt: skip
+        collection = TTCollection()
+        collection.fonts = [TTFont(fonts / f) for f in order]
+        collection.save(tmp_path / name)
+        choice = typeface.find_font("Abc", font_path=tmp_path / name)
+        regular, bold = order.index("DejaVuSans.ttf"), order.index("DejaVuSans-Bold.ttf")
+        assert (choice.regular.index, choice.bold.index) == (regular, bold)
+        assert not choice.synthetic_bold and typeface.bold_stroke(choice, 40) == 0
+    single = typeface.find_font("Abc", font_path=fonts / "DejaVuSans.ttf")
+    assert single.synthetic_bold  # one face: the outline, as before

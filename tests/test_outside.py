@@ -1248,3 +1248,14 @@ def test_a_right_to_left_mark_in_a_left_to_right_title_is_dropped_not_refused(ca
     code, _, err = run(capsys, "render", "sigmoid", "--size", "320x180", "--title", "A\u200fB",
                        "--out", str(tmp_path / "t.png"))  # fmt: skip
     assert code == 0, err
+
+
+def test_a_language_table_holding_a_table_says_the_text_must_be_a_string(capsys, tmp_path):
+    """`title = {en = {x = 1}}` said '"x" is not a language of vizff', quoting {x = 1}."""
+    path = write(tmp_path, '[[part]]\ncard = "title"\ntitle = {en = {x = 1}}\n')
+    code, _, err = run(capsys, "render", str(path), "--out", str(tmp_path / "x.gif"))
+    assert code == 2
+    assert one_line(err) == (
+        f'error: {path}: part 1 ("title card"): title = {{en = {{x = 1}}}}: the en text must be '
+        "a string, got a table {x = 1}\n"
+    )

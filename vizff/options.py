@@ -571,6 +571,10 @@ def in_language(value: Any, lang: str | None, source: Source, key: str) -> Any:
     if not value:
         problem = f"has no text: write {key} = {{{example}}}, or one string"
         raise OptionError(key, problem, value=value, source=source)
+    for code, text in value.items():  # {en = {x = 1}} was read again as a table of languages
+        if not isinstance(text, str):
+            problem = f"the {code} text must be a string, got {source.kind(text)}"
+            raise OptionError(key, problem, value=value, source=source)
     if lang is None:
         return value
     if lang not in value:

@@ -49,6 +49,8 @@ SYSTEM_FAMILIES = (  # searched in this order, each only if it has every charact
 )
 COLOUR_TABLES = ("CBDT", "sbix", "COLR", "SVG ")  # glyphs a monochrome renderer leaves blank
 MOST_SHOWN = 12  # missing characters named in an error
+# what str.splitlines() breaks a line at (options.LINE_BREAKS turns a title's into \n)
+LINE_BREAK_CHARACTERS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
 MOST_FACES = 256  # faces of a .ttc looked at (real collections hold a few dozen at most)
 
 
@@ -221,9 +223,17 @@ def user_font(
     usable = [face for face in faces if not inspect_face(face.path, face.index)[0]]
     if not usable:
         raise OptionError("font", inspect_face(path, 0)[0], value=str(path))
-    for face in usable:
-        if not missing(face, needed):
-            return FontChoice(face, face, family_name(face), "--font")
+    fitting = [face for face in usable if not missing(face, needed)]
+    if fitting:  # the upright face nearest 400 is regular; a bold one of its family, bold
+        regular = min(fitting, key=lambda face: (style_of(face)[1], abs(style_of(face)[0] - 400)))
+        family = family_name(regular)
+        bolds = [
+            face
+            for face in fitting
+            if style_of(face)[0] >= 600 and not style_of(face)[1] and family_name(face) == family
+        ]
+        bold = min(bolds, key=lambda face: abs(style_of(face)[0] - 700), default=regular)
+        return FontChoice(regular, bold, family, "--font")
     absent = missing(usable[0], needed)
     where = ""
     if kit_name and all(c in ours for c in absent):  # none of them is in what the user wrote
@@ -257,6 +267,17 @@ def face_count(path: Path) -> int:
     except OSError:
         return 1  # inspect_face will say why it cannot be read
     return max(1, min(claimed, room, MOST_FACES))
+
+
+@lru_cache(maxsize=256)
+def style_of(face: Face) -> tuple[int, bool]:
+    """(weight, italic) of a face: its OS/2 weight class (400 regular, 700 bold) and italic
+    bit; (400, False) where the table is missing."""
+    with TTFont(face.path, fontNumber=face.index, lazy=True) as font:
+        if "OS/2" not in font:
+            return 400, False
+        table = font["OS/2"]
+        return int(table.usWeightClass), bool(table.fsSelection & 1)
 
 
 def family_name(face: Face) -> str:
@@ -381,3 +402,36 @@ def registered(face: Face) -> list[font_manager.FontEntry]:
         for entry in font_manager.fontManager.ttflist
         if getattr(entry, "index", 0) == face.index and Path(entry.fname).resolve() == target
     ]
+
+
+# embedding, override and isolate controls that turn text right to left (the left-to-right
+# ones, and the marks, change nothing in text vizff can draw: they need no glyph)
+RIGHT_TO_LEFT_CONTROLS = "\u202b\u202e\u2067"
+
+
+def unshowable(text: str) -> str | None:
+    """Why one line of text (a class's name, a folder's) cannot be drawn as written, or None:
+    not UTF-8, a line break, nothing to draw, right-to-left letters or controls, or a script
+    that needs shaping."""
+    if any("\udc80" <= c <= "\udcff" for c in text):
+        return "is not UTF-8 text; write it in UTF-8"
+    if any(c in LINE_BREAK_CHARACTERS for c in text) or "\n" in text:
+        return "has a line break; write it on one line"
+    if not any(drawable(c) for c in text):
+        return "has nothing to draw (only spaces, marks or invisible characters)"
+    letters = [c for c in text if unicodedata.category(c) != "Cf"]
+    if any(unicodedata.bidirectional(c) in ("R", "AL") for c in letters) or any(
+        c in RIGHT_TO_LEFT_CONTROLS for c in text
+    ):
+        return (
+            "is written right to left, which vizff would draw reversed; use a left-to-right script"
+        )
+    if needs_shaping(text):
+        return "has letters of a script that joins and reorders them, which vizff would draw apart"
+    return None
+
+
+def drawable(character: str) -> bool:
+    """A character that draws something of its own: not a space, a combining mark (drawn on
+    the letter before it) or an invisible control or format character."""
+    return not character.isspace() and unicodedata.category(character)[0] not in "MC"

@@ -15,9 +15,9 @@ import numpy as np
 from vizff.data import Digits, load_digits
 from vizff.draw import THEMES, Look, Page, catalogue, numbers
 from vizff.draw.page import typeface_for
-from vizff.draw.typeface import needs_shaping
+from vizff.draw.typeface import RIGHT_TO_LEFT_CONTROLS, drawable, needs_shaping, unshowable
 from vizff.errors import DataError, File, OptionError, Python
-from vizff.options import LINE_BREAKS, Option, Settings, settle
+from vizff.options import Option, Settings, settle
 from vizff.train import Snapshot, TrainConfig, check_memory, check_splits, train
 
 # A silent pass's frame snapshots are kept for the drawn pass when their parameters fit
@@ -25,38 +25,7 @@ from vizff.train import Snapshot, TrainConfig, check_memory, check_splits, train
 REPLAY_BYTES = 16 * 2**20
 
 
-# embedding, override and isolate controls that turn text right to left (the left-to-right
-# ones, and the marks, change nothing in text vizff can draw: they need no glyph)
-RIGHT_TO_LEFT_CONTROLS = "\u202b\u202e\u2067"
 SHARED_WORDS = ("common", "data", "classes")  # sections any scene may draw words from
-
-
-def unshowable(text: str) -> str | None:
-    """Why one line of text (a class's name, a folder's) cannot be drawn as written, or None:
-    not UTF-8, a line break, nothing to draw, right-to-left letters or controls, or a script
-    that needs shaping."""
-    if any("\udc80" <= c <= "\udcff" for c in text):
-        return "is not UTF-8 text; write it in UTF-8"
-    if LINE_BREAKS.search(text) or "\n" in text:
-        return "has a line break; write it on one line"
-    if not any(drawable(c) for c in text):
-        return "has nothing to draw (only spaces, marks or invisible characters)"
-    letters = [c for c in text if unicodedata.category(c) != "Cf"]
-    if any(unicodedata.bidirectional(c) in ("R", "AL") for c in letters) or any(
-        c in RIGHT_TO_LEFT_CONTROLS for c in text
-    ):
-        return (
-            "is written right to left, which vizff would draw reversed; use a left-to-right script"
-        )
-    if needs_shaping(text):
-        return "has letters of a script that joins and reorders them, which vizff would draw apart"
-    return None
-
-
-def drawable(character: str) -> bool:
-    """A character that draws something of its own: not a space, a combining mark (drawn on
-    the letter before it) or an invisible control or format character."""
-    return not character.isspace() and unicodedata.category(character)[0] not in "MC"
 
 
 def data_name(words, source: str, path: str) -> str:
