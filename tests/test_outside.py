@@ -1259,3 +1259,25 @@ def test_a_language_table_holding_a_table_says_the_text_must_be_a_string(capsys,
         f'error: {path}: part 1 ("title card"): title = {{en = {{x = 1}}}}: the en text must be '
         "a string, got a table {x = 1}\n"
     )
+
+
+def test_a_data_link_that_loops_is_called_so(capsys, tmp_path, monkeypatch):
+    """`--data loop1` (loop1 -> loop2 -> loop1) said "no such folder"."""
+    monkeypatch.chdir(tmp_path)
+    os.symlink("loop2", "loop1")
+    os.symlink("loop1", "loop2")
+    code, _, err = run(capsys, "data", "info", "--data", "loop1")
+    assert code == 2
+    assert (
+        one_line(err)
+        == "error: --data loop1: is a link to loop2, which does not exist (or loops)\n"
+    )
+
+
+def test_a_latin_font_asked_for_chinese_says_the_language_asks_for_it(capsys, tmp_path):
+    import matplotlib
+
+    font = Path(matplotlib.get_data_path(), "fonts/ttf/DejaVuSans.ttf")
+    code, _, err = run(capsys, "render", "sigmoid", "--size", "320x180", "--font", str(font),
+                       "--lang", "zh", "--out", str(tmp_path / "x.png"))  # fmt: skip
+    assert code == 2 and "which scene sigmoid's words in zh use: pass a font" in one_line(err)

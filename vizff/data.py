@@ -416,7 +416,9 @@ def data_folder(text: str) -> Path:
     what it is instead (nothing is read: a title card names the data without reading it)."""
     path = home_path(text, "data")
     if not path.is_dir():
-        if path.exists():  # one of the IDX files, most likely: the folder is what is read
+        if os.path.islink(path) and not path.exists():  # a link to nothing, or a loop
+            problem = f"is a link to {os.readlink(path)}, which does not exist (or loops)"
+        elif path.exists():  # one of the IDX files, most likely: the folder is what is read
             where = path.parent if str(path.parent) != "." else "the folder that holds it"
             problem = f"is a file; give the folder of the four IDX files ({where})"
         else:

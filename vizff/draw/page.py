@@ -53,6 +53,8 @@ def typeface_for(look: Look):
     if look.sections is not None:  # what the kit writes beside the words: numbers and signs
         kit_text += KIT_CHARACTERS
     ours = f"scene {look.scene}'s words" if look.scene else "vizff's words"
+    if look.words.lang != "en":  # why Chinese is asked of a Latin font: the language chosen
+        ours += f" in {look.words.lang}"
     if look.names:  # names no font has are refused as `classes`, before the title is looked at
         find_font(
             "".join(look.names),
