@@ -319,3 +319,16 @@ def test_frames_refuses_the_keywords_of_a_files_writing(key, value):
         vizff.frames("sigmoid", **SMALL, **{key: value})
     # given as not given (None), they are nothing, as everywhere
     assert len(list(vizff.frames("sigmoid", **SMALL, **{key: None}))) == SMALL["frames"]
+
+
+@pytest.mark.parametrize("scene", [None, 3])
+def test_show_names_a_scene_that_is_no_name_as_given(scene):
+    """show(None) said `scene='None': not a scene`, quoting a string nobody wrote."""
+    with pytest.raises(OptionError) as caught:
+        vizff.show(scene)
+    assert str(caught.value) == f"scene={scene!r}: expected a scene's name or a scene file (.toml)"
+
+
+def test_frames_refuses_a_bad_value_at_the_call_not_at_the_first_frame():
+    with pytest.raises(OptionError, match=r"frames='3': expected a whole number"):
+        vizff.frames("sigmoid", frames="3")  # no next(): the call itself says so

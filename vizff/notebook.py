@@ -54,6 +54,9 @@ def frames(scene: str, **options: Any) -> Iterator[np.ndarray]:
     for key in FILE_ONLY:  # they were taken and did nothing
         if options.get(key) is not None:
             raise OptionError(key, f"frames() writes no file: {FILE_ONLY[key]}", value=options[key])
+    from vizff.render import python_recipe
+
+    python_recipe(scene, None, options).settle()  # frames='3' is refused here, not at next()
     return _frames(scene, options)
 
 
@@ -102,7 +105,9 @@ def show(
 
     limit = EMBED_LIMIT_OPTION.read(EMBED_LIMIT if embed_limit is None else embed_limit, Python())
     chosen = FORMAT_OPTION.read(format, Python()) if format is not None else None
-    recipe = load_recipe(str(scene), options, source=Python())
+    if not isinstance(scene, (str, os.PathLike)):  # show(None), show(3): not 'None' or '3'
+        raise OptionError("scene", "expected a scene's name or a scene file (.toml)", value=scene)
+    recipe = load_recipe(os.fspath(scene), options, source=Python())
     if out is not None and chosen is not None and Path(out).suffix.lower() != f".{chosen}":
         raise OptionError("format", f"differs from out={str(out)!r}; give one of them")
     if out is None:
