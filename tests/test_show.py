@@ -332,3 +332,12 @@ def test_show_names_a_scene_that_is_no_name_as_given(scene):
 def test_frames_refuses_a_bad_value_at_the_call_not_at_the_first_frame():
     with pytest.raises(OptionError, match=r"frames='3': expected a whole number"):
         vizff.frames("sigmoid", frames="3")  # no next(): the call itself says so
+
+
+def test_render_scene_with_out_says_the_format_is_outs_extension(tmp_path):
+    """format='mp4' beside out='a.gif' said "not an option (did you mean "font"?)"."""
+    out = tmp_path / "a.gif"
+    with pytest.raises(OptionError) as caught:
+        vizff.render_scene("sigmoid", out, format="mp4")
+    assert str(caught.value).startswith("format='mp4': with out, the format is out's extension")
+    assert not out.exists()

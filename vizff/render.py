@@ -288,6 +288,13 @@ def render_scene(scene: str, out: str | Path | None = None, **options: Any) -> R
         from vizff.notebook import show
 
         return show(scene, progress=False, **options)
+    if "format" in options:  # show()'s keyword, and render_scene's without out: not with it
+        raise OptionError(
+            "format",
+            f"with out, the format is out's extension (out={os.fspath(out)!r}); give out a "
+            "name ending in .gif, .mp4, .webp or .png",
+            value=options["format"],
+        )
     return render(python_recipe(scene, out, options))
 
 
