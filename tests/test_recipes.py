@@ -137,7 +137,7 @@ def test_a_scene_file_takes_a_title_per_language_chosen_by_the_lang_it_settles_o
         prepare(load_recipe(zh))
     assert prepare(load_recipe(zh, {"lang": "en"})).settings.subtitle == "x"
     odd = write(tmp_path, 'scene = "sigmoid"\ntitle = {en = 3}\n', "odd.toml")
-    with pytest.raises(ConfigError, match="expected a string"):
+    with pytest.raises(ConfigError, match="the en text must be a string, got a whole number 3"):
         prepare(load_recipe(odd))
     from vizff.render import render_scene
 
