@@ -1066,3 +1066,19 @@ def test_a_lessons_title_no_font_here_draws_leaves_the_card_to_the_catalogue(tmp
     render_storyboard(catalogue_card, tmp_path / "c.gif")
     with Image.open(tmp_path / "x.gif") as mine, Image.open(tmp_path / "c.gif") as theirs:
         assert np.array_equal(np.asarray(mine.convert("RGB")), np.asarray(theirs.convert("RGB")))
+
+
+def test_a_fade_longer_than_the_parts_it_joins_gets_a_note(tmp_path):
+    """fade = 10 between two 0.3 s cards made a 10.6 s lesson of fading, with nothing said."""
+    text = (
+        'size = "320x180"\nfps = 10\n[[part]]\ncard = "title"\nseconds = 0.3\n'
+        '[[part]]\ncard = "end"\nseconds = 0.3\ntransition = "fade"\nfade = {fade}\n'
+    )
+    long = render_storyboard(
+        write(tmp_path, text.format(fade=10), "long.toml"), str(tmp_path / "l.gif")
+    )
+    assert any("its 10 s fade lasts longer than this part (0.3 s)" in n for n in long.notes)
+    short = render_storyboard(
+        write(tmp_path, text.format(fade=0.2), "short.toml"), str(tmp_path / "s.gif")
+    )
+    assert not any("fade lasts longer" in n for n in short.notes)

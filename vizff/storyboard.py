@@ -512,6 +512,7 @@ class Plan:
     title: str  # the lesson's: its own, else its first card's, else the file's name
     # (seconds, TrainConfig, what it measures, the first part it is for) of each distinct run
     estimates: list[tuple[float | None, Any, str, str]]
+    notes: tuple[str, ...] = ()  # said with the result: a fade longer than what it joins
 
     @property
     def total(self) -> int:
@@ -584,7 +585,26 @@ def plan(board: Storyboard, *, estimate: bool = False) -> Plan:
     title = " ".join(board.title.split()) if board.title else None
     title = title or (cards[0] if cards else board.path.stem)
     estimates = [(s, config, what, where) for (config, what), (s, where) in configs.items()]
-    return Plan(board, segments, chapters, fmt, fps, title, estimates)
+    return Plan(
+        board, segments, chapters, fmt, fps, title, estimates, _long_fades(segments, board, fps)
+    )
+
+
+def _long_fades(segments: list[Segment], board: Storyboard, fps: float) -> tuple[str, ...]:
+    """A note for each fade longer than both parts it joins are shown (a 10 s fade between
+    two 0.3 s cards made a lesson of fading)."""
+    notes = []
+    for before, (after, part) in zip(segments, list(zip(segments, board.parts))[1:]):
+        if part.transition != "fade" or not after.fade_in:
+            continue
+        shown = [(s.frames + s.hold) / fps for s in (before, after)]
+        if part.fade > max(shown):
+            notes.append(
+                f"{after.prefix}: its {part.fade:g} s fade lasts longer than this part "
+                f"({shown[1]:.2g} s) and the one before ({shown[0]:.2g} s) are shown, so the "
+                "lesson is mostly fading; a shorter fade keeps them in view"
+            )
+    return tuple(notes)
 
 
 @contextmanager
@@ -733,7 +753,12 @@ class BoardRender:
         finally:
             self.abandon()
         plan = self.plan
-        notes = (*(note for r in results for note in r.notes), *self.notes, *plan.board.notes)
+        notes = (
+            *(note for r in results for note in r.notes),
+            *self.notes,
+            *plan.board.notes,
+            *plan.notes,
+        )
         notes = tuple(dict.fromkeys(notes))
         if plan.format == "" and any(p.transition == "fade" for p in plan.board.parts):
             notes += ("a folder holds each part on its own: its fades are left out",)
