@@ -1281,3 +1281,17 @@ def test_a_latin_font_asked_for_chinese_says_the_language_asks_for_it(capsys, tm
     code, _, err = run(capsys, "render", "sigmoid", "--size", "320x180", "--font", str(font),
                        "--lang", "zh", "--out", str(tmp_path / "x.png"))  # fmt: skip
     assert code == 2 and "which scene sigmoid's words in zh use: pass a font" in one_line(err)
+
+
+def test_a_folder_named_like_an_option_is_shown_how_to_write_it(capsys, tmp_path, monkeypatch):
+    """`vizff page -dashdir` said only "No such option: -d"."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "-dashdir").mkdir()
+    code, _, err = run(capsys, "page", "-dashdir")
+    assert code == 2
+    assert one_line(err) == (
+        "error: No such option: -d; -dashdir is a file or folder here: write it ./-dashdir, "
+        "or after --\n"
+    )
+    code, _, err = run(capsys, "page", "--bogus")
+    assert code == 2 and "file or folder" not in err

@@ -749,7 +749,13 @@ def main(argv: list[str] | None = None) -> None:
     except UsageProblem as exc:
         if type(exc).__name__ == "NoArgsIsHelpError":  # `vizff`, `vizff data`: the help was
             sys.exit(0)  # asked for, and shown; there is no error to add to it
-        fail(f"error: {exc.format_message()}", exc.exit_code)
+        message = exc.format_message()
+        named = getattr(exc, "option_name", None) or ""
+        typed = sys.argv[1:] if argv is None else argv
+        path = next((a for a in typed if a.startswith(named) and os.path.lexists(a)), None)
+        if type(exc).__name__ == "NoSuchOption" and named and path:  # a file named -x...
+            message += f"; {path} is a file or folder here: write it ./{path}, or after --"
+        fail(f"error: {message}", exc.exit_code)
     except (typer.Abort, KeyboardInterrupt):
         code = INTERRUPTED
     except VizffError as exc:
