@@ -340,3 +340,15 @@ def test_a_poster_that_fails_after_its_video_is_in_place_is_said_once(here, monk
         "error: --poster c.poster.png: writing failed (Input/output error); c.mp4 was written "
         "without it\n"
     )
+
+
+def test_a_gif_comment_in_latin1_is_read_as_latin1(tmp_path):
+    """Another tool's comment `caf\\xe9` was shown as caf\\ufffd; UTF-8 still reads as UTF-8."""
+    from PIL import Image
+
+    from vizff.embed import media
+
+    for raw, shown in ((b"caf\xe9", "café"), ("数字".encode(), "数字")):
+        path = tmp_path / "c.gif"
+        Image.new("P", (4, 4)).save(path, comment=raw)
+        assert media(path).title == shown

@@ -87,8 +87,11 @@ def media_facts(path: Path) -> tuple[tuple[int, int], str | None]:
     title = info.get("comment") or info.get("Title")
     if "xmp" in info and not title:
         title = xmp_title_of(info["xmp"])
-    if isinstance(title, bytes):
-        title = title.decode("utf-8", "replace")
+    if isinstance(title, bytes):  # UTF-8 as vizff writes it, else Latin-1, as other
+        try:  # tools' GIF comments often are (caf\xe9 read as café, not caf\ufffd)
+            title = title.decode("utf-8")
+        except UnicodeDecodeError:
+            title = title.decode("latin-1")
     return size, file_title(title) if isinstance(title, str) else None
 
 
