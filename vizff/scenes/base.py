@@ -53,7 +53,7 @@ class Scene:
     # the user's title and subtitle: one line each (a card wraps and breaks them into several)
     MULTILINE_TITLES: ClassVar[bool] = False
     # the sections of the catalogue this scene draws words from, besides SHARED_WORDS: a
-    # --font needs their characters only (tests/test_outside.py records what each scene uses)
+    # --font needs their characters only (tests/test_font.py records what each scene uses)
     SECTIONS: ClassVar[tuple[str, ...]] = ()
 
     def __init_subclass__(cls, **kwargs: Any):
