@@ -309,8 +309,8 @@ class Chart:
         takes (a wide font at 320x180 pushed the last words past the frame's edge)."""
         if not self.legend:
             return []
-        page, s = self.page, self.page.s
-        swatch, gap, apart = round(14 * s), round(5 * s), round(14 * s)
+        page = self.page
+        swatch, gap, apart = self._swatch()
         widths = [swatch + gap + page.type.width(e[0], page.px("small")) for e in self.legend]
         if start + sum(widths) + apart * (len(widths) - 1) > outer.right:
             start = outer.x
@@ -324,9 +324,14 @@ class Chart:
             x += width + apart
         return rows
 
+    def _swatch(self) -> tuple[int, int, int]:
+        """A legend entry's swatch length, the gap to its label, and the space to the next."""
+        s = self.page.s
+        return round(14 * s), round(5 * s), round(14 * s)
+
     def _legend(self, frame: np.ndarray) -> None:
         page, s = self.page, self.page.s
-        swatch, gap = round(14 * s), round(5 * s)
+        swatch, gap, _ = self._swatch()
         thickness = max(1, round(2 * s))
         line = page.line_height("small")
         placed = [(x, i, entry) for i, row in enumerate(self.legend_rows) for x, entry in row]

@@ -24,6 +24,14 @@ from vizff.draw.theme import RGB
 from vizff.draw.typeface import FontChoice, bold_stroke, find_font, pillow_font, plain_text
 
 MIN_PIXELS = 8  # smaller text is not legible at any size
+
+
+def least_pixels(pixels: float, smallest: float | None = None) -> int:
+    """The smallest size `Typesetter.fit` shrinks text of `pixels` to before it cuts it:
+    `smallest`, else 70% of the size, never under MIN_PIXELS."""
+    return max(MIN_PIXELS, round(smallest or pixels * 0.7))
+
+
 PICTURE_BYTES = 16 * 2**20  # drawn strings kept for reuse; a caption new every frame cycles
 # \x is x itself; _{...} and ^{...} are sub/superscripts, as are _abc and ^abc (letters/digits)
 MARKUP = re.compile(r"\\(.)|([_^])\{([^{}]*)\}|([_^])([A-Za-z0-9]+)")
@@ -237,7 +245,7 @@ class Typesetter:
     ) -> Laid:
         """Laid out at the largest size from `pixels` down to `smallest` that fits `width`;
         if none does, cut with an ellipsis at the smallest size."""
-        smallest = max(MIN_PIXELS, round(smallest or pixels * 0.7))
+        smallest = least_pixels(pixels, smallest)
         size = max(MIN_PIXELS, round(pixels))
         while True:
             laid = self.lay(content, size, bold=bold, markup=markup)

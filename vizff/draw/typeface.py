@@ -49,8 +49,6 @@ SYSTEM_FAMILIES = (  # searched in this order, each only if it has every charact
 )
 COLOUR_TABLES = ("CBDT", "sbix", "COLR", "SVG ")  # glyphs a monochrome renderer leaves blank
 MOST_SHOWN = 12  # missing characters named in an error
-# what str.splitlines() breaks a line at (options.LINE_BREAKS turns a title's into \n)
-LINE_BREAK_CHARACTERS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
 MOST_FACES = 256  # faces of a .ttc looked at (real collections hold a few dozen at most)
 
 
@@ -409,20 +407,40 @@ def registered(face: Face) -> list[font_manager.FontEntry]:
 RIGHT_TO_LEFT_CONTROLS = "\u202b\u202e\u2067"
 
 
+def undecodable(text: str) -> list[str]:
+    """The bytes of `text` that were not UTF-8 (Python keeps them as U+DC80..U+DCFF)."""
+    return [c for c in text if "\udc80" <= c <= "\udcff"]
+
+
+def right_to_left(text: str) -> list[str]:
+    """Its right-to-left letters, sorted (a right-to-left mark, U+200F, is invisible in text
+    vizff draws: dropped like the other format characters, not counted)."""
+    return sorted(
+        {c for c in text if unicodedata.bidirectional(c) in ("R", "AL")}
+        - {c for c in text if unicodedata.category(c) == "Cf"}
+    )
+
+
+def right_to_left_controls(text: str) -> list[str]:
+    return sorted({c for c in text if c in RIGHT_TO_LEFT_CONTROLS})
+
+
+def nothing_to_draw(text: str) -> bool:
+    """Text, but only spaces, combining marks and invisible characters."""
+    return bool(text) and not any(drawable(c) for c in text)
+
+
 def unshowable(text: str) -> str | None:
     """Why one line of text (a class's name, a folder's) cannot be drawn as written, or None:
     not UTF-8, a line break, nothing to draw, right-to-left letters or controls, or a script
-    that needs shaping."""
-    if any("\udc80" <= c <= "\udcff" for c in text):
+    that needs shaping. (Titles are checked for the same by the scene, in their own words.)"""
+    if undecodable(text):
         return "is not UTF-8 text; write it in UTF-8"
-    if any(c in LINE_BREAK_CHARACTERS for c in text) or "\n" in text:
+    if text.splitlines() != [text]:  # \n, \r, U+2028 ... wherever Python breaks a line
         return "has a line break; write it on one line"
-    if not any(drawable(c) for c in text):
+    if nothing_to_draw(text):
         return "has nothing to draw (only spaces, marks or invisible characters)"
-    letters = [c for c in text if unicodedata.category(c) != "Cf"]
-    if any(unicodedata.bidirectional(c) in ("R", "AL") for c in letters) or any(
-        c in RIGHT_TO_LEFT_CONTROLS for c in text
-    ):
+    if right_to_left(text) or right_to_left_controls(text):
         return (
             "is written right to left, which vizff would draw reversed; use a left-to-right script"
         )

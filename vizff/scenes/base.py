@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import os
-import unicodedata
 from collections.abc import Iterator
 from dataclasses import replace
 from functools import cached_property
@@ -15,7 +14,14 @@ import numpy as np
 from vizff.data import Digits, load_digits
 from vizff.draw import THEMES, Look, Page, catalogue, numbers
 from vizff.draw.page import typeface_for
-from vizff.draw.typeface import RIGHT_TO_LEFT_CONTROLS, drawable, needs_shaping, unshowable
+from vizff.draw.typeface import (
+    needs_shaping,
+    nothing_to_draw,
+    right_to_left,
+    right_to_left_controls,
+    undecodable,
+    unshowable,
+)
 from vizff.errors import DataError, File, OptionError, Python
 from vizff.options import Option, Settings, settle
 from vizff.train import Snapshot, TrainConfig, check_memory, check_splits, train
@@ -115,7 +121,7 @@ class Scene:
             text = self.settings[key]
             if text is None:
                 continue
-            undecoded = [c for c in text if "\udc80" <= c <= "\udcff"]
+            undecoded = undecodable(text)
             if undecoded:  # bytes a Latin-1 terminal or script sent, kept by Python as is
                 raise OptionError(
                     key,
@@ -123,17 +129,14 @@ class Scene:
                     + ", ".join(f"0x{ord(c) - 0xDC00:02X}" for c in undecoded[:4])
                     + "); write it in UTF-8, as a terminal set to UTF-8 sends it",
                 )
-            if text.strip() and not any(drawable(c) for c in text):
+            if text.strip() and nothing_to_draw(text):
                 raise OptionError(
                     key,
                     "has nothing to draw: only spaces, combining marks or invisible characters; "
                     f"write some words, or leave {key} out",
                 )
-            backwards = sorted(  # letters; a right-to-left mark (U+200F) is invisible, dropped
-                {c for c in text if unicodedata.bidirectional(c) in ("R", "AL")}
-                - {c for c in text if unicodedata.category(c) == "Cf"}
-            )
-            overrides = sorted({c for c in text if c in RIGHT_TO_LEFT_CONTROLS})
+            backwards = right_to_left(text)
+            overrides = right_to_left_controls(text)
             if overrides:
                 raise OptionError(
                     key,

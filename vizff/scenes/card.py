@@ -142,11 +142,11 @@ class Card(Scene):
         subtitle, formula = self.subtitle(), self.formula()
         # fewer subtitle lines, then none, then fewer title lines, until the block fits; the
         # formula, the card's point, stays to the last
+        shown = self.lines(formula, FORMULA_SIZE, width, 1, False) if formula else None
         for most_title, most_below in LAYOUTS:
             title = self.lines(
                 self.title(), TITLE_SIZE[self.settings.card], width, most_title, True
             )
-            shown = self.lines(formula, FORMULA_SIZE, width, 1, False) if formula else None
             below = None
             if subtitle and most_below:
                 below = self.lines(subtitle, SUBTITLE_SIZE, width, most_below, False)

@@ -344,28 +344,10 @@ class Predictions(TrainingScene):
             return False
         self.grid, self.pitch, self.slack, self.label_line, pixels, mark = best
         self.slot = self.pitch - self.apart  # a label's width: its tile's share, less a gap
-        pixels, mark = self._names_whole(pixels, mark, floor)
-        if pixels != best[4]:
-            laid = page.type.lay("Ag字", pixels)
-            self.label_line = laid.extent[3] - laid.extent[1] + 1
         self.label_size = pixels / (page.s * page.words.text_scale)  # as a design size
         self.marks = Marks(mark)
         self._label_texts(pixels)
         return True
-
-    def _names_whole(self, pixels: int, mark: int, floor: float) -> tuple[int, int]:
-        """The label size, smaller where that shows every class name whole on its tile's
-        line (`Ankle boot`, not `Ankl…`, where the tiles are 110 pixels apart), never below
-        the labels' floor; at the floor, names still too long are cut (`_label_texts`)."""
-        width, names = self.page.type.width, self.class_names()
-        for size in range(pixels, max(MIN_PIXELS, math.ceil(floor)) - 1, -1):
-            marked = mark if size == pixels else max(3, round(size * 0.8))
-            room = self.slot - marked - self.pad  # a name on its own line, after the mark
-            inline = self.slot - (self._label_width(size, marked, 0) - 2)
-            widest = max(width(n, size, bold=True) for n in names)
-            if widest <= max(room, inline):
-                return size, marked
-        return pixels, mark
 
     def _label_width(self, pixels: float, mark: int, name: int) -> int:
         """A first label line's width: tick, pad, predicted name (`name` pixels), a word gap

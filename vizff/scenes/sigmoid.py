@@ -11,7 +11,7 @@ import numpy as np
 
 from vizff.draw import Axis, Chart, Page, Plot, hex_colour, make_palette, numbers
 from vizff.draw.plot import nice_ticks
-from vizff.draw.text import MIN_PIXELS
+from vizff.draw.text import least_pixels
 from vizff.nn import ACTIVATIONS
 from vizff.options import Option
 from vizff.scenes.base import Scene
@@ -204,7 +204,7 @@ class Sigmoid(Scene):
             centre = (left + right) / 2
             # a line that would be cut even at its smallest size (`slope < 0…` says nothing)
             # may reach past its stretch, inside the plot, up to 40% of its width
-            least = max(MIN_PIXELS, round(page.px("small") * 0.7))
+            least = least_pixels(page.px("small"))  # as page.text's fitting shrinks it
             needed = max(page.type.width(line, least) for line in lines)
             if needed > room:
                 room = min(needed, chart.box.w * 0.4)
