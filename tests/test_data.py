@@ -386,9 +386,63 @@ def test_data_given_as_a_file_a_blank_a_missing_folder_or_in_capitals_is_said_pl
     code, out, _ = run(capsys, "data", "info", "--data", "MNIST")
     assert code == 0 and out.splitlines()[:2] == ["source  mnist", f"path    {folder}"]
     assert load_digits("Sample").source == "sample"
-    (tmp_path / "MNIST").mkdir()  # a folder named so is that folder
-    with pytest.raises(DataError, match="none of the four IDX files"):
-        load_digits("MNIST")
+
+
+def test_a_folder_named_like_a_source_is_read_only_as_a_path_and_a_note_says_so(
+    capsys, tmp_path, monkeypatch
+):
+    """A folder `sample/` beside `--data sample` was passed over without a word (and
+    `MNIST/` beside `--data MNIST` read instead of the cache): the names are the sources in
+    any spelling and any folder, `./sample` is the folder, and a note says which was read."""
+    from tests.test_cli import run
+
+    monkeypatch.chdir(tmp_path)
+    cache = write_idx_dir(tmp_path / "cache", n_train=7, n_test=3)
+    mine = write_idx_dir(tmp_path / "sample", n_train=5, n_test=2)
+    write_idx_dir(tmp_path / "MNIST", n_train=6, n_test=2)
+    monkeypatch.setenv("VIZFF_CACHE_DIR", str(cache))
+    assert load_digits("MNIST").path == str(cache) and load_digits(" mnist").source == "mnist"
+    assert load_digits("./sample").path == "sample" and load_digits("sample").source == "sample"
+    note = (
+        "note: --data sample reads the embedded sample, not the folder ./sample: "
+        "write ./sample (a path) to read that folder\n"
+    )
+    code, out, err = run(capsys, "train", "--data", "sample", "--steps", "1")
+    assert code == 0 and err.startswith(note) and "on sample (4000 train / 1000 test)" in err
+    code, out, err = run(capsys, "data", "info", "--data", "MNIST")
+    assert code == 0 and out.startswith(f"source  mnist\npath    {cache}\n")
+    assert "reads the MNIST download cache, not the folder ./MNIST: write ./MNIST" in err
+    code, out, err = run(capsys, "train", "--data", "./sample", "--steps", "1")
+    assert code == 0 and "note" not in err and "on sample (5 train / 2 test)" in err
+    assert str(mine) != "sample"
+    # a scene file: the folder beside the file, named as the file has it; one given by path
+    # or not given at all says nothing
+    scenes = tmp_path / "scenes"
+    write_idx_dir(scenes / "mnist", n_train=5, n_test=2)
+    (scenes / "a.toml").write_text('scene = "mosaic"\ndata = "mnist"\nout = "a.png"\n')
+    (scenes / "b.toml").write_text('scene = "mosaic"\ndata = "./mnist"\nout = "b.png"\n')
+    (scenes / "c.toml").write_text('scene = "mosaic"\nout = "c.png"\n')
+    for name, said in (("a", True), ("b", False), ("c", False)):
+        code, out, err = run(capsys, "render", f"scenes/{name}.toml", "--out-dir", "o")
+        assert code == 0 and (tmp_path / "o" / f"{name}.png").exists()
+        expected = (
+            'note: scenes/a.toml: data = "mnist" reads the MNIST download cache, not the '
+            "folder ./scenes/mnist: write ./mnist (a path) to read that folder\n"
+        )
+        assert (expected in err) is said, err
+    # a storyboard's shared data: said once for the lesson, not once a part
+    (scenes / "l.toml").write_text(
+        'out = "l.gif"\nsize = "320x180"\ndata = "mnist"\n'
+        '[[part]]\nscene = "mosaic"\n[[part]]\nscene = "mosaic"\nrows = 1\ncols = 2\n'
+    )
+    code, out, err = run(capsys, "render", "scenes/l.toml", "--out-dir", "o", "--jobs", "1")
+    assert code == 0 and err.count("note: ") == 1, err
+    assert 'scenes/l.toml: data = "mnist" reads the MNIST download cache, not the folder' in err
+    # with no cache, the error names the folder that was meant, most likely
+    monkeypatch.setenv("VIZFF_CACHE_DIR", str(tmp_path / "none"))
+    write_idx_dir(tmp_path / "mnist", n_train=5, n_test=2)
+    code, out, err = run(capsys, "train", "--data", "mnist", "--steps", "1")
+    assert code == 2 and err.endswith("(./mnist here is one: write ./mnist)\n")
 
 
 def test_data_info_on_an_empty_split_says_training_needs_one(capsys, tmp_path):

@@ -109,6 +109,18 @@ def test_an_empty_train_split_is_named_before_anything_reads_it(capsys, no_train
     assert not out.exists()
 
 
+def test_an_empty_train_split_in_a_scene_file_names_the_file_and_key(capsys, no_train_split):
+    """From a scene file the error began with the folder alone: which file, which key?"""
+    scene = no_train_split.parent / "f.toml"
+    scene.write_text('scene = "forward"\ndata = "zero"\n')
+    code, _, err = run(capsys, "render", str(scene), "--out-dir", str(no_train_split.parent))
+    assert (code, one_line(err)) == (
+        1,
+        f'error: {scene}: data = "zero" ({no_train_split}): {no_train_split}: the train and '
+        "test splits need at least one digit each (they hold 0 and 3)\n",
+    )
+
+
 # ---- paths -------------------------------------------------------------------------------------
 UNKNOWN_HOME = "~no-such-user-vizff/x"
 

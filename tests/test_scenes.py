@@ -394,11 +394,18 @@ def test_images_of_classes_named_by_the_user_are_images_not_classes(tmp_path):
         assert "test class" not in text and "classes right" not in text and "测试集类别" not in text
 
 
-def test_a_mosaic_of_an_empty_split_says_so_and_which_split_to_show(tmp_path):
+def test_a_mosaic_of_an_empty_split_says_so_and_which_split_to_show(tmp_path, capsys):
     """With no test images the default mosaic blamed `start`, a key the user never wrote,
-    and told them to lower start, rows or cols, which could not help."""
+    and told them to lower start, rows or cols, which could not help; then it named `split`
+    though the user had not written it, its advice was TOML on the command line, and with
+    both splits empty each split's error sent the user to the other."""
     from tests.conftest import idx_images, idx_labels
+    from tests.test_cli import run
     from vizff.errors import OptionError
+
+    def run_cli(*argv: str) -> tuple[int, str]:
+        code, _, err = run(capsys, *argv)
+        return code, err
 
     for role, count in (("train", 5), ("t10k", 0)):
         (tmp_path / f"{role}-images-idx3-ubyte").write_bytes(idx_images(np.zeros((count, 8, 8))))
@@ -408,7 +415,37 @@ def test_a_mosaic_of_an_empty_split_says_so_and_which_split_to_show(tmp_path):
     name = tmp_path.name
     assert (
         str(error.value)
-        == f'split: {name} has no test images; show the train split (split = "train")'
+        == f"data='{tmp_path}': has no test images; show the train split (split=\"train\")"
+    )
+    with pytest.raises(OptionError) as error:
+        SCENES["mosaic"](data=str(tmp_path), split="test").load()
+    assert str(error.value) == (
+        f"split='test': {name} has no test images; show the train split (split=\"train\")"
+    )
+    # on the command line, in a file; with neither split to show, the data is named
+    cli = ["render", "mosaic", "--data", str(tmp_path), "--out", str(tmp_path / "m.png")]
+    assert run_cli(*cli, "--set", "split=test") == (
+        2,
+        f"error: --set split=test: {name} has no test images; show the train split "
+        '(--set split="train")\n',
+    )
+    (tmp_path / "m.toml").write_text('scene = "mosaic"\ndata = "."\n')
+    assert run_cli("render", str(tmp_path / "m.toml"), "--out-dir", str(tmp_path)) == (
+        2,
+        f'error: {tmp_path / "m.toml"}: data = "." ({tmp_path}): has no test images; show the '
+        'train split (split = "train")\n',
+    )
+    (tmp_path / "none").mkdir()
+    for role in ("train", "t10k"):
+        empty = (("images-idx3", np.zeros((0, 8, 8))), ("labels-idx1", np.arange(0)))
+        for kind, values in empty:
+            write = idx_images if kind.startswith("images") else idx_labels
+            (tmp_path / "none" / f"{role}-{kind}-ubyte").write_bytes(write(values))
+    none = ["--data", str(tmp_path / "none")]
+    assert run_cli("render", "mosaic", *none, "--set", "split=train") == (
+        2,
+        f"error: --data {tmp_path / 'none'}: holds no images in either split: give one that "
+        "has some\n",
     )
     scene = SCENES["mosaic"](data=str(tmp_path), split="train", rows=1, cols=5)
     assert len(list(scene.frames())) == scene.frame_count()

@@ -158,6 +158,7 @@ def train(
 ) -> None:
     """Train the network and print the test accuracy."""
     from vizff.data import load_digits
+    from vizff.render import data_notes
     from vizff.train import TrainConfig, check_memory, check_splits, estimated_seconds
     from vizff.train import train as run
 
@@ -175,6 +176,8 @@ def train(
     with named_cli(settings):
         config = TrainConfig(**config_values)
     digits = load_digits(settings.data)
+    for message in data_notes(settings):
+        note(message)
     check_splits(digits)
     with named_cli(settings):
         check_memory(digits, config)
@@ -672,8 +675,11 @@ def data_info(
 ) -> None:
     """Source, path, counts, image size and class balance of a dataset."""
     from vizff.data import class_counts, load_digits
+    from vizff.files import also_named_note, folder_also_named
 
     digits = load_digits(data)
+    if (folder := folder_also_named(data)) is not None:
+        note(also_named_note(Cli().name("data", data), data, folder))
     rows, cols = digits.image_shape
     print(f"source  {digits.source}\npath    {digits.path}\nimages  {rows}x{cols}")
     for split, labels in (("train", digits.train_labels), ("test", digits.test_labels)):

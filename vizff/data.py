@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from vizff.errors import DataError, IdxFormatError, OptionError, some_of
-from vizff.files import data_source, home_path
+from vizff.files import data_source, folder_also_named, home_path
 
 IMAGE_MAGIC = 2051  # 0x00000803: unsigned bytes, 3 dimensions
 LABEL_MAGIC = 2049  # 0x00000801: unsigned bytes, 1 dimension
@@ -376,6 +376,7 @@ def _load(text: str) -> Digits:
         raise OptionError(
             "data", "is empty; give sample, mnist or a folder of IDX files", value=text
         )
+    shown = folder_also_named(text)  # `mnist/` beside `--data mnist`: not what it reads
     text = data_source(text)
     if text == "sample":
         return read_directory(SAMPLE_DIR, source="sample")
@@ -394,7 +395,8 @@ def _load(text: str) -> Digits:
             raise OptionError(
                 "data",
                 f"the MNIST cache {directory} is empty or incomplete; run "
-                "`vizff data download` first, or give a directory of IDX files",
+                "`vizff data download` first, or give a directory of IDX files"
+                + (f" (./{shown} here is one: write ./{shown})" if shown else ""),
                 value=text,
             ) from None
         digits = read_directory(directory, source="mnist")

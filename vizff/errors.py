@@ -146,7 +146,10 @@ class Cli:
         return f"{flag} {shorten(shown)}"
 
     def mention(self, key: str, placeholder: str) -> str:
-        """Another option, as advice names it: `--font PATH`."""
+        """Another option, as advice names it: `--font PATH`; a scene's own key that has no
+        flag as `--set split=train`."""
+        if Cli.flags and key not in Cli.flags:
+            return f"--set {key}={placeholder}"
         return f"--{key.replace('_', '-')} {placeholder}"
 
     def kind(self, value: Any) -> str:
@@ -181,7 +184,9 @@ class File:
         return f"{self.prefix()}: {key} = {shorten(toml_literal(value))}{where}"
 
     def mention(self, key: str, placeholder: str) -> str:
-        return f'{key} = "{placeholder}"'
+        return (
+            f"{key} = {placeholder}" if placeholder.startswith('"') else f'{key} = "{placeholder}"'
+        )
 
     def kind(self, value: Any) -> str:
         return kind_of(value)  # `got true`, as the file wrote it

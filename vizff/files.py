@@ -30,12 +30,37 @@ TEMP_PREFIX = ".vizff-"  # temporary files start with this, so they are easy to 
 STALE = re.compile(r"\.vizff-([1-9][0-9]{0,9})-[a-z0-9_]{8}(\.[A-Za-z0-9]{1,8})?\Z")
 
 
+SOURCES = {"sample": "the embedded sample", "mnist": "the MNIST download cache"}
+
+
 def data_source(text: str) -> str:
-    """A `data` value as meant: `MNIST` and ` Sample` are the sources mnist and sample where
-    no file or folder has that name; anything else as written."""
-    if text.strip().lower() in ("sample", "mnist") and not os.path.lexists(text):
+    """A `data` value as meant: any spelling of sample or mnist (`MNIST`, ` Sample`) is that
+    source, wherever it is used; a folder of that name is written as a path (`./mnist`), so a
+    scene file means the same data in every working directory. Anything else as written."""
+    if text.strip().lower() in SOURCES:
         return text.strip().lower()
     return text
+
+
+def folder_also_named(text: str, base: str | os.PathLike[str] = ".") -> Path | None:
+    """The folder a source's name also names where it is used (`mnist/` beside
+    `--data mnist`), which the source does not read; None where there is none."""
+    if not isinstance(text, str) or text.strip().lower() not in SOURCES:
+        return None
+    for name in dict.fromkeys((text, text.strip())):
+        if os.path.isdir(Path(base) / name):
+            return Path(base) / name
+    return None
+
+
+def also_named_note(named: str, text: str, folder: Path) -> str:
+    """Says that `named` (`--data mnist`, `a.toml: data = "mnist"`) reads a source, not the
+    folder of the same name, and how to read the folder."""
+    shown = folder if folder.is_absolute() or str(folder).startswith(".") else f"./{folder}"
+    return (
+        f"{named} reads {SOURCES[data_source(text)]}, not the folder {shown}: "
+        f"write ./{text.strip()} (a path) to read that folder"
+    )
 
 
 def home_path(text: str | os.PathLike[str], key: str, source=None) -> Path:

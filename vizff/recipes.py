@@ -89,7 +89,7 @@ def file_values(
     resolved = dict(values)
     folder = source.path.parent
     data = resolved.get("data")
-    if isinstance(data, str) and data not in SOURCES_WITH_PATHS and data.strip():
+    if isinstance(data, str) and data.strip().lower() not in SOURCES_WITH_PATHS and data.strip():
         path = home_path(data, "data", source)
         resolved["data"] = str(path if path.is_absolute() else folder / path)
     font = resolved.get("font")

@@ -12,8 +12,16 @@ from typing import Any
 
 import numpy as np
 
-from vizff.errors import OptionError, Source, TrainingDiverged
-from vizff.files import Staged, link_problem, reason, special_problem, writing
+from vizff.errors import File, OptionError, Source, TrainingDiverged
+from vizff.files import (
+    Staged,
+    also_named_note,
+    folder_also_named,
+    link_problem,
+    reason,
+    special_problem,
+    writing,
+)
 from vizff.options import Settings
 from vizff.recipes import Recipe, default_output, python_recipe
 from vizff.scenes import SCENES, Scene
@@ -109,7 +117,7 @@ class RenderJob:
             self.writer.frames,
             size,
             time.perf_counter() - start,
-            notes + shortened(self.scene, self.settings),
+            notes + data_notes(self.settings) + shortened(self.scene, self.settings),
             size=self.writer.size,
             title=shown_title(self.scene),
             poster=staged.target if staged is not None else None,
@@ -136,6 +144,16 @@ class named:
             named = source.name("lr", self.settings.raw["lr"])
             error.args = (re.sub(r"\(lr, now [^)]*\)", f"({named})", str(error)),)
         return False
+
+
+def data_notes(settings: Settings) -> tuple[str, ...]:
+    """A note where the `data` the user gave is a source's name and a folder's (a folder
+    `mnist` beside `--data mnist`): the source is read, and the note says so."""
+    if "data" not in settings.values or not settings.given("data"):
+        return ()
+    text, source = settings.raw.get("data", settings.data), settings.source("data")
+    folder = folder_also_named(text, source.path.parent if isinstance(source, File) else ".")
+    return () if folder is None else (also_named_note(source.name("data", text), text, folder),)
 
 
 def shortened(scene: Scene, settings: Settings) -> tuple[str, ...]:

@@ -77,7 +77,7 @@ from vizff.options import (
 )
 from vizff.parallel import Runner, TaskFailed
 from vizff.recipes import Recipe, file_values, read_toml, scene_class
-from vizff.render import RenderResult, named, planned_title, prepare, shortened
+from vizff.render import RenderResult, data_notes, named, planned_title, prepare, shortened
 from vizff.segments import Chapter, join_gif, join_mp4, join_webp
 from vizff.writers import open_writer
 
@@ -469,8 +469,10 @@ class Segment:
                     writer.repeat(last, self.hold)
                     writer.fade(last, np.array(self.fade_out), colour)
                     progress(writer.frames)
-        notes = ((writer.note,) if writer.note else ()) + tuple(
-            f"{self.prefix}: {note}" for note in shortened(scene, settings)
+        notes = (
+            *((writer.note,) if writer.note else ()),
+            *data_notes(settings),  # names the part itself
+            *(f"{self.prefix}: {note}" for note in shortened(scene, settings)),
         )
         return SegmentResult(self.number, writer.frames, self.path.stat().st_size, notes)
 

@@ -261,11 +261,16 @@ class DataScene(Scene):
             return load_digits(self.settings.data)
         except OptionError as error:  # named as the user gave `data`: flag, file key, keyword
             raise self.settings.attribute(error) from None
-        except DataError as error:  # in the files: a scene file says too which key led there
-            source = self.settings.source("data")
-            if not isinstance(source, File):
-                raise
-            raise type(error)(f"{source.name('data', self.settings.data)}: {error}") from None
+        except DataError as error:
+            raise self.in_the_file(error) from None
+
+    def in_the_file(self, error: DataError) -> DataError:
+        """A problem in the data read from a scene file or storyboard, saying too which file
+        and key led there (the command line's --data is the path the error starts with)."""
+        source = self.settings.source("data")
+        if not isinstance(source, File):
+            return error
+        return type(error)(f"{source.name('data', self.settings.data)}: {error}")
 
     @property
     def look(self) -> Look:
@@ -350,7 +355,10 @@ class TrainingScene(DataScene):
 
     def load(self) -> None:
         super().load()
-        check_splits(self.digits)  # before anything reads a first digit
+        try:
+            check_splits(self.digits)  # before anything reads a first digit
+        except DataError as error:
+            raise self.in_the_file(error) from None
         self.config  # noqa: B018 (epochs over the data, every, the training checks)
         try:
             check_memory(self.digits, self.config)  # before a frame: not MemoryError part way
