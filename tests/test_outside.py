@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import struct
 import subprocess
 import sys
@@ -957,7 +958,11 @@ def test_a_run_too_large_for_the_memory_here_is_refused_before_any_work(
     config = TrainConfig(hidden=(4096,), steps=1)
     network, numbers = memory_needed(digits, config)
     weights = (784 + 1) * 4096 + (4096 + 1) * 10  # an oracle: the parameters counted here
+    # the test split's 10 images as float32, a batch (the 30 train images: fewer than 64)
     assert network == weights * (8 + 4 * 4) and numbers == 40 * 784 * 4 + 3 * 10 * 4096 * 4
+    big = load_digits(write_idx_dir(tmp_path / "big", n_train=300, n_test=10))
+    assert memory_needed(big, config)[1] == (10 + 64) * 784 * 4 + 3 * 10 * 4096 * 4
+    shutil.rmtree(tmp_path / "big")
     check_memory(digits, config, free=network + numbers)  # just fits: taken
     with pytest.raises(OptionError, match=r"^hidden='4096': a 784-4096-10 network needs about"):
         check_memory(digits, config, free=network + numbers - 1)
