@@ -100,3 +100,20 @@ def test_a_count_of_one_takes_the_singular(key, fields, one, many):
         return words(key, **fields, **{name: n for name in counts})
 
     assert one in said(1) and many in said(2)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_a_count_of_thousands_is_grouped_wherever_it_may_be_large(lang):
+    """300x300 images: the weights scene said "90000 weights each" where the forward scene
+    and the predictions caption group their thousands ("90,000")."""
+    words = catalogue(lang)
+    large = re.compile(r"(?<![\d,.])\d{4,}")  # four digits or more, ungrouped
+    for key, message in words.messages.items():
+        if not isinstance(message, str) or key.startswith(("gradients.table", "classes.")):
+            continue
+        numeric = {name: 90_000 for name in fields_of(message) if name in ("inputs", "count")}
+        if not numeric:
+            continue
+        rest = {name: "x" for name in fields_of(message) if name not in numeric}
+        text = words(key, **numeric, **rest)
+        assert "90,000" in text and not large.search(text), (key, text)

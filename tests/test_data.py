@@ -135,6 +135,16 @@ def test_labels_past_nine_and_wide_labels_say_what_to_do(tmp_path):
     path.write_bytes(idx_header(0x08, [3]) + bytes([1, 26, 3]))  # EMNIST letters: 1 to 26
     with pytest.raises(IdxFormatError, match="holds label 26; the network has 10 outputs"):
         read_idx_labels(path)
+    # which advice fits: labels counted from 1, more than ten classes, or a stray label
+    for labels, advice in (
+        ([1, 10, 3, 1], "its labels run 1 to 10: subtract 1 from each, so they run 0 to 9"),
+        (list(range(1, 27)), "it has 26 classes: keep ten of them, numbered 0 to 9"),
+        ([0, 10, 3], "keep the images labelled 0 to 9, or number your classes 0 to 9"),
+    ):
+        path.write_bytes(idx_header(0x08, [len(labels)]) + bytes(labels))
+        with pytest.raises(IdxFormatError) as caught:
+            read_idx_labels(path)
+        assert str(caught.value).endswith(f"labels 0 to 9: {advice}")
     path.write_bytes(idx_header(0x0B, [3]) + bytes(6))
     with pytest.raises(IdxFormatError, match="holds 16-bit integers .* labels, 0 to 9, as unsig"):
         read_idx_labels(path)

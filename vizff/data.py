@@ -214,9 +214,15 @@ def read_idx_labels(path: str | os.PathLike[str]) -> np.ndarray:
         raise IdxFormatError(f"{path}: header says {count:,} labels, but {problem}")
     labels = np.frombuffer(data, dtype=np.uint8, offset=8)
     if count and int(labels.max()) > 9:
+        high, low = int(labels.max()), int(labels.min())
+        if high == 10 and low >= 1:  # EMNIST's and MATLAB's way: the classes counted from 1
+            advice = "its labels run 1 to 10: subtract 1 from each, so they run 0 to 9"
+        elif len(np.unique(labels)) > 10:
+            advice = f"it has {len(np.unique(labels))} classes: keep ten of them, numbered 0 to 9"
+        else:
+            advice = "keep the images labelled 0 to 9, or number your classes 0 to 9"
         raise IdxFormatError(
-            f"{path}: holds label {int(labels.max())}; the network has 10 outputs, for labels "
-            "0 to 9: keep the images labelled 0 to 9, or number your classes 0 to 9"
+            f"{path}: holds label {high}; the network has 10 outputs, for labels 0 to 9: " + advice
         )
     return labels
 

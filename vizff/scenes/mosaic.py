@@ -111,16 +111,18 @@ class Mosaic(DataScene):
         count = self.rows * self.cols
         if len(images) == 0:  # no start, rows or cols can help: the other split may
             other = "train" if s.split == "test" else "test"
-            key = "split" if s.given("split") else "data"  # what the user chose, named
             if len(digits.train_labels) + len(digits.test_labels) == 0:
-                key, problem = "data", "holds no images in either split: give one that has some"
-            else:
-                problem = (
-                    f"{self.dataset_name() + ' ' if key == 'split' else ''}has no {s.split} "
-                    f"images; show the {other} split "
-                    f'(⟨split "{other}"⟩)'
+                error = OptionError(
+                    "data", "holds no images in either split: give one that has some"
                 )
-            raise self.settings.attribute(OptionError(key, problem))
+            else:
+                key = "split" if s.given("split") else "data"  # what the user chose, named
+                error = OptionError(
+                    key,
+                    f"{self.dataset_name() + ' ' if key == 'split' else ''}has no {s.split} "
+                    f'images; show the {other} split (⟨split "{other}"⟩)',
+                )
+            raise self.settings.attribute(error)
         if s.start + count > len(images):
             key = next((k for k in ("rows", "cols", "start") if s.given(k)), "start")
             raise self.settings.attribute(
