@@ -50,6 +50,30 @@ def test_a_full_standard_output_is_one_line(argv):
     )
 
 
+def test_a_closed_standard_output_or_error_is_no_failure(tmp_path):
+    """`>&-` and `2>&-` leave Python no sys.stdout or sys.stderr: vizff called a written
+    render "a bug" with a traceback, and exited 120 where it had succeeded."""
+    out = tmp_path / "s.gif"
+    argv = [sys.executable, "-m", "vizff", "render", "sigmoid", "--size", "320x180"]
+    argv += ["--set", "frames=3", "--out", str(out)]
+    for closed, code, keep in ((1, 0, 2), (2, 0, 1), (2, 2, 1)):
+        wrong = ["--set", "framez=3"] if code == 2 else []
+        done = subprocess.run(
+            [*argv, *wrong],
+            pass_fds=(keep,),
+            preexec_fn=lambda fd=closed: os.close(fd),  # noqa: PLW1509 (the test's own child)
+            capture_output=False,
+            stdout=subprocess.PIPE if keep == 1 else None,
+            stderr=subprocess.PIPE if keep == 2 else None,
+            timeout=300,
+        )
+        said = (done.stdout or done.stderr or b"").decode()
+        assert done.returncode == code and "Traceback" not in said and "bug" not in said, said
+        assert out.exists()
+        if closed == 1:  # the summary had no reader; its error still has one
+            assert said == ""
+
+
 def test_a_key_thousands_of_levels_deep_is_quoted_short(capsys, tmp_path):
     path = tmp_path / "deep.toml"
     path.write_text('scene = "sigmoid"\n' + "a" + ".a" * 3000 + " = 1\n")

@@ -745,6 +745,9 @@ def main(argv: list[str] | None = None) -> None:
     Cli.flags = frozenset(flag_keys(command))  # an error names --set x=1 for a key with no flag
     Cli.typed_sets = {}
     files.WRITTEN.clear()
+    for name in ("stdout", "stderr"):  # `>&-`, `2>&-`: closed before vizff ran; Python has
+        if getattr(sys, name) is None:  # None for it. What would go there goes nowhere
+            setattr(sys, name, open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115
     if not isinstance(sys.stdout, ReaderMayGo):
         sys.stdout = ReaderMayGo(sys.stdout)
     if not isinstance(sys.stderr, ReaderMayGo):
