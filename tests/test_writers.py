@@ -409,6 +409,34 @@ def test_failure_mid_render_leaves_the_old_output_and_no_temp(tmp_path, suffix):
         assert snapshot(tmp_path) == before
 
 
+def test_an_mp4_stopped_mid_render_leaves_no_thread_behind(tmp_path, monkeypatch):
+    """Ctrl-C on an MP4 render aborted Python now and then ("Fatal Python error:
+    PyThreadState_Get ... finalizing"): the thread reading ffmpeg's stderr was left to wake
+    up while Python shut down. Every thread the writer started has ended when it returns,
+    even on a machine too busy to run that thread at once (a slow reader, here)."""
+    import threading
+    import time
+
+    from vizff.writers import Ffmpeg
+
+    drain = Ffmpeg._drain
+
+    def slow_drain(self) -> None:
+        drain(self)
+        time.sleep(0.5)
+
+    monkeypatch.setattr(Ffmpeg, "_drain", slow_drain)
+    before = set(threading.enumerate())
+    with pytest.raises(KeyboardInterrupt):
+        with open_writer(tmp_path / "out.mp4", fps=10) as writer:
+            for frame in moving_square(4):
+                writer.write(frame)
+            started = set(threading.enumerate()) - before
+            raise KeyboardInterrupt
+    assert len(started) == 2  # the feeder and the stderr reader
+    assert not [thread for thread in started if thread.is_alive()]
+
+
 def snapshot(folder) -> dict:
     """Every file under `folder`, by relative path, with its bytes."""
     return {

@@ -29,7 +29,7 @@ import numpy as np
 from PIL import GifImagePlugin, Image, PngImagePlugin
 
 from vizff.errors import OptionError, RenderError, some_of
-from vizff.feeder import Feeder
+from vizff.feeder import CLOSE_WAIT, Feeder
 from vizff.files import (
     TEMP_PREFIX,
     Staged,
@@ -669,6 +669,9 @@ class Mp4Writer(FrameWriter):
             process.kill()  # first: a write blocked on the full pipe then fails at once
         process.wait()
         self._feeder.abandon()
+        # its stderr ends with ffmpeg: the reader is joined, not left to wake up while Python
+        # shuts down (a daemon thread taking the GIL then aborted the process, now and then)
+        self._reader.join(timeout=CLOSE_WAIT)
         for pipe in (process.stdin, process.stderr):
             try:
                 pipe.close()
