@@ -233,16 +233,22 @@ def prestart() -> None:
             return
         # The server inherits an ignored SIGINT: a Ctrl-C meant for the render (the terminal
         # sends it to every process of the group) would otherwise interrupt its imports and
-        # print their traceback. The workers ignore SIGINT too; the parent stops them. Here
-        # SIGINT is blocked meanwhile, so that one arriving now is held for the parent (Linux
-        # never discards a blocked signal), not lost to the moment's SIG_IGN.
-        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        # print their traceback. The workers ignore SIGINT too; the parent stops them. So
+        # with SIGHUP, for the server and multiprocessing's resource tracker started with
+        # it: a closed terminal killed the tracker, which, started again, printed tracebacks
+        # under the parent's one line (the parent stops the workers; the server and the
+        # tracker end when it does). The signals are blocked meanwhile, so that one arriving
+        # now is held for the parent (Linux never discards a blocked signal), not lost to
+        # the moment's SIG_IGN.
+        held = {signal.SIGINT, signal.SIGHUP} if hasattr(signal, "SIGHUP") else {signal.SIGINT}
+        signal.pthread_sigmask(signal.SIG_BLOCK, held)
+        previous = {number: signal.signal(number, signal.SIG_IGN) for number in held}
         try:
             forkserver.ensure_running()
         finally:
-            signal.signal(signal.SIGINT, previous)
-            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+            for number, handler in previous.items():
+                signal.signal(number, handler)
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, held)
 
 
 class _ParentWatch:
