@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import gzip
+import signal
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 SHARED_MNIST = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mnist"
+
+# The tests that press Ctrl-C send SIGINT to vizff processes they start, which inherit an
+# ignored SIGINT (and SIGQUIT) from a shell that ran the tests in the background (`pytest &`
+# in a script): vizff then rightly keeps ignoring it, and those tests failed. The session
+# takes both back, as a terminal gives them.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+if hasattr(signal, "SIGQUIT") and signal.getsignal(signal.SIGQUIT) is signal.SIG_IGN:
+    signal.signal(signal.SIGQUIT, signal.SIG_DFL)
 
 
 def idx_images(images: np.ndarray) -> bytes:

@@ -124,6 +124,22 @@ def test_a_byte_order_mark_and_windows_lines_are_taken_and_other_encodings_named
         load_recipe(str(tmp_path / "latin.toml"))
 
 
+def test_a_named_pipe_as_a_scene_file_is_read_without_waiting_for_ever(tmp_path):
+    """`vizff render fifo.toml` waited for a writer that never came."""
+    import os
+    import subprocess
+    import sys
+
+    pipe = tmp_path / "pipe.toml"
+    os.mkfifo(pipe)
+    command = [sys.executable, "-m", "vizff", "render", str(pipe), "--out-dir", str(tmp_path)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stderr) == (
+        2,
+        f"error: {pipe}: is a pipe that nothing was written to\n",
+    )
+
+
 def test_a_scene_file_takes_a_title_per_language_chosen_by_the_lang_it_settles_on(tmp_path):
     """The README writes words one per language, `title = {en = "...", zh = "..."}`, and a
     storyboard took that; a scene file refused it ("expected a string, got a table"). It is

@@ -8,6 +8,7 @@ the recipe is settled into a scene's Settings (`vizff.options.settle`).
 from __future__ import annotations
 
 import os
+import stat
 import sys
 import tomllib
 from collections.abc import Mapping, Sequence
@@ -54,8 +55,14 @@ def scene_class(name: Any, source: Source):
 def read_toml(path: Path) -> dict[str, Any]:
     """A TOML file's table, with every failure one line naming the file."""
     try:
-        with open(path, "rb") as handle:
+        # opened without waiting: a named pipe that nobody writes to then reads as empty
+        # (opened plainly, vizff waited for a writer for ever); `<(cat x.toml)` still reads
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with open(descriptor, "rb") as handle:
+            os.set_blocking(descriptor, True)
             raw = handle.read()
+            if not raw and stat.S_ISFIFO(os.fstat(descriptor).st_mode):
+                raise ConfigError(f"{path}: is a pipe that nothing was written to")
         if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
             raise ConfigError(f"{path}: is saved as UTF-16; save it as UTF-8")
         # a UTF-8 byte-order mark, which Windows editors write and nobody sees: not TOML's
