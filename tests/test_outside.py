@@ -74,6 +74,19 @@ def test_a_closed_standard_output_or_error_is_no_failure(tmp_path):
             assert said == ""
 
 
+def test_a_file_name_with_a_line_break_or_a_terminal_escape_is_shown_escaped(
+    capsys, tmp_path, monkeypatch
+):
+    """Errors escaped such names; the line saying what was written printed them raw: a name
+    with a line break split it in two, an escape sequence reached the terminal."""
+    monkeypatch.chdir(tmp_path)
+    name = "new\nli\x1b[31mne.gif"
+    code, out, err = run(capsys, "render", "sigmoid", "--size", "320x180", "--set", "frames=2",
+                         "--out", name)  # fmt: skip
+    assert code == 0 and (tmp_path / name).exists()
+    assert out.startswith("new\\nli\\x1b[31mne.gif  2 frames  ") and out.count("\n") == 1
+
+
 def test_a_key_thousands_of_levels_deep_is_quoted_short(capsys, tmp_path):
     path = tmp_path / "deep.toml"
     path.write_text('scene = "sigmoid"\n' + "a" + ".a" * 3000 + " = 1\n")

@@ -31,7 +31,16 @@ from rich.progress import (
 )
 
 from vizff import files, interrupts
-from vizff.errors import Cli, ConfigError, OptionError, VizffError, counted, shorten, some_of
+from vizff.errors import (
+    Cli,
+    ConfigError,
+    OptionError,
+    VizffError,
+    counted,
+    printable,
+    shorten,
+    some_of,
+)
 from vizff.files import home_path
 from vizff.options import SHARED, Option, options_of, settle
 
@@ -135,7 +144,7 @@ def progress_bar(*, bytes_: bool = False) -> Progress:
 
 
 def note(message: str) -> None:
-    err.print(f"note: {message}", markup=False, soft_wrap=True)
+    err.print(f"note: {printable(message)}", markup=False, soft_wrap=True)
 
 
 # ---- train ------------------------------------------------------------------------------------
@@ -507,13 +516,18 @@ def render_job(job):
         note(message)
     if made:
         note(f"made the folder {folder} for it (--out or --out-dir names another place)")
-    print(
-        f"{result.path}  {counted(result.frames, 'frame')}  {human_bytes(result.bytes)}  "
+    print(written_line(result))
+    if result.poster is not None:
+        print(f"{printable(str(result.poster))}  poster")
+    return result
+
+
+def written_line(result) -> str:
+    """`out.gif  121 frames  1.2 MB  3.4 s`: what was written, its name on one line."""
+    size = human_bytes(result.bytes)
+    return f"{printable(str(result.path))}  {counted(result.frames, 'frame')}  {size}  " + (
         f"{result.seconds:.1f} s"
     )
-    if result.poster is not None:
-        print(f"{result.poster}  poster")
-    return result
 
 
 def check_embed(style: str | None) -> str | None:
@@ -547,7 +561,7 @@ def page_command(
     path, count, skipped = write_page(folder)
     for file, why in skipped:
         note(f"skipped {file}: {why}")
-    print(f"{path}  {count} render{'' if count == 1 else 's'}")
+    print(f"{printable(str(path))}  {count} render{'' if count == 1 else 's'}")
 
 
 def storyboard_file(target: str) -> bool:
@@ -600,10 +614,7 @@ def render_batch(recipes, prepared, boards, out_dir: Path, lenient, jobs: int | 
     for result in results:
         for message in result.notes:
             note(message)
-        print(
-            f"{result.path}  {counted(result.frames, 'frame')}  {human_bytes(result.bytes)}  "
-            f"{result.seconds:.1f} s"
-        )
+        print(written_line(result))
 
 
 def parse_sets(items: list[str]) -> dict:

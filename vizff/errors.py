@@ -49,13 +49,19 @@ MAX_SHOWN = 200  # characters of a value quoted back in a message: a 10 MB strin
 UNSET = object()
 
 
+def printable(text: str) -> str:
+    """`text` on one printable line: a line break, a terminal's escape or a lone surrogate
+    shown escaped (`\\n`, `\\x1b`), as a file name is shown back to the user."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def shorten(text: str, limit: int = MAX_SHOWN) -> str:
     """`text` on one printable line (a line break or lone surrogate shown escaped), cut to
     `limit` characters with an ellipsis and the full length when longer."""
     total = len(text)
-    text = text[: limit + 1]
-    if not text.isprintable():
-        text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    text = printable(text[: limit + 1])
     if total <= limit:
         return text
     return f"{text[: limit - 1]}… ({total:,} characters)"
