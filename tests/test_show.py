@@ -152,6 +152,30 @@ def test_past_the_embed_limit_the_render_is_kept_as_a_file_and_linked(here):
     assert any("over the 2 KB embed limit" in note for note in first.notes)
 
 
+def test_past_the_embed_limit_in_a_folder_that_cannot_be_written_the_render_is_shown(
+    here, monkeypatch
+):
+    """In a read-only working folder, show() past the embed limit raised "show
+    sigmoid-6bca0c0a.gif: cannot write in ." and threw away the render it had in memory.
+    It is shown inline, and a note says why and how to keep it."""
+    import errno
+    import shutil
+
+    def read_only(source, target):
+        raise OSError(errno.EROFS, "Read-only file system", str(target))
+
+    monkeypatch.setattr(shutil, "copyfile", read_only)
+    result = vizff.show("sigmoid", embed_limit="2KB", **SMALL)
+    assert result.path is None and result.bytes > 2000 and len(result.data) == result.bytes
+    assert gif_frames(result.data)  # the render itself
+    (note,) = [n for n in result.notes if "embed limit" in n]
+    assert "could not be kept as sigmoid-" in note and "Read-only file system" in note
+    assert note.endswith('shown inline; give out="PATH" to keep it elsewhere')
+    bundle, _ = result._repr_mimebundle_()
+    assert base64.b64decode(bundle["image/gif"]) == result.data
+    assert list(here.iterdir()) == []
+
+
 def test_render_scene_without_out_makes_no_outputs_folder(here):
     result = render_scene("sigmoid", **SMALL)
     assert result.data is not None and list(here.iterdir()) == []

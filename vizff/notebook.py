@@ -26,7 +26,8 @@ from typing import Any
 
 import numpy as np
 
-from vizff.errors import OptionError, Python, counted
+from vizff.errors import OptionError, Python, VizffError, counted
+from vizff.files import reason
 from vizff.options import Option, close_match
 
 EMBED_LIMIT = 20_000_000  # bytes: as matplotlib's animation.embed_limit, but a link past it
@@ -169,8 +170,23 @@ def render_in_memory(recipe, format: str, limit: int, bar: NotebookProgress | No
         if result.bytes <= limit:
             return replace(result, path=None, data=temporary.read_bytes(), embed_limit=limit)
         kept = Path(f"{recipe.name}-{digest(temporary)}.{format}")
-        copy_atomically(temporary, kept)
         why = f"{human(result.bytes)} is over the {human(limit)} embed limit"
+        try:
+            copy_atomically(temporary, kept)
+        except (OSError, VizffError) as error:  # a read-only or full working folder: the
+            # render is not thrown away for it, but shown inline, and the note says why
+            problem = reason(error) if isinstance(error, OSError) else str(error)
+            return replace(
+                result,
+                path=None,
+                data=temporary.read_bytes(),
+                embed_limit=limit,
+                notes=(
+                    *result.notes,
+                    f"{why}, but it could not be kept as {kept} ({problem}): shown inline; "
+                    'give out="PATH" to keep it elsewhere',
+                ),
+            )
         return replace(
             result,
             path=kept,
