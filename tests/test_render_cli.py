@@ -204,7 +204,7 @@ def temp_bytes(folder) -> int:
 
 
 @pytest.mark.parametrize("suffix", [".gif", ".mp4"])
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT])
 def test_interrupted_render_keeps_the_previous_output(tmp_path, sig, suffix):
     out = tmp_path / f"w{suffix}"
     out.write_bytes(b"yesterday's good render")
@@ -223,7 +223,7 @@ def test_interrupted_render_keeps_the_previous_output(tmp_path, sig, suffix):
         assert process.poll() is None, "the render ended before it could be interrupted"
         process.send_signal(sig)
         _, err = process.communicate(timeout=60)
-        assert process.returncode == 128 + sig, err  # 130, 143 or 129, by the signal
+        assert process.returncode == 128 + sig, err  # 130, 143, 129 or 131, by the signal
         assert "Traceback" not in err and "interrupted" in err
     finally:
         if process.poll() is None:  # never leave a render running after a failure

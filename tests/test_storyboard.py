@@ -677,13 +677,14 @@ def test_a_part_that_fails_beside_a_running_one_is_one_line(tmp_path):
 @pytest.mark.parametrize(
     ("sig", "delay"),
     [(signal.SIGINT, 0.3), (signal.SIGINT, 0.8), (signal.SIGINT, 1.5)]
-    + [(signal.SIGHUP, 1.5), (signal.SIGHUP, 3.0)],
+    + [(signal.SIGHUP, 1.5), (signal.SIGHUP, 3.0), (signal.SIGQUIT, 1.5)],
 )
 def test_ctrl_c_to_the_whole_group_early_in_a_lesson_is_one_line(tmp_path, sig, delay):
     """A terminal's Ctrl-C goes to every process of the group, the workers' server too; while
     that server still imported vizff, it printed a 40-line traceback under the one line. A
     closed terminal's SIGHUP, to the group too, killed multiprocessing's resource tracker,
-    which, started again, printed "process died unexpectedly" and KeyError tracebacks."""
+    which, started again, printed "process died unexpectedly" and KeyError tracebacks.
+    Ctrl-\\ (SIGQUIT) ended vizff with no word and left its temporary files."""
     board = write(tmp_path, LONG_LESSON)
     out = tmp_path / "lesson.mp4"
     mark = f"VIZFF_TEST_{uuid.uuid4().hex}"

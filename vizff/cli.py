@@ -750,8 +750,8 @@ INTERRUPTED = 130  # 128 + SIGINT, as shells report it; 128 + SIGTERM (or SIGHUP
 
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI: errors become one line and an exit code, never a traceback."""
-    # `kill` and a closing terminal clean up temporary files as Ctrl-C does; only once
-    interrupts.stop_on("SIGINT", "SIGTERM", "SIGHUP")
+    # `kill`, a closing terminal and Ctrl-\ clean up temporary files as Ctrl-C does; once
+    interrupts.stop_on("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT")
     command = typer.main.get_command(app)
     Cli.flags = frozenset(flag_keys(command))  # an error names --set x=1 for a key with no flag
     Cli.typed_sets = {}

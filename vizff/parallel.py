@@ -221,6 +221,9 @@ def unguarded_script() -> str | None:
     return os.path.basename(path)
 
 
+HELD = ("SIGINT", "SIGHUP", "SIGQUIT")  # signals the workers' server is started ignoring
+
+
 def prestart() -> None:
     """Start the server that workers are forked from, so that its imports (a few seconds)
     overlap the caller's own work: reading and checking what is to be rendered."""
@@ -234,13 +237,13 @@ def prestart() -> None:
         # The server inherits an ignored SIGINT: a Ctrl-C meant for the render (the terminal
         # sends it to every process of the group) would otherwise interrupt its imports and
         # print their traceback. The workers ignore SIGINT too; the parent stops them. So
-        # with SIGHUP, for the server and multiprocessing's resource tracker started with
+        # with SIGHUP and SIGQUIT, for the server and multiprocessing's resource tracker started with
         # it: a closed terminal killed the tracker, which, started again, printed tracebacks
         # under the parent's one line (the parent stops the workers; the server and the
         # tracker end when it does). The signals are blocked meanwhile, so that one arriving
         # now is held for the parent (Linux never discards a blocked signal), not lost to
         # the moment's SIG_IGN.
-        held = {signal.SIGINT, signal.SIGHUP} if hasattr(signal, "SIGHUP") else {signal.SIGINT}
+        held = {getattr(signal, name) for name in HELD if hasattr(signal, name)}
         signal.pthread_sigmask(signal.SIG_BLOCK, held)
         previous = {number: signal.signal(number, signal.SIG_IGN) for number in held}
         try:
@@ -277,7 +280,8 @@ def _work(task: Task, index: int, messages, parent: int) -> None:
     (joining the queue's thread), which printed a traceback under the user's one-line error."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the parent, which decides
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # as the server was started
-    interrupts.stop_on("SIGTERM", "SIGHUP")  # the parent's terminate(): clean up, then exit
+    # the parent's terminate(), and Ctrl-\ to the group: clean up, then exit
+    interrupts.stop_on("SIGTERM", "SIGHUP", "SIGQUIT")
     try:
         try:
             _report(task, index, messages, parent)
