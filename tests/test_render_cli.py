@@ -88,8 +88,11 @@ def test_scenes_name_lists_its_own_options(capsys):
     [
         (["render", "nosuch"], "nosuch: not a scene"),
         (["render", "weights", "--size", "10x10"], "--size 10x10: width must be"),
-        (["render", "weights", "--size", "-640x360"], "--size -640x360"),
-        (["render", "weights", "--size", "99999x99999"], "--size 99999x99999"),
+        (["render", "weights", "--size", "-640x360"], "--size -640x360: width must be"),
+        (["render", "weights", "--size", "99999x99999"], "--size 99999x99999: width must be"),
+        (["render", "weights", "--size", "10**20x2".replace("10**20", "9" * 20)], ": width must"),
+        (["render", "weights", "--size", "640x"], "--size 640x: write it as WIDTHxHEIGHT"),
+        (["render", "weights", "--set", "size=[640, 360, 3]"], 'such as "1280x720", "720p" or'),
         (["render", "weights", "--fps", "0"], "--fps 0: must be"),
         (["render", "weights", "--fps", "120"], "--fps 120"),
         (["render", "weights", "--steps", "-1"], "--steps -1: must be 0 to"),

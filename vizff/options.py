@@ -310,6 +310,8 @@ def parse_size(value: Any, fail=None) -> tuple[int, int]:
         if text in SIZE_NAMES:
             return SIZE_NAMES[text]
         match = re.fullmatch(r"(\d{1,6})\s*[x×]\s*(\d{1,6})", text)
+        if not match and re.fullmatch(r"[-+]?\d+\s*[x×]\s*[-+]?\d+", text):  # -5x5, 10**20x2
+            raise fail(size_range())  # written as a size is, but no size: the range is news
         if not match:
             raise fail(
                 f"write it as WIDTHxHEIGHT (e.g. 1280x720) or one of {', '.join(SIZE_NAMES)}"
@@ -320,14 +322,18 @@ def parse_size(value: Any, fail=None) -> tuple[int, int]:
         or len(value) != 2
         or not all(isinstance(v, int) and not isinstance(v, bool) for v in value)
     ):
-        raise fail('expected a size such as (1280, 720), "1280x720" or "720p"')
+        raise fail('expected a size such as "1280x720", "720p" or [1280, 720]')
     width, height = value
     if not (MIN_SIZE[0] <= width <= MAX_SIZE[0] and MIN_SIZE[1] <= height <= MAX_SIZE[1]):
-        raise fail(
-            f"width must be {MIN_SIZE[0]} to {MAX_SIZE[0]} and height {MIN_SIZE[1]} to "
-            f"{MAX_SIZE[1]} pixels"
-        )
+        raise fail(size_range())
     return int(width), int(height)
+
+
+def size_range() -> str:
+    return (
+        f"width must be {MIN_SIZE[0]} to {MAX_SIZE[0]} and height {MIN_SIZE[1]} to "
+        f"{MAX_SIZE[1]} pixels"
+    )
 
 
 _UNITS = {"": 1, "b": 1, "kb": 1000, "mb": 1000**2, "gb": 1000**3, "kib": 1024, "mib": 1024**2}

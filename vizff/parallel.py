@@ -237,12 +237,12 @@ def prestart() -> None:
         # The server inherits an ignored SIGINT: a Ctrl-C meant for the render (the terminal
         # sends it to every process of the group) would otherwise interrupt its imports and
         # print their traceback. The workers ignore SIGINT too; the parent stops them. So
-        # with SIGHUP and SIGQUIT, for the server and multiprocessing's resource tracker started with
-        # it: a closed terminal killed the tracker, which, started again, printed tracebacks
-        # under the parent's one line (the parent stops the workers; the server and the
-        # tracker end when it does). The signals are blocked meanwhile, so that one arriving
-        # now is held for the parent (Linux never discards a blocked signal), not lost to
-        # the moment's SIG_IGN.
+        # with SIGHUP and SIGQUIT, for the server and multiprocessing's resource tracker
+        # started with it: a closed terminal killed the tracker, which, started again,
+        # printed tracebacks under the parent's one line (the parent stops the workers; the
+        # server and the tracker end when it does). The signals are blocked meanwhile, so
+        # that one arriving now is held for the parent (Linux never discards a blocked
+        # signal), not lost to the moment's SIG_IGN.
         held = {getattr(signal, name) for name in HELD if hasattr(signal, name)}
         signal.pthread_sigmask(signal.SIG_BLOCK, held)
         previous = {number: signal.signal(number, signal.SIG_IGN) for number in held}
