@@ -94,6 +94,7 @@ def test_scenes_name_lists_its_own_options(capsys):
         (["render", "weights", "--size", "640x"], "--size 640x: write it as WIDTHxHEIGHT"),
         (["render", "weights", "--set", "size=[640, 360, 3]"], 'such as "1280x720", "720p" or'),
         (["render", "weights", "--fps", "0"], "--fps 0: must be"),
+        (["render", "sigmoid", "--set", "scene=loss"], "--set scene=loss: not an option"),
         (["render", "weights", "--fps", "120"], "--fps 120"),
         (["render", "weights", "--steps", "-1"], "--steps -1: must be 0 to"),
         (["render", "weights", "--steps", "10", "--every", "20"], "--every 20: must be 1 to 10"),

@@ -188,6 +188,11 @@ def test_render_scene_without_out_makes_no_outputs_folder(here):
         ({"format": "avi"}, "format='avi'"),
         ({"format": "gif", "out": "x.mp4"}, "format"),
         ({"steps": 0}, "scene sigmoid does not take this option"),
+        (
+            {"out": io.BytesIO()},
+            "out=<BytesIO>: expected a file or folder name, not a file "
+            "object; without out, the render's bytes are its result's .data",
+        ),
     ],
 )
 def test_bad_keywords_are_named(here, options, named):

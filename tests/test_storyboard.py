@@ -5,6 +5,7 @@ leave nothing behind; folder output with an index."""
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import signal
@@ -720,6 +721,16 @@ def test_ctrl_c_to_the_whole_group_early_in_a_lesson_is_one_line(tmp_path, sig, 
         ((None,), {}, "path=None: expected a storyboard file (.toml)"),
         (({"part": []},), {}, "path={'part': []}: expected a storyboard file (.toml)"),
         (("LESSON", 3), {}, "out=3: expected a file or folder name"),
+        (
+            ("sigmoid",),
+            {},
+            "path='sigmoid': a scene's name, not a storyboard file: render_scene(\"sigmoid\", ...)",
+        ),  # fmt: skip
+        (
+            ("LESSON", io.BytesIO()),
+            {},
+            "out=<BytesIO>: expected a file or folder name, not a file object",
+        ),  # fmt: skip
     ],
 )
 def test_render_storyboards_keywords_are_checked_as_render_scenes_are(

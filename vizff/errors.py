@@ -129,10 +129,10 @@ class Cli:
     typed_sets: ClassVar[dict[str, str]] = {}
 
     def name(self, key: str, value: Any = UNSET) -> str:
+        if key in Cli.typed_sets:  # `--set scene=loss` too, not the scene named
+            return f"--set {key}={shorten(Cli.typed_sets[key])}"
         if key == "scene":
             return "scene" if value is UNSET else f"scene {shorten(str(value))}"
-        if key in Cli.typed_sets:
-            return f"--set {key}={shorten(Cli.typed_sets[key])}"
         if Cli.flags and key not in Cli.flags:
             if value is UNSET:
                 return f"--set {key}=..."

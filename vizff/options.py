@@ -175,6 +175,11 @@ class Option:
             value = str(value)
         if self.key == "data" and isinstance(value, str) and not value.strip():
             raise self._fail("is empty; give sample, mnist or a folder of IDX files")
+        if self.key == "out" and hasattr(value, "write"):  # io.BytesIO(), open(...)
+            raise self._fail(
+                "expected a file or folder name, not a file object; without out, the render's "
+                "bytes are its result's .data"
+            )
         if not isinstance(value, str) or not value.strip():
             raise self._fail("expected a file or folder name")
         if "\0" in value:

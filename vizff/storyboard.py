@@ -979,8 +979,17 @@ def render_storyboard(
 
     if not isinstance(path, (str, os.PathLike)) or not str(path).strip():
         raise OptionError("path", "expected a storyboard file (.toml)", value=path)
+    from vizff.scenes import SCENES
+
+    if str(path).strip() in SCENES and not os.path.lexists(path):
+        raise OptionError(
+            "path",
+            f'a scene\'s name, not a storyboard file: render_scene("{str(path).strip()}", ...)',
+            value=path,
+        )
     if out is not None and not isinstance(out, (str, os.PathLike)):
-        raise OptionError("out", "expected a file or folder name", value=out)
+        kind = ", not a file object" if hasattr(out, "write") else ""  # io.BytesIO()
+        raise OptionError("out", f"expected a file or folder name{kind}", value=out)
     jobs = 1 if jobs is None else plain_ints(jobs)  # np.int64(2) is a whole number
     if isinstance(jobs, bool) or not isinstance(jobs, int) or not 1 <= jobs <= MAX_JOBS:
         raise OptionError(
