@@ -121,7 +121,10 @@ def test_scenes_name_lists_its_own_options(capsys):
         (["render", "weights", "--activation", "tahn"], 'did you mean "tanh"'),
         (["render", "weights", "--theme", "blue"], "--theme blue: must be one of light, dark"),
         (["render", "weights", "--lang", "fr"], "--lang fr: must be one of en, zh"),
-        (["render", "weights", "loss", "--out", "x.gif"], "--out: only with a single scene"),
+        (
+            ["render", "weights", "loss", "--out", "x.gif"],
+            "--out: only with a single scene, not 2 (weights, loss); use --out-dir",
+        ),
         (
             ["render", "weights", "--data", "/no/such/dir", "--steps", "2", "--every", "1"],
             "/no/such/dir",

@@ -434,7 +434,11 @@ def render_command(
         raise ConfigError(f"{flag} and --set {key}=...: the same option twice; give one of them")
     values = {**flags, **sets}
     if "out" in values and len(targets) > 1:
-        raise ConfigError("--out: only with a single scene; use --out-dir for several")
+        named = ", ".join(shorten(t, 60) for t in targets[:4]) + (", …" if len(targets) > 4 else "")
+        raise ConfigError(
+            f"--out: only with a single scene, not {len(targets)} ({named}); "
+            "use --out-dir for several"
+        )
     if "out" in values and out_dir_given and isinstance(values["out"], str):
         # both given: the file inside the folder, as a scene file's `out` is (--out-dir was
         # ignored without a word); a full path leaves the folder nothing to say
