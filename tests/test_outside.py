@@ -1285,6 +1285,12 @@ def test_bidi_controls_never_reach_a_files_title():
         (["--title", os.fsdecode(b"caf\xe9")], "is not UTF-8 text (the byte 0xE9)"),
         (["--title", "\u0301\u0303"], "has nothing to draw"),
         (["--subtitle", "\u0301"], "error: --subtitle \u0301: has nothing to draw"),
+        (
+            ["--title", "a\x07b\x1b"],
+            "error: --title a\\x07b\\x1b: has a control character "
+            "(U+0007, U+001B), which draws nothing; leave it out",
+        ),  # fmt: skip
+        (["--subtitle", "x\x7f"], "has a control character (U+007F)"),
     ],
 )
 def test_a_title_or_subtitle_is_refused_under_its_own_name_for_what_it_is(

@@ -15,6 +15,7 @@ import pytest
 from PIL import Image
 
 from vizff.embed import media, write_page
+from vizff.errors import OptionError
 from vizff.render import render_scene
 from vizff.segments import GifReader
 from vizff.storyboard import render_storyboard
@@ -123,10 +124,11 @@ def test_odd_titles_are_written_whole_and_cut_at_the_limit(tmp_path):
     assert file_title("长" * (MAX_TITLE + 500)) == "长" * MAX_TITLE
     assert file_title("\ud800 lone") == "? lone"  # a lone surrogate cannot be UTF-8
     assert file_title(" \n\t ") is None and file_title(None) is None
-    odd = "tab\there\x00nul\x1bescape\u200d"  # control characters become spaces
+    odd = "tab\there\u200d"  # a tab becomes a space (other controls are refused)
     for suffix in (".gif", ".mp4", ".webp", ".png"):
         result = render_scene("sigmoid", tmp_path / f"odd{suffix}", title=odd, **TINY)
-        assert title_read_back(result.path) == "tab here nul escape\u200d"
+        assert title_read_back(result.path) == "tab here\u200d"
+    assert file_title("nul\x00escape\x1b") == "nul escape"  # a foreign file's, read back
 
 
 def test_same_title_same_bytes(tmp_path):
@@ -298,7 +300,10 @@ def test_a_users_title_and_subtitle_are_drawn_as_written(scene):
 
 
 def test_a_results_title_is_its_files_title_without_control_characters(tmp_path):
-    """`RenderResult.title` kept "a\\x00b" while the file's metadata said "a b"."""
+    """`RenderResult.title` kept "a\\x00b" while the file's metadata said "a b" (and the
+    frames "ab"): a NUL or another control is refused now; a tab is a space everywhere."""
     for suffix in (".gif", ".mp4"):
-        result = render_scene("sigmoid", tmp_path / f"t{suffix}", title="a\x00b\tc", **TINY)
+        result = render_scene("sigmoid", tmp_path / f"t{suffix}", title="a\tb\tc", **TINY)
         assert result.title == "a b c" == title_read_back(result.path)
+    with pytest.raises(OptionError, match=r"has a control character \(U\+0000\)"):
+        render_scene("sigmoid", tmp_path / "n.gif", title="a\x00b", **TINY)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import replace
 from functools import cached_property
@@ -128,6 +129,14 @@ class Scene:
                     "is not UTF-8 text (the byte "
                     + ", ".join(f"0x{ord(c) - 0xDC00:02X}" for c in undecoded[:4])
                     + "); write it in UTF-8, as a terminal set to UTF-8 sends it",
+                )
+            controls = sorted({c for c in text if unicodedata.category(c) == "Cc"} - set("\t\n"))
+            if controls:  # a bell, an escape, a NUL: drawn as nothing, or as a space in a
+                raise OptionError(  # file's title, so said here, once
+                    key,
+                    "has a control character ("
+                    + ", ".join(f"U+{ord(c):04X}" for c in controls[:4])
+                    + "), which draws nothing; leave it out",
                 )
             if text.strip() and nothing_to_draw(text):
                 raise OptionError(
