@@ -94,8 +94,9 @@ def idx_header(kind: int, dims: list[int]) -> bytes:
          "unsigned bytes (magic number 2051): write them as bytes"),
         (idx_header(0x08, [2, 28, 28, 3]) + bytes(2 * 784 * 3),
          "holds unsigned bytes in 4 dimensions: colour images? vizff reads grey images"),
-        (idx_header(0x08, [2, 784]) + bytes(2 * 784),
-         "holds unsigned bytes in 2 dimensions; an IDX image file has 3, (count, rows, cols)"),
+        (idx_header(0x08, [2, 560]) + bytes(2 * 560),
+         "holds unsigned bytes in 2 dimensions: images flattened to rows of 560 pixels, which is "
+         "no square's size; write them as (count, rows, cols)"),
         (bytes([0, 0, 8, 3]) + np.array([2, 28, 28], dtype="<u4").tobytes() + bytes(2 * 784),
          "its sizes look little-endian (28x28 byte-swapped); IDX writes them big-endian"),
         (idx_header(0x08, [2, 2000, 28]) + bytes(10),
@@ -128,6 +129,20 @@ def test_files_that_are_not_mnist_images_say_what_they_are(tmp_path, content, sa
         read_idx_images(path)
     assert str(caught.value).startswith(f"{path}: ") and said in str(caught.value)
     assert "\n" not in str(caught.value)
+
+
+def test_images_flattened_to_rows_of_a_square_size_are_read_as_squares(tmp_path):
+    """(count, 784), as numpy's reshape(n, -1) leaves MNIST, was refused as 2-d: a square
+    number of pixels is a square image, read row by row as the 3-d file has them."""
+    from vizff.data import read_idx_images
+
+    images = np.random.default_rng(0).integers(0, 256, (3, 5, 5), dtype=np.uint8)
+    path = tmp_path / "train-images-idx3-ubyte"
+    path.write_bytes(idx_header(0x08, [3, 25]) + images.tobytes())
+    assert np.array_equal(read_idx_images(path), images)
+    path.write_bytes(idx_header(0x08, [3, 25]) + images.tobytes()[:-1])  # still checked whole
+    with pytest.raises(IdxFormatError, match="header says 3 images of 5x5, but the file is 1 "):
+        read_idx_images(path)
 
 
 def test_labels_past_nine_and_wide_labels_say_what_to_do(tmp_path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import zlib
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from vizff.files import data_source, folder_also_named, home_path
 IMAGE_MAGIC = 2051  # 0x00000803: unsigned bytes, 3 dimensions
 LABEL_MAGIC = 2049  # 0x00000801: unsigned bytes, 1 dimension
 DEPTH_MAGIC = 2052  # 0x00000804: unsigned bytes, 4 dimensions (count, rows, cols, depth)
+FLAT_MAGIC = 2050  # 0x00000802: unsigned bytes, 2 dimensions (count, rows * cols)
 GZIP_MAGIC = b"\x1f\x8b"
 MAX_FILE_BYTES = 256 * 1024 * 1024  # full MNIST train images are 47 MB; refuse to inflate more
 SAMPLE_DIR = Path(__file__).parent / "sample"
@@ -121,6 +123,12 @@ def not_idx(data: bytes, magic: int, kind: str) -> str:
             )
         if kind == "image" and data[3] == 4:
             return f"{held}: colour images? vizff reads grey images {shape}: convert them to grey"
+        if kind == "image" and data[3] == 2 and len(data) >= 12:  # flattened, not square
+            pixels = int.from_bytes(data[8:12], "big")
+            return (
+                f"{held}: images flattened to rows of {pixels:,} pixels, which is no square's "
+                f"size; write them as {shape}"
+            )
         if data[3] in (1, 3) and data[3] != dims:  # the other file of the pair
             other = "label" if data[3] == 1 else "image"
             return f"is an IDX {other} file where the {kind} file belongs: swap the two names"
@@ -193,6 +201,17 @@ def read_idx_images(path: str | os.PathLike[str]) -> np.ndarray:
     if data[:4] == DEPTH_MAGIC.to_bytes(4, "big") and data[16:20] == b"\0\0\0\1":
         # (count, rows, cols, 1): grey images with a depth of one, as some tools write them
         data = IMAGE_MAGIC.to_bytes(4, "big") + data[4:16] + data[20:]  # read as 3-d
+    elif data[:4] == FLAT_MAGIC.to_bytes(4, "big") and len(data) >= 12:
+        # (count, pixels): each image flattened to one row, as numpy's reshape(n, -1) leaves
+        # it; a square number of pixels is a square image (784: 28x28), read as 3-d
+        side = math.isqrt(int.from_bytes(data[8:12], "big"))
+        if side * side == int.from_bytes(data[8:12], "big") and side:
+            data = (
+                IMAGE_MAGIC.to_bytes(4, "big")
+                + data[4:8]
+                + side.to_bytes(4, "big") * 2
+                + (data[12:])
+            )
     _, count, rows, cols = (int(v) for v in _header(path, data, 16, IMAGE_MAGIC, "image"))
     problem = _sizes_problem(rows, cols)
     if problem is None:
