@@ -485,3 +485,23 @@ def test_data_info_on_an_empty_split_says_training_needs_one(capsys, tmp_path):
     folder = write_idx_dir(tmp_path / "full", n_train=5, n_test=5)
     code, _, err = run(capsys, "data", "info", "--data", str(folder))
     assert code == 0 and err == ""
+
+
+def test_a_folder_named_like_fashion_mnist_gets_a_note_to_name_its_classes(capsys, tmp_path):
+    """Fashion-MNIST's files in a folder of that name were drawn as "Fashion-MNIST digits"
+    without a word: --classes fashion names its clothes, and a note says so."""
+    from tests.test_cli import run
+
+    folder = write_idx_dir(tmp_path / "Fashion-MNIST", n_train=30, n_test=10)
+    argv = ["render", "mosaic", "--data", str(folder), "--size", "320x180"]
+    code, _, err = run(capsys, *argv, "--out", str(tmp_path / "a.png"))
+    assert code == 0 and err == (
+        f"note: --data {folder} looks like Fashion-MNIST, whose classes are clothes: "
+        "--classes fashion names them (the frames call them digits)\n"
+    )
+    code, _, err = run(capsys, *argv, "--classes", "fashion", "--out", str(tmp_path / "b.png"))
+    assert code == 0 and err == ""
+    scene = tmp_path / "f.toml"
+    scene.write_text('scene = "mosaic"\ndata = "Fashion-MNIST"\nsize = "320x180"\n')
+    code, _, err = run(capsys, "render", str(scene), "--out", str(tmp_path / "c.png"))
+    assert code == 0 and 'classes = "fashion" names them' in err

@@ -427,7 +427,7 @@ def test_a_mosaic_of_an_empty_split_says_so_and_which_split_to_show(tmp_path, ca
     assert run_cli(*cli, "--set", "split=test") == (
         2,
         f"error: --set split=test: {name} has no test images; show the train split "
-        '(--set split="train")\n',
+        "(--set split=train)\n",
     )
     (tmp_path / "m.toml").write_text('scene = "mosaic"\ndata = "."\n')
     assert run_cli("render", str(tmp_path / "m.toml"), "--out-dir", str(tmp_path)) == (

@@ -154,6 +154,8 @@ class Cli:
     def mention(self, key: str, placeholder: str) -> str:
         """Another option, as advice names it: `--font PATH`; a scene's own key that has no
         flag as `--set split=train`."""
+        if re.fullmatch(r'"[\w-]+"', placeholder):  # a word: the shell needs no quotes
+            placeholder = placeholder[1:-1]
         if Cli.flags and key not in Cli.flags:
             return f"--set {key}={placeholder}"
         return f"--{key.replace('_', '-')} {placeholder}"

@@ -146,6 +146,9 @@ class named:
         return False
 
 
+FASHION = '"fashion"'  # as a string is written in a scene file and in Python
+
+
 def data_notes(settings: Settings) -> tuple[str, ...]:
     """A note where the `data` the user gave is a source's name and a folder's (a folder
     `mnist` beside `--data mnist`): the source is read, and the note says so."""
@@ -153,7 +156,17 @@ def data_notes(settings: Settings) -> tuple[str, ...]:
         return ()
     text, source = settings.raw.get("data", settings.data), settings.source("data")
     folder = folder_also_named(text, source.path.parent if isinstance(source, File) else ".")
-    return () if folder is None else (also_named_note(source.name("data", text), text, folder),)
+    if folder is not None:
+        return (also_named_note(source.name("data", text), text, folder),)
+    if "classes" in settings.values and not settings.given("classes") and isinstance(text, str):
+        name = Path(text).name or Path(text).resolve().name  # `.`: the folder it is
+        if "fashion" in name.lower():  # its frames would say digits: the default classes
+            return (
+                f"{source.name('data', text)} looks like Fashion-MNIST, whose classes are "
+                f"clothes: {source.mention('classes', chr(34) + 'fashion' + chr(34))} names "
+                "them (the frames call them digits)",
+            )
+    return ()
 
 
 def shortened(scene: Scene, settings: Settings) -> tuple[str, ...]:
