@@ -12,7 +12,6 @@ import signal
 import subprocess
 import sys
 import time
-import unicodedata
 import uuid
 from pathlib import Path
 
@@ -1002,21 +1001,24 @@ def test_a_title_of_several_lines_is_one_line_in_the_chapter_menu_and_metadata(t
     assert "title=Backprop in one hour\n" in metadata and result.title == "Backprop in one hour"
 
 
-def test_control_characters_of_a_lessons_title_do_not_reach_the_files_metadata(tmp_path):
-    """A BEL in the storyboard's title was written into the MP4's title as it was."""
-    board = write(
-        tmp_path,
-        'size = "320x180"\ntitle = "Hello \\u0007 bell\\u001b[31m"\n'
-        '[[part]]\ncard = "title"\ntitle = "A\\u0007B"\nseconds = 1\n',
-    )
-    render_storyboard(board, str(tmp_path / "x.mp4"))
-    metadata = subprocess.run(
-        [imageio_ffmpeg.get_ffmpeg_exe(), "-i", str(tmp_path / "x.mp4"), "-f", "ffmetadata", "-"],
-        capture_output=True,
-    ).stdout.decode()
-    assert "title=Hello bell [31m\n" in metadata
-    assert not any(unicodedata.category(c) == "Cc" and c != "\n" for c in metadata)
-    assert [c[0] for c in chapters(tmp_path / "x.mp4")] == ["A B"]
+def test_control_characters_of_a_lessons_title_are_refused_where_they_are_written(tmp_path):
+    """A BEL in the storyboard's title was written into the MP4's title as it was, and a
+    part's drawn as nothing; both are refused now, each under the key that holds it (the
+    lesson's title even where no card draws it)."""
+    lesson = 'size = "320x180"\ntitle = "Hello \\u0007 bell"\n'
+    part = '[[part]]\ncard = "title"\ntitle = "{}"\nseconds = 1\n'
+    for text, said in (
+        (lesson + part.format("A B"), 'title = "Hello \\x07 bell": has a'),
+        (part.format("A\\u001bB"), 'part 1 ("A\\x1bB"): title = "A\\x1bB": has a'),
+    ):
+        board = write(tmp_path, text)
+        with pytest.raises(OptionError) as caught:
+            render_storyboard(board, str(tmp_path / "x.mp4"))
+        assert str(caught.value) == (
+            f"{board}: {said} control character (U+{7 if 'Hello' in said else 27:04X}), "
+            "which draws nothing; leave it out"
+        )
+    assert not (tmp_path / "x.mp4").exists()
 
 
 def test_a_cards_hold_is_refused_where_given_and_a_first_parts_fade_says_why(tmp_path, capsys):

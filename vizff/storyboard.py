@@ -40,6 +40,7 @@ from typing import Any
 import numpy as np
 
 from vizff.draw.catalogue import LANGUAGES
+from vizff.draw.typeface import written_problem
 from vizff.errors import (
     MENTION,
     Cli,
@@ -206,7 +207,9 @@ def _top(path: Path, table: Mapping[str, Any]) -> dict[str, Any]:
         elif key == "title":  # the lesson's own: metadata, a folder's index, its title card
             texts = in_language(value, None, source, key)
             for text in texts.values() if isinstance(texts, dict) else [texts]:
-                SHARED_BY_KEY["title"].read(text, source)
+                text = SHARED_BY_KEY["title"].read(text, source)
+                if problem := written_problem(key, text):  # here, though no card may draw it
+                    raise OptionError(key, problem, value=text, source=source)
         elif option is not None and option.group == "training":
             raise OptionError(
                 key,

@@ -449,6 +449,32 @@ def unshowable(text: str) -> str | None:
     return None
 
 
+def written_problem(key: str, text: str) -> str | None:
+    """Why a title or subtitle as written cannot be drawn, whatever the scene: bytes that are
+    not UTF-8, a control character, or nothing to draw; else None. (A storyboard's own title
+    is checked so too, where it is written, though no card may draw it.)"""
+    undecoded = undecodable(text)
+    if undecoded:  # bytes a Latin-1 terminal or script sent, kept by Python as is
+        return (
+            "is not UTF-8 text (the byte "
+            + ", ".join(f"0x{ord(c) - 0xDC00:02X}" for c in undecoded[:4])
+            + "); write it in UTF-8, as a terminal set to UTF-8 sends it"
+        )
+    controls = sorted({c for c in text if unicodedata.category(c) == "Cc"} - set("\t\n"))
+    if controls:  # a bell, an escape, a NUL: drawn as nothing, a space in the file's title
+        return (
+            "has a control character ("
+            + ", ".join(f"U+{ord(c):04X}" for c in controls[:4])
+            + "), which draws nothing; leave it out"
+        )
+    if text.strip() and nothing_to_draw(text):
+        return (
+            "has nothing to draw: only spaces, combining marks or invisible characters; "
+            f"write some words, or leave {key} out"
+        )
+    return None
+
+
 def drawable(character: str) -> bool:
     """A character that draws something of its own: not a space, a combining mark (drawn on
     the letter before it) or an invisible control or format character."""

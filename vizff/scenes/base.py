@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import os
-import unicodedata
 from collections.abc import Iterator
 from dataclasses import replace
 from functools import cached_property
@@ -17,11 +16,10 @@ from vizff.draw import THEMES, Look, Page, catalogue, numbers
 from vizff.draw.page import typeface_for
 from vizff.draw.typeface import (
     needs_shaping,
-    nothing_to_draw,
     right_to_left,
     right_to_left_controls,
-    undecodable,
     unshowable,
+    written_problem,
 )
 from vizff.errors import DataError, File, OptionError, Python
 from vizff.options import Option, Settings, settle
@@ -122,28 +120,8 @@ class Scene:
             text = self.settings[key]
             if text is None:
                 continue
-            undecoded = undecodable(text)
-            if undecoded:  # bytes a Latin-1 terminal or script sent, kept by Python as is
-                raise OptionError(
-                    key,
-                    "is not UTF-8 text (the byte "
-                    + ", ".join(f"0x{ord(c) - 0xDC00:02X}" for c in undecoded[:4])
-                    + "); write it in UTF-8, as a terminal set to UTF-8 sends it",
-                )
-            controls = sorted({c for c in text if unicodedata.category(c) == "Cc"} - set("\t\n"))
-            if controls:  # a bell, an escape, a NUL: drawn as nothing, or as a space in a
-                raise OptionError(  # file's title, so said here, once
-                    key,
-                    "has a control character ("
-                    + ", ".join(f"U+{ord(c):04X}" for c in controls[:4])
-                    + "), which draws nothing; leave it out",
-                )
-            if text.strip() and nothing_to_draw(text):
-                raise OptionError(
-                    key,
-                    "has nothing to draw: only spaces, combining marks or invisible characters; "
-                    f"write some words, or leave {key} out",
-                )
+            if problem := written_problem(key, text):
+                raise OptionError(key, problem)
             backwards = right_to_left(text)
             overrides = right_to_left_controls(text)
             if overrides:
