@@ -699,9 +699,10 @@ def test_ctrl_c_to_the_whole_group_early_in_a_lesson_is_one_line(tmp_path, sig, 
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
     assert "Traceback" not in err and "Exception ignored" not in err, err
-    # 130, or ended by the SIGINT itself as it exits (Python's way for a Ctrl-C that arrives
-    # during shutdown): a shell reports both as 130
-    assert process.returncode in (128 + sig, -sig), err
+    # 128 + the signal, or ended by it; now and then a signal lands as Python exits on the
+    # KeyboardInterrupt it became, and Python then ends by SIGINT, its way for a Ctrl-C at
+    # exit (a shell reports 130)
+    assert process.returncode in (128 + sig, -sig, -signal.SIGINT), err
     assert err.strip().splitlines() == ["error: interrupted; no output was changed"]
     assert list(tmp_path.iterdir()) == [board]
     deadline = time.monotonic() + 15

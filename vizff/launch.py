@@ -15,7 +15,7 @@ import os
 import signal
 import sys
 
-QUIET = ("SIGINT", "SIGTERM", "SIGHUP")
+QUIET = ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT")
 
 
 def main() -> None:
