@@ -87,6 +87,16 @@ def test_a_file_name_with_a_line_break_or_a_terminal_escape_is_shown_escaped(
     assert out.startswith("new\\nli\\x1b[31mne.gif  2 frames  ") and out.count("\n") == 1
 
 
+def test_only_what_would_break_the_line_or_the_terminal_is_escaped():
+    """An ideographic space in a Chinese title, or the joiner inside an emoji, is shown as
+    it is; a line break, an escape, a right-to-left override and a lone surrogate are not."""
+    from vizff.errors import printable, shorten
+
+    assert printable("第一课\u3000总结 👩\u200d🏫") == "第一课\u3000总结 👩\u200d🏫"
+    assert printable("a\nb\x1b[31m\u202ec\ud800") == "a\\nb\\x1b[31m\\u202ec\\ud800"
+    assert shorten("\u00a0x\r") == "\u00a0x\\r"
+
+
 def test_a_key_thousands_of_levels_deep_is_quoted_short(capsys, tmp_path):
     path = tmp_path / "deep.toml"
     path.write_text('scene = "sigmoid"\n' + "a" + ".a" * 3000 + " = 1\n")

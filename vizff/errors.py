@@ -6,6 +6,7 @@ import datetime
 import math
 import re
 import shlex
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,11 +51,19 @@ UNSET = object()
 
 
 def printable(text: str) -> str:
-    """`text` on one printable line: a line break, a terminal's escape or a lone surrogate
-    shown escaped (`\\n`, `\\x1b`), as a file name is shown back to the user."""
+    """`text` on one printable line: a line break, a terminal's escape, a control that turns
+    text right to left or a lone surrogate shown escaped (`\\n`, `\\x1b`), as a file name
+    is shown back to the user. Other spaces and format characters (an ideographic space, the
+    joiner inside an emoji) are shown as they are."""
     if text.isprintable():
         return text
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    return "".join(repr(c)[1:-1] if _unshown(c) else c for c in text)
+
+
+def _unshown(character: str) -> bool:
+    return unicodedata.category(character) in ("Cc", "Cs", "Zl", "Zp") or (
+        "\u202a" <= character <= "\u202e" or "\u2066" <= character <= "\u2069"
+    )
 
 
 def shorten(text: str, limit: int = MAX_SHOWN) -> str:
