@@ -150,8 +150,9 @@ FASHION = '"fashion"'  # as a string is written in a scene file and in Python
 
 
 def data_notes(settings: Settings) -> tuple[str, ...]:
-    """A note where the `data` the user gave is a source's name and a folder's (a folder
-    `mnist` beside `--data mnist`): the source is read, and the note says so."""
+    """Notes on the `data` the user gave: a source's name that is a folder's too (a folder
+    `mnist` beside `--data mnist`: the source is read, and the note says so); a folder named
+    like Fashion-MNIST, drawn with the default classes (digits)."""
     if "data" not in settings.values or not settings.given("data"):
         return ()
     text, source = settings.raw.get("data", settings.data), settings.source("data")
@@ -163,7 +164,7 @@ def data_notes(settings: Settings) -> tuple[str, ...]:
         if "fashion" in name.lower():  # its frames would say digits: the default classes
             return (
                 f"{source.name('data', text)} looks like Fashion-MNIST, whose classes are "
-                f"clothes: {source.mention('classes', chr(34) + 'fashion' + chr(34))} names "
+                f"clothes: {source.mention('classes', FASHION)} names "
                 "them (the frames call them digits)",
             )
     return ()
