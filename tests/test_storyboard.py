@@ -776,6 +776,35 @@ def test_a_part_that_cannot_fit_the_frame_is_found_before_any_part_is_rendered(t
     assert [p.name for p in tmp_path.iterdir()] == ["lesson.toml"]
 
 
+def test_a_users_file_with_a_parts_name_in_a_lesson_folder_is_never_replaced(tmp_path):
+    """A one-part lesson in a folder, then the user's own `02-sigmoid.gif` beside it, then a
+    two-part lesson into the same folder: the user's file was replaced in silence (the
+    earlier index did not list it). It is refused before any work; without it, the lesson
+    renders and a third render replaces its own parts."""
+    one = tmp_path / "one.toml"
+    one.write_text('size = "320x180"\n[[part]]\nscene = "sigmoid"\nframes = 2\n')
+    two = tmp_path / "two.toml"
+    two.write_text(one.read_text() + '[[part]]\nscene = "sigmoid"\nframes = 2\n')
+    folder = tmp_path / "lesson"
+    render_storyboard(one, folder)
+    (folder / "02-sigmoid.gif").write_bytes(b"mine")
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    with pytest.raises(OptionError) as caught:
+        render_storyboard(two, folder)
+    assert str(caught.value) == (
+        f"out='{folder}': holds 02-sigmoid.gif, which is not a part of an earlier lesson vizff "
+        "wrote there (its index.html does not list it): this lesson's part would replace it; "
+        "move it, or give another folder"
+    )
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+    (folder / "02-sigmoid.gif").unlink()
+    render_storyboard(two, folder)
+    render_storyboard(two, folder)  # its own parts, listed: replaced
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "01-sigmoid.gif", "02-sigmoid.gif", "index.html"
+    ]  # fmt: skip
+
+
 def test_a_folder_vizff_page_indexed_is_not_taken_for_a_lesson(tmp_path, capsys):
     """A lesson rendered into a folder of the user's own renders, which `vizff page` had
     indexed, took the page for an earlier lesson's index: it replaced the page and deleted

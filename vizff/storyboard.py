@@ -581,6 +581,9 @@ def plan(board: Storyboard, *, estimate: bool = False) -> Plan:
         segments.append(segment)
         chapters.append(Chapter(titles[index], start, start + segment.total))
         start += segment.total
+    if folder:
+        with out_named(board):
+            _check_folder_parts(board, segments)
     palettes = [c[4] for c in counted]
     if fmt == ".gif":
         segments = _gif_palettes(segments, palettes)
@@ -686,6 +689,29 @@ def _foreign(folder: Path) -> bool:
     except OSError:
         return False  # unreadable: writing there fails and says so
     return bool(names) and not lesson_index(folder / "index.html")
+
+
+def _check_folder_parts(board: Storyboard, segments: Sequence[Segment]) -> None:
+    """A file in the folder with a part's name that no earlier lesson vizff wrote lists is
+    the user's: refused before any work (it was replaced in silence)."""
+    if not board.out.is_dir():
+        return
+    earlier = _listed(board.out)
+    for segment in segments:
+        name = part_name(segment, "." + board.folder_format)
+        if os.path.lexists(board.out / name) and name not in earlier:
+            raise OptionError(
+                "out",
+                f"holds {name}, which is not a part of an earlier lesson vizff wrote there (its "
+                "index.html does not list it): this lesson's part would replace it; move it, "
+                "or give another folder",
+                value=str(board.out),
+            )
+
+
+def part_name(segment: Segment, suffix: str) -> str:
+    """A part's file in a lesson's folder: `03-loss.gif`, `01-card-title.mp4`."""
+    return f"{segment.number:02d}-{_file_name(segment)}{suffix}"
 
 
 def _listed(folder: Path) -> set[str]:
@@ -802,7 +828,7 @@ class BoardRender:
         try:
             names = []
             for segment, path in zip(plan.segments, paths):
-                name = f"{segment.number:02d}-{_file_name(segment)}{path.suffix}"
+                name = part_name(segment, path.suffix)
                 os.replace(path, staged.path / name)
                 names.append(name)
             index = _index(plan, names)
