@@ -71,25 +71,47 @@ def test_a_title_of_ones_own_is_escaped(here):
     assert f'alt="{html.escape(title, quote=True)}"' in snippet(item, "html", here)
     assert snippet(item, "md", here) == '![A "quoted" <b>title</b> \\[x\\]](t.gif)'
     assert markdown_text("a\nb \\ c") == "a b \\\\ c"
+    assert markdown_text("`z` *w* _v_") == "\\`z\\` \\*w\\* \\_v\\_"  # not code, not emphasis
 
 
 def test_poster_is_the_first_frame_beside_the_mp4_and_in_the_video_tag(here, capsys):
-    code, printed, _ = run_cli(
+    """With --embed the snippet is standard output's only line (`>> post.md` took the lines
+    saying what was written too): those go to standard error."""
+    code, printed, said = run_cli(
         ["render", "sigmoid", "--out", "v/clip.mp4", "--poster", "--embed", "html"]
         + ["--set", "frames=6", "--size", "320x180"],
         capsys,
     )
     assert code == 0
-    lines = printed.splitlines()
-    assert lines[1] == "v/clip.poster.png  poster"
-    assert lines[2] == (
+    assert said.splitlines()[0].startswith("v/clip.mp4  6 frames  ")
+    assert said.splitlines()[1] == "v/clip.poster.png  poster"
+    assert printed == (
         '<video src="v/clip.mp4" width="320" height="180" poster="v/clip.poster.png" '
         'controls loop autoplay muted playsinline aria-label="The activation: sigmoid and its '
         'slope" style="max-width:100%;height:auto"><a href="v/clip.mp4">The activation: sigmoid '
-        "and its slope</a></video>"
+        "and its slope</a></video>\n"
     )
     first = next(vizff.frames("sigmoid", **SMALL))
     np.testing.assert_array_equal(np.asarray(Image.open(here / "v/clip.poster.png")), first)
+    # --no-poster: none written, none named, though an older one lies beside the video
+    code, printed, _ = run_cli(
+        ["render", "sigmoid", "--out", "v/clip.mp4", "--no-poster", "--embed", "html"]
+        + ["--set", "frames=6", "--size", "320x180"],
+        capsys,
+    )
+    assert code == 0 and "poster" not in printed and printed.startswith('<video src="v/clip')
+
+
+def test_embed_for_a_storyboard_says_where_its_page_is(here, capsys):
+    """It sent the user to `vizff page`, which refuses a lesson's folder (its index.html is
+    the page already)."""
+    (here / "l.toml").write_text('size = "320x180"\n[[part]]\nscene = "sigmoid"\nframes = 2\n')
+    code, _, said = run_cli(["render", "l.toml", "--out", "lesson", "--embed", "md"], capsys)
+    assert code == 2 and said == (
+        "error: --embed: prints the snippet for scene renders; a storyboard rendered into a "
+        "folder has its page there (index.html), and one rendered into a file is shown by "
+        "`vizff page` on its folder\n"
+    )
 
 
 def test_mp4_size_matches_what_ffmpeg_reads(here):

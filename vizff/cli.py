@@ -461,8 +461,9 @@ def render_command(
         check_taken_by_any(recipes, boards, values)
     if embed is not None and boards:
         raise ConfigError(
-            "--embed: prints the snippet for scene renders; for a storyboard's "
-            "output run `vizff page` on its folder"
+            "--embed: prints the snippet for scene renders; a storyboard rendered into a "
+            "folder has its page there (index.html), and one rendered into a file is shown "
+            "by `vizff page` on its folder"
         )
     # every recipe, scene, storyboard part and writer is checked before the first frame
     prepared = [prepare(r, out_dir=out_dir, lenient=lenient) for r in recipes]
@@ -473,6 +474,8 @@ def render_command(
     if embed is not None and any(job.writer.folder for job in prepared):
         raise ConfigError("--embed: a folder of PNG frames is not one file to embed; name a file")
     for job in prepared:  # the <video> snippet names a poster: --embed writes one for an MP4
+        if job.settings.given("poster") and not job.settings.poster:
+            continue  # --no-poster: a snippet without one
         if embed is not None and job.writer.path.suffix.lower() == ".mp4":
             try:
                 check_poster(job.writer.path)
@@ -483,11 +486,14 @@ def render_command(
             job.settings = replace(job.settings, values={**job.settings.values, "poster": True})
     if not boards and (len(prepared) == 1 or jobs == 1 or embed is not None):
         for job in prepared:
-            result = render_job(job)
+            # with --embed the snippet is what standard output is for (`>> post.md`): what
+            # was written is said on standard error, with the notes
+            result = render_job(job, said=sys.stderr if embed is not None else sys.stdout)
             if embed is not None:
                 # HTML and Markdown both read &#931; as the character: a console that cannot
                 # write it still gets a snippet that pastes right
-                snippet = embed_snippet(result, embed)
+                poster = not (job.settings.given("poster") and not job.settings.poster)
+                snippet = embed_snippet(result, embed, poster=poster)
                 print(escaped(snippet, sys.stdout.encoding, "xmlcharrefreplace"))
         return
     render_batch(recipes, prepared, boards, out_dir, lenient, jobs)
@@ -505,7 +511,7 @@ def check_distinct_outputs(outputs: list[tuple[str, Path]]) -> None:
         seen[key] = name
 
 
-def render_job(job):
+def render_job(job, said=None):
     config = getattr(job.scene, "config", None)
     if config is not None:
         job.scene.load()
@@ -520,9 +526,9 @@ def render_job(job):
         note(message)
     if made:
         note(f"made the folder {folder} for it (--out or --out-dir names another place)")
-    print(written_line(result))
+    print(written_line(result), file=said or sys.stdout)
     if result.poster is not None:
-        print(f"{printable(str(result.poster))}  poster")
+        print(f"{printable(str(result.poster))}  poster", file=said or sys.stdout)
     return result
 
 
@@ -546,11 +552,13 @@ def check_embed(style: str | None) -> str | None:
     return style.strip().lower()
 
 
-def embed_snippet(result, style: str) -> str:
-    """The snippet for the file just written, its path relative to the working directory."""
+def embed_snippet(result, style: str, *, poster: bool = True) -> str:
+    """The snippet for the file just written, its path relative to the working directory;
+    an MP4's without its poster where --no-poster said so (an older one may lie beside it)."""
     from vizff.embed import media, snippet
 
-    return snippet(media(result.path, result.title), style, Path.cwd())
+    item = media(result.path, result.title)
+    return snippet(item if poster else replace(item, poster=None), style, Path.cwd())
 
 
 @app.command("page")

@@ -168,9 +168,10 @@ def snippet(item: Media, style: str, base: Path) -> str:
 
 
 def markdown_text(text: str) -> str:
-    """Alt text safe inside `![...]`: brackets and backslashes escaped, one line."""
+    """Alt text safe inside `![...]`: brackets, backslashes and what Markdown reads as code
+    or emphasis (`` ` * _ ``: `*w*` was shown as w) escaped, one line."""
     text = " ".join(text.split())
-    for character in "\\[]":
+    for character in "\\[]`*_":
         text = text.replace(character, "\\" + character)
     return text
 
