@@ -370,3 +370,31 @@ def test_render_scene_with_out_says_the_format_is_outs_extension(tmp_path):
         vizff.render_scene("sigmoid", out, format="mp4")
     assert str(caught.value).startswith("format='mp4': with out, the format is out's extension")
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("call", "said"),
+    [
+        (lambda: vizff.show("sigmoid", frames="many"), "frames='many': expected a whole number"),
+        (lambda: vizff.render_scene("sigmoid", frames=0.5), "frames=0.5"),
+        (lambda: vizff.frames("sigmoid", out="x.gif"), "out='x.gif'"),
+        (lambda: vizff.render_storyboard("sigmoid"), "path='sigmoid': a scene's name"),
+    ],
+)
+def test_a_users_error_is_raised_without_vizffs_own_frames(here, monkeypatch, call, said):
+    """A bad keyword in a notebook showed nine frames inside vizff above the one line that
+    says what to fix; the traceback holds the caller's line and the entry point's only.
+    VIZFF_TRACEBACK=1 keeps every frame, for a bug report."""
+    import traceback
+
+    with pytest.raises(OptionError) as caught:
+        call()
+    assert said in str(caught.value)
+    frames = traceback.extract_tb(caught.value.__traceback__)
+    package = str(Path(vizff.__file__).parent)
+    inside = [f for f in frames if f.filename.startswith(package)]
+    assert [f.name for f in inside] == ["entry"], frames
+    monkeypatch.setenv("VIZFF_TRACEBACK", "1")
+    with pytest.raises(OptionError) as caught:
+        call()
+    assert len(traceback.extract_tb(caught.value.__traceback__)) > 3

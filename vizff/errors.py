@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime
+import functools
 import math
+import os
 import re
 import shlex
 import unicodedata
@@ -17,6 +19,23 @@ class VizffError(Exception):
     """Something the user can fix: the message says what was wrong, where, and what to do."""
 
     exit_code = 1
+
+
+def users_errors(function: Callable) -> Callable:
+    """An entry point of the Python API whose VizffError (the user's to fix: its message says
+    what and how) is raised without vizff's own frames, so a notebook shows the user's line
+    and the message, not a dozen frames inside vizff. VIZFF_TRACEBACK=1 keeps them all."""
+
+    @functools.wraps(function)
+    def entry(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return function(*args, **kwargs)
+        except VizffError as error:
+            if os.environ.get("VIZFF_TRACEBACK"):
+                raise
+            raise error.with_traceback(None) from error.__cause__
+
+    return entry
 
 
 class DataError(VizffError):

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from vizff.errors import OptionError, Python, VizffError, counted
+from vizff.errors import OptionError, Python, VizffError, counted, users_errors
 from vizff.files import reason
 from vizff.options import Option, close_match
 
@@ -39,6 +39,7 @@ EMBED_LIMIT_OPTION = Option(
 FORMAT_OPTION = Option("format", "str", None, "gif, mp4, webp or png", "output", choices=FORMATS)
 
 
+@users_errors
 def frames(scene: str, **options: Any) -> Iterator[np.ndarray]:
     """The frames of a scene as (height, width, 3) uint8 arrays, one at a time, no file.
 
@@ -85,6 +86,7 @@ def own_keyword_hint(error: OptionError) -> None:
         error.problem = f"not an option{hint}; show() takes {', '.join(SHOW_KEYWORDS)} too"
 
 
+@users_errors
 def show(
     scene: str,
     *,

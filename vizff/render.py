@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from vizff.errors import File, OptionError, Source, TrainingDiverged
+from vizff.errors import File, OptionError, Source, TrainingDiverged, users_errors
 from vizff.files import (
     Staged,
     also_named_note,
@@ -309,6 +309,7 @@ def render(recipe: Recipe, *, out_dir: Path = Path("outputs"), progress: Progres
     return prepare(recipe, out_dir=out_dir).run(progress)
 
 
+@users_errors
 def render_scene(scene: str, out: str | Path | None = None, **options: Any) -> RenderResult:
     """Python entry point: `render_scene("weights", "w.gif", steps=100, hidden=[16])`.
 

@@ -51,6 +51,7 @@ from vizff.errors import (
     RenderError,
     Source,
     VizffError,
+    users_errors,
 )
 from vizff.files import (
     GENERATOR,
@@ -992,6 +993,7 @@ class Batch:
 MAX_JOBS = 256  # worker processes at most, as --jobs allows
 
 
+@users_errors
 def render_storyboard(
     path: str | Path,
     out: str | Path | None = None,
