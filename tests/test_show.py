@@ -14,7 +14,7 @@ from PIL import Image
 
 import vizff
 from vizff.errors import OptionError
-from vizff.notebook import NotebookProgress, in_notebook
+from vizff.notebook import NotebookProgress, human, in_notebook
 from vizff.render import render_scene
 
 SMALL = {"size": (320, 180), "frames": 6}
@@ -78,6 +78,17 @@ def test_printing_a_render_in_memory_names_its_bytes_not_the_file(here):
     assert shown.startswith("RenderResult(path=None, frames=6, bytes=") and "GIF89a" not in shown
     on_disk = render_scene("sigmoid", here / "s.gif", **SMALL)
     assert "data=None" in repr(on_disk) and "s.gif" in repr(on_disk)
+    # print() gives the summary a notebook shows: a line, then the notes; not the fields
+    assert str(result) == (
+        f"The activation: sigmoid and its slope: 6 frames, 320x180, {human(result.bytes)} GIF, "
+        f"{result.seconds:.1f} s"
+    )
+    noted = render_scene("sigmoid", here / "n.gif", fps=30, **SMALL)
+    lines = str(noted).splitlines()
+    assert lines[0].startswith("The activation: sigmoid and its slope: 6 frames, 320x180, ")
+    assert f" GIF in {here / 'n.gif'}, " in lines[0] and lines[1:] == [
+        f"note: {note}" for note in noted.notes
+    ] and noted.notes  # fmt: skip
 
 
 def test_none_is_not_given_for_every_keyword_of_every_entry_point(here):

@@ -54,6 +54,13 @@ class RenderResult:
             parts.append(f"{item.name}={shown}")
         return f"{type(self).__name__}({', '.join(parts)})"
 
+    def __str__(self) -> str:
+        """`print(result)`: what was made, in a line, and its notes (as a notebook's summary
+        says it), not the fields."""
+        from vizff.notebook import describe
+
+        return describe(self)
+
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
         """Jupyter shows the render inline: an image, a <video>, or a link when too large."""
         from vizff.notebook import mimebundle
