@@ -335,7 +335,9 @@ def too_small(budget: int, estimate: float, rung: Reduction, job) -> OptionError
         "max_bytes",
         f"cannot be met: at the smallest settings (every {rung.step}th frame, {width}x{height}, "
         f"{rung.colours} colours) the file would be about {math.ceil(estimate):,} bytes; "
-        "give a larger budget, fewer frames (steps, every) or a smaller size",
+        # the size is at its floor already there: a smaller --size cannot help
+        "give a larger budget, or fewer frames"
+        + (" (steps, every)" if getattr(job.scene, "config", None) is not None else ""),
         value=job.settings.raw.get("max_bytes", budget),
     )
 
