@@ -803,6 +803,22 @@ def test_a_users_file_with_a_parts_name_in_a_lesson_folder_is_never_replaced(tmp
     assert sorted(p.name for p in folder.iterdir()) == [
         "01-sigmoid.gif", "02-sigmoid.gif", "index.html"
     ]  # fmt: skip
+    # a part the user changed since (the index records what vizff wrote) is theirs now: not
+    # replaced by a render of the same lesson, not removed by a shorter one
+    (folder / "02-sigmoid.gif").write_bytes(b"edited")
+    with pytest.raises(OptionError, match="holds 02-sigmoid.gif, which has changed since the "):
+        render_storyboard(two, folder)
+    result = render_storyboard(one, folder)
+    assert (folder / "02-sigmoid.gif").read_bytes() == b"edited"
+    assert (
+        f"left {folder / '02-sigmoid.gif'}: it has changed since the earlier lesson wrote it"
+        in (result.notes)
+    )
+    render_storyboard(two, folder.parent / "fresh")  # an unchanged earlier part: removed
+    render_storyboard(one, folder.parent / "fresh")
+    assert sorted(p.name for p in (folder.parent / "fresh").iterdir()) == [
+        "01-sigmoid.gif", "index.html"
+    ]  # fmt: skip
 
 
 def test_a_folder_vizff_page_indexed_is_not_taken_for_a_lesson(tmp_path, capsys):

@@ -26,6 +26,7 @@ a local colour table). Every error names the file, the part and the key.
 
 from __future__ import annotations
 
+import hashlib
 import html
 import math
 import os
@@ -700,14 +701,21 @@ def _check_folder_parts(board: Storyboard, segments: Sequence[Segment]) -> None:
     earlier = _listed(board.out)
     for segment in segments:
         name = part_name(segment, "." + board.folder_format)
-        if os.path.lexists(board.out / name) and name not in earlier:
-            raise OptionError(
-                "out",
-                f"holds {name}, which is not a part of an earlier lesson vizff wrote there (its "
-                "index.html does not list it): this lesson's part would replace it; move it, "
-                "or give another folder",
-                value=str(board.out),
-            )
+        if not os.path.lexists(board.out / name):
+            continue
+        if name not in earlier:
+            why = "which is not a part of an earlier lesson vizff wrote there (its index.html "
+            why += "does not list it)"
+        elif _changed(board.out / name, earlier[name]):
+            why = "which has changed since the earlier lesson wrote it there"
+        else:
+            continue
+        raise OptionError(
+            "out",
+            f"holds {name}, {why}: this lesson's part would replace it; move it, or give "
+            "another folder",
+            value=str(board.out),
+        )
 
 
 def part_name(segment: Segment, suffix: str) -> str:
@@ -715,16 +723,35 @@ def part_name(segment: Segment, suffix: str) -> str:
     return f"{segment.number:02d}-{_file_name(segment)}{suffix}"
 
 
-def _listed(folder: Path) -> set[str]:
-    """The part files an earlier lesson's index.html (one vizff wrote) lists."""
+def _listed(folder: Path) -> dict[str, str | None]:
+    """The part files an earlier lesson's index.html (one vizff wrote) lists, each with the
+    sha256 it was written with (None from an index written before they were recorded)."""
     page = folder / "index.html"
     if not lesson_index(page):  # `vizff page`'s listing names the user's own renders
-        return set()
+        return {}
     try:
         text = page.read_text(encoding="utf-8", errors="replace")
     except OSError:
-        return set()
-    return {html.unescape(name) for name in re.findall(r'href="([^"/]+)"', text)}
+        return {}
+    found = re.findall(r'href="([^"/]+)"(?: data-sha256="([0-9a-f]{64})")?', text)
+    return {html.unescape(name): digest or None for name, digest in found}
+
+
+def _sha256(path: Path) -> str | None:
+    """The file's sha256; None where it cannot be read (or is no file)."""
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    except OSError:
+        return None
+    return digest.hexdigest()
+
+
+def _changed(path: Path, recorded: str | None) -> bool:
+    """Whether a part an earlier lesson wrote is no longer what it wrote (the user's now)."""
+    return recorded is not None and _sha256(path) != recorded
 
 
 def _fade_out(following: Part, fps: float) -> tuple[float, ...]:
@@ -832,7 +859,7 @@ class BoardRender:
                 name = part_name(segment, path.suffix)
                 os.replace(path, staged.path / name)
                 names.append(name)
-            index = _index(plan, names)
+            index = _index(plan, names, [_sha256(staged.path / name) for name in names])
             (staged.path / "index.html").write_text(index, encoding="utf-8")
             with critical():  # in place with the earlier lesson's extra parts gone, or not at all
                 staged.commit()
@@ -845,14 +872,20 @@ class BoardRender:
             raise
         return sum((plan.out / n).stat().st_size for n in names)
 
-    def _drop_earlier_parts(self, earlier: set[str] | list[str], names: list[str]) -> None:
-        """Remove the parts of an earlier, longer lesson that the new one does not have."""
+    def _drop_earlier_parts(self, earlier: Mapping[str, str | None], names: list[str]) -> None:
+        """Remove the parts of an earlier, longer lesson that the new one does not have, as
+        the earlier lesson wrote them (one changed since is the user's: left, and said)."""
         plan = self.plan
         for old in sorted(plan.out.iterdir()):  # parts of an earlier, longer lesson: only those
             if PART_FILE.match(old.name) and old.name in earlier and old.name not in names:
                 # the new lesson is in place: a part that cannot go is said, not a failure
                 if old.is_dir() and not old.is_symlink():
                     self.notes.append(f"left {old}, a folder where the earlier lesson had a part")
+                    continue
+                if _changed(old, earlier[old.name]):
+                    self.notes.append(
+                        f"left {old}: it has changed since the earlier lesson wrote it"
+                    )
                     continue
                 try:
                     old.unlink()
@@ -872,18 +905,20 @@ def _file_name(segment: Segment) -> str:
     return segment.scene
 
 
-def _index(plan: Plan, names: Sequence[str]) -> str:
-    """A page listing the parts in order: each chapter's name and its file, shown."""
+def _index(plan: Plan, names: Sequence[str], digests: Sequence[str | None]) -> str:
+    """A page listing the parts in order: each chapter's name and its file, shown; each link
+    records the file's sha256, so a later render tells a part it wrote from one changed."""
     lang = plan.segments[0].settings.lang
     items = []
-    for chapter, name in zip(plan.chapters, names):
+    for chapter, name, digest in zip(plan.chapters, names, digests):
         seconds = (chapter.end - chapter.start) / plan.fps
         media = (
             f'<video src="{name}" controls muted></video>'
             if name.endswith(".mp4")
             else f'<img src="{name}" alt="{html.escape(chapter.title)}">'
         )
-        link = f'<a href="{name}">{html.escape(chapter.title)}</a>'
+        recorded = f' data-sha256="{digest}"' if digest else ""
+        link = f'<a href="{name}"{recorded}>{html.escape(chapter.title)}</a>'
         items.append(f"<li>{link} ({seconds:.1f} s)<br>{media}</li>")
     title = html.escape(plan.title)
     return (
