@@ -41,6 +41,14 @@ def test_render_png_frame_and_folder(capsys, tmp_path):
         str(tmp_path / "first.png"),
     )
     assert code == 0 and Image.open(tmp_path / "first.png").size == (640, 360)
+    # a still says which frame it is, as --frame counts (it said "1 frame", or "5 frames")
+    for frame, shown in (("2", "frame 2"), ("-1", "frame 4"), ("-2", "frame 3")):
+        code, out, _ = run(capsys, "render", "sigmoid", "--set", "frames=5", "--size", "320x180",
+                           "--frame", frame, "--out", str(tmp_path / "s.png"))  # fmt: skip
+        assert code == 0 and out.split("  ")[1] == shown
+    from vizff.render import render_scene
+
+    assert render_scene("sigmoid", tmp_path / "r.png", frames=5, frame=1).still == 1
     code, *_ = run(
         capsys,
         "render",

@@ -535,9 +535,9 @@ def render_job(job, said=None):
 def written_line(result) -> str:
     """`out.gif  121 frames  1.2 MB  3.4 s`: what was written, its name on one line."""
     size = human_bytes(result.bytes)
-    return f"{printable(str(result.path))}  {counted(result.frames, 'frame')}  {size}  " + (
-        f"{result.seconds:.1f} s"
-    )
+    # a still is one frame, which --frame counts from 0 ("5 frames" read as its length)
+    made = counted(result.frames, "frame") if result.still is None else f"frame {result.still}"
+    return f"{printable(str(result.path))}  {made}  {size}  {result.seconds:.1f} s"
 
 
 def check_embed(style: str | None) -> str | None:

@@ -299,8 +299,9 @@ def describe(result) -> str:
     kind = result_format(result).upper() or "PNG frames"
     size = f", {result.size[0]}x{result.size[1]}" if result.size else ""
     where = f" in {result.path}" if result.path is not None else ""
+    made = counted(result.frames, "frame") if result.still is None else f"frame {result.still}"
     line = (
-        f"{result.title or 'render'}: {counted(result.frames, 'frame')}{size}, "
+        f"{result.title or 'render'}: {made}{size}, "
         f"{human(result.bytes)} "
         f"{kind}{where}, {result.seconds:.1f} s"
     )

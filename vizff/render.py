@@ -43,6 +43,7 @@ class RenderResult:
     title: str = ""  # the title the frames show, as plain text: alt text for embedding
     poster: Path | None = None  # the PNG poster written beside an MP4
     embed_limit: int = 20_000_000  # bytes: larger files are shown in a notebook as a link
+    still: int | None = None  # a PNG still: the frame it shows, 0-based (`frames`: drawn)
 
     def __repr__(self) -> str:
         """The fields, with the file's bytes as their count: printing a render in memory
@@ -128,6 +129,7 @@ class RenderJob:
             size=self.writer.size,
             title=shown_title(self.scene),
             poster=staged.target if staged is not None else None,
+            still=getattr(self.writer, "still", None),
         )
 
     def settings_named(self):

@@ -926,6 +926,11 @@ class PngWriter(FrameWriter):
     def satisfied(self) -> bool:
         return 0 <= self.index < self.frames
 
+    @property
+    def still(self) -> int:
+        """The frame the PNG shows, 0-based, as --frame counts (-1: the last one written)."""
+        return self.index if self.index >= 0 else self.frames + self.index
+
     def _write(self, frame):
         if self.index < 0 or self.frames == self.index:
             self._kept.append(frame.copy())
