@@ -24,7 +24,17 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-CHROMIUM = "/usr/bin/chromium"
+NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+
+
+def find_chromium() -> str | None:
+    """VIZFF_CHROMIUM if set, else the first Chromium or Chrome on PATH."""
+    if given := os.environ.get("VIZFF_CHROMIUM"):
+        return given if os.access(given, os.X_OK) else None
+    return next(filter(None, map(shutil.which, NAMES)), None)
+
+
+CHROMIUM = find_chromium()
 FLAGS = (
     "--headless",
     "--no-sandbox",
@@ -46,7 +56,7 @@ class BrowserError(RuntimeError):
 class Chromium:
     """One headless Chromium and one page in it: `navigate`, `evaluate`, `screenshot`."""
 
-    def __init__(self, executable: str = CHROMIUM, timeout: float = 60.0):
+    def __init__(self, executable: str | None = CHROMIUM, timeout: float = 60.0):
         self.timeout = timeout
         self.profile = tempfile.mkdtemp(prefix="vizff-chromium-")
         to_browser, ours_out = os.pipe()

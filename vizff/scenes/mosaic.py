@@ -25,7 +25,14 @@ class Mosaic(DataScene):
     DEFAULTS = {"hold": 2.0}
     MIN_SIZE = (160, 90)  # a thumbnail of a few digits: the grid decides what fits
     OPTIONS = (
-        Option("rows", "int", 6, "rows of the grid", low=1, high=60),
+        Option(
+            "rows",
+            "int",
+            6,
+            "rows of the grid (neither given: 6x12 images in the shape that shows them largest)",
+            low=1,
+            high=60,
+        ),
         Option("cols", "int", 12, "columns of the grid", low=1, high=120),
         Option("labels", "bool", False, "write each image's label under it"),
         Option(
