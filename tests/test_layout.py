@@ -158,3 +158,23 @@ def test_a_wide_font_at_the_smallest_size_keeps_every_word_inside_and_whole(name
         assert 0 <= item.box.x and item.box.right <= width and item.box.bottom <= height, item
         if item.role in ("legend", "label") or "<" in item.content:
             assert not item.content.endswith("…"), item.content
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_caption_longer_than_its_lines_ends_in_an_ellipsis_never_loses_a_line_unsaid(lang):
+    """A caption that needs more lines than its region holds, even at the smallest size, was
+    drawn as its first lines: the gradients scene at 160x90 lost its back-propagation value
+    with nothing to say so. Its last line now ends in "…"."""
+    from vizff.draw.catalogue import catalogue
+    from vizff.draw.page import Look, Page
+    from vizff.draw.theme import THEMES
+
+    look = Look(THEMES["light"], catalogue(lang))
+    page = Page((320, 180), look, title="t", caption="short", caption_lines=1)
+    frame = page.canvas()
+    words = "梯度下降的学习率，" if lang == "zh" else "the words of a long caption "
+    page.caption(frame, words * 40 + "END")
+    drawn = [t.content for t in page.texts() if t.role == "caption"]
+    assert len(drawn) == 1 and drawn[0].endswith("…") and "END" not in drawn[0], drawn
+    page.caption(frame, "fits")
+    assert [t.content for t in page.texts() if t.role == "caption"][-1] == "fits"

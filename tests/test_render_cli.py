@@ -1,4 +1,5 @@
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -89,6 +90,22 @@ def test_scenes_name_lists_its_own_options(capsys):
     assert code == 0 and "labels = false" in stdout and 'split = "test"' in stdout
     code, _, err = run(capsys, "scenes", "nosuch")
     assert code == 2 and "nosuch: not a scene" in err
+
+
+@pytest.mark.parametrize("name", ["mosaic", "gradients", "forward", "card"])
+def test_scenes_name_says_the_smallest_size_the_scene_takes(capsys, name):
+    """The README sends the reader to `vizff scenes NAME` for a scene's smallest size."""
+    from vizff.errors import OptionError
+    from vizff.scenes import SCENES
+
+    code, stdout, _ = run(capsys, "scenes", name)
+    width, height = map(int, re.search(r"size = .*at least (\d+)x(\d+)", stdout).groups())
+    SCENES[name](size=(width, height))
+    for smaller in ((width - 2, height), (width, height - 2)):
+        # the scene's own floor, or vizff's for every scene (160x90) where the two agree
+        said = f"needs at least {width}x{height}|width must be {width} to .* height {height} to"
+        with pytest.raises(OptionError, match=said):
+            SCENES[name](size=smaller)
 
 
 @pytest.mark.parametrize(

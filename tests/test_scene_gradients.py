@@ -19,6 +19,7 @@ import pytest
 import vizff.scenes.gradients as module
 from tests.test_oracles_train import reference_gradients, reference_run
 from vizff.data import load_digits
+from vizff.draw.catalogue import catalogue
 from vizff.draw.lint import problems
 from vizff.errors import OptionError
 from vizff.options import settle
@@ -425,17 +426,37 @@ def test_default_layout_is_clean_at_the_default_size(lang):
         assert not problems(frame, scene.page.texts())
 
 
-@pytest.mark.parametrize("size", [(160, 90), (3840, 2160)], ids=lambda s: f"{s[0]}x{s[1]}")
-def test_the_smallest_and_largest_sizes_draw_cleanly(size):
-    """The smallest frame keeps the heatmaps and the caption (the table and the chart do not
-    fit); the largest keeps everything. Neither has text that collides or is drawn over."""
-    scene = SCENES["gradients"](frames=2, size=size, lang="zh", float32=True, timing=True)
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("float32", [False, True])
+@pytest.mark.parametrize("size", [(320, 180), (3840, 2160)], ids=lambda s: f"{s[0]}x{s[1]}")
+def test_the_smallest_and_largest_sizes_draw_cleanly(size, float32, lang):
+    """The smallest frame keeps the heatmaps with their labels and the whole caption (the
+    table and the chart do not fit); the largest keeps everything. Neither has text that
+    collides or is drawn over; no caption line is cut short, and the central difference's
+    formula is never broken across two lines (320x180 once read "... / " then "2h = 0.011")."""
+    scene = SCENES["gradients"](frames=2, size=size, lang=lang, float32=float32, timing=True)
     for frame in scene.frames():
         assert frame.shape == (size[1], size[0], 3)
         assert not problems(frame, scene.page.texts())
-    roles = {t.role for t in scene.page.texts()}
-    assert "caption" in roles
+    texts = scene.page.texts()
+    roles = {t.role for t in texts}
     assert ("table" in roles) == (size[0] > 1000)
+    said = catalogue(lang)
+    labels = [t.content for t in texts if t.role == "label"]
+    for key in ("gradients.numerical", "gradients.backprop"):
+        assert {said(key), said(f"{key}_short")} & set(labels), (key, labels)
+    captions = [t.content for t in texts if t.role == "caption"]
+    assert len(captions) == 2 + float32 or size[0] > 1000
+    assert not any(line.endswith("…") for line in captions), captions
+    formula = "(L(w\xa0+\xa0h)\xa0−\xa0L(w\xa0−\xa0h))\xa0/\xa02h\xa0=\xa0"
+    assert sum(formula in line for line in captions) == 1 + float32, captions
+    digits = f"{abs(scene.backprop_entries[scene.pixel]):.7e}".split("e")[0]  # 1.1328122
+    assert any("∂L/∂w" in line and digits in line for line in captions), (digits, captions)
+
+
+def test_gradients_refuses_a_frame_smaller_than_its_numbers_need():
+    with pytest.raises(OptionError, match="needs at least 320x180"):
+        SCENES["gradients"](size=(319, 180))
 
 
 def test_memory_is_flat_in_the_number_of_frames(monkeypatch):

@@ -654,7 +654,10 @@ def listing(scene_cls) -> Iterator[str]:
         for key in keys:
             default = default_of(scene_cls, key)
             shown = f"{key} = {toml_literal(default)}" if default is not None else f"# {key} ="
-            yield f"  {shown:<30} # {taken[key].help}"
+            help = taken[key].help
+            if key == "size" and hasattr(scene_cls, "MIN_SIZE"):
+                help += "; at least {}x{}".format(*scene_cls.MIN_SIZE)
+            yield f"  {shown:<30} # {help}"
 
 
 GROUP_TITLES = {

@@ -277,8 +277,11 @@ class Page:
         while len(lines) > self.caption_lines and pixels > 8:
             pixels *= 0.92
             lines = self.type.wrap(content, box.w, pixels, cjk=self.words.cjk)
+        if len(lines) > self.caption_lines:  # still too long at the smallest size: the last
+            keep = max(1, self.caption_lines) - 1  # line ends in "…", no words lost unsaid
+            lines = [*lines[:keep], " ".join(line.strip() for line in lines[keep:])]
         line_h = box.h / max(1, self.caption_lines)
-        for i, line in enumerate(lines[: self.caption_lines]):
+        for i, line in enumerate(lines):
             laid = self.type.fit(line, box.w, pixels)
             y = box.y + line_h * (i + 0.5)
             self._record(

@@ -237,7 +237,8 @@ class Gradients(TrainingScene):
     name = "gradients"
     summary = "the lesson's numerical gradient (central differences) against back-propagation"
     takes = ("data", "seed", "training")
-    MIN_SIZE = (160, 90)  # drops its table, then its chart, as the frame gets smaller
+    MIN_SIZE = (320, 180)  # drops its table, then its chart, as the frame gets smaller
+    short_caption = False  # set by the layout: the caption without "the marked weight"
     # every: nothing is animated per step; on_diverge: a network is needed; method: the run
     # to step `steps` is plain back-propagation (this scene is the comparison); classes: no
     # class is named on screen
@@ -473,10 +474,14 @@ class Gradients(TrainingScene):
             return Markup(f"10^{{{numbers.minus(str(round(exponent)))}}}")
         return f"{h:g}" if h >= 1e-3 else numbers.scientific(h, 2)
 
-    def caption(self) -> str:
+    def caption(self, short: bool | None = None) -> str:
+        """The marked weight's two derivatives (and float32's, if asked); `short` leaves out
+        "the marked weight" (as the layout chose, when not given), so that the formula keeps
+        its line on a small frame."""
         words = self.words
+        short = self.short_caption if short is None else short
         text = words(
-            "gradients.caption",
+            "gradients.caption_short" if short else "gradients.caption",
             pixel=self.pixel,
             unit=self.settings.unit,
             numerical=derivative_text(self.left.derivative),
@@ -488,7 +493,7 @@ class Gradients(TrainingScene):
                 self.backprop_entries[self.pixel : self.pixel + 1],
             )
             text += "\n" + words(
-                "gradients.caption_float32",
+                "gradients.caption_float32_short" if short else "gradients.caption_float32",
                 numerical=derivative_text(self.single.derivative),
                 error=error_text(error),
             )
@@ -600,15 +605,22 @@ class Gradients(TrainingScene):
         """Regions, largest first; on a frame too small for everything, the cost table goes
         first, then the chart and its key, then the heatmaps' header and result lines."""
         settings = self.settings
-        self.page = page = Page(
-            self.size,
-            self.look,
-            title=self.title(),
-            subtitle=self.subtitle(),
-            short_subtitle=self.subtitle("gradients.subtitle_short"),
-            caption=self.caption(),
-            caption_lines=2 if settings.float32 else 1,
-        )
+        for short in (False, True):  # the short caption where the long one needs a line more
+            self.page = page = Page(
+                self.size,
+                self.look,
+                title=self.title(),
+                subtitle=self.subtitle(),
+                short_subtitle=self.subtitle("gradients.subtitle_short"),
+                caption=self.caption(short),
+                caption_lines=2 if settings.float32 else 1,
+            )
+            self.short_caption = short
+            needed = page.type.wrap(
+                self.caption(), page.caption_box.w, page.px("caption"), cjk=page.words.cjk
+            )
+            if short or len(needed) <= (3 if settings.float32 else 2):
+                break
         s, small = page.s, page.line_height("small")
         rows = self.table_rows()
         table_h = Table.height_of(page, len(rows))
@@ -645,7 +657,7 @@ class Gradients(TrainingScene):
     def _layout_right(self, right: Box, small: int, texts: bool | None = None) -> None:
         """The header, the two heatmaps with a vertical colour bar beside them, two lines
         (`texts`: whether the header and lines fit, when already decided)."""
-        page, s = self.page, self.page.s
+        page, s, words = self.page, self.page.s, self.words
         self.right_header = self.result_box = None
         rest = right
         if texts is None:
@@ -660,12 +672,14 @@ class Gradients(TrainingScene):
         grid_box = rest.take_right(beside, gap=round(12 * s))[0]
         self.labelled = rest.h >= small + self.heat_least  # room for the labels
 
+        gap = max(2, round(14 * s))
+
         def fit(top: bool = False) -> TileGrid:
             return TileGrid.fit(
                 grid_box,
                 2,
                 self.digits.image_shape,
-                gap=max(2, round(14 * s)),
+                gap=gap,
                 below=small if self.labelled else 0,
                 cols=2,
                 rows=1,
@@ -674,6 +688,19 @@ class Gradients(TrainingScene):
             )
 
         self.grid = fit()
+        if self.labelled:  # small tiles: the gap widens until each label's short form fits
+            pixels, tile_w = page.px("small"), self.grid.tiles[0].w
+            needed = (
+                max(
+                    min(page.type.width(words(key + form), pixels) for form in ("", "_short"))
+                    for key in ("gradients.numerical", "gradients.backprop")
+                )
+                + 4 * s
+                + 1
+            )
+            if tile_w + gap < needed:
+                gap = math.ceil(needed - tile_w)
+                self.grid = fit()
         if self.result_box is not None and rest.h - self.grid.bounds.h > 3 * small:
             # a tall or square frame leaves the maps far from their header and result lines
             # (270 px each way at 1080x1080): the three stay together at the top instead
@@ -741,7 +768,7 @@ class Gradients(TrainingScene):
         room = self.grid.tiles[1].x - self.grid.tiles[0].right + self.grid.tiles[0].w
         for tile, key in zip(self.grid.tiles, ("gradients.numerical", "gradients.backprop")):
             frame[tile.y - 1 : tile.bottom + 1, tile.x - 1 : tile.right + 1] = self.theme.faint
-            label = words(key)
+            label = page.fitting([words(key), words(f"{key}_short")], room - 4 * s, "small")
             if self.labelled and page.type.width(label, page.px("small")) < room - 4 * s:
                 page.text(
                     frame,
