@@ -1148,3 +1148,24 @@ def test_a_fade_longer_than_the_parts_it_joins_gets_a_note(tmp_path):
         write(tmp_path, text.format(fade=0.2), "short.toml"), str(tmp_path / "s.gif")
     )
     assert not any("fade lasts longer" in n for n in short.notes)
+
+
+@pytest.mark.parametrize("out", ["", " ", "sub/.mp4", "sub/lesson.mp4/"])
+def test_an_out_that_names_no_file_is_refused_for_a_storyboard_as_for_a_scene(
+    capsys, tmp_path, monkeypatch, out
+):
+    """`--out ""` wrote the parts and an index.html into the working folder, `.mp4` made a
+    folder of that name, a trailing / wrote a file: a scene refuses each of them."""
+    board = small(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    before = sorted(tmp_path.rglob("*"))
+    code, stdout, err = run(capsys, "render", str(board), "--out", out)
+    assert code == 2 and err.startswith(
+        f"error: --out {out!r}" if out.strip() == "" else "error: --out "
+    ), err
+    assert len(err.strip().splitlines()) == 1 and not stdout
+    with pytest.raises(OptionError, match=r"^out="):
+        render_storyboard(board, out)
+    assert sorted(tmp_path.rglob("*")) == before  # nothing written
+    code, _, scene_err = run(capsys, "render", "sigmoid", "--out", out)  # the same words
+    assert code == 2 and scene_err == err

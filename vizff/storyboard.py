@@ -72,6 +72,7 @@ from vizff.options import (
     Layer,
     Option,
     Settings,
+    check_output_name,
     close_match,
     in_language,
     options_of,
@@ -190,6 +191,11 @@ def load_storyboard(
         out = out_dir / f"{path.stem}.mp4"
     elif "out" not in given:
         out = Path(file_values({"out": out}, File(path), out_dir=out_dir)["out"])
+    else:  # --out or out=, checked as a scene's is: "" was the working folder, ".mp4" a folder
+        fail = lambda problem: OptionError("out", problem, value=out, source=source)  # noqa: E731
+        if not str(out).strip():
+            raise fail("expected a file or folder name")
+        check_output_name(str(out), fail)
     folder_format = own.get("folder_format", "gif")
     notes = tuple(part.note for part in built if part.note)
     return Storyboard(path, built, home_path(out, "out"), title, folder_format, written, notes)
