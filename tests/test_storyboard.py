@@ -985,6 +985,29 @@ def test_jobs_from_a_script_without_a_main_guard_says_to_add_one(tmp_path, how):
     assert (tmp_path / "x.mp4").stat().st_size > 0
 
 
+def test_jobs_from_a_script_piped_to_python_says_to_save_it_or_use_one_job(tmp_path):
+    """`python - < make.py` with jobs=2: each worker tried to run `<stdin>` again and two
+    pages of multiprocessing's FileNotFoundError tracebacks ended in "ended unexpectedly"."""
+    board = write(tmp_path, '[[part]]\ncard = "title"\nseconds = 1\n')
+    code = f"import vizff\nvizff.render_storyboard({str(board)!r}, 'x.mp4', jobs=2)\n"
+    ran = subprocess.run(
+        [sys.executable, "-"], input=code, cwd=tmp_path, capture_output=True, text=True,
+        timeout=120,
+    )  # fmt: skip
+    assert ran.returncode == 1
+    assert ran.stderr.strip().splitlines()[-1] == (
+        "vizff.errors.OptionError: jobs=2: each worker starts by running the main script "
+        "again, and <stdin> is not a file it can read (a script from standard input); save "
+        "the script to a file, or use jobs=1"
+    )
+    assert "forkserver" not in ran.stderr and not (tmp_path / "x.mp4").exists()
+    ran = subprocess.run(
+        [sys.executable, "-"], input=code.replace("jobs=2", "jobs=1"), cwd=tmp_path,
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert ran.returncode == 0 and (tmp_path / "x.mp4").stat().st_size > 0, ran.stderr
+
+
 def test_a_title_card_without_words_of_its_own_shows_the_lessons_title(tmp_path):
     """`title = "..."` at a storyboard's top titled the file and the folder's index, while the
     title card still showed the catalogue's title: the lesson had two names."""

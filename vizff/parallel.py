@@ -221,6 +221,17 @@ def unguarded_script() -> str | None:
     return os.path.basename(path)
 
 
+def unreadable_script() -> str | None:
+    """The main script's name where workers could not run it again: `<stdin>` (a script piped
+    to python), a file since removed. None for a readable script, `python -c`, a notebook."""
+    import sys
+
+    path = getattr(sys.modules.get("__main__"), "__file__", None)
+    if not path or os.path.isfile(path):
+        return None
+    return path
+
+
 HELD = ("SIGINT", "SIGHUP", "SIGQUIT")  # signals the workers' server is started ignoring
 
 

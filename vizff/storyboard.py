@@ -1068,8 +1068,16 @@ def render_storyboard(
             "jobs", f"expected a whole number of workers, 1 to {MAX_JOBS}", value=jobs
         )
     if jobs > 1:
-        from vizff.parallel import prestart, unguarded_script
+        from vizff.parallel import prestart, unguarded_script, unreadable_script
 
+        if script := unreadable_script():
+            raise OptionError(
+                "jobs",
+                f"each worker starts by running the main script again, and {script} is not a "
+                "file it can read (a script from standard input); save the script to a file, "
+                "or use jobs=1",
+                value=jobs,
+            )
         if script := unguarded_script():
             raise OptionError(
                 "jobs",
