@@ -1192,3 +1192,33 @@ def test_an_out_that_names_no_file_is_refused_for_a_storyboard_as_for_a_scene(
     assert sorted(tmp_path.rglob("*")) == before  # nothing written
     code, _, scene_err = run(capsys, "render", "sigmoid", "--out", out)  # the same words
     assert code == 2 and scene_err == err
+
+
+@pytest.mark.parametrize(
+    "progress, said",
+    [
+        (5, "progress=5: expected a function progress(frames_done, label), or None"),
+        (lambda: None, "must take two arguments: progress(frames_done, label)"),
+        (lambda done: None, "must take two arguments: progress(frames_done, label)"),
+    ],
+)
+def test_a_progress_that_is_not_a_function_of_two_arguments_is_refused_first(
+    tmp_path, progress, said
+):
+    """progress=5 was a TypeError ('int' object is not callable) from deep in the render."""
+    board = small(tmp_path)
+    with pytest.raises(OptionError, match=re.escape(said)):
+        render_storyboard(board, tmp_path / "p.mp4", progress=progress)
+    assert not (tmp_path / "p.mp4").exists()
+
+
+def test_progress_is_told_the_frames_done_and_what_is_being_made(tmp_path):
+    calls = []
+    result = render_storyboard(
+        small(tmp_path),
+        tmp_path / "p.mp4",
+        progress=lambda done, label: calls.append((done, label)),
+    )
+    done = [d for d, _ in calls]
+    assert calls and done == sorted(done) and done[-1] <= result.frames
+    assert all(isinstance(label, str) for _, label in calls)

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+import inspect
 import math
 import os
 import re
@@ -1034,6 +1035,22 @@ class Batch:
 MAX_JOBS = 256  # worker processes at most, as --jobs allows
 
 
+def _check_progress(progress: Any) -> None:
+    """`progress=5` or a function of no arguments failed deep in the render, as a TypeError."""
+    if progress is None:
+        return
+    problem = "expected a function progress(frames_done, label), or None"
+    if callable(progress):
+        try:
+            inspect.signature(progress).bind(0, "")
+            return
+        except TypeError:
+            problem = "must take two arguments: progress(frames_done, label)"
+        except ValueError:  # a builtin without a signature: taken as it is
+            return
+    raise OptionError("progress", problem, value=progress)
+
+
 @users_errors
 def render_storyboard(
     path: str | Path,
@@ -1046,8 +1063,11 @@ def render_storyboard(
     """Python entry point: `render_storyboard("scenes/lesson.toml", "lesson.mp4", lang="zh")`.
 
     Keywords are the options every part may take (they win over the file's); errors name them
-    as keywords. `jobs` worker processes render the parts."""
+    as keywords. `jobs` worker processes render the parts; `progress(frames done, what is
+    being made)` is called as they go."""
     from vizff.errors import Python
+
+    _check_progress(progress)
 
     if not isinstance(path, (str, os.PathLike)) or not str(path).strip():
         raise OptionError("path", "expected a storyboard file (.toml)", value=path)
