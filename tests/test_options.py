@@ -163,6 +163,12 @@ def test_numpy_numbers_and_a_choice_in_other_case_are_what_they_say():
     for not_whole in (np.float32(3.5), np.float32("inf"), float("nan"), True):
         with pytest.raises(OptionError, match="expected a whole number"):
             read("seed", not_whole)
+    # np.True_ (a notebook's comparison) is true or false, as the README says numbers are
+    # taken; it was "expected true or false, got bool np.False_"
+    assert read("poster", np.bool_(False)) is False and read("poster", np.bool_(True)) is True
+    for not_bool in (np.array([True, False]), np.float64(1.0), np.int64(1)):
+        with pytest.raises(OptionError, match="expected true or false"):
+            read("poster", not_bool)
     assert read("lang", "ZH") == "zh" and read("theme", " Dark") == "dark"
     assert read("activation", "ReLU") == "relu"
     with pytest.raises(OptionError, match='did you mean "zh"'):

@@ -193,6 +193,12 @@ class Option:
         return value
 
     def _check_bool(self, value: Any) -> bool:
+        if (
+            type(value).__module__ == "numpy"
+            and getattr(value, "shape", None) == ()
+            and value.dtype == bool
+        ):
+            value = bool(value)  # np.True_, from a comparison in a notebook
         if not isinstance(value, bool):
             raise self._fail("expected true or false", given=value)
         return value
