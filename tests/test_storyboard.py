@@ -1222,3 +1222,19 @@ def test_progress_is_told_the_frames_done_and_what_is_being_made(tmp_path):
     done = [d for d, _ in calls]
     assert calls and done == sorted(done) and done[-1] <= result.frames
     assert all(isinstance(label, str) for _, label in calls)
+
+
+def test_a_lessons_folder_is_described_as_its_parts_not_as_png_frames(tmp_path):
+    """print(render_storyboard(board, "folder")) said "14 KB PNG frames in folder" of a folder
+    holding 01-card-title.gif, 02-loss.gif and index.html."""
+    from vizff.notebook import link_reason
+
+    folder = tmp_path / "lesson"
+    result = render_storyboard(small(tmp_path), folder)
+    assert sorted(p.suffix for p in folder.iterdir()) == [".gif", ".gif", ".html"]
+    line = str(result).splitlines()[0]
+    assert f", a file per part in {folder}, " in line and "PNG" not in line
+    assert "index.html" in link_reason(result)
+    frames = render_scene("sigmoid", tmp_path / "pngs", size=(320, 180), frames=2)
+    assert f" PNG frames in {tmp_path / 'pngs'}, " in str(frames)
+    assert link_reason(frames) == "a folder of PNG frames: open it to see them"

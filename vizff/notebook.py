@@ -270,7 +270,15 @@ def link_bundle(result, summary: str) -> dict[str, str]:
     }
 
 
+def lesson_folder(result) -> bool:
+    """A storyboard rendered into a folder: a file per part and their index.html (a folder of
+    PNG frames holds nothing but the frames)."""
+    return result.path is not None and (result.path / "index.html").is_file()
+
+
 def link_reason(result) -> str:
+    if lesson_folder(result):
+        return "a lesson's folder, a file per part: open its index.html to see them"
     if result.path.is_dir():
         return "a folder of PNG frames: open it to see them"
     if result.bytes > result.embed_limit:
@@ -296,13 +304,15 @@ def sniff(data: bytes) -> str:
 
 def describe(result) -> str:
     """`weights: 101 frames, 1280x720, 1.2 MB GIF, 3.1 s`, and the notes."""
-    kind = result_format(result).upper() or "PNG frames"
+    kind = result_format(result).upper() or (
+        ", a file per part" if lesson_folder(result) else "PNG frames"
+    )
     size = f", {result.size[0]}x{result.size[1]}" if result.size else ""
     where = f" in {result.path}" if result.path is not None else ""
     made = counted(result.frames, "frame") if result.still is None else f"frame {result.still}"
     line = (
         f"{result.title or 'render'}: {made}{size}, "
-        f"{human(result.bytes)} "
+        f"{human(result.bytes)}{'' if kind.startswith(',') else ' '}"
         f"{kind}{where}, {result.seconds:.1f} s"
     )
     return "\n".join([line, *(f"note: {note}" for note in result.notes)])
