@@ -4,6 +4,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -382,3 +383,22 @@ def test_out_inside_an_out_dir_given_with_it(capsys, tmp_path, monkeypatch):
     )
     code, out, _ = run(capsys, *argv, "--out", "c.gif")  # without --out-dir: here, as before
     assert code == 0 and (tmp_path / "c.gif").is_file() and not (tmp_path / "outputs").exists()
+
+
+def test_a_toml_name_in_any_case_is_a_file_and_another_file_is_told_to_be_renamed(
+    capsys, tmp_path, monkeypatch
+):
+    """`vizff render SMALL.TOML` (an existing storyboard, named on Windows) said "scene
+    SMALL.TOML: not a scene; scenes: mosaic, ..."; so did an existing lesson.txt."""
+    monkeypatch.chdir(tmp_path)
+    Path("S.TOML").write_text('scene = "sigmoid"\nframes = 2\nsize = "320x180"\n')
+    Path("B.Toml").write_text('size = "320x180"\n[[part]]\ncard = "title"\nseconds = 0.2\n')
+    code, stdout, err = run(capsys, "render", "S.TOML", "B.Toml", "--out-dir", "o")
+    assert code == 0, err
+    assert (tmp_path / "o" / "S.gif").stat().st_size and (tmp_path / "o" / "B.mp4").stat().st_size
+    Path("lesson.txt").write_text(Path("B.Toml").read_text())
+    code, stdout, err = run(capsys, "render", "lesson.txt")
+    assert code == 2 and err == (
+        "error: scene lesson.txt: is a file, but scene files and storyboards are read only "
+        "with a .toml name; rename it to end in .toml\n"
+    )

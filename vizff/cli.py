@@ -577,10 +577,10 @@ def page_command(
 
 
 def storyboard_file(target: str) -> bool:
-    from vizff.recipes import read_toml
+    from vizff.recipes import read_toml, toml_name
 
     try:
-        return target.endswith(".toml") and "part" in read_toml(Path(target))
+        return toml_name(target) and "part" in read_toml(Path(target))
     except ConfigError:
         return False  # said again, in full, when the target is loaded
 

@@ -40,12 +40,25 @@ class Recipe:
         return replace(self, layers=(*self.layers, (dict(values), source)))
 
 
+def toml_name(text: str) -> bool:
+    """A scene file's or storyboard's name: `.toml` in any case (`LESSON.TOML` from Windows)."""
+    return text.lower().endswith(".toml")
+
+
 def scene_class(name: Any, source: Source):
     """The scene class called `name`, or an error listing the scenes (with a near match)."""
     from vizff.scenes import SCENES
 
     if isinstance(name, str) and name in SCENES:
         return SCENES[name]
+    if isinstance(name, str) and os.path.isfile(name):  # lesson.txt: a file, not a name
+        raise OptionError(
+            "scene",
+            "is a file, but scene files and storyboards are read only with a .toml name; "
+            "rename it to end in .toml",
+            value=name,
+            source=source,
+        )
     hint = close_match(str(name), SCENES) if isinstance(name, str) else ""
     raise OptionError(
         "scene", f"not a scene{hint}; scenes: {', '.join(SCENES)}", value=name, source=source
@@ -123,7 +136,7 @@ def load_recipe(
     """A recipe from a scene name or a scene file, with `given` values (the CLI's) on top."""
     given = dict(given or {})
     text = str(target)
-    if text.endswith(".toml") or Path(text).suffix == ".toml":
+    if toml_name(text):
         path = Path(text)
         table = read_toml(path)
         file = File(path)
@@ -162,7 +175,7 @@ def load_target(
     by the file's content: [[part]] tables make a storyboard. `lenient`: a given option need
     not be taken by the storyboard (another target may take it)."""
     text = str(target)
-    if (text.endswith(".toml") or Path(text).suffix == ".toml") and "part" in read_toml(Path(text)):
+    if toml_name(text) and "part" in read_toml(Path(text)):
         from vizff.storyboard import load_storyboard
 
         return load_storyboard(text, given, source=source, out_dir=out_dir, lenient=lenient)
@@ -172,7 +185,7 @@ def load_target(
 def python_recipe(scene: str, out: str | Path | None, options: Mapping[str, Any]) -> Recipe:
     """The recipe of `render_scene(scene, out, **options)`: `scene` a name or a scene file
     (as `vizff.show` and the CLI take it), the keywords on top; errors name the keywords."""
-    if isinstance(scene, (str, os.PathLike)) and os.fspath(scene).endswith(".toml"):
+    if isinstance(scene, (str, os.PathLike)) and toml_name(os.fspath(scene)):
         recipe = load_recipe(os.fspath(scene), options, source=Python())
         return recipe.with_layer({"out": out}, Python()) if out is not None else recipe
     cls = scene_class(scene, Python())
