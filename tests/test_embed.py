@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import os
 import re
 from pathlib import Path
 
@@ -296,9 +297,11 @@ def test_a_folder_or_a_dangling_link_named_as_a_render_is_skipped_with_a_note(he
     render_scene("sigmoid", folder / "ok.gif", **SMALL)
     (folder / "x.gif").mkdir()
     (folder / "gone.webp").symlink_to(here / "deleted.webp")
+    os.mkfifo(folder / "pipe.gif")  # was said to be "a link to nothing"
     code, printed, err = run_cli(["page", str(folder)], capsys)
     assert code == 0 and printed.endswith("  1 render\n")
     assert f"note: skipped {folder / 'gone.webp'}: is a link to nothing" in err
+    assert f"note: skipped {folder / 'pipe.gif'}: is not a regular file (a pipe or a device)" in err
     assert f"note: skipped {folder / 'x.gif'}: is a folder, not a render" in err
 
 

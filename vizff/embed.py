@@ -199,7 +199,13 @@ def readable_renders(folder: Path) -> tuple[list[Media], list[tuple[Path, str]]]
     items, skipped = [], []
     for path in named:  # named as a render, but nothing to show: said, not passed over
         if not path.is_file() and not path.name.startswith("."):
-            why = "is a folder, not a render" if path.is_dir() else "is a link to nothing"
+            why = (
+                "is a folder, not a render"
+                if path.is_dir()
+                else "is a link to nothing"
+                if path.is_symlink()
+                else "is not a regular file (a pipe or a device)"
+            )
             skipped.append((path, why))
     for path in files:
         if path in posters or path.name.startswith("."):
