@@ -176,3 +176,59 @@ def test_a_face_whose_string_advance_is_not_its_glyphs_keeps_pillows_path(monkey
     monkeypatch.setattr(type(face), "getlength", kerned)
     assert not cache.draw(np.zeros((40, 200, 3), np.uint8), face, "AV", (5, 30), (1, 2, 3))
     assert cache.measure(face, "AV") is None  # nor measured from the glyphs
+
+
+def catalogue_strings(lang: str) -> list[str]:
+    import tomllib
+    from pathlib import Path
+
+    import vizff.draw
+
+    table = tomllib.loads(
+        (Path(vizff.draw.__file__).parent / f"catalogues/{lang}.toml").read_text()
+    )
+
+    def walk(value):
+        if isinstance(value, dict):
+            for inner in value.values():
+                yield from walk(inner)
+        elif isinstance(value, str):
+            yield value
+
+    return list(walk(table))
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_width_from_advances_is_the_width_of_the_text_laid_out(lang):
+    """Typesetter.width measures without drawing a glyph: it must be what lay() gives, for
+    every string of the catalogue, markup (z_2, 10^{-2}) and bold included."""
+    from vizff.draw.text import Typesetter
+
+    typesetter = Typesetter(find_font(""))
+    for text in [*catalogue_strings(lang), "z_2 = e^{-x}", "10^{−2}", "", "   "]:
+        for pixels, bold, markup in ((9, False, True), (23, True, True), (14, False, False)):
+            # asked before it is laid: from the advances alone
+            width = typesetter.width(text, pixels, bold=bold, markup=markup)
+            laid = typesetter.lay(text, pixels, bold=bold, markup=markup)
+            assert width == laid.width, (text, pixels, bold, markup)
+
+
+def test_fitting_a_long_title_at_4k_draws_the_glyphs_of_one_size_only(monkeypatch):
+    """A long Chinese title on a 3840x2160 card took 53 s: fit() laid the title at every size
+    from the largest down, drawing each glyph four times larger at each."""
+    from vizff.draw.text import Typesetter
+
+    drawn = []
+    original = GlyphCache._raster
+
+    def counted(self, face, char, fraction):
+        drawn.append(face.size)
+        return original(self, face, char, fraction)
+
+    monkeypatch.setattr(GlyphCache, "_raster", counted)
+    typesetter = Typesetter(find_font(""))
+    typesetter.glyphs = GlyphCache()  # nothing drawn before
+    title = "梯度下降法与反向传播，学习率，批量大小，交叉熵误差，测试准确率" * 3
+    laid = typesetter.fit(title, 3000, 200, smallest=20)
+    assert laid.pixels < 200 and laid.width <= 3000
+    assert set(drawn) <= {laid.pixels, *(r.face.size for r in laid.runs)}, sorted(set(drawn))

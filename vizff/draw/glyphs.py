@@ -92,6 +92,16 @@ class GlyphCache:
             return None
         return self._measure(face, text)
 
+    def advance(self, face, text: str) -> float | None:
+        """`measure(face, text)[0]` without drawing a glyph: what a width needs (fitting a
+        title at 4K tried each size down from the largest, and drew every glyph at each)."""
+        if not self._exact_for(face):
+            return None
+        pen = 0.0
+        for char in text:  # summed as _measure sums them: the same float
+            pen += self._advance(face, char)
+        return pen
+
     def _measure(self, face, text: str) -> tuple[float, tuple[int, int, int, int]]:
         pen, x0, y0, x1, y1 = 0.0, 2**31, 2**31, -(2**31), -(2**31)
         for char in text:

@@ -85,6 +85,7 @@ class Typesetter:
     def __init__(self, choice: FontChoice | None = None):
         self.choice = choice or find_font("")
         self._laid: dict[tuple, Laid] = {}
+        self._widths: dict[tuple, int] = {}  # widths by advances, where nothing was laid
         self._pictures: OrderedDict[tuple, np.ndarray] = OrderedDict()  # least recent first
         self._picture_bytes = 0
         self.glyphs = SHARED_GLYPHS
@@ -226,12 +227,42 @@ class Typesetter:
 
     def length_in(self, face: ImageFont.FreeTypeFont) -> Callable[[str], float]:
         """`face.getlength`, from the glyph cache where the face qualifies (the same value)."""
-        if self.glyphs.measure(face, "") is None:
+        if self.glyphs.advance(face, "") is None:
             return face.getlength
-        return lambda text: self.glyphs.measure(face, text)[0]
+        return lambda text: self.glyphs.advance(face, text)
 
-    def width(self, content: str, pixels: float, *, bold: bool = False) -> int:
-        return self.lay(content, pixels, bold=bold).width
+    def width(
+        self, content: str, pixels: float, *, bold: bool = False, markup: bool = True
+    ) -> int:
+        """`lay(...).width`, from the advances alone: no glyph is drawn to measure."""
+        pixels = max(MIN_PIXELS, int(round(pixels)))
+        key = (content, pixels, bold, markup)
+        laid = self._laid.get(key)
+        if laid is not None:
+            return laid.width
+        width = self._widths.get(key)
+        if width is None:
+            if len(self._widths) > 4096:
+                self._widths.clear()
+            width = self._widths[key] = self._width(content, pixels, bold, markup)
+        return width
+
+    def _width(self, content: str, pixels: int, bold: bool, markup: bool) -> int:
+        """The pen's travel as `_lay` moves it, run by run."""
+        content = plain_text(content, self.choice)
+        face = self.face(pixels, bold)
+        small = self.face(max(MIN_PIXELS - 1, round(pixels * SCRIPT_SCALE)), bold)
+        x = 0.0
+        for text, script in _pieces(content) if markup else [(content, "")]:
+            if not text:
+                continue
+            run_face = small if script else face
+            stroke = bold_stroke(self.choice, pixels) if bold else 0
+            advance = None if stroke else self.glyphs.advance(run_face, text)
+            if advance is None:
+                advance = run_face.getlength(text)
+            x += advance + 2 * stroke
+        return math.ceil(x)
 
     def fit(
         self,
@@ -247,13 +278,13 @@ class Typesetter:
         if none does, cut with an ellipsis at the smallest size."""
         smallest = least_pixels(pixels, smallest)
         size = max(MIN_PIXELS, round(pixels))
-        while True:
-            laid = self.lay(content, size, bold=bold, markup=markup)
-            if laid.width <= width or size <= smallest:
+        while True:  # measured by advances: only the size chosen is laid (its glyphs drawn)
+            wide = self.width(content, size, bold=bold, markup=markup)
+            if wide <= width or size <= smallest:
                 break
             size -= 1
-        if laid.width <= width:
-            return laid
+        if wide <= width:
+            return self.lay(content, size, bold=bold, markup=markup)
         return self.lay(self.cut(content, width, size, bold), size, bold=bold, markup=False)
 
     def cut(self, content: str, width: float, pixels: int, bold: bool = False) -> str:
