@@ -590,6 +590,21 @@ def test_weights_on_square_and_tall_frames_keep_the_tiles_header_and_colour_bar_
     assert bar and all(0 <= t.box.y - tiles.bottom <= small for t in bar)
 
 
+@pytest.mark.parametrize("size", [(640, 360), (1280, 720)])
+def test_three_hidden_layers_keep_every_row_of_every_later_matrix(size):
+    """With --hidden 64,32,16 at 1280x720 the layer-2 matrix's 32 rows were drawn in 22 px
+    (rows merged, some never shown) and the output matrix 2 px tall at 640x360, while the
+    loss chart kept 30% of the column: the chart now gives up room first."""
+    scene = SCENES["weights"](size=size, hidden=[64, 32, 16], steps=2, every=1)
+    frame = next(iter(scene.frames()))
+    assert not problems(frame, scene.page.texts())
+    assert [m.rows for m in scene.matrices] == [32, 16, 10]
+    for matrix in scene.matrices:
+        assert matrix.box.h >= matrix.rows, matrix
+        assert matrix.box.w >= matrix.cols, matrix
+    assert scene.chart.h >= scene.page.line_height("small")
+
+
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_the_loss_charts_accuracy_axis_is_in_percent_as_its_caption(lang):
     """The caption said `test accuracy 91.8%` beside an axis reading 0.25 ... 1."""

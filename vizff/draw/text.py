@@ -231,9 +231,7 @@ class Typesetter:
             return face.getlength
         return lambda text: self.glyphs.advance(face, text)
 
-    def width(
-        self, content: str, pixels: float, *, bold: bool = False, markup: bool = True
-    ) -> int:
+    def width(self, content: str, pixels: float, *, bold: bool = False, markup: bool = True) -> int:
         """`lay(...).width`, from the advances alone: no glyph is drawn to measure."""
         pixels = max(MIN_PIXELS, int(round(pixels)))
         key = (content, pixels, bold, markup)

@@ -164,10 +164,28 @@ class Weights(TrainingScene):
         pad = round(3 * s)
         widest = max(sizes[1:])
         self.row_label_w = page.type.width(str(widest - 1), page.px("small")) + round(5 * s)
-        chart_h = max(round(right.h * 0.3), label_h * 4)
-        fixed = len(layers) * (2 * label_h + label_h // 2 + 2 * pad) + label_h + 3 * pad + chart_h
         rows_total = sum(sizes[i] for i in layers)
-        row_h = min(max(0.05, (right.h - fixed) / rows_total), 14 * s)
+        least_chart = label_h * 4
+
+        def row_height(chart_h: int, ticks: bool) -> float:
+            per_matrix = (2 if ticks else 1) * label_h + label_h // 2 + 2 * pad
+            labels = len(layers) * per_matrix + label_h + 3 * pad
+            return min(max(0.05, (right.h - labels - chart_h) / rows_total), 14 * s)
+
+        # rows thinner than 3 pixels at 640x360: the chart gives up its room, down to four
+        # lines; rows thinner than a pixel: the columns' numbers too (three hidden layers drew
+        # 32 rows in 22 px at 1280x720: rows merged, some never shown)
+        tries = [
+            (max(round(right.h * 0.3), least_chart), True),
+            (least_chart, True),
+            (least_chart, False),
+        ]
+        heights = [row_height(*t) for t in tries]
+        chosen = next(
+            (i for i, h in enumerate(heights) if h >= 3 * s),
+            next((i for i, h in enumerate(heights) if h >= 1), len(tries) - 1),
+        )
+        row_h, self.column_ticks = heights[chosen], tries[chosen][1]
         width = right.w - self.row_label_w
         self.matrices: list[Matrix] = []
         y = right.y
@@ -179,7 +197,7 @@ class Weights(TrainingScene):
             top = y + label_h + label_h // 2 + pad  # room for half of row 0's label
             box = Box(right.x + self.row_label_w, top, cols * col_w, height)
             self.matrices.append(Matrix(i, box, rows, cols, inputs, y + label_h))
-            y = box.bottom + label_h + pad
+            y = box.bottom + (label_h if self.column_ticks else 0) + pad
         self.right_bar = Box(
             right.x + self.row_label_w, y + pad, min(width, round(170 * s)), label_h
         )
@@ -300,6 +318,8 @@ class Weights(TrainingScene):
                     anchor="rm",
                     role="unit",
                 )
+        if not self.column_ticks:  # no room: their numbers are the row labels of the layer above
+            return
         col_w = matrix.box.w / matrix.cols
         widest = page.type.width(str(matrix.cols - 1), page.px("small")) + round(6 * s)
         for c in range(0, matrix.cols, nice_step(widest / col_w)):
