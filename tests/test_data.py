@@ -487,6 +487,28 @@ def test_data_info_on_an_empty_split_says_training_needs_one(capsys, tmp_path):
     assert code == 0 and err == ""
 
 
+@pytest.mark.parametrize("data", [None, "sample", "Sample"])
+def test_clothes_names_on_the_embedded_digits_get_a_note(capsys, tmp_path, data):
+    """`--classes fashion` on the sample called handwritten digits "T-shirt", "Trouser"...
+    without a word (the titles said 服饰 over MNIST digits)."""
+    from tests.test_cli import run
+    from vizff.render import render_scene
+
+    argv = ["render", "mosaic", "--classes", "fashion", "--size", "320x180", "--frame", "-1"]
+    argv += ["--data", data] if data else []
+    code, _, err = run(capsys, *argv, "--out", str(tmp_path / "a.png"))
+    said = data or "sample"
+    assert code == 0 and err == (
+        f"note: --classes fashion names Fashion-MNIST's clothes, but the data ({said}) is "
+        "MNIST's handwritten digits, which the frames then call clothes; give a folder of "
+        "Fashion-MNIST's files as the data\n"
+    )
+    result = render_scene("mosaic", tmp_path / "b.png", classes="fashion", size=(320, 180))
+    assert result.notes and result.notes[0].startswith("classes='fashion' names Fashion-MNIST")
+    code, _, err = run(capsys, *argv[:2], "--size", "320x180", "--out", str(tmp_path / "c.png"))
+    assert code == 0 and err == ""  # digits named as digits: nothing to say
+
+
 def test_a_folder_named_like_fashion_mnist_gets_a_note_to_name_its_classes(capsys, tmp_path):
     """Fashion-MNIST's files in a folder of that name were drawn as "Fashion-MNIST digits"
     without a word: --classes fashion names its clothes, and a note says so."""

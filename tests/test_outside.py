@@ -725,8 +725,21 @@ def test_a_title_the_frames_cannot_show_whole_gets_a_note(capsys, tmp_path):
     argv = ["render", "sigmoid", "--size", "320x180", "--set", "frames=2", "--title", long]
     code, _, err = run(capsys, *argv, "--out", str(tmp_path / "s.png"))
     assert code == 0 and re.search(
-        r'note: the title does not fit 320x180 and is cut \("A .*…"\)', err
+        r'note: the title does not fit 320x180 and is cut \("A .*…"\): shorten it, or move '
+        r"some of it to the subtitle, or render larger\n",
+        err,
     )
+    at = ["480x270" if a == "320x180" else a for a in argv]
+    code, _, err = run(capsys, *at, "--out", str(tmp_path / "m.png"))
+    assert code == 0 and "note:" not in err  # larger, it fits: the advice was true
+    # from 640x360 up text grows with the frame: a larger size cuts it at the same word, and
+    # "or render larger" (said at 4K) was wrong
+    longer = " ".join([long] * 2)
+    for size in ("640x360", "1920x1080"):
+        at = [size if a == "320x180" else a for a in (*argv[:-1], longer)]
+        code, _, err = run(capsys, *at, "--out", str(tmp_path / "l.png"))
+        assert code == 0 and f"does not fit {size} and is cut" in err, err
+        assert err.rstrip().endswith("shorten it, or move some of it to the subtitle"), err
     code, _, err = run(capsys, *argv[:-1], "Short", "--out", str(tmp_path / "t.png"))
     assert code == 0 and "note:" not in err
     board = tmp_path / "b.toml"

@@ -162,9 +162,19 @@ def data_notes(settings: Settings) -> tuple[str, ...]:
     """Notes on the `data` the user gave: a source's name that is a folder's too (a folder
     `mnist` beside `--data mnist`: the source is read, and the note says so); a folder named
     like Fashion-MNIST, drawn with the default classes (digits)."""
-    if "data" not in settings.values or not settings.given("data"):
+    if "data" not in settings.values:
         return ()
-    text, source = settings.raw.get("data", settings.data), settings.source("data")
+    text = settings.raw.get("data", settings.data)
+    if settings.get("classes") == "fashion" and str(text).strip().lower() in ("sample", "mnist"):
+        named = settings.source("classes").name("classes", "fashion")
+        return (  # the frames would call handwritten digits clothes
+            f"{named} names Fashion-MNIST's clothes, but the data ({str(text).strip()}) is "
+            "MNIST's handwritten digits, which the frames then call clothes; give a folder of "
+            "Fashion-MNIST's files as the data",
+        )
+    if not settings.given("data"):
+        return ()
+    source = settings.source("data")
     folder = folder_also_named(text, source.path.parent if isinstance(source, File) else ".")
     if folder is not None:
         return (also_named_note(source.name("data", text), text, folder),)
@@ -185,8 +195,13 @@ def shortened(scene: Scene, settings: Settings) -> tuple[str, ...]:
     page = getattr(scene, "page", None)
     if page is None:
         return ()
+    from vizff.draw.page import scale_of
+
     notes = []
     size = "x".join(map(str, scene.size))
+    # text grows with the frame from 640x360 up (a larger size cuts it at the same word, as
+    # "or render larger" once said at 4K); below, its letters stop shrinking with the frame
+    larger = ", or render larger" if scale_of(scene.size) < 1 else ""
     for key in ("title", "subtitle"):
         given = settings.get(key) if settings.given(key) else None
         if not isinstance(given, str) or not given.strip():
@@ -195,13 +210,14 @@ def shortened(scene: Scene, settings: Settings) -> tuple[str, ...]:
         lines = [line for line in given.splitlines() if line.strip()]
         if any(text.endswith("…") for text in drawn) and not given.rstrip().endswith("…"):
             cut = next(text for text in drawn if text.endswith("…"))
-            notes.append(
-                f'the {key} does not fit {size} and is cut ("{cut}"): shorten it, or render larger'
+            fix = (
+                "shorten it, or move some of it to the subtitle" if key == "title" else "shorten it"
             )
+            notes.append(f'the {key} does not fit {size} and is cut ("{cut}"): {fix}{larger}')
         elif drawn and len(lines) > len(drawn):
             notes.append(
                 f"the {key}'s {len(lines)} lines do not fit {size}: they are set on "
-                f"{len(drawn)}; use fewer lines, or render larger"
+                f"{len(drawn)}; use fewer lines{larger}"
             )
     return tuple(notes)
 
