@@ -368,11 +368,13 @@ class Gradients(TrainingScene):
         """The run to step `steps`, and the unit's loss evaluations (a short measured probe)."""
         training = super().estimate_seconds() or 0.0
         problem = self.problem
-        meter = LossMeter()
-        for _ in range(8):
+        meter, times = LossMeter(), []
+        for _ in range(8):  # the median: one stalled call (a busy machine) made it 12x too long
+            before = meter.seconds
             meter(problem.network, problem.inputs, problem.labels)
+            times.append(meter.seconds - before)
         evaluations = 2 * self.inputs + CURVE_POINTS * (2 if self.settings.float32 else 1)
-        return training + meter.seconds / meter.count * evaluations
+        return training + float(np.median(times)) * evaluations
 
     # ---- the numbers ----------------------------------------------------------------------------
     def compute(self) -> None:
