@@ -675,3 +675,29 @@ def test_long_class_names_at_the_least_size_are_named_as_the_trouble():
     short = ["W" * 8, *"123456789"]  # the same size takes names that fit
     frame = next(iter(scene_frames("forward", steps=3, every=1, size="480x270", classes=short)))
     assert frame.shape == (270, 480, 3)
+
+
+LONG_NAMES = (
+    "Abyssinian cat,Bernese mountain dog,Great crested grebe,Eastern box turtle,Monarch "
+    "butterfly,Bottlenose dolphin,African bush elephant,Red-eyed tree frog,Snowy owl (Bubo "
+    "scandiacus),Giant Pacific octopus"
+)
+
+
+@pytest.mark.parametrize("size", [(640, 360), (480, 854), (1920, 1080)])
+def test_the_ten_class_names_are_drawn_at_one_size(size):
+    """With ten long names of one's own, "Snowy owl (Bubo scandiacus)" was drawn smaller than
+    the other nine (each fitted alone): now all at one size, a name too long cut with "…"."""
+    scene = SCENES["forward"](
+        size=size, classes=LONG_NAMES.split(","), steps=10, layer_frames=2, result_frames=2
+    )
+    frames = list(scene.frames())
+    texts = scene.page.texts()
+    assert not problems(frames[-1], texts)
+    names = [t for t in texts if t.role == "class"]
+    assert len(names) == 10
+    # a text's box is its font's ascent to descent (at one size, one height: every name has
+    # capitals), or taller where ink passes them
+    assert len({t.box.h for t in names}) == 1, [(t.content, t.box.h) for t in names]
+    for name, given in zip((t.content for t in names), LONG_NAMES.split(",")):
+        assert name == given or (name.endswith("…") and given.startswith(name[:-1].rstrip()))

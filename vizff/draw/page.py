@@ -10,7 +10,15 @@ import numpy as np
 
 from vizff.draw.box import Box
 from vizff.draw.catalogue import Catalogue
-from vizff.draw.text import Laid, TextItem, Typesetter, clear_behind, escape, find_font
+from vizff.draw.text import (
+    MIN_PIXELS,
+    Laid,
+    TextItem,
+    Typesetter,
+    clear_behind,
+    escape,
+    find_font,
+)
 from vizff.draw.theme import RGB, Theme
 from vizff.errors import UNSET
 
@@ -143,6 +151,29 @@ class Page:
     def px(self, role: str | float) -> float:
         """Pixels of a text size: a role (`"label"`) or a design size at 640x360."""
         return (SIZES[role] if isinstance(role, str) else role) * self.s * self.words.text_scale
+
+    def one_size(
+        self, texts: Sequence[str], width: float, size: str = "small", *, bold: bool = False
+    ) -> tuple[float, list[str]]:
+        """Labels of one kind (class names under images, beside bars) at one size: the
+        largest, down to 70% of `size`, at which the widest fits `width`; past that, longer
+        ones cut with an ellipsis at that size. (Each fitted alone, sizes jumped from label
+        to label.) Returns the design size, for `text(size=...)`, and the texts to draw;
+        `bold`: each must fit in bold too."""
+        styles = (False, True) if bold else (False,)
+        largest = self.px(size)
+        pixels = max(MIN_PIXELS, round(largest))
+        least = max(MIN_PIXELS, round(largest * 0.7))
+
+        def wide(text: str, px: int) -> int:
+            return max(self.type.width(text, px, bold=b) for b in styles)
+
+        while pixels > least and max(wide(t, pixels) for t in texts) > width:
+            pixels -= 1
+        shown = [
+            t if wide(t, pixels) <= width else self.type.cut(t, width, pixels, bold) for t in texts
+        ]
+        return pixels / (self.s * self.words.text_scale), shown
 
     def _line_height(self, pixels: float) -> int:
         laid = self.type.lay("Ag字", pixels)

@@ -549,6 +549,8 @@ class Forward(TrainingScene):
         self.name_w = min(
             max(page.type.width(n, small) for n in names), round(diagram.w * 0.28)
         ) + round(2 * s)
+        # one size for the ten names (a long one was drawn smaller than the rest)
+        self.name_size, self.shown_names = page.one_size(names, self.name_w, bold=True)
         self.value_w = page.type.width(">0.99", small)
         inputs = self.digits.image_shape[0] * self.digits.image_shape[1]
         self.count_text = numbers.count(inputs)
@@ -1003,7 +1005,7 @@ class Forward(TrainingScene):
         """Names, bars and values of the ten outputs (the first `count` computed), the
         predicted one highlighted and the true label marked."""
         page, theme = self.page, self.theme
-        names = self.class_names()
+        names = self.shown_names
         p = state.probabilities
         done = count == 10
         h = self.bar_height()
@@ -1013,7 +1015,7 @@ class Forward(TrainingScene):
                 frame,
                 (self.name_x, y),
                 names[i],
-                size="small",
+                size=self.name_size,
                 colour="secondary" if best else "ink",
                 bold=best,
                 anchor="lm",

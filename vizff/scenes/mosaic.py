@@ -13,7 +13,6 @@ from functools import cached_property
 import numpy as np
 
 from vizff.draw import Page, TileGrid, make_palette, pixel_map
-from vizff.draw.text import MIN_PIXELS
 from vizff.errors import OptionError, counted
 from vizff.options import Option
 from vizff.scenes.base import DataScene
@@ -162,15 +161,8 @@ class Mosaic(DataScene):
         the next one's stays); past that, longer names are cut with an ellipsis at that size.
         (Each was fitted alone before: sizes jumped from tile to tile, and neighbours touched:
         "TrouserPullover".)"""
-        page, width = self.page, self.grid.tiles[0].w
-        largest = page.px("small")
-        pixels = max(MIN_PIXELS, round(largest))
-        least = max(MIN_PIXELS, round(largest * 0.7))
-        while pixels > least and max(page.type.width(n, pixels) for n in names) > width:
-            pixels -= 1
-        self.label_size = pixels / (page.s * page.words.text_scale)  # as page.text sizes it
-        return [n if page.type.width(n, pixels) <= width else page.type.cut(n, width, pixels)
-                for n in names]  # fmt: skip
+        self.label_size, shown = self.page.one_size(names, self.grid.tiles[0].w)
+        return shown
 
     def _layout(self) -> None:
         s = self.settings
