@@ -629,3 +629,16 @@ def test_the_loss_charts_step_axis_is_labelled_in_whole_steps(steps):
     values = [float(text) for text in below]
     assert len(values) >= 2 and values[0] == 0 and steps - 5 < values[-1] <= steps
     assert all(v.is_integer() for v in values) and values == sorted(values)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_matrix_too_wide_for_its_column_shows_a_round_count_of_columns(lang):
+    """`--hidden 256` at 640x360 showed "the first 251 of 256 columns": as many as the pixels
+    allowed. A round count (250) reads as chosen, not as a mistake."""
+    scene = SCENES["weights"](hidden=[256], steps=2, every=1, lang=lang)
+    frame = list(scene.frames())[-1]
+    (matrix,) = scene.matrices
+    assert matrix.cols < 256 and matrix.cols % 10 == 0 and matrix.box.w >= matrix.cols
+    said = " ".join(t.content for t in scene.page.texts())
+    assert re.search(rf"\b{matrix.cols}\b", said) and "251" not in said
+    assert not problems(frame, scene.page.texts())

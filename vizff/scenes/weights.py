@@ -193,6 +193,8 @@ class Weights(TrainingScene):
             rows, inputs = sizes[i], sizes[i - 1]
             height = max(1, math.floor(rows * row_h)) if row_h < 1 else rows * math.floor(row_h)
             cols = min(inputs, MAX_COLUMNS, max(1, width))
+            if cols < inputs and cols >= 20:  # "the first 250 of 256", not 251: a round count
+                cols -= cols % 10
             col_w = max(1, min(max(1, math.floor(row_h)) * 2, width // cols))
             top = y + label_h + label_h // 2 + pad  # room for half of row 0's label
             box = Box(right.x + self.row_label_w, top, cols * col_w, height)
