@@ -642,3 +642,19 @@ def test_a_matrix_too_wide_for_its_column_shows_a_round_count_of_columns(lang):
     said = " ".join(t.content for t in scene.page.texts())
     assert re.search(rf"\b{matrix.cols}\b", said) and "251" not in said
     assert not problems(frame, scene.page.texts())
+
+
+def test_the_mosaics_images_are_never_drawn_too_small_to_make_out():
+    """At 160x90 the default 72 digits were 5 pixels each (with labels, 72 in a row of 1 px),
+    and rows=20, cols=40 at 320x180 drew 4-pixel smudges: the default grid now shows fewer
+    images, and a grid given too fine is refused."""
+    for size, labels in (((160, 90), False), ((160, 90), True), ((320, 180), True)):
+        scene = SCENES["mosaic"](size=size, labels=labels)
+        frame = list(scene.frames())[-1]
+        assert scene.grid.tiles[0].w >= 10 and scene.rows * scene.cols >= 10
+        assert not problems(frame, scene.page.texts())
+    with pytest.raises(OptionError, match=r"rows=20: 20x40 images in 320x180 would be 4 pixels"):
+        SCENES["mosaic"](size=(320, 180), rows=20, cols=40).load()
+    scene = SCENES["mosaic"](size=(640, 360), rows=20, cols=40)  # 11 pixels: taken
+    scene.load()
+    assert scene.grid.tiles[0].w == 11

@@ -17,6 +17,8 @@ from vizff.errors import OptionError, counted
 from vizff.options import Option
 from vizff.scenes.base import DataScene
 
+LEAST_TILE = 10  # pixels: an MNIST digit drawn smaller is a smudge, not a digit
+
 
 class Mosaic(DataScene):
     name = "mosaic"
@@ -68,13 +70,24 @@ class Mosaic(DataScene):
         if held == 0:
             return s.rows, s.cols
         if s.rows * s.cols <= held:
-            return self._fitted(s.rows * s.cols)
+            # fewer images where 72 would be too small to make out (5 pixels at 160x90)
+            for count in range(s.rows * s.cols, 0, -1):
+                shape, tile = self._fitted(count)
+                if tile >= self.least_tile:
+                    return shape
+            return shape
         shapes = [(rows, min(s.cols, held // rows)) for rows in range(1, min(s.rows, held) + 1)]
         return max(shapes, key=lambda shape: (shape[0] * shape[1], -shape[0]))
 
-    def _fitted(self, count: int) -> tuple[int, int]:
-        """The default number of images in the shape that shows them largest on this page:
-        6x12 on a landscape frame, 12x6 on a portrait one (9:16), 8x9 on a square one. The
+    @property
+    def least_tile(self) -> int:
+        """The smallest an image is drawn: below, a digit is a smudge (4 px at 20x40 in
+        320x180); an image smaller than this is drawn at its own size at least."""
+        return min(LEAST_TILE, *self.digits.image_shape)
+
+    def _fitted(self, count: int) -> tuple[tuple[int, int], int]:
+        """The shape that shows `count` images largest on this page, and their width: 6x12
+        on a landscape frame, 12x6 on a portrait one (9:16), 8x9 on a square one. The
         default shape wins a tie. Only whole grids: every column filled."""
         default = (self.settings.rows, self.settings.cols)
         page = Page(self.size, self.look, title=self.title(), caption=self._caption(*default))
@@ -91,7 +104,8 @@ class Mosaic(DataScene):
             return grid.tiles[0].w if fits else 0
 
         shapes = [(rows, count // rows) for rows in range(1, count + 1) if count % rows == 0]
-        return max(shapes, key=lambda shape: (tile(shape), shape == default))
+        best = max(shapes, key=lambda shape: (tile(shape), shape == default))
+        return best, tile(best)
 
     @property
     def rows(self) -> int:
@@ -181,12 +195,22 @@ class Mosaic(DataScene):
             rows=self.rows,
         )
         bounds, body = grid.bounds, page.body
+        width, height = self.size
         if bounds.w > body.w or bounds.h > body.h + 1:  # not even one pixel a tile
             raise self.settings.attribute(
                 OptionError(
                     "rows",
-                    f"{self.rows}x{self.cols} images do not fit in {self.size[0]}x{self.size[1]}; "
+                    f"{self.rows}x{self.cols} images do not fit in {width}x{height}; "
                     "use fewer rows and cols or a larger size",
+                )
+            )
+        if grid.tiles[0].w < self.least_tile and self.rows * self.cols > 1:
+            raise self.settings.attribute(
+                OptionError(
+                    "rows",
+                    f"{self.rows}x{self.cols} images in {width}x{height} would be "
+                    f"{grid.tiles[0].w} pixels each, too small to make out (at least "
+                    f"{self.least_tile}); use fewer rows and cols or a larger size",
                 )
             )
 
