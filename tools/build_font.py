@@ -58,8 +58,25 @@ CJK_PUNCTUATION = (
     "\u3000、。〈〉《》「」『』【】〔〕〖〗！＂＃％＆＇（），－．／：；＜＝＞？［］｛｝～"
 )
 SPACES = "".join(chr(c) for c in (*range(0x2000, 0x200B), 0x202F, 0x205F))  # en, em, thin...
+
+
+def common_hanzi() -> str:
+    """GB 2312's first level: the 3,755 most used Chinese characters (rows 16 to 55, in
+    pinyin order), read from Python's own gb2312 codec. A teacher's title ("第三周：反向传播")
+    then needs no system CJK font: a notebook server or a container has none."""
+    found = []
+    for row in range(0xB0, 0xD8):
+        for cell in range(0xA1, 0xFF):
+            try:
+                found.append(bytes((row, cell)).decode("gb2312"))
+            except UnicodeDecodeError:  # the last row ends early
+                pass
+    return "".join(found)
+
+
+COMMON_HANZI = common_hanzi()
 WANTED = ASCII + LATIN_1 + GREEK + PUNCTUATION + SPACES + ARROWS + MATH + SCRIPTS
-WANTED += CJK_PUNCTUATION
+WANTED += CJK_PUNCTUATION + COMMON_HANZI
 # Noto Sans SC sets these full-width (an em each, as in Chinese text), so "28×28", "∂L/∂w",
 # "σ(x)·σ(x)" and "step…" gaped in vizff's English and mathematical text. Their outlines are
 # kept and moved left: each advance becomes its ink plus SIDE on either side, as Latin sets them.
@@ -247,10 +264,10 @@ README = """\
 # The shipped fonts
 
 `NotoSansSC-Regular.subset.ttf` and `NotoSansSC-Bold.subset.ttf`: static instances of Noto Sans
-SC cut down to the characters vizff itself draws, so that its text never depends on the fonts
-of the machine. Their family is named "{FAMILY}", styles Regular and Bold. Text a user
-supplies with other characters is drawn with a system CJK font or `--font PATH`
-(`vizff/draw/typeface.py`).
+SC cut down to the characters vizff itself draws and the 3,755 most used Chinese characters, so
+that its text, and most titles a teacher writes, never depend on the fonts of the machine.
+Their family is named "{FAMILY}", styles Regular and Bold. Text a user supplies with other
+characters is drawn with a system CJK font or `--font PATH` (`vizff/draw/typeface.py`).
 
 ## Provenance
 - source: Noto Sans SC 2.004, the variable font
@@ -274,8 +291,9 @@ supplies with other characters is drawn with a system CJK font or `--font PATH`
 
 ## Character set
 Printable ASCII; Latin-1 U+00A0..U+00FF; the Greek alphabet; a fixed list of punctuation,
-spaces, arrows, mathematical symbols, super- and subscripts and CJK punctuation (`WANTED` in
-the tool); and every character of every string value in `vizff/draw/catalogues/*.toml`.
+spaces, arrows, mathematical symbols, super- and subscripts and CJK punctuation; the 3,755
+characters of GB 2312's first level, the most used in Chinese text (`WANTED` in the tool); and
+every character of every string value in `vizff/draw/catalogues/*.toml`.
 {count} characters in all. `tests/test_font.py` fails when a catalogue uses a character these
 fonts lack: then run `python tools/build_font.py` again.
 
