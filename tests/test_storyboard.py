@@ -1238,3 +1238,17 @@ def test_a_lessons_folder_is_described_as_its_parts_not_as_png_frames(tmp_path):
     frames = render_scene("sigmoid", tmp_path / "pngs", size=(320, 180), frames=2)
     assert f" PNG frames in {tmp_path / 'pngs'}, " in str(frames)
     assert link_reason(frames) == "a folder of PNG frames: open it to see them"
+
+
+def test_a_chinese_lessons_index_is_tagged_simplified_and_counts_in_its_words(tmp_path):
+    """The index of a Chinese lesson said lang="zh" (a browser may pick Traditional or
+    Japanese glyphs) and "(4.0 s)" beside each part."""
+    out = tmp_path / "lesson"
+    render_storyboard(small(tmp_path, lang="zh"), out)
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert '<html lang="zh-Hans">' in index
+    lengths = re.findall(r"</a> \(([^)]*)\)<br>", index)
+    assert len(lengths) == 3 and all(re.fullmatch(r"\d+\.\d 秒", x) for x in lengths), lengths
+    render_storyboard(small(tmp_path), tmp_path / "en")
+    english = (tmp_path / "en" / "index.html").read_text(encoding="utf-8")
+    assert '<html lang="en">' in english and re.search(r"</a> \(\d+\.\d s\)<br>", english)

@@ -912,10 +912,16 @@ def _file_name(segment: Segment) -> str:
     return segment.scene
 
 
+HTML_LANG = {"zh": "zh-Hans"}  # the catalogue's language as a page's lang attribute
+
+
 def _index(plan: Plan, names: Sequence[str], digests: Sequence[str | None]) -> str:
     """A page listing the parts in order: each chapter's name and its file, shown; each link
     records the file's sha256, so a later render tells a part it wrote from one changed."""
+    from vizff.draw.catalogue import catalogue
+
     lang = plan.segments[0].settings.lang
+    words = catalogue(lang)
     items = []
     for chapter, name, digest in zip(plan.chapters, names, digests):
         seconds = (chapter.end - chapter.start) / plan.fps
@@ -926,10 +932,12 @@ def _index(plan: Plan, names: Sequence[str], digests: Sequence[str | None]) -> s
         )
         recorded = f' data-sha256="{digest}"' if digest else ""
         link = f'<a href="{name}"{recorded}>{html.escape(chapter.title)}</a>'
-        items.append(f"<li>{link} ({seconds:.1f} s)<br>{media}</li>")
+        length = words("gradients.duration.s", value=f"{seconds:.1f}")  # 4.0 s, 4.0 秒
+        items.append(f"<li>{link} ({html.escape(length)})<br>{media}</li>")
     title = html.escape(plan.title)
+    tag = HTML_LANG.get(lang, lang)  # zh-Hans: a browser then picks Simplified glyphs
     return (
-        f'<!doctype html>\n<html lang="{lang}">\n<meta charset="utf-8">\n{GENERATOR}\n'
+        f'<!doctype html>\n<html lang="{tag}">\n<meta charset="utf-8">\n{GENERATOR}\n'
         f"{LESSON_MARK}\n<title>{title}</title>\n"
         f"<h1>{title}</h1>\n<ol>\n" + "\n".join(items) + "\n</ol>\n</html>\n"
     )
