@@ -527,3 +527,30 @@ def test_a_folder_named_like_fashion_mnist_gets_a_note_to_name_its_classes(capsy
     scene.write_text('scene = "mosaic"\ndata = "Fashion-MNIST"\nsize = "320x180"\n')
     code, _, err = run(capsys, "render", str(scene), "--out", str(tmp_path / "c.png"))
     assert code == 0 and 'classes = "fashion" names them' in err
+
+
+def test_class_counts_are_bincounts_counted_a_part_at_a_time():
+    """bincount of 268 million labels made a 2 GB int64 copy: counted in parts, the same."""
+    from vizff.data import COUNTED_AT_ONCE, class_counts
+
+    rng = np.random.default_rng(0)
+    for labels in (
+        rng.integers(0, 10, 3 * COUNTED_AT_ONCE + 17).astype(np.uint8),
+        np.concatenate([np.zeros(COUNTED_AT_ONCE, np.uint8), np.array([12], np.uint8)]),
+        np.array([], np.uint8),
+        np.full(5, 3, np.uint8),
+    ):
+        assert class_counts(labels).tolist() == np.bincount(labels, minlength=10).tolist()
+
+
+def test_a_data_error_naming_a_folder_with_a_line_break_stays_one_line(capsys, tmp_path):
+    """A folder named `n_new<newline>line` with a broken file split its error in two lines,
+    and one named with ESC [31m turned the terminal red: shown escaped, as --data is."""
+    from tests.test_cli import run
+
+    for name in ("n_new\nline", "n_esc\x1b[31mred"):
+        folder = write_idx_dir(tmp_path / name, n_train=5, n_test=5)
+        (folder / "train-labels-idx1-ubyte.gz").write_bytes(gzip.compress(b"\x00\x00"))
+        code, _, err = run(capsys, "data", "info", "--data", str(folder))
+        assert code in (1, 2) and err.startswith("error: ") and err.count("\n") == 1, err
+        assert "\x1b" not in err and repr(name)[1:-1] in err

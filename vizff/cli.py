@@ -930,8 +930,8 @@ INTERRUPT_SAID = False  # the one line for an interrupt has been written (vizff.
 def fail(message: str, code: int) -> None:
     global INTERRUPT_SAID
     INTERRUPT_SAID = INTERRUPT_SAID or code > 128  # 128 + the signal: an interrupt's exit
-    try:
-        err.print(message, markup=False, soft_wrap=True)
+    try:  # one line, whatever a file name in it holds (a folder named with a line break
+        err.print(printable(message), markup=False, soft_wrap=True)  # split its error in two)
     except OSError:  # stderr itself is gone: the exit code still says it failed
         pass
     sys.exit(code)
