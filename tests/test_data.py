@@ -554,3 +554,46 @@ def test_a_data_error_naming_a_folder_with_a_line_break_stays_one_line(capsys, t
         code, _, err = run(capsys, "data", "info", "--data", str(folder))
         assert code in (1, 2) and err.startswith("error: ") and err.count("\n") == 1, err
         assert "\x1b" not in err and repr(name)[1:-1] in err
+
+
+@pytest.mark.parametrize(
+    "case, said",
+    [
+        ("binary", "its pixels only reach 1, so the images are drawn black: IDX images hold "
+                   "grey levels 0 to 255; multiply yours by 255"),
+        ("blank", "every image is blank (all its pixels are 0)"),
+        ("one label", "every train image has the label 7: the network has nothing to tell apart"),
+        ("fine", None),
+    ],
+)  # fmt: skip
+def test_data_that_reads_but_cannot_teach_gets_a_note(capsys, tmp_path, case, said):
+    """Pixels scaled to 0..1 drew a black mosaic and trained to chance, blank images the same,
+    one label for all reached 100% in five steps: each without a word."""
+    from tests.test_cli import run
+    from vizff.render import render_scene
+
+    rng = np.random.default_rng(1)
+    train, test = rng.integers(0, 256, (30, 28, 28)), rng.integers(0, 256, (10, 28, 28))
+    train_labels = np.arange(30) % 10
+    if case == "binary":
+        train, test = train > 127, test > 127
+    elif case == "blank":
+        train, test = train * 0, test * 0
+    elif case == "one label":
+        train_labels = np.full(30, 7)
+    folder = tmp_path / "d"
+    folder.mkdir()
+    for name, payload in (
+        ("train-images-idx3-ubyte", idx_images(train.astype(np.uint8))),
+        ("train-labels-idx1-ubyte", idx_labels(train_labels)),
+        ("t10k-images-idx3-ubyte", idx_images(test.astype(np.uint8))),
+        ("t10k-labels-idx1-ubyte", idx_labels(np.arange(10))),
+    ):
+        (folder / name).write_bytes(payload)
+    expected = f"note: {folder}: {said}\n" if said else ""
+    code, _, err = run(capsys, "data", "info", "--data", str(folder))
+    assert code == 0 and err == expected
+    code, _, err = run(capsys, "train", "--data", str(folder), "--steps", "2")
+    assert code == 0 and err.startswith(expected) and err.count("note:") == bool(said)
+    result = render_scene("mosaic", tmp_path / "m.png", data=str(folder), size=(320, 180))
+    assert list(result.notes) == ([f"{folder}: {said}"] if said else [])

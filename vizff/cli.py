@@ -166,7 +166,7 @@ def train(
     **given: Any,
 ) -> None:
     """Train the network and print the test accuracy."""
-    from vizff.data import load_digits
+    from vizff.data import load_digits, looks_wrong
     from vizff.render import data_notes
     from vizff.train import TrainConfig, check_memory, check_splits, estimated_seconds
     from vizff.train import train as run
@@ -185,7 +185,7 @@ def train(
     with named_cli(settings):
         config = TrainConfig(**config_values)
     digits = load_digits(settings.data)
-    for message in data_notes(settings):
+    for message in (*data_notes(settings), *looks_wrong(digits)):
         note(message)
     check_splits(digits)
     with named_cli(settings):
@@ -697,7 +697,7 @@ def data_info(
     ] = "sample",
 ) -> None:
     """Source, path, counts, image size and class balance of a dataset."""
-    from vizff.data import class_counts, load_digits
+    from vizff.data import class_counts, load_digits, looks_wrong
     from vizff.files import also_named_note, folder_also_named
 
     digits = load_digits(data)
@@ -715,6 +715,8 @@ def data_info(
             f"the {' and '.join(empty)} split{'s are' if len(empty) > 1 else ' is'} empty: "
             "training (and every scene that trains) needs at least one image in each"
         )
+    for message in looks_wrong(digits):
+        note(message)
 
 
 @data_app.command("download")

@@ -469,6 +469,32 @@ def class_counts(labels: np.ndarray) -> np.ndarray:
 COUNTED_AT_ONCE = 1 << 20
 
 
+def looks_wrong(digits: Digits) -> tuple[str, ...]:
+    """Notes on data that reads fine but cannot teach: blank images, pixels scaled to 0..1
+    (drawn black, accuracy at chance with no word said), one label for every image."""
+    if digits.source in ("sample", "mnist"):  # checked: the real thing
+        return ()
+    notes = []
+    peaks = [
+        int(images.max()) for images in (digits.train_images, digits.test_images) if images.size
+    ]
+    if peaks and max(peaks) == 0:
+        notes.append(f"{digits.path}: every image is blank (all its pixels are 0)")
+    elif peaks and max(peaks) <= 1:
+        notes.append(
+            f"{digits.path}: its pixels only reach {max(peaks)}, so the images are drawn black: "
+            "IDX images hold grey levels 0 to 255; multiply yours by 255"
+        )
+    counts = class_counts(digits.train_labels)
+    if len(digits.train_labels) > 1 and np.count_nonzero(counts) == 1:
+        label = int(np.flatnonzero(counts)[0])
+        notes.append(
+            f"{digits.path}: every train image has the label {label}: the network has nothing "
+            "to tell apart"
+        )
+    return tuple(notes)
+
+
 def as_inputs(images: np.ndarray, dtype: np.dtype | str = np.float32) -> np.ndarray:
     """Images scaled to [0, 1] and flattened for the network: (count, rows*cols)."""
     flat = images.reshape(len(images), -1)

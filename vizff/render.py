@@ -125,7 +125,10 @@ class RenderJob:
             self.writer.frames,
             size,
             time.perf_counter() - start,
-            notes + data_notes(self.settings) + shortened(self.scene, self.settings),
+            notes
+            + data_notes(self.settings)
+            + looks_wrong_in(self.scene)
+            + shortened(self.scene, self.settings),
             size=self.writer.size,
             title=shown_title(self.scene),
             poster=staged.target if staged is not None else None,
@@ -156,6 +159,14 @@ class named:
 
 
 FASHION = '"fashion"'  # as a string is written in a scene file and in Python
+
+
+def looks_wrong_in(scene: Scene) -> tuple[str, ...]:
+    """`looks_wrong` of the data a scene read (none for a scene that reads none)."""
+    from vizff.data import looks_wrong
+
+    digits = scene.__dict__.get("digits")  # read by load(); not read here for the asking
+    return looks_wrong(digits) if digits is not None else ()
 
 
 def data_notes(settings: Settings) -> tuple[str, ...]:
