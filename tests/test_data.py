@@ -597,3 +597,25 @@ def test_data_that_reads_but_cannot_teach_gets_a_note(capsys, tmp_path, case, sa
     assert code == 0 and err.startswith(expected) and err.count("note:") == bool(said)
     result = render_scene("mosaic", tmp_path / "m.png", data=str(folder), size=(320, 180))
     assert list(result.notes) == ([f"{folder}: {said}"] if said else [])
+
+
+def test_channel_first_images_and_a_column_of_labels_are_read_as_they_mean(tmp_path):
+    """(count, 1, rows, cols), as PyTorch holds grey images, was refused as "colour
+    images?"; labels as a (count, 1) column were "2 dimensions; an IDX label file has 1"; a
+    4-d file cut inside its header was "colour images?" too."""
+    rng = np.random.default_rng(3)
+    images, labels = rng.integers(0, 256, (5, 28, 20), dtype=np.uint8), np.arange(5) % 10
+    first = tmp_path / "first-idx4-ubyte"
+    first.write_bytes(np.array([2052, 5, 1, 28, 20], ">u4").tobytes() + images.tobytes())
+    assert np.array_equal(read_idx_images(first), images)
+    column = tmp_path / "column-idx2-ubyte"
+    column.write_bytes(np.array([2050, 5, 1], ">u4").tobytes() + labels.astype(np.uint8).tobytes())
+    assert read_idx_labels(column).tolist() == labels.tolist()
+    cut = tmp_path / "cut-idx4-ubyte"
+    cut.write_bytes(np.array([2052, 100, 28], ">u4").tobytes())
+    with pytest.raises(IdxFormatError, match=r"header is cut short \(12 bytes of 20\): truncated"):
+        read_idx_images(cut)
+    colour = tmp_path / "colour-idx4-ubyte"  # three channels last: still colour, still refused
+    colour.write_bytes(np.array([2052, 1, 2, 2, 3], ">u4").tobytes() + bytes(12))
+    with pytest.raises(IdxFormatError, match="colour images"):
+        read_idx_images(colour)

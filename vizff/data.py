@@ -121,6 +121,11 @@ def not_idx(data: bytes, magic: int, kind: str) -> str:
                 f"{held} (IDX type 0x{data[2]:02X}); vizff reads {values}, as unsigned bytes "
                 f"(magic number {magic}): write them as bytes"
             )
+        if kind == "image" and data[3] == 4 and len(data) < 20:  # not even its header
+            return (
+                f"{held}, but its header is cut short ({len(data)} bytes of 20): truncated; "
+                "fetch it again"
+            )
         if kind == "image" and data[3] == 4:
             return f"{held}: colour images? vizff reads grey images {shape}: convert them to grey"
         if kind == "image" and data[3] == 2 and len(data) >= 12:  # flattened, not square
@@ -201,6 +206,9 @@ def read_idx_images(path: str | os.PathLike[str]) -> np.ndarray:
     if data[:4] == DEPTH_MAGIC.to_bytes(4, "big") and data[16:20] == b"\0\0\0\1":
         # (count, rows, cols, 1): grey images with a depth of one, as some tools write them
         data = IMAGE_MAGIC.to_bytes(4, "big") + data[4:16] + data[20:]  # read as 3-d
+    elif data[:4] == DEPTH_MAGIC.to_bytes(4, "big") and data[8:12] == b"\0\0\0\1":
+        # (count, 1, rows, cols): the same, channel first, as PyTorch's tensors hold them
+        data = IMAGE_MAGIC.to_bytes(4, "big") + data[4:8] + data[12:20] + data[20:]
     elif data[:4] == FLAT_MAGIC.to_bytes(4, "big") and len(data) >= 12:
         # (count, pixels): each image flattened to one row, as numpy's reshape(n, -1) leaves
         # it; a square number of pixels is a square image (784: 28x28), read as 3-d
@@ -227,6 +235,9 @@ def read_idx_labels(path: str | os.PathLike[str]) -> np.ndarray:
     """Labels of an IDX1 file as a read-only (count,) uint8 array of digits 0..9."""
     path = Path(path)
     data = _read_bytes(path)
+    if data[:4] == FLAT_MAGIC.to_bytes(4, "big") and data[8:12] == b"\0\0\0\1":
+        # (count, 1): a column of labels, as numpy's reshape(-1, 1) leaves them: read as 1-d
+        data = LABEL_MAGIC.to_bytes(4, "big") + data[4:8] + data[12:]
     _, count = (int(v) for v in _header(path, data, 8, LABEL_MAGIC, "label"))
     problem = _length_problem(len(data) - 8, count, 1, "labels")
     if problem:
