@@ -619,3 +619,25 @@ def test_channel_first_images_and_a_column_of_labels_are_read_as_they_mean(tmp_p
     colour.write_bytes(np.array([2052, 1, 2, 2, 3], ">u4").tobytes() + bytes(12))
     with pytest.raises(IdxFormatError, match="colour images"):
         read_idx_images(colour)
+
+
+def test_a_file_too_large_is_refused_before_it_is_read(tmp_path):
+    """A 10 GB (sparse) file was read for 256 MB before it was refused, with no advice."""
+    import tracemalloc
+
+    huge = tmp_path / "train-images-idx3-ubyte"
+    with open(huge, "wb") as handle:
+        handle.write(np.array([2051, 10**8, 28, 28], ">u4").tobytes())
+        handle.truncate(300 * 1024 * 1024)  # sparse: nothing written to disk
+    tracemalloc.start()
+    try:
+        with pytest.raises(IdxFormatError) as caught:
+            read_idx_images(huge)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert str(caught.value) == (
+        f"{huge}: larger than 256 MB, more than vizff reads (full MNIST's largest file is "
+        "47 MB): use fewer or smaller images"
+    )
+    assert peak < 10_000_000, peak

@@ -43,14 +43,24 @@ def _read_bytes(path: Path) -> bytes:
     """The file's content, inflated when it is gzip (detected by content, not by name)."""
     try:
         with open(path, "rb") as handle:
-            data = handle.read(MAX_FILE_BYTES + 1)
+            start = handle.read(2)
+            if start != GZIP_MAGIC and os.fstat(handle.fileno()).st_size > MAX_FILE_BYTES:
+                raise IdxFormatError(_too_large(path))  # said before 256 MB of a 10 GB file
+            data = start + handle.read(MAX_FILE_BYTES - 1)
     except OSError as exc:
         raise DataError(f"{path}: cannot be read ({exc.strerror or exc})") from None
     if data[:2] == GZIP_MAGIC:
         data = _inflate(path, data)
     if len(data) > MAX_FILE_BYTES:
-        raise IdxFormatError(f"{path}: larger than {MAX_FILE_BYTES >> 20} MB, not an MNIST file")
+        raise IdxFormatError(_too_large(path))
     return data
+
+
+def _too_large(path: Path) -> str:
+    return (
+        f"{path}: larger than {MAX_FILE_BYTES >> 20} MB, more than vizff reads (full MNIST's "
+        "largest file is 47 MB): use fewer or smaller images"
+    )
 
 
 def _inflate(path: Path, data: bytes) -> bytes:
