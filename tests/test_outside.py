@@ -652,6 +652,16 @@ def test_an_interrupt_landing_in_an_import_callback_is_handled_again_not_dropped
         assert signal.getsignal(signal.SIGINT) is interrupts._handle  # not yet ignored
         with pytest.raises(KeyboardInterrupt):
             time.sleep(5)  # the retry arrives within a moment, in ordinary code
+        # the retry comes while the signal is ignored for a moment, as parallel.prestart
+        # ignores it while it starts the workers' server: interrupt_main did nothing then,
+        # and the render ran to its end; it is asked again once the handler is back
+        interrupts.stop_on("SIGINT")
+        interrupts._handle(signal.SIGINT, callback_frame)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        time.sleep(20 * interrupts.RETRY)  # retries come and find the signal ignored
+        signal.signal(signal.SIGINT, interrupts._handle)
+        with pytest.raises(KeyboardInterrupt):
+            time.sleep(5)
     finally:
         signal.signal(signal.SIGINT, previous)
         interrupts._installed.clear()

@@ -51,7 +51,7 @@ def ignored_by_starter(number: int) -> bool:
 def _handle(signum, frame) -> None:
     global _pending, _received
     if _swallowed_in(frame):  # raised here it would be printed and dropped: ask again soon
-        threading.Timer(RETRY, _thread.interrupt_main, (signum,)).start()
+        threading.Timer(RETRY, _retry, (signum,)).start()
         return
     _received = signum
     for number in _installed:  # one interrupt only: the cleanup that follows must finish
@@ -60,6 +60,19 @@ def _handle(signum, frame) -> None:
         _pending = True
         return
     raise KeyboardInterrupt
+
+
+def _retry(signum: int) -> None:
+    """The interrupt that landed in a callback, delivered again. Not while the signal is set
+    to SIG_IGN for a moment (`parallel.prestart` starting the workers' server):
+    `interrupt_main` then does nothing, and a Ctrl-\\ to a lesson now and then let it run to
+    its end; asked again a moment later instead. Dropped once the handler is another (the
+    stop under way, or the process ending)."""
+    handler = signal.getsignal(signum)
+    if handler is _handle:
+        _thread.interrupt_main(signum)
+    elif handler is signal.SIG_IGN:
+        threading.Timer(RETRY, _retry, (signum,)).start()
 
 
 def _later(signum, frame) -> None:

@@ -211,7 +211,9 @@ class Weights(TrainingScene):
             right.w - label_w - round(6 * s),
             max(4, right.bottom - chart_top - 2 * label_h - 2 * pad),
         )
-        if self.chart.bottom > right.bottom:  # the later layers' matrices took every row
+        # the later layers' matrices took every row: past the column, rows under a pixel
+        # (merged), or a chart too flat to read (seven layers of one unit at 1280x720)
+        if self.chart.bottom > right.bottom or row_h < 1 or self.chart.h < label_h:
             width, height = self.size
             error = OptionError(
                 "hidden",
