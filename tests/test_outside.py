@@ -636,6 +636,7 @@ def test_an_interrupt_landing_in_an_import_callback_is_handled_again_not_dropped
     where an exception is printed as "Exception ignored" and dropped: the render went on and,
     every signal now ignored, could not be stopped. The handler asks again a moment later."""
     import signal
+    import threading
     import time
 
     from vizff import interrupts
@@ -662,6 +663,18 @@ def test_an_interrupt_landing_in_an_import_callback_is_handled_again_not_dropped
         signal.signal(signal.SIGINT, interrupts._handle)
         with pytest.raises(KeyboardInterrupt):
             time.sleep(5)
+        # ignored for good (the CLI has ended: launch ignores a late Ctrl-C), the retries
+        # stop, on daemon threads: nothing keeps a finished process alive
+        threads = threading.active_count()
+        interrupts.stop_on("SIGINT")
+        tries, interrupts.RETRIES = interrupts.RETRIES, 3
+        try:
+            interrupts._handle(signal.SIGINT, callback_frame)
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            time.sleep(10 * interrupts.RETRY)
+            assert threading.active_count() == threads
+        finally:
+            interrupts.RETRIES = tries
     finally:
         signal.signal(signal.SIGINT, previous)
         interrupts._installed.clear()

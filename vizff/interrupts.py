@@ -51,7 +51,7 @@ def ignored_by_starter(number: int) -> bool:
 def _handle(signum, frame) -> None:
     global _pending, _received
     if _swallowed_in(frame):  # raised here it would be printed and dropped: ask again soon
-        threading.Timer(RETRY, _retry, (signum,)).start()
+        _later_again(signum, RETRIES)
         return
     _received = signum
     for number in _installed:  # one interrupt only: the cleanup that follows must finish
@@ -62,17 +62,23 @@ def _handle(signum, frame) -> None:
     raise KeyboardInterrupt
 
 
-def _retry(signum: int) -> None:
+def _later_again(signum: int, tries: int) -> None:
+    timer = threading.Timer(RETRY, _retry, (signum, tries))
+    timer.daemon = True  # never what keeps a finished process from exiting
+    timer.start()
+
+
+def _retry(signum: int, tries: int) -> None:
     """The interrupt that landed in a callback, delivered again. Not while the signal is set
     to SIG_IGN for a moment (`parallel.prestart` starting the workers' server):
     `interrupt_main` then does nothing, and a Ctrl-\\ to a lesson now and then let it run to
-    its end; asked again a moment later instead. Dropped once the handler is another (the
-    stop under way, or the process ending)."""
+    its end; asked again a moment later instead, for a while. Dropped once the handler is
+    another (the stop under way, or the process ending)."""
     handler = signal.getsignal(signum)
     if handler is _handle:
         _thread.interrupt_main(signum)
-    elif handler is signal.SIG_IGN:
-        threading.Timer(RETRY, _retry, (signum,)).start()
+    elif handler is signal.SIG_IGN and tries > 1:
+        _later_again(signum, tries - 1)
 
 
 def _later(signum, frame) -> None:
@@ -102,6 +108,7 @@ def caused_by_interrupt(error: BaseException) -> bool:
 
 
 RETRY = 0.01  # seconds before an interrupt that landed in a callback is handled again
+RETRIES = 500  # times it is asked again while its signal is ignored for a moment: 5 s
 
 
 def _swallowed_in(frame) -> bool:
