@@ -212,7 +212,8 @@ class Weights(TrainingScene):
             max(4, right.bottom - chart_top - 2 * label_h - 2 * pad),
         )
         # the later layers' matrices took every row: past the column, rows under a pixel
-        # (merged), or a chart too flat to read (seven layers of one unit at 1280x720)
+        # (merged: some never shown), or a chart too flat to read (seven layers of one unit
+        # at 1280x720, once the chart gave up its room)
         if self.chart.bottom > right.bottom or row_h < 1 or self.chart.h < label_h:
             width, height = self.size
             error = OptionError(
