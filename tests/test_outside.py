@@ -499,7 +499,7 @@ def test_the_gradient_cost_table_counts_epochs_of_the_data_given(tmp_path):
     assert scene.table_rows()[0][2] == "per epoch of a-long-folder-name-a-lo… (7 batches of 16)"
     lesson = SCENES["gradients"](data="sample", size=(1280, 720), lang="zh")
     lesson.load()  # the sample is MNIST's: its table keeps the lesson's scale, all of MNIST
-    assert lesson.table_rows()[0][2] == "MNIST 每轮（3,750 个批量，每批 16 张）"
+    assert lesson.table_rows()[0][2] == "MNIST 训练一轮（共 3,750 批，每批 16 张）"
 
 
 def test_the_subtitle_gives_the_batch_a_step_really_uses(tmp_path):
@@ -1041,10 +1041,12 @@ def test_a_run_too_large_for_the_memory_here_is_refused_before_any_work(
     config = TrainConfig(hidden=(4096,), steps=1)
     network, numbers = memory_needed(digits, config)
     weights = (784 + 1) * 4096 + (4096 + 1) * 10  # an oracle: the parameters counted here
-    # the test split's 10 images as float32, a batch (the 30 train images: fewer than 64)
-    assert network == weights * (8 + 4 * 4) and numbers == 40 * 784 * 4 + 3 * 10 * 4096 * 4
+    # the test split's 10 images as float32, a batch (the 30 train images: fewer than 64),
+    # and 8 bytes an image for an epoch's order and the test labels
+    assert network == weights * (8 + 4 * 4)
+    assert numbers == 40 * 784 * 4 + 3 * 10 * 4096 * 4 + 8 * 40
     big = load_digits(write_idx_dir(tmp_path / "big", n_train=300, n_test=10))
-    assert memory_needed(big, config)[1] == (10 + 64) * 784 * 4 + 3 * 10 * 4096 * 4
+    assert memory_needed(big, config)[1] == (10 + 64) * 784 * 4 + 3 * 10 * 4096 * 4 + 8 * 310
     shutil.rmtree(tmp_path / "big")
     check_memory(digits, config, free=network + numbers)  # just fits: taken
     with pytest.raises(OptionError, match=r"^hidden='4096': a 784-4096-10 network needs about"):

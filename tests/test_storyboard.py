@@ -1137,14 +1137,14 @@ def test_a_lessons_title_no_font_here_draws_leaves_the_card_to_the_catalogue(tmp
     monkeypatch.setattr(font_manager.fontManager, "ttflist", [])  # a machine with no CJK font
     board = write(
         tmp_path,
-        'size = "320x180"\nlang = "zh"\ntitle = "一小时学会神经网络"\n'  # 会: not in the subset
+        'size = "320x180"\nlang = "zh"\ntitle = "淼淼的神经网络课"\n'  # 淼: not in the subset
         '[[part]]\ncard = "title"\nseconds = 0.3\n',
     )
     result = render_storyboard(board, tmp_path / "x.gif")
-    assert result.title == "一小时学会神经网络"  # the file carries it
+    assert result.title == "淼淼的神经网络课"  # the file carries it
     assert result.notes == (
         "part 1: the title card shows the catalogue's title, not the lesson's (no font here "
-        'has 会 U+4F1A: install a CJK font such as Noto Sans CJK SC, or pass font = "PATH" '
+        'has 淼 U+6DFC: install a CJK font such as Noto Sans CJK SC, or pass font = "PATH" '
         "to a font that has them)",
     )
     catalogue_card = write(

@@ -185,11 +185,13 @@ def train(
     with named_cli(settings):
         config = TrainConfig(**config_values)
     digits = load_digits(settings.data)
-    for message in (*data_notes(settings), *looks_wrong(digits)):
+    for message in data_notes(settings):
         note(message)
     check_splits(digits)
     with named_cli(settings):
         check_memory(digits, config)
+    for message in looks_wrong(digits):  # a run that will go: what it will show is said
+        note(message)
     total = config.total_steps(len(digits.train_labels))
     warn_if_long(
         estimated_seconds(
