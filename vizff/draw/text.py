@@ -14,6 +14,7 @@ import re
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
@@ -97,25 +98,23 @@ class Typesetter:
         """Split `content` into runs (plain, sub, super) and measure them at `pixels`."""
         pixels = max(MIN_PIXELS, int(round(pixels)))
         key = (content, pixels, bold, markup)
-        laid = self._laid.get(key)
-        if laid is None:
-            if len(self._laid) > 4096:
-                self._laid.clear()
-            laid = self._laid[key] = self._lay(content, pixels, bold, markup)
-        return laid
+        return _kept(self._laid, key, lambda: self._lay(content, pixels, bold, markup))
+
+    def _runs(self, content: str, pixels: int, bold: bool, markup: bool):
+        """(text, script, face, stroke) of each run of `content` (plain, sub, super), as both
+        laying out and measuring a width take them."""
+        face = self.face(pixels, bold)
+        small = self.face(max(MIN_PIXELS - 1, round(pixels * SCRIPT_SCALE)), bold)
+        stroke = bold_stroke(self.choice, pixels) if bold else 0
+        for text, script in _pieces(content) if markup else [(content, "")]:
+            if text:
+                yield text, script, small if script else face, stroke
 
     def _lay(self, content: str, pixels: int, bold: bool, markup: bool) -> Laid:
         content = plain_text(content, self.choice)  # no box for a space the font lacks
-        face = self.face(pixels, bold)
-        small = self.face(max(MIN_PIXELS - 1, round(pixels * SCRIPT_SCALE)), bold)
-        ascent, descent = face.getmetrics()
-        pieces = _pieces(content) if markup else [(content, "")]
+        ascent, descent = self.face(pixels, bold).getmetrics()
         runs, boxes, x = [], [], 0.0
-        for text, script in pieces:
-            if not text:
-                continue
-            run_face = small if script else face
-            stroke = bold_stroke(self.choice, pixels) if bold else 0
+        for text, script, run_face, stroke in self._runs(content, pixels, bold, markup):
             measured = None if stroke else self.glyphs.measure(run_face, text)
             if measured is None:  # Pillow measures: a bold stroke, or a face it must draw
                 measured = (
@@ -238,24 +237,14 @@ class Typesetter:
         laid = self._laid.get(key)
         if laid is not None:
             return laid.width
-        width = self._widths.get(key)
-        if width is None:
-            if len(self._widths) > 4096:
-                self._widths.clear()
-            width = self._widths[key] = self._width(content, pixels, bold, markup)
-        return width
+        return _kept(self._widths, key, lambda: self._width(content, pixels, bold, markup))
 
     def _width(self, content: str, pixels: int, bold: bool, markup: bool) -> int:
         """The pen's travel as `_lay` moves it, run by run."""
-        content = plain_text(content, self.choice)
-        face = self.face(pixels, bold)
-        small = self.face(max(MIN_PIXELS - 1, round(pixels * SCRIPT_SCALE)), bold)
         x = 0.0
-        for text, script in _pieces(content) if markup else [(content, "")]:
-            if not text:
-                continue
-            run_face = small if script else face
-            stroke = bold_stroke(self.choice, pixels) if bold else 0
+        for text, _, run_face, stroke in self._runs(
+            plain_text(content, self.choice), pixels, bold, markup
+        ):
             advance = None if stroke else self.glyphs.advance(run_face, text)
             if advance is None:
                 advance = run_face.getlength(text)
@@ -320,6 +309,16 @@ class Typesetter:
                     current, used = current + (token if current else token.lstrip()), used + size
             lines.append(current.rstrip())
         return lines
+
+
+def _kept(store: dict, key: tuple, make: Callable[[], Any]) -> Any:
+    """`store[key]`, made by `make()` the first time; the store is emptied past 4,096."""
+    value = store.get(key)
+    if value is None:
+        if len(store) > 4096:
+            store.clear()
+        value = store[key] = make()
+    return value
 
 
 def _pieces(content: str) -> list[tuple[str, str]]:

@@ -90,7 +90,7 @@ class Mosaic(DataScene):
         on a landscape frame, 12x6 on a portrait one (9:16), 8x9 on a square one. The
         default shape wins a tie. Only whole grids: every column filled."""
         default = (self.settings.rows, self.settings.cols)
-        page = Page(self.size, self.look, title=self.title(), caption=self._caption(*default))
+        page = self._default_page
         below = page.line_height("small") if self.settings.labels else 0
         gap = max(1, round(3 * page.s))
 
@@ -104,8 +104,15 @@ class Mosaic(DataScene):
             return grid.tiles[0].w if fits else 0
 
         shapes = [(rows, count // rows) for rows in range(1, count + 1) if count % rows == 0]
-        best = max(shapes, key=lambda shape: (tile(shape), shape == default))
-        return best, tile(best)
+        widths = {shape: tile(shape) for shape in shapes}
+        best = max(shapes, key=lambda shape: (widths[shape], shape == default))
+        return best, widths[best]
+
+    @cached_property
+    def _default_page(self) -> Page:
+        """The page the default grid's caption leaves: what `_fitted` fits every count in."""
+        default = (self.settings.rows, self.settings.cols)
+        return Page(self.size, self.look, title=self.title(), caption=self._caption(*default))
 
     @property
     def rows(self) -> int:
