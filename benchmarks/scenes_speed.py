@@ -30,7 +30,7 @@ from vizff.render import render_scene
 from vizff.scenes import SCENES
 from vizff.scenes.base import TrainingScene
 from vizff.train import train
-from vizff.writers import H264
+from vizff.writers import COLOURS, H264
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -57,7 +57,7 @@ def bare_encoder(frames, out: Path, fps: float) -> float:
         ffmpeg_log_level="error",
         codec=None,
         quality=None,
-        output_params=list(H264),
+        output_params=["-vf", ",".join(COLOURS), *H264],
     )
     pipe.send(None)
     for frame in frames:

@@ -12,6 +12,7 @@ import os
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 from browser import CHROMIUM, Chromium, page_report, problems, serve_folder
 
@@ -90,3 +91,72 @@ def planted(renders: Path, tmp_path: Path, damage) -> list[str]:
 def test_a_broken_mp4_fails_the_check(renders, tmp_path, damage):
     found = planted(renders, tmp_path, damage)
     assert any(line.startswith(f"{VIDEO}: did not play") for line in found), found
+
+
+# ---- colours: an MP4 plays in the theme's own colours, at every size -------------------------
+PATCH = 64  # pixels square: flat, so chroma subsampling and x264 leave the middle exact
+READ_PATCHES = """(async (src, patch, count) => {
+  const video = document.createElement("video");
+  video.muted = true;
+  video.src = src;
+  document.body.appendChild(video);
+  await new Promise((done, failed) => {
+    video.onloadeddata = done;
+    video.onerror = () => failed(String(video.error && video.error.message));
+  });
+  video.currentTime = 0.25;
+  await new Promise((done) => (video.onseeked = done));
+  const canvas = document.createElement("canvas");
+  canvas.width = video.videoWidth;
+  canvas.height = video.videoHeight;
+  const context = canvas.getContext("2d");
+  context.drawImage(video, 0, 0);
+  const found = [];
+  for (let k = 0; k < count; k++) {
+    const x = (k % 8) * patch + patch / 2, y = Math.floor(k / 8) * patch + patch / 2;
+    found.push(Array.from(context.getImageData(x, y, 1, 1).data.slice(0, 3)));
+  }
+  return found;
+})"""
+
+
+def theme_colours() -> list[tuple[int, int, int]]:
+    """Every colour role of both themes, and the corners of the RGB cube (the matrix's
+    extremes): what a frame is made of."""
+    from vizff.draw.theme import DARK, LIGHT
+
+    colours = []
+    for theme in (LIGHT, DARK):
+        for value in vars(theme).values():
+            values = value if isinstance(value, tuple) and isinstance(value[0], tuple) else [value]
+            for colour in values:
+                if isinstance(colour, tuple) and len(colour) == 3 and colour not in colours:
+                    colours.append(colour)
+    corners = [(r, g, b) for r in (0, 255) for g in (0, 255) for b in (0, 255)]
+    return colours + [c for c in corners if c not in colours]
+
+
+@pytest.mark.parametrize("size", [(640, 360), (1280, 720), (1920, 1080)])
+def test_an_mp4_plays_in_the_themes_colours(tmp_path, size):
+    """The browser's own decoder is the oracle: each flat patch of a colour the themes use
+    reads back as that colour, within 4 of 255 per channel (8-bit YUV's rounding and x264).
+    Untagged BT.601 (ffmpeg's default) was read as BT.709 at HD: 18 off."""
+    from vizff.writers import Mp4Writer
+
+    colours = theme_colours()
+    width, height = size
+    assert len(colours) <= (width // PATCH) * (height // PATCH) and width >= 8 * PATCH
+    frame = np.zeros((height, width, 3), dtype=np.uint8)
+    for k, colour in enumerate(colours):
+        row, col = divmod(k, 8)
+        frame[row * PATCH : (row + 1) * PATCH, col * PATCH : (col + 1) * PATCH] = colour
+    with Mp4Writer(tmp_path / "colours.mp4", fps=20) as writer:
+        for _ in range(10):
+            writer.write(frame)
+    (tmp_path / "index.html").write_text("<!doctype html><html><body></body></html>")
+    with serve_folder(tmp_path) as url, Chromium() as browser:
+        browser.navigate(url + "index.html")
+        found = browser.evaluate(f"{READ_PATCHES}('colours.mp4', {PATCH}, {len(colours)})")
+    off = np.abs(np.asarray(found, dtype=int) - np.asarray(colours, dtype=int))
+    worst = int(off.max(axis=1).argmax())
+    assert off.max() <= 4, f"{colours[worst]} played as {found[worst]}"

@@ -172,6 +172,8 @@ def test_mp4_is_h264_yuv420p_faststart(tmp_path):
         text=True,
     )
     assert "Video: h264" in probe.stderr and "yuv420p" in probe.stderr
+    # the matrix it was converted with, said in the file (a player must not guess it)
+    assert "yuv420p(tv, smpte170m/bt709/bt709" in probe.stderr
     decoded = list(iio.imiter(tmp_path / "a.mp4"))
     assert decoded[0].shape == (48, 64, 3) and len(decoded) == 12 + 6  # 0.5 s hold at 12 fps
     assert mp4_frame_count(tmp_path / "a.mp4") == 18  # the writer's own check agrees

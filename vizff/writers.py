@@ -503,6 +503,16 @@ H264 = (
     # encodes as fast as x264's own choice (benchmarks/README.md).
     *("-threads", "8"),
 )
+# The colours: ffmpeg converts RGB with the BT.601 matrix ("limited" range, Y 16-235) but, left
+# to itself, does not say so in the file, and a browser guesses the matrix from the frame size:
+# BT.709 for HD. Chromium showed a 1280x720 render's red 214,39,40 as 230,57,40 and its green
+# 44,160,44 as 34,142,44. Converted with BT.601 and tagged so (the pixels are sRGB, whose
+# primaries are BT.709's, and the transfer curve is tagged BT.709's, as players expect of
+# screen content), every size plays in the theme's colours (tests/test_browser.py).
+COLOURS = (
+    "scale=out_color_matrix=bt601:out_range=tv",
+    "setparams=colorspace=smpte170m:color_primaries=bt709:color_trc=bt709:range=tv",
+)
 MP4_CONTAINER = (
     *("-movflags", "+faststart"),  # the moov atom at the front: plays while it loads
     *("-map_metadata", "-1", "-fflags", "+bitexact"),  # no encoder version or time stamps
@@ -600,7 +610,8 @@ class Mp4Writer(FrameWriter):
         command = [
             *(ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y"),
             *("-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{size[0]}x{size[1]}"),
-            *("-r", str(rate), "-i", "pipe:0", "-an", *self._held(), *H264, *MP4_CONTAINER),
+            *("-r", str(rate), "-i", "pipe:0", "-an", "-vf", self._filters(), *H264),
+            *MP4_CONTAINER,
             *(("-metadata", f"title={self.title}") if self.title else ()),
             str(self.temp),
         ]
@@ -614,12 +625,13 @@ class Mp4Writer(FrameWriter):
     def _repeats(self) -> int:
         return round(self.hold * self.fps)  # video has no per-frame delay: repeat the last
 
-    def _held(self) -> tuple[str, ...]:
-        """The hold, as ffmpeg's own copies of the last frame: the same frames, the same file,
-        without a copy of each crossing the pipe (10 minutes at 60 fps were 36,000 copies,
-        24 MB each at 4K)."""
+    def _filters(self) -> str:
+        """The colour conversion (`COLOURS`) and the hold, as ffmpeg's own copies of the last
+        frame: the same frames, the same file, without a copy of each crossing the pipe (10
+        minutes at 60 fps were 36,000 copies, 24 MB each at 4K)."""
         repeats = self._repeats()
-        return ("-vf", f"tpad=stop_mode=clone:stop={repeats}") if repeats else ()
+        held = (f"tpad=stop_mode=clone:stop={repeats}",) if repeats else ()
+        return ",".join((*COLOURS, *held))
 
     def _write(self, frame):
         frame = frame.copy()  # the caller may draw the next frame into the same array
@@ -636,7 +648,7 @@ class Mp4Writer(FrameWriter):
             raise self._ffmpeg_failed() from None
 
     def _finish(self):
-        repeats = self._repeats()  # added by ffmpeg (_held), counted in the file
+        repeats = self._repeats()  # added by ffmpeg (_filters), counted in the file
         try:
             self._feeder.finish()
         except BrokenPipeError:
