@@ -45,6 +45,30 @@ def test_chinese_lines_end_after_punctuation_not_inside_a_word():
     assert len(lines) > 1 and all(setter.width(line, 20) <= 100 for line in lines)
 
 
+@pytest.mark.parametrize("cjk", [False, True])
+def test_a_formula_never_breaks_beside_a_lone_operator(cjk):
+    """A title of one's own with a formula in it: at every width, no line ends with an
+    operator standing alone, and none starts with one (`E =` over `−Σ t log y` read as two
+    statements); the words and their spaces are all kept."""
+    setter = Typesetter()
+    text = (
+        "第二步：交叉熵误差 E = −Σ t log y，学习率 η ≈ 0.1"
+        if cjk
+        else "Step two: the cross-entropy E = −Σ t log y, learning rate η ≈ 0.1 and x + y"
+    )
+    operators = "=+−≈"
+    breaks = 0
+    for width in range(60, 700, 7):
+        lines = setter.wrap(text, width, 20, cjk=cjk)
+        joined = "".join(lines) if cjk else " ".join(lines)
+        assert joined.replace(" ", "") == text.replace(" ", "")
+        for line in lines:
+            words = line.split()
+            assert words[0] not in operators and words[-1] not in operators, lines
+        breaks += len(lines) - 1
+    assert breaks > 50  # the widths did make it break, many times
+
+
 def test_text_over_a_grid_line_takes_the_areas_own_colour():
     """The colour a label's box is cleared to is the most common one there, whether the page,
     a grid line or a shaded band that is neither (the sigmoid's saturated stretches)."""

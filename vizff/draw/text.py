@@ -351,11 +351,33 @@ BREAK = r"[^\S\xa0]"  # a space a line may break at: any but the no-break space
 WORD = r"(?:\S|\xa0)"
 
 
+OPERATORS = frozenset("=+-−×·/<>≈≠≤≥→")  # a line never ends or starts at one standing alone
+
+
 def _tokens(text: str, cjk: bool, too_long=lambda token: False) -> list[str]:
     """Break opportunities: words with their leading spaces. In Chinese, which has no spaces,
     the phrases between punctuation marks (a line then ends after 、，： rather than inside
     a word such as 激活函数), each broken between any two characters only where it is longer
-    than `too_long` allows."""
+    than `too_long` allows. An operator standing between spaces holds on to the words either
+    side: a title of one's own, `误差 E = −Σ t log y`, never breaks as `E =` over `−Σ`."""
+    return _bound(_breaks(text, cjk, too_long))
+
+
+def _bound(tokens: list[str]) -> list[str]:
+    """`tokens` with each lone operator joined to the token before it and the one after."""
+    joined: list[str] = []
+    glue = False
+    for token in tokens:
+        lone = token.strip() in OPERATORS and token.strip() != ""
+        if joined and (glue or lone):
+            joined[-1] += token
+        else:
+            joined.append(token)
+        glue = lone
+    return joined
+
+
+def _breaks(text: str, cjk: bool, too_long) -> list[str]:
     if not cjk:  # a no-break space (U+00A0) joins its neighbours: `loss −log p[7] = 0.17`
         return re.findall(rf"{BREAK}*{WORD}+", text)
     tokens = []
