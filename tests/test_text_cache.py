@@ -49,9 +49,10 @@ def test_chinese_lines_end_after_punctuation_not_inside_a_word():
 def test_a_formula_never_breaks_beside_a_lone_operator(cjk):
     """A title of one's own with a formula in it: at every width, no line ends with an
     operator standing alone, and none starts with one (`E =` over `−Σ t log y` read as two
-    statements); the words and their spaces are all kept."""
+    statements); the words and their spaces are all kept. In Chinese the Latin run between
+    the characters is kept whole where it is short enough to be a phrase."""
     setter = Typesetter()
-    text = (
+    title = (
         "第二步：交叉熵误差 E = −Σ t log y，学习率 η ≈ 0.1"
         if cjk
         else "Step two: the cross-entropy E = −Σ t log y, learning rate η ≈ 0.1 and x + y"
@@ -59,13 +60,15 @@ def test_a_formula_never_breaks_beside_a_lone_operator(cjk):
     operators = "=+−≈"
     breaks = 0
     for width in range(60, 700, 7):
-        lines = setter.wrap(text, width, 20, cjk=cjk)
+        lines = setter.wrap(title, width, 20, cjk=cjk)
         joined = "".join(lines) if cjk else " ".join(lines)
-        assert joined.replace(" ", "") == text.replace(" ", "")
+        assert joined.replace(" ", "") == title.replace(" ", "")
         for line in lines:
             words = line.split()
             assert words[0] not in operators and words[-1] not in operators, lines
         breaks += len(lines) - 1
+        if cjk and setter.width(" E = −Σ t log y，", 20) <= text.PHRASE_SHARE * width:
+            assert any("E = −Σ t log y" in line for line in lines), lines  # a formula, whole
     assert breaks > 50  # the widths did make it break, many times
 
 

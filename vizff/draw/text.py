@@ -360,7 +360,8 @@ def _tokens(text: str, cjk: bool, too_long=lambda token: False) -> list[str]:
     a word such as 激活函数), each broken between any two characters only where it is longer
     than `too_long` allows. An operator standing between spaces holds on to the words either
     side: a title of one's own, `误差 E = −Σ t log y`, never breaks as `E =` over `−Σ`."""
-    return _bound(_breaks(text, cjk, too_long))
+    tokens = _bound(_breaks(text, cjk, too_long))
+    return _latin_runs(tokens, too_long) if cjk else tokens
 
 
 def _bound(tokens: list[str]) -> list[str]:
@@ -384,13 +385,37 @@ def _breaks(text: str, cjk: bool, too_long) -> list[str]:
     phrases = rf"{BREAK}*(?:[^\s{CJK_STOPS}]|\xa0)+[{CJK_STOPS}]*|{BREAK}*[{CJK_STOPS}]+"
     for phrase in re.findall(phrases, text):
         if too_long(phrase):
-            latin = r"[A-Za-z0-9.,:;%+\-−=/()\[\]{}_^<>≈×·σΣ\xa0]+"
             tokens += re.findall(
-                rf"{BREAK}*(?:{latin}|\S)[{CJK_STOPS}]*", phrase
+                rf"{BREAK}*(?:{LATIN}|\S)[{CJK_STOPS}]*", phrase
             )  # 、 never opens a line
         else:
             tokens.append(phrase)
     return tokens
+
+
+LATIN = r"[A-Za-z0-9.,:;%+\-−=/()\[\]{}_^<>≈×·\u0370-\u03ff\xa0]+"  # formulas, names, numbers
+
+
+def _latin_runs(tokens: list[str], too_long) -> list[str]:
+    """Chinese tokens with each run of Latin words between them joined where the run is not
+    too long: `交叉熵误差 E = −Σ t log y，` never breaks inside `E = −Σ t log y`."""
+    runs: list[str] = []
+    for token in tokens:
+        last = runs[-1] if runs else ""
+        if (
+            _is_latin(token)
+            and _is_latin(last)
+            and last.rstrip()[-1] not in CJK_STOPS
+            and not too_long(last + token)
+        ):
+            runs[-1] = last + token
+        else:
+            runs.append(token)
+    return runs
+
+
+def _is_latin(token: str) -> bool:
+    return re.fullmatch(rf"\s*{LATIN}(?:\s+{LATIN})*[{CJK_STOPS}]*", token) is not None
 
 
 def escape(text: str) -> str:
