@@ -307,3 +307,43 @@ def test_a_results_title_is_its_files_title_without_control_characters(tmp_path)
         assert result.title == "a b c" == title_read_back(result.path)
     with pytest.raises(OptionError, match=r"has a control character \(U\+0000\)"):
         render_scene("sigmoid", tmp_path / "n.gif", title="a\x00b", **TINY)
+
+
+@pytest.mark.parametrize("suffix", [".png", ".mp4"])
+def test_superscript_and_subscript_characters_in_a_title_are_drawn_raised_and_lowered(
+    tmp_path, suffix
+):
+    """A teacher writes `h = 10⁻⁵` and `W₁` as Unicode: the shipped font has ¹²³ only, so
+    `10⁻⁵` was refused ("the closest lacks ⁻ U+207B"). Each is drawn as its base character,
+    small and raised (or lowered), the file's title keeps the characters as written. The
+    pixels are the oracle: the ink right of `10` is shorter than the digits' and ends above
+    their middle (below it for `W₁`'s 1); the same base characters written plainly are not."""
+    from vizff.draw.text import Typesetter
+
+    title = "步长 h = 10⁻⁵，权重 W₁ 与 x²"
+    result = render_scene("card", tmp_path / f"c{suffix}", card="section", title=title, lang="zh")
+    assert result.title == title == title_read_back(result.path)
+
+    setter = Typesetter()
+
+    def ink(text: str, base: str) -> tuple[np.ndarray, int]:
+        """Pixels inked by `text` on white, and the column where its `base` ends."""
+        frame = np.full((120, 400, 3), 255, np.uint8)
+        laid = setter.lay(text, 40)
+        setter.draw(frame, laid, (10, 80), (0, 0, 0), anchor="ls")
+        inked = (frame < 128).any(axis=2)
+        return inked, 10 + round(setter.lay(base, 40).width)
+
+    for written, plain, base, raised in (("10⁻⁵", "10−5", "10", True), ("W₁", "W1", "W", False)):
+        inked, split = ink(written, base)
+        rows_base = np.flatnonzero(inked[:, :split].any(axis=1))
+        rows_script = np.flatnonzero(inked[:, split:].any(axis=1))
+        middle = (rows_base[0] + rows_base[-1]) / 2
+        assert len(rows_script) < 0.8 * len(rows_base)  # smaller
+        if raised:
+            assert rows_script[-1] < middle, (rows_script, rows_base)
+        else:
+            assert rows_script[0] > middle, (rows_script, rows_base)
+        inked, split = ink(plain, base)  # the oracle's own check: full-size characters fail it
+        rows_plain = np.flatnonzero(inked[:, split:].any(axis=1))
+        assert not (rows_plain[-1] < middle or rows_plain[0] > middle)

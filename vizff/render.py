@@ -257,7 +257,7 @@ def _unmarked(text: str) -> str:
 
     from vizff.draw.text import _pieces
 
-    text = "".join(piece for piece, _ in _pieces(text))
+    text = "".join(piece for piece, _ in _pieces(text, scripted=False))
     return "".join(
         " " if c != "\n" and unicodedata.category(c) == "Cc" else c for c in text
     ).strip()

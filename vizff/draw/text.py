@@ -22,7 +22,14 @@ from PIL import Image, ImageDraw, ImageFont
 from vizff.draw.box import Box
 from vizff.draw.glyphs import SHARED as SHARED_GLYPHS
 from vizff.draw.theme import RGB
-from vizff.draw.typeface import FontChoice, bold_stroke, find_font, pillow_font, plain_text
+from vizff.draw.typeface import (
+    SCRIPTED,
+    FontChoice,
+    bold_stroke,
+    find_font,
+    pillow_font,
+    plain_text,
+)
 
 MIN_PIXELS = 8  # smaller text is not legible at any size
 
@@ -321,8 +328,10 @@ def _kept(store: dict, key: tuple, make: Callable[[], Any]) -> Any:
     return value
 
 
-def _pieces(content: str) -> list[tuple[str, str]]:
-    """`z_2 = e^{-x}` -> [("z", ""), ("2", "_"), (" = e", ""), ("-x", "^")]."""
+def _pieces(content: str, *, scripted: bool = True) -> list[tuple[str, str]]:
+    """`z_2 = e^{-x}` -> [("z", ""), ("2", "_"), (" = e", ""), ("-x", "^")]. `scripted`:
+    Unicode's superscript and subscript characters too (`10⁻⁵` -> [("10", ""), ("−5", "^")]),
+    which fonts mostly lack (a teacher's title writes them so)."""
     pieces: list[tuple[str, str]] = []
     last = 0
     for match in MARKUP.finditer(content):
@@ -334,6 +343,8 @@ def _pieces(content: str) -> list[tuple[str, str]]:
             pieces.append((match[3], match[2]) if match[2] else (match[5], match[4]))
         last = match.end()
     pieces.append((content[last:], ""))
+    if scripted and any(c in SCRIPTED for text, _ in pieces for c in text):
+        pieces = [part for piece in pieces for part in _unicode_scripts(*piece)]
     merged: list[tuple[str, str]] = []
     for text, script in pieces:  # neighbouring plain pieces become one run (kerning)
         if merged and not script and not merged[-1][1]:
@@ -341,6 +352,21 @@ def _pieces(content: str) -> list[tuple[str, str]]:
         else:
             merged.append((text, script))
     return merged
+
+
+def _unicode_scripts(text: str, script: str) -> list[tuple[str, str]]:
+    """A plain piece split where its characters are superscripts or subscripts: each run of
+    them a piece of their base characters, marked "^" or "_" (`x²` -> ("x", ""), ("2", "^"))."""
+    if script:
+        return [(text, script)]
+    parts: list[tuple[str, str]] = []
+    for c in text:
+        base, kind = SCRIPTED.get(c, (c, ""))
+        if parts and parts[-1][1] == kind:
+            parts[-1] = (parts[-1][0] + base, kind)
+        else:
+            parts.append((base, kind))
+    return parts
 
 
 PHRASE_SHARE = 0.6  # Chinese phrases up to this share of a line are kept whole

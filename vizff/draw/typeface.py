@@ -119,8 +119,30 @@ def find_font(
 
 
 def glyphs_needed(text: str) -> list[str]:
-    """The distinct characters of `text` that must have a glyph, in order of appearance."""
+    """The distinct characters of `text` that must have a glyph, in order of appearance: a
+    superscript or subscript character (`10⁻⁵`, `W₁`) is drawn as its base character raised
+    or lowered (`SCRIPTED`), so the base is what must have one."""
+    text = "".join(SCRIPTED[c][0] if c in SCRIPTED else c for c in text)
     return [c for c in dict.fromkeys(text) if not needs_no_glyph(c)]
+
+
+def _scripted() -> dict[str, tuple[str, str]]:
+    """{character: (its base character, "^" or "_")} for Unicode's superscript and subscript
+    characters (², ⁻, ˣ, ᵀ, ₁, ᵢ ...), read from their compatibility decompositions. Fonts have
+    few of them (the shipped one: ¹²³ only), so text draws every one alike: as its base,
+    small and raised or lowered, as the kit's own markup draws `e^{-x}` (ª and º, letters of
+    their own in Spanish and Portuguese, stay as they are)."""
+    ranges = ((0xA0, 0x100), (0x2B0, 0x300), (0x1D00, 0x1DC0), (0x2070, 0x20A0), (0x2C7C, 0x2C7E))
+    found = {}
+    for start, end in ranges:
+        for point in range(start, end):
+            kind, _, base = unicodedata.decomposition(chr(point)).partition(" ")
+            if kind in ("<super>", "<sub>") and " " not in base and point not in (0xAA, 0xBA):
+                found[chr(point)] = (chr(int(base, 16)), "^" if kind == "<super>" else "_")
+    return found
+
+
+SCRIPTED = _scripted()
 
 
 def needs_no_glyph(character: str) -> bool:
