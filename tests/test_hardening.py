@@ -20,7 +20,7 @@ from tests.servers import serve
 from vizff.data import read_idx_images, read_idx_labels
 from vizff.errors import ConfigError, DataError, OptionError, RenderError, VizffError
 from vizff.options import SHARED
-from vizff.recipes import make_recipe, read_toml
+from vizff.recipes import load_recipe, make_recipe, read_toml
 from vizff.render import prepare, render, render_scene
 from vizff.scenes import SCENES
 
@@ -310,3 +310,66 @@ def test_weights_with_two_hidden_layers_still_renders(tmp_path):
     out = tmp_path / "w.gif"
     render_scene("weights", out, hidden=[16, 8], size=(480, 270), steps=2, every=1)
     assert Image.open(out).n_frames >= 2
+
+
+# ---- the Python API, tried from a notebook (an outside probe, 2026-12-01) --------------------
+def test_render_scene_without_out_refuses_progress_in_one_line():
+    """`render_scene("sigmoid", progress=False)` was a TypeError ("got multiple values for
+    keyword argument 'progress'") from inside vizff."""
+    for value in (False, True):
+        with pytest.raises(OptionError, match=r"^progress=(False|True): not an option of "):
+            render_scene("sigmoid", progress=value, frames=2, size=(320, 180))
+
+
+def test_a_misspelt_keyword_is_matched_against_shows_own_too():
+    """`fromat=` suggested the scene's "font"; show()'s "format" is the closer word."""
+    import vizff
+
+    with pytest.raises(OptionError, match=r'fromat=.*did you mean "format"\?'):
+        vizff.show("sigmoid", fromat="mp4")
+    with pytest.raises(OptionError, match=r'fnt=.*did you mean "font"\?'):  # the scene's, still
+        vizff.show("sigmoid", fnt="x")
+    with pytest.raises(OptionError, match=r"^format='mp4': frames\(\) writes no file"):
+        next(iter(vizff.frames("sigmoid", format="mp4")))
+
+
+def test_class_names_may_be_a_numpy_array(tmp_path):
+    """The README takes 1-d arrays where lists are; `classes=np.array([...])` was refused."""
+    names = list("abcdefghij")
+    result = render_scene(
+        "mosaic", tmp_path / "a.png", classes=np.array(names), labels=True, size=(320, 180)
+    )
+    expected = render_scene(
+        "mosaic", tmp_path / "l.png", classes=names, labels=True, size=(320, 180)
+    )
+    assert result.path.read_bytes() == expected.path.read_bytes()
+    with pytest.raises(OptionError, match=r"^classes=array\(\[\[1, 2\]\]\): expected"):
+        render_scene("mosaic", tmp_path / "b.png", classes=np.array([[1, 2]]))
+
+
+def test_a_title_per_language_is_advised_in_the_callers_own_syntax(tmp_path):
+    """From Python, `title={"fr": ...}` was told to `write title = {en = "...", ...}` (TOML)."""
+    with pytest.raises(OptionError) as python:
+        render_scene("sigmoid", tmp_path / "a.png", title={"fr": "Bonjour"})
+    assert str(python.value).endswith('write title={"en": "...", "zh": "..."}')
+    scene_file = tmp_path / "s.toml"
+    scene_file.write_text('scene = "sigmoid"\ntitle = {fr = "Bonjour"}\n')
+    with pytest.raises(OptionError) as written:
+        prepare(load_recipe(str(scene_file)))
+    assert str(written.value).endswith('write title = {en = "...", zh = "..."}')
+
+
+def test_a_storyboards_result_has_its_size_and_one_line_summaries(tmp_path):
+    from vizff.storyboard import render_storyboard
+
+    board = tmp_path / "short.toml"
+    board.write_text(
+        'size = "320x180"\n[[part]]\nscene = "card"\nseconds = 0.2\n'
+        '[[part]]\nscene = "sigmoid"\nframes = 3\n'
+    )
+    for out in ("a.webp", "b.mp4", "folder"):
+        result = render_storyboard(board, tmp_path / out, jobs=1)
+        assert result.size == (320, 180)
+        assert ", 320x180, " in str(result)
+    odd = render_scene("sigmoid", tmp_path / "line\nbreak.gif", frames=2, size=(320, 180))
+    assert len(str(odd).splitlines()) == 1 and "line\\nbreak.gif" in str(odd)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -34,10 +35,14 @@ def this_python_kernel(tmp_path_factory, monkeypatch):
 KERNEL = "vizff-tests"
 
 
-def execute(notebook, folder: Path):
+def execute(notebook, folder: Path, *, allow_errors: bool = False):
     """Run every cell on a fresh kernel with `folder` as its working directory."""
     client = NotebookClient(
-        notebook, timeout=600, kernel_name=KERNEL, resources={"metadata": {"path": str(folder)}}
+        notebook,
+        timeout=600,
+        kernel_name=KERNEL,
+        resources={"metadata": {"path": str(folder)}},
+        allow_errors=allow_errors,
     )
     client.execute()
     return notebook
@@ -66,7 +71,10 @@ def test_the_lesson_runs_and_shows_images_and_video(tmp_path):
     found = outputs(notebook)
     assert [o for o in found if o.output_type == "error"] == []
     mimes = {mime for o in found for mime in o.get("data", {})}
-    assert {"image/gif", "image/webp", "image/png", "text/html"} <= mimes
+    assert {"image/png", "text/html"} <= mimes
+    shown = " ".join(o.get("data", {}).get("text/html", "") for o in found)
+    assert '<img src="data:image/gif;base64,' in shown
+    assert '<img src="data:image/webp;base64,' in shown
     videos = [o for o in found if "<video" in o.get("data", {}).get("text/html", "")]
     assert len(videos) == 1
     html = videos[0].data["text/html"]
@@ -97,12 +105,14 @@ def test_a_notebook_of_our_own_shows_gif_mp4_and_links_a_large_render(tmp_path):
     # assigned, not the cell's value: still shown, once, when the cell ends
     assigned = notebook.cells[3].outputs
     assert [o.output_type for o in assigned] == ["display_data", "stream", "display_data"]
-    assert set(assigned[2].data) == {"image/gif", "text/plain"}
+    assert set(assigned[2].data) == {"text/html", "text/plain"}
     assert [o.output_type for o in notebook.cells[4].outputs] == ["execute_result"]
-    assert set(gif.data) == {"image/gif", "text/plain"}
-    assert gif.metadata["image/gif"] == {"width": 320, "height": 180}
-    image = Image.open(io.BytesIO(base64.b64decode(gif.data["image/gif"])))
-    assert image.format == "GIF" and image.size == (320, 180)
+    assert set(gif.data) == {"text/html", "text/plain"}
+    tag = gif.data["text/html"]
+    assert tag.startswith('<img src="data:image/gif;base64,')
+    assert 'width="320" height="180" alt="The activation: sigmoid and its slope"' in tag
+    image = Image.open(io.BytesIO(base64.b64decode(tag.split("base64,", 1)[1].split('"', 1)[0])))
+    assert image.format == "GIF" and image.size == (320, 180) and image.n_frames == 8
     assert set(mp4.data) == {"text/html", "text/plain"}
     assert (
         '<video controls loop autoplay muted playsinline width="320" height="180"'
@@ -115,3 +125,47 @@ def test_a_notebook_of_our_own_shows_gif_mp4_and_links_a_large_render(tmp_path):
     assert kept.stat().st_size > 5000
     assert f'<a href="{kept.name}" target="_blank">' in large.data["text/html"]
     assert "over the 5 KB embed limit" in large.data["text/plain"]
+
+
+@pytest.mark.parametrize("exporter", ["html", "markdown"])
+def test_a_notebook_exported_for_a_blog_keeps_every_animation(tmp_path, exporter):
+    """A post is made from a notebook with nbconvert: its HTML and Markdown kept the PNG and
+    the MP4 but dropped every GIF and WebP (a bundle of image/gif alone, which they do not
+    show). Each render is in the export, its bytes whole."""
+    from nbconvert import HTMLExporter, MarkdownExporter
+
+    cells = [
+        'import vizff\nvizff.show("sigmoid", size=(320, 180), frames=6)',
+        'vizff.show("sigmoid", size=(320, 180), frames=6, format="webp")',
+        'vizff.show("sigmoid", size=(320, 180), frames=6, format="mp4")',
+        'vizff.show("softmax", size=(320, 180), format="png")',
+    ]
+    notebook = execute(new_notebook(cells=[new_code_cell(c) for c in cells]), tmp_path)
+    made = [cell.outputs[-1] for cell in notebook.cells]
+    exported, _ = (HTMLExporter if exporter == "html" else MarkdownExporter)().from_notebook_node(
+        notebook
+    )
+    for output, kind in zip(made, ("image/gif", "image/webp", "video/mp4")):
+        html = output.data["text/html"]
+        encoded = html.split("base64,", 1)[1].split('"', 1)[0]
+        assert f"data:{kind};base64,{encoded}" in exported, kind
+    if exporter == "html":
+        assert made[3].data["image/png"] in exported
+    else:  # Markdown writes a PNG out beside itself
+        assert "image/png" in made[3].data and ".png)" in exported
+
+
+def test_an_error_in_a_cell_is_the_users_line_and_the_message(tmp_path):
+    """A misspelt keyword: the cell showed an empty output (the progress bar, cleared) above
+    the error. Now the error alone: the user's line, the one frame that raises it (Python
+    always shows the frame of a `raise`) and the one-line message."""
+    cells = ['import vizff\nvizff.show("sigmoid", size=(320, 180), frmaes=3)']
+    notebook = execute(
+        new_notebook(cells=[new_code_cell(c) for c in cells]), tmp_path, allow_errors=True
+    )
+    (error,) = notebook.cells[0].outputs
+    assert error.output_type == "error" and error.ename == "OptionError"
+    assert error.evalue.startswith('frmaes=3: not an option (did you mean "frames"?)')
+    shown = re.sub(r"\x1b\[[0-9;]*m", "", "\n".join(error.traceback))
+    assert "vizff.show(" in shown
+    assert re.findall(r"^(?:Cell In|File )", shown, re.MULTILINE) == ["Cell In", "File "]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -57,15 +58,24 @@ def test_import_vizff_stays_light():
         vizff.nothing  # noqa: B018
 
 
+def inline_data(html: str, mime: str) -> bytes:
+    """The bytes of the one data URI of type `mime` in `html`."""
+    (encoded,) = re.findall(rf'src="data:{mime};base64,([A-Za-z0-9+/=]+)"', html)
+    return base64.b64decode(encoded)
+
+
 def test_show_renders_in_memory_and_leaves_nothing(here):
     result = vizff.show("sigmoid", **SMALL)
     assert result.path is None and list(here.iterdir()) == []
     assert result.bytes == len(result.data) and result.size == (320, 180)
     assert result.title == "The activation: sigmoid and its slope"
-    bundle, metadata = result._repr_mimebundle_()
-    assert set(bundle) == {"image/gif", "text/plain"}
-    assert base64.b64decode(bundle["image/gif"]) == result.data
-    assert metadata == {"image/gif": {"width": 320, "height": 180}}
+    bundle = result._repr_mimebundle_()
+    assert set(bundle) == {"text/html", "text/plain"}
+    assert inline_data(bundle["text/html"], "image/gif") == result.data
+    assert (
+        'width="320" height="180" alt="The activation: sigmoid and its slope"'
+        in (bundle["text/html"])
+    )
     assert Image.open(io.BytesIO(result.data)).size == (320, 180)
 
 
@@ -141,8 +151,8 @@ def test_show_as_mp4_is_a_video_element_holding_the_file(here):
 def test_show_with_out_writes_that_file_and_embeds_it(here):
     result = vizff.show("sigmoid", out="s.webp", **SMALL)
     assert result.path == Path("s.webp") and result.data is None
-    bundle, _ = result._repr_mimebundle_()
-    assert base64.b64decode(bundle["image/webp"]) == (here / "s.webp").read_bytes()
+    bundle = result._repr_mimebundle_()
+    assert inline_data(bundle["text/html"], "image/webp") == (here / "s.webp").read_bytes()
     # render_scene's result displays itself the same way
     png = render_scene("sigmoid", here / "s.png", **SMALL)
     bundle, metadata = png._repr_mimebundle_()
@@ -182,8 +192,8 @@ def test_past_the_embed_limit_in_a_folder_that_cannot_be_written_the_render_is_s
     (note,) = [n for n in result.notes if "embed limit" in n]
     assert "could not be kept as sigmoid-" in note and "Read-only file system" in note
     assert note.endswith('shown inline; give out="PATH" to keep it elsewhere')
-    bundle, _ = result._repr_mimebundle_()
-    assert base64.b64decode(bundle["image/gif"]) == result.data
+    bundle = result._repr_mimebundle_()
+    assert inline_data(bundle["text/html"], "image/gif") == result.data
     assert list(here.iterdir()) == []
 
 
@@ -235,11 +245,11 @@ def test_notebook_progress_is_one_display_updated_in_place():
     result = vizff.show("sigmoid", progress=False, **SMALL)
     bar.finish(result)
     assert len(shown) == 1 and shown[0][1] is True  # one display, with an id to update
-    assert "0/0 frames" in shown[0][0]["text/plain"]
-    assert [u["text/plain"].split()[-4] for u in handle.updates[:10]] == [
-        f"{n}/10" for n in range(1, 11)
+    assert "1/10 frames" in shown[0][0]["text/plain"]  # shown at the first frame
+    assert [u["text/plain"].split()[-4] for u in handle.updates[:9]] == [
+        f"{n}/10" for n in range(2, 11)
     ]
-    assert "<progress value=10 max=10>" in handle.updates[9]["text/html"]
+    assert "<progress value=10 max=10>" in handle.updates[8]["text/html"]
     assert handle.updates[-1]["text/plain"].startswith("The activation: sigmoid and its slope: 6")
 
 
@@ -294,10 +304,31 @@ def test_the_cli_says_when_it_makes_the_default_outputs_folder(here, capsys):
     assert [p.name for p in (here / "outputs").iterdir()] == ["sigmoid.gif"]
 
 
-@pytest.mark.parametrize("bad", [{"font": "/no/such.ttf"}, {"lr": float("nan")}])
-def test_a_show_that_fails_leaves_no_empty_bar_above_its_error(monkeypatch, bad):
-    """The bar stayed as `sigmoid ░░░ 0/0 frames 0.0 s` above the error's traceback."""
+@pytest.mark.parametrize("bad", [{"font": "/no/such.ttf"}, {"lr": float("nan")}, {"stpes": 3}])
+def test_a_show_refused_before_its_first_frame_shows_no_bar_above_its_error(monkeypatch, bad):
+    """The bar stayed as `sigmoid ░░░ 0/0 frames 0.0 s` above the error's traceback, and then
+    as an empty output: it is shown at the first frame now, so a refused render shows only
+    its error."""
     import vizff.notebook
+
+    shown = []
+    monkeypatch.setattr(vizff.notebook, "in_notebook", lambda: True)
+    monkeypatch.setattr(
+        vizff.notebook,
+        "NotebookProgress",
+        lambda name: NotebookProgress(name, display=lambda obj, display_id: shown.append(obj)),
+    )
+    scene = "sigmoid" if "font" in bad else "loss"
+    with pytest.raises(OptionError):
+        vizff.show(scene, size=(320, 180), **bad)
+    assert shown == []
+
+
+def test_a_show_that_fails_part_way_says_where_it_stopped(monkeypatch):
+    """A run that diverges mid-render: the bar, already shown, ends as where it stopped (not
+    an empty output), and the error follows."""
+    import vizff.notebook
+    from vizff.errors import TrainingDiverged
 
     handle = FakeHandle()
     monkeypatch.setattr(vizff.notebook, "in_notebook", lambda: True)
@@ -306,12 +337,10 @@ def test_a_show_that_fails_leaves_no_empty_bar_above_its_error(monkeypatch, bad)
         "NotebookProgress",
         lambda name: NotebookProgress(name, display=lambda obj, display_id: handle),
     )
-    scene = "loss" if "lr" in bad else "sigmoid"
-    with pytest.raises(OptionError):
-        vizff.show(scene, size=(320, 180), steps=4, **bad) if scene == "loss" else vizff.show(
-            scene, size=(320, 180), frames=3, **bad
-        )
-    assert handle.updates and handle.updates[-1]["text/plain"] == ""
+    with pytest.raises(TrainingDiverged):
+        vizff.show("loss", size=(320, 180), lr=1e6, steps=40, every=1)
+    last = handle.updates[-1]["text/plain"]
+    assert re.fullmatch(r"loss: stopped at frame \d+ of 41", last), last
 
 
 def test_frames_refuses_out_and_show_names_its_own_keywords(here):

@@ -31,9 +31,9 @@ def users_errors(function: Callable) -> Callable:
         try:
             return function(*args, **kwargs)
         except VizffError as error:
-            if os.environ.get("VIZFF_TRACEBACK"):
-                raise
-            raise error.with_traceback(None) from error.__cause__
+            if not os.environ.get("VIZFF_TRACEBACK"):
+                error = error.with_traceback(None)  # only this frame is left: it raises it
+            raise error from error.__cause__  # what to do is in the message below
 
     return entry
 

@@ -12,9 +12,11 @@ reason, as is every render that names its own `out`.
 from __future__ import annotations
 
 import base64
+import difflib
 import hashlib
 import html
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -26,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from vizff.errors import OptionError, Python, VizffError, counted, users_errors
+from vizff.errors import OptionError, Python, VizffError, counted, printable, users_errors
 from vizff.files import reason
 from vizff.options import Option, close_match
 
@@ -63,6 +65,7 @@ def frames(scene: str, **options: Any) -> Iterator[np.ndarray]:
 
 
 FILE_ONLY = {  # keywords of a file's writing, and what frames() offers instead
+    "format": "its frames are arrays; render_scene(scene, out) writes a file",
     "frame": "every frame is yielded; keep the one you want",
     "max_bytes": "it is for a GIF's or WebP's size",
     "poster": "it is an MP4's first picture, written beside it",
@@ -80,10 +83,18 @@ SHOW_KEYWORDS = ("out", "format", "embed_limit", "progress")  # show()'s own, be
 
 
 def own_keyword_hint(error: OptionError) -> None:
-    """`formatt=`: a misspelt keyword of show() itself is named, not just the scene's."""
+    """`formatt=`: a misspelt keyword of show() itself is named, not just the scene's, and
+    where both are close, the closer (`fromat` is "format", not the scene's "font")."""
     hint = close_match(error.key, SHOW_KEYWORDS)
-    if hint and error.problem.startswith("not an option") and "did you mean" not in error.problem:
+    if not hint or not error.problem.startswith("not an option"):
+        return
+    theirs = re.search(r'did you mean "([^"]+)"', error.problem)
+    if theirs is None or likeness(error.key, hint.split('"')[1]) > likeness(error.key, theirs[1]):
         error.problem = f"not an option{hint}; show() takes {', '.join(SHOW_KEYWORDS)} too"
+
+
+def likeness(typed: str, word: str) -> float:
+    return difflib.SequenceMatcher(None, str(typed).lower(), word.lower()).ratio()
 
 
 @users_errors
@@ -123,7 +134,7 @@ def show(
         else:
             result = render_in_memory(recipe, chosen or "gif", limit, bar)
     except BaseException as error:
-        if bar:  # the error is what the cell shows: no empty bar above it
+        if bar:  # the error is what the cell shows; a bar already shown says where it stopped
             bar.clear()
         if isinstance(error, OptionError):
             own_keyword_hint(error)
@@ -236,11 +247,26 @@ def mimebundle(result) -> dict[str, Any]:
     encoded = base64.b64encode(data).decode("ascii")
     if kind == "mp4":
         return {"text/html": video_html(encoded, result), "text/plain": summary}
+    if kind in ("gif", "webp"):  # an <img>: nbconvert's HTML and Markdown drop image/gif and
+        return {"text/html": image_html(encoded, kind, result), "text/plain": summary}  # /webp
     bundle: dict[str, Any] = {MIME[kind]: encoded, "text/plain": summary}
     if result.size:
         width, height = result.size
         return bundle, {MIME[kind]: {"width": width, "height": height}}
     return bundle
+
+
+def image_html(encoded: str, kind: str, result) -> str:
+    """An animated GIF or WebP as an <img> with its data inline: what every notebook front end
+    shows and every export keeps (a bundle of image/gif alone was left out of nbconvert's HTML
+    and Markdown: a blog post made from a notebook lost its animations)."""
+    width, height = result.size or (None, None)
+    size = f' width="{width}" height="{height}"' if width else ""
+    label = html.escape(result.title or "vizff", quote=True)
+    return (
+        f'<img src="data:{MIME[kind]};base64,{encoded}"{size} alt="{label}" '
+        'style="max-width:100%;height:auto">'
+    )
 
 
 def video_html(encoded: str, result) -> str:
@@ -308,14 +334,14 @@ def describe(result) -> str:
         ", a file per part" if lesson_folder(result) else "PNG frames"
     )
     size = f", {result.size[0]}x{result.size[1]}" if result.size else ""
-    where = f" in {result.path}" if result.path is not None else ""
+    where = f" in {printable(str(result.path))}" if result.path is not None else ""
     made = counted(result.frames, "frame") if result.still is None else f"frame {result.still}"
     line = (
-        f"{result.title or 'render'}: {made}{size}, "
+        f"{printable(result.title) or 'render'}: {made}{size}, "
         f"{human(result.bytes)}{'' if kind.startswith(',') else ' '}"
         f"{kind}{where}, {result.seconds:.1f} s"
     )
-    return "\n".join([line, *(f"note: {note}" for note in result.notes)])
+    return "\n".join([line, *(f"note: {printable(note)}" for note in result.notes)])
 
 
 # ---- shown once, even when not the cell's last value ------------------------------------------
@@ -355,7 +381,8 @@ def in_notebook() -> bool:
 class NotebookProgress:
     """A progress bar shown once and then updated in place (one display id): a notebook cell
     gets one line that moves, not a line per frame. At the end it becomes the result's
-    summary with its notes."""
+    summary with its notes. It is shown at the first frame, not before: a render refused while
+    it is set up (a misspelt option) leaves no output above its error."""
 
     INTERVAL = 0.2  # seconds between updates: the front end is not flooded either
 
@@ -363,19 +390,28 @@ class NotebookProgress:
         if display is None:
             from IPython.display import display
         self.name, self.start, self.shown = name, time.perf_counter(), 0.0
-        self.handle = display(Bar(name, 0, 0, 0.0), display_id=True)
+        self.display, self.handle, self.done, self.total = display, None, 0, 0
+
+    def _show(self, content) -> None:
+        if self.handle is None:
+            self.handle = self.display(content, display_id=True)
+        else:
+            self.handle.update(content)
 
     def update(self, done: int, total: int) -> None:
         now = time.perf_counter()
-        if now - self.shown >= self.INTERVAL or done == total:
+        self.done, self.total = done, total
+        if self.handle is None or now - self.shown >= self.INTERVAL or done == total:
             self.shown = now
-            self.handle.update(Bar(self.name, done, total, now - self.start))
+            self._show(Bar(self.name, done, total, now - self.start))
 
     def finish(self, result) -> None:
-        self.handle.update(Text(describe(result)))
+        self._show(Text(describe(result)))
 
     def clear(self) -> None:
-        self.handle.update(Text(""))
+        """A render that failed part way: the bar says where it stopped (the error follows)."""
+        if self.handle is not None:
+            self.handle.update(Text(f"{self.name}: stopped at frame {self.done} of {self.total}"))
 
 
 class Bar:

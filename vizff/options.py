@@ -243,6 +243,8 @@ class Option:
         return tuple(numbers)
 
     def _check_names(self, value: Any) -> str | tuple[str, ...]:
+        if type(value).__module__ == "numpy" and getattr(value, "ndim", None) in (0, 1):
+            value = value.tolist()  # np.array(["cat", "dog"]), np.str_("fashion")
         if isinstance(value, str):
             if value in self.choices:
                 return value
@@ -252,7 +254,7 @@ class Option:
             )
         if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
             raise self._fail(f"expected {' or '.join(self.choices)}, or a list of up to ten names")
-        names = tuple(v.strip() for v in value)
+        names = tuple(str(v).strip() for v in value)
         if not 1 <= len(names) <= 10 or not all(names) or any(len(n) > 40 for n in names):
             raise self._fail("give up to ten names, one per label from 0, each 1 to 40 characters")
         # data of fewer classes (3 labels: cat,dog,bird): the network still has ten outputs,
@@ -578,15 +580,19 @@ def in_language(value: Any, lang: str | None, source: Source, key: str) -> Any:
         return value
     languages = SHARED_BY_KEY["lang"].choices
     unknown = [k for k in value if k not in languages]
-    example = ", ".join(f'{code} = "..."' for code in languages)
+    if isinstance(source, Python):  # as the caller writes it: title={"en": "...", "zh": "..."}
+        example = ", ".join(f'"{code}": "..."' for code in languages)
+        written = f"{key}={{{example}}}"
+    else:
+        example = ", ".join(f'{code} = "..."' for code in languages)
+        written = f"{key} = {{{example}}}"
     if unknown:
         problem = (
-            f'"{unknown[0]}" is not a language of vizff ({", ".join(languages)}): '
-            f"write {key} = {{{example}}}"
+            f'"{unknown[0]}" is not a language of vizff ({", ".join(languages)}): write {written}'
         )
         raise OptionError(key, problem, value=value, source=source)
     if not value:
-        problem = f"has no text: write {key} = {{{example}}}, or one string"
+        problem = f"has no text: write {written}, or one string"
         raise OptionError(key, problem, value=value, source=source)
     for code, text in value.items():  # {en = {x = 1}} was read again as a table of languages
         if not isinstance(text, str):

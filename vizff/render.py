@@ -356,6 +356,13 @@ def render_scene(scene: str, out: str | Path | None = None, **options: Any) -> R
     if out is None:
         from vizff.notebook import show
 
+        if "progress" in options:  # show()'s keyword, which render_scene sets itself
+            raise OptionError(
+                "progress",
+                "not an option of render_scene, which shows no progress; "
+                "vizff.show(scene, progress=True) shows a bar in a notebook",
+                value=options["progress"],
+            )
         return show(scene, progress=False, **options)
     if "format" in options:  # show()'s keyword, and render_scene's without out: not with it
         raise OptionError(

@@ -830,7 +830,10 @@ class BoardRender:
             notes += ("a folder holds each part on its own: its fades are left out",)
         frames = sum(r.frames for r in results)
         seconds = time.perf_counter() - self.started
-        return RenderResult(plan.out, frames, size, seconds, notes, title=plan.title or "")
+        shape = tuple(plan.segments[0].settings.size) if plan.segments else None  # one for all
+        return RenderResult(
+            plan.out, frames, size, seconds, notes, size=shape, title=plan.title or ""
+        )
 
     def _join(self, paths: list[Path]) -> int:
         plan, name = self.plan, str(self.plan.out)
