@@ -574,7 +574,7 @@ class Gradients(TrainingScene):
         """The cost of a whole numerical gradient: two loss evaluations per parameter."""
         words, batch = self.words, len(self.problem.labels)
         if self.digits.source in ("sample", "mnist"):  # the lesson's scale: all of MNIST
-            name, images = words("data.mnist"), MNIST_TRAIN
+            name, images = words("data.mnist_full"), MNIST_TRAIN  # "full": not the sample's
         else:  # other data: its own train split; a long folder name cut, not the table shrunk
             name, images = self.dataset_name(), len(self.digits.train_labels)
             name = name if len(name) <= TABLE_NAME else name[: TABLE_NAME - 1] + "…"
