@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
-from browser import CHROMIUM, Chromium, page_report, problems, serve_folder
+from browser import CHROMIUM, BrowserError, Chromium, page_report, problems, serve_folder
 
 from vizff.cli import main
 from vizff.render import render_scene
@@ -120,6 +121,14 @@ READ_PATCHES = """(async (src, patch, count) => {
 })"""
 
 
+def state(browser: Chromium) -> str:
+    """The page's address and readiness; "" while a navigation replaces the page."""
+    try:
+        return browser.evaluate("location.href + ' ' + document.readyState")
+    except BrowserError:  # the context the question was asked in is gone: ask again
+        return ""
+
+
 def theme_colours() -> list[tuple[int, int, int]]:
     """Every colour role of both themes, and the corners of the RGB cube (the matrix's
     extremes): what a frame is made of."""
@@ -156,6 +165,10 @@ def test_an_mp4_plays_in_the_themes_colours(tmp_path, size):
     (tmp_path / "index.html").write_text("<!doctype html><html><body></body></html>")
     with serve_folder(tmp_path) as url, Chromium() as browser:
         browser.navigate(url + "index.html")
+        deadline = time.monotonic() + 20
+        while (where := state(browser)) != f"{url}index.html complete":  # not about:blank
+            assert time.monotonic() < deadline, where
+            time.sleep(0.05)
         found = browser.evaluate(f"{READ_PATCHES}('colours.mp4', {PATCH}, {len(colours)})")
     off = np.abs(np.asarray(found, dtype=int) - np.asarray(colours, dtype=int))
     worst = int(off.max(axis=1).argmax())

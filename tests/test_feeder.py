@@ -75,3 +75,26 @@ def test_the_thread_ends_without_the_end_marker_once_closing():
     feeder._closing.set()
     feeder._thread.join(2)
     assert not feeder._thread.is_alive()
+
+
+def test_abandon_returns_even_when_an_interrupt_left_the_queues_lock_held(monkeypatch):
+    """A Ctrl-C can land inside `queue.put`'s own bookkeeping, after its lock was taken: the
+    cleanup's abandon() then queued an end marker, waiting on that lock for ever (CI saw a
+    render not end in 60 s after Ctrl-C). It queues nothing now and waits CLOSE_WAIT at most."""
+    import vizff.feeder
+
+    monkeypatch.setattr(vizff.feeder, "CLOSE_WAIT", 0.5)
+    release = threading.Event()
+    feeder = Feeder(lambda item: release.wait(5), depth=1, name="vizff-test")
+    feeder.put(1)  # the sink is busy with it
+    feeder._queue.mutex.acquire()  # as an interrupt inside put() can leave it
+    done = threading.Event()
+    worker = threading.Thread(target=lambda: (feeder.abandon(), done.set()), daemon=True)
+    start = time.monotonic()
+    worker.start()
+    assert done.wait(3), "abandon() waited on the queue's lock"
+    assert time.monotonic() - start < 2
+    feeder._queue.mutex.release()
+    release.set()
+    feeder._thread.join(5)
+    assert not feeder_threads()  # and the thread still ends once the lock is free

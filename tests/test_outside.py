@@ -499,7 +499,7 @@ def test_the_gradient_cost_table_counts_epochs_of_the_data_given(tmp_path):
     assert scene.table_rows()[0][2] == "per epoch of a-long-folder-name-a-lo… (7 batches of 16)"
     lesson = SCENES["gradients"](data="sample", size=(1280, 720), lang="zh")
     lesson.load()  # the sample is MNIST's: its table keeps the lesson's scale, all of MNIST
-    assert lesson.table_rows()[0][2] == "MNIST 训练一轮（共 3,750 批，每批 16 张）"
+    assert lesson.table_rows()[0][2] == "完整 MNIST 训练一轮（共 3,750 批，每批 16 张）"
 
 
 def test_the_subtitle_gives_the_batch_a_step_really_uses(tmp_path):

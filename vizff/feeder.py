@@ -84,10 +84,10 @@ class Feeder:
         """Stop without raising, CLOSE_WAIT seconds at most: the caller is failing already
         (or was interrupted), and the sink's reader has been stopped."""
         self._error = self._error or RuntimeError("abandoned")
-        self._closing.set()
-        deadline = time.monotonic() + CLOSE_WAIT
-        self._end(deadline)
-        self._thread.join(max(0.0, deadline - time.monotonic()))
+        self._closing.set()  # the thread drains the queue, writing nothing, and ends
+        # no end marker is queued: an interrupt that landed inside the queue's own `put` can
+        # leave its lock held by this thread, and another put would then wait on it for ever
+        self._thread.join(CLOSE_WAIT)
 
     def _end(self, deadline: float | None = None) -> None:
         """Queue the end marker behind the items, if there is room before `deadline` (the
