@@ -589,10 +589,19 @@ def lesson_process(board: Path, out: Path, mark: str, **popen) -> subprocess.Pop
     )
 
 
+ENDLESS_LESSON = (  # two parts, each minutes long, each saying how far it got every frame
+    'size = "480x270"\n[train]\nhidden = [4]\nsteps = 30000\nevery = 1\n'
+    '[[part]]\nscene = "loss"\n[[part]]\nscene = "loss"\ntitle = "The loss again"\n'
+)
+
+
 @pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs Linux's /proc")
 def test_a_worker_killed_outright_fails_the_render_in_one_line(tmp_path):
-    """The out-of-memory killer takes a worker: the render stops, says so, keeps the old file."""
-    board = write(tmp_path, LONG_LESSON)
+    """The out-of-memory killer takes a worker: the render stops, says so, keeps the old file.
+    It stops then, not when the other worker's part is done: a worker's death was looked for
+    only while no message came, and the other's progress kept coming (21 s here, minutes for a
+    long part: this lesson's parts would run past the minute the test waits)."""
+    board = write(tmp_path, ENDLESS_LESSON)
     out = tmp_path / "lesson.webp"
     out.write_bytes(b"kept")
     mark = f"VIZFF_TEST_{uuid.uuid4().hex}"

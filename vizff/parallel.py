@@ -30,6 +30,7 @@ from vizff.errors import VizffError
 
 PRELOAD = ["vizff.storyboard", "vizff.render", "vizff.scenes"]  # imported once, in the server
 POLL = 0.25  # seconds between looks at the workers while no message comes
+KILLED_WAIT = 1.0  # seconds a worker ended by a signal has for its last words to be read
 STOP_WAIT = 10.0  # seconds a terminated worker has to clean up before it is killed
 
 
@@ -119,6 +120,7 @@ class Runner:
         messages = context.Queue()
         waiting = sorted(range(len(self.tasks)), key=lambda i: -self.tasks[i].work)
         silent: dict[int, float] = {}  # workers found ended before their last word: since when
+        looked = time.monotonic()  # when the workers were last looked at
         while waiting or self.running:
             while waiting and len(self.running) < self.jobs:
                 index = waiting.pop(0)
@@ -136,6 +138,9 @@ class Runner:
             except queue.Empty:
                 self._check_alive(silent)
                 continue
+            if time.monotonic() >= looked + POLL:  # while the others' progress keeps coming
+                looked = time.monotonic()
+                self._check_alive(silent, quiet=False)
             result = self._handle(message)
             if result is not None:
                 index, value = result
@@ -153,12 +158,18 @@ class Runner:
             raise TaskFailed(rest[0], rest[1])
         raise RuntimeError(f"{self.tasks[index].label}: the worker failed:\n{rest[0]}")
 
-    def _check_alive(self, silent: dict[int, float]) -> None:
+    def _check_alive(self, silent: dict[int, float], *, quiet: bool = True) -> None:
         """A worker that ended without a word (killed, out of memory) fails the render; its
-        last message, sent as it ended, is given a moment to arrive first."""
+        last message, sent as it ended, is given a moment to arrive first. `quiet`: no message
+        came for POLL, so the queue holds none of its words; else only a worker that a signal
+        or a crash ended is judged, after KILLED_WAIT (it was found only once every other
+        worker stopped talking: the out-of-memory killer's victim went unnoticed for 21 s)."""
         now = time.monotonic()
         for index, worker in self.running.items():
-            if not worker.is_alive() and now - silent.setdefault(index, now) > 4 * POLL:
+            if worker.is_alive() or not (quiet or worker.exitcode):
+                continue
+            since = now - silent.setdefault(index, now)
+            if since > (4 * POLL if quiet else KILLED_WAIT):
                 raise TaskFailed(
                     f"{self.tasks[index].label}: the worker process ended unexpectedly "
                     f"(exit code {worker.exitcode})"
