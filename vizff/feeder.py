@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import queue
 import threading
-import time
 from collections.abc import Callable
 
 _END = object()  # no more items
@@ -89,10 +88,9 @@ class Feeder:
         # leave its lock held by this thread, and another put would then wait on it for ever
         self._thread.join(CLOSE_WAIT)
 
-    def _end(self, deadline: float | None = None) -> None:
-        """Queue the end marker behind the items, if there is room before `deadline` (the
-        thread also ends without it, once closing and nothing is queued)."""
-        while self._thread.is_alive() and (deadline is None or time.monotonic() < deadline):
+    def _end(self) -> None:
+        """Queue the end marker behind the items, while the thread lives to take it."""
+        while self._thread.is_alive():
             try:
                 self._queue.put(_END, timeout=POLL)
                 return

@@ -260,9 +260,7 @@ def image_html(encoded: str, kind: str, result) -> str:
     """An animated GIF or WebP as an <img> with its data inline: what every notebook front end
     shows and every export keeps (a bundle of image/gif alone was left out of nbconvert's HTML
     and Markdown: a blog post made from a notebook lost its animations)."""
-    width, height = result.size or (None, None)
-    size = f' width="{width}" height="{height}"' if width else ""
-    label = html.escape(result.title or "vizff", quote=True)
+    size, label = _attributes(result)
     return (
         f'<img src="data:{MIME[kind]};base64,{encoded}"{size} alt="{label}" '
         'style="max-width:100%;height:auto">'
@@ -270,14 +268,19 @@ def image_html(encoded: str, kind: str, result) -> str:
 
 
 def video_html(encoded: str, result) -> str:
-    width, height = result.size or (None, None)
-    size = f' width="{width}" height="{height}"' if width else ""
-    label = html.escape(result.title or "vizff", quote=True)
+    size, label = _attributes(result)
     return (
         f'<video controls loop autoplay muted playsinline{size} aria-label="{label}" '
         'style="max-width:100%;height:auto">'
         f'<source src="data:video/mp4;base64,{encoded}" type="video/mp4"></video>'
     )
+
+
+def _attributes(result) -> tuple[str, str]:
+    """` width="W" height="H"` (or nothing) and the escaped title, for an <img> or <video>."""
+    width, height = result.size or (None, None)
+    size = f' width="{width}" height="{height}"' if width else ""
+    return size, html.escape(result.title or "vizff", quote=True)
 
 
 def link_bundle(result, summary: str) -> dict[str, str]:
