@@ -84,7 +84,7 @@ def test_poster_is_the_first_frame_beside_the_mp4_and_in_the_video_tag(here, cap
         capsys,
     )
     assert code == 0
-    assert said.splitlines()[0].startswith("v/clip.mp4  6 frames  ")
+    assert said.splitlines()[0].startswith("v/clip.mp4  6 frames, 1.8 s  ")
     assert said.splitlines()[1] == "v/clip.poster.png  poster"
     assert printed == (
         '<video src="v/clip.mp4" width="320" height="180" poster="v/clip.poster.png" '

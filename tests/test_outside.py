@@ -84,7 +84,7 @@ def test_a_file_name_with_a_line_break_or_a_terminal_escape_is_shown_escaped(
     code, out, err = run(capsys, "render", "sigmoid", "--size", "320x180", "--set", "frames=2",
                          "--out", name)  # fmt: skip
     assert code == 0 and (tmp_path / name).exists()
-    assert out.startswith("new\\nli\\x1b[31mne.gif  2 frames  ") and out.count("\n") == 1
+    assert out.startswith("new\\nli\\x1b[31mne.gif  2 frames, ") and out.count("\n") == 1
 
 
 def test_only_what_would_break_the_line_or_the_terminal_is_escaped():
@@ -1237,7 +1237,7 @@ def test_one_frame_is_one_frame(capsys, tmp_path):
     out = tmp_path / "one.gif"
     code, printed, err = run(capsys, "render", "loss", "--steps", "0", "--out", str(out))
     assert code == 0, err
-    assert code == 0 and printed.startswith(f"{out}  1 frame  ")
+    assert code == 0 and printed.startswith(f"{out}  1 frame, 1.6 s  ")
 
 
 def test_a_long_mp4_hold_says_what_it_costs_before_the_work(capsys, tmp_path, monkeypatch):

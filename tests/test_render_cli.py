@@ -26,7 +26,7 @@ def test_render_reports_path_frames_size_and_time(capsys, tmp_path):
     code, stdout, _ = run(capsys, "render", "weights", *QUICK, "--out", str(out))
     assert code == 0
     path, frames, *_ = stdout.split("  ")
-    assert path == str(out) and frames == "4 frames" and stdout.strip().endswith(" s")
+    assert path == str(out) and frames == "4 frames, 1.7 s" and stdout.strip().endswith(" s)")
     assert Image.open(out).n_frames == 4
 
 
@@ -302,15 +302,36 @@ def test_a_second_ctrl_c_during_cleanup_is_no_traceback(tmp_path, repeat):
     assert out.read_bytes() == b"kept" and [p.name for p in tmp_path.iterdir()] == ["l.mp4"]
 
 
+def loading(process: subprocess.Popen, what: str = "_multiarray_umath") -> None:
+    """Wait until the process has mapped a library of numpy's: it is importing the CLI."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            if what in Path(f"/proc/{process.pid}/maps").read_text():
+                return
+        except OSError:
+            pass
+        time.sleep(0.002)
+    pytest.fail(f"the CLI did not start importing numpy in 30 s (exit {process.poll()})")
+
+
 @pytest.mark.parametrize(
     "delay, sig",
-    [(0.12, signal.SIGINT), (0.25, signal.SIGINT), (0.4, signal.SIGINT), (0.2, signal.SIGTERM)]
+    [
+        (0.0, signal.SIGINT),
+        (0.12, signal.SIGINT),
+        (0.25, signal.SIGINT),
+        (0.4, signal.SIGINT),
+        (0.2, signal.SIGTERM),
+    ]
     + [(0.2, signal.SIGQUIT)],
 )
 def test_ctrl_c_while_vizff_is_still_loading_is_one_line(tmp_path, delay, sig):
     """In the first moments the CLI is still importing numpy and matplotlib: a Ctrl-C there
     raised KeyboardInterrupt in an import and printed its traceback. A `kill` then exits 143,
-    as a shell reports SIGTERM, not Ctrl-C's 130; Ctrl-\\ (SIGQUIT) dumped core, no word."""
+    as a shell reports SIGTERM, not Ctrl-C's 130; Ctrl-\\ (SIGQUIT) dumped core, no word.
+    The delay counts from numpy's library being loaded: on a busy machine Python's own start
+    (its site module, before any code of vizff's can run) took longer than the delay."""
     process = subprocess.Popen(
         [sys.executable, "-m", "vizff", "render", "weights", "--out", str(tmp_path / "w.gif")],
         stdout=subprocess.PIPE,
@@ -318,6 +339,7 @@ def test_ctrl_c_while_vizff_is_still_loading_is_one_line(tmp_path, delay, sig):
         text=True,
     )
     try:
+        loading(process)
         time.sleep(delay)
         process.send_signal(sig)
         _, err = process.communicate(timeout=60)
@@ -342,7 +364,7 @@ def test_the_size_line_counts_in_decimal_units_as_the_budget_does(capsys, tmp_pa
     with pytest.raises(SystemExit) as exit_:
         main(["render", "sigmoid", "--set", "frames=6", "--out", str(out)])
     assert exit_.value.code == 0
-    shown = float(re.search(r"frames  ([\d.]+) KB", capsys.readouterr().out)[1])
+    shown = float(re.search(r" s  ([\d.]+) KB", capsys.readouterr().out)[1])
     assert shown == round(out.stat().st_size / 1000, 1)
 
 
@@ -402,3 +424,39 @@ def test_a_toml_name_in_any_case_is_a_file_and_another_file_is_told_to_be_rename
         "error: scene lesson.txt: is a file, but scene files and storyboards are read only "
         "with a .toml name; rename it to end in .toml\n"
     )
+
+
+def test_the_line_says_how_long_the_file_plays_and_apart_how_long_it_took(capsys, tmp_path):
+    """`clip.mp4  6 frames  1.0 KB  3.1 s` was read as a 3-second clip: the time it plays
+    (here 6 frames at 12 fps and a 1 s hold, counted in the file by ffmpeg) is now beside the
+    frames, and the render's own time is named."""
+    import re
+
+    import imageio_ffmpeg
+
+    from vizff.cli import main
+
+    out = tmp_path / "clip.mp4"
+    args = ["render", "sigmoid", "--set", "frames=6", "--fps", "12", "--hold", "1"]
+    with pytest.raises(SystemExit) as exit_:
+        main([*args, "--size", "320x180", "--out", str(out)])
+    assert exit_.value.code == 0
+    line = capsys.readouterr().out.strip()
+    count, _ = imageio_ffmpeg.count_frames_and_secs(str(out))
+    assert count == 18
+    found = re.fullmatch(
+        r".*clip\.mp4  6 frames, ([\d.]+) s  [\d.]+ KB  \(rendered in [\d.]+ s\)", line
+    )
+    assert found and float(found[1]) == round(count / 12, 1), line
+
+
+@pytest.mark.parametrize(
+    "seconds, said",
+    [(0.3, "0.3 s"), (7.56, "7.6 s"), (59.94, "59.9 s"), (59.96, "1 min 00 s"),
+     (312.4, "5 min 12 s"), (3599.4, "59 min 59 s"), (3599.6, "1 h 00 min"),
+     (3725, "1 h 02 min"), (36000, "10 h 00 min")],
+)  # fmt: skip
+def test_lengths_read_as_a_person_says_them(seconds, said):
+    from vizff.render import duration
+
+    assert duration(seconds) == said

@@ -90,12 +90,12 @@ def test_printing_a_render_in_memory_names_its_bytes_not_the_file(here):
     assert "data=None" in repr(on_disk) and "s.gif" in repr(on_disk)
     # print() gives the summary a notebook shows: a line, then the notes; not the fields
     assert str(result) == (
-        f"The activation: sigmoid and its slope: 6 frames, 320x180, {human(result.bytes)} GIF, "
-        f"{result.seconds:.1f} s"
+        f"The activation: sigmoid and its slope: 6 frames, 1.8 s, 320x180, "
+        f"{human(result.bytes)} GIF, rendered in {result.seconds:.1f} s"
     )
     noted = render_scene("sigmoid", here / "n.gif", fps=30, **SMALL)
     lines = str(noted).splitlines()
-    assert lines[0].startswith("The activation: sigmoid and its slope: 6 frames, 320x180, ")
+    assert lines[0].startswith("The activation: sigmoid and its slope: 6 frames, 1.7 s, 320x180, ")
     assert f" GIF in {here / 'n.gif'}, " in lines[0] and lines[1:] == [
         f"note: {note}" for note in noted.notes
     ] and noted.notes  # fmt: skip

@@ -161,7 +161,7 @@ def test_webp_is_every_part_frame_for_frame_with_the_fade(tmp_path, lang, theme)
 
 def test_gif_is_every_part_on_one_palette_and_its_fade_exact(tmp_path):
     out = tmp_path / "l.gif"
-    render_storyboard(small(tmp_path), out)
+    result = render_storyboard(small(tmp_path), out)
     palettes = [SCENES[name](theme="light").palette for name in ("card", "sigmoid", "card")]
     union = np.array(list(dict.fromkeys(map(tuple, np.concatenate(palettes).tolist()))), np.uint8)
     assert len(union) <= 255  # so no local colour table outside the fade
@@ -179,6 +179,11 @@ def test_gif_is_every_part_on_one_palette_and_its_fade_exact(tmp_path):
         assert np.array_equal(got, want), f"frame {index}"
     with Image.open(out) as image:
         assert image.info.get("loop") == 0  # one loop extension, from the header
+        played = 0
+        for index in range(image.n_frames):
+            image.seek(index)
+            played += image.info["duration"]
+    assert result.length == pytest.approx(played / 1000) == pytest.approx(1.6)  # as it plays
 
 
 def test_gif_segments_with_their_own_palettes_join_with_local_tables(tmp_path):
@@ -216,12 +221,13 @@ def test_same_bytes_for_one_job_and_two(tmp_path, suffix):
 
 def test_mp4_same_bytes_for_one_job_and_two_and_a_chapter_per_part(tmp_path):
     path = small(tmp_path)
-    render_storyboard(path, tmp_path / "one.mp4", jobs=1)
+    result = render_storyboard(path, tmp_path / "one.mp4", jobs=1)
     render_storyboard(path, tmp_path / "two.mp4", jobs=2)
     assert (tmp_path / "one.mp4").read_bytes() == (tmp_path / "two.mp4").read_bytes()
     one, two = mp4_frames(tmp_path / "one.mp4"), mp4_frames(tmp_path / "two.mp4")
     assert len(one) == len(two) == 16
     assert all(np.array_equal(a, b) for a, b in zip(one, two))
+    assert result.length == pytest.approx(16 / FPS)  # the lesson's length, as the line says
     words = catalogue("en")
     # chapters from the parts' frames: title 3; curve 4 + hold 2 + fade out 2; end 2 + 3
     assert chapters(tmp_path / "one.mp4") == [

@@ -3,6 +3,7 @@ import stat
 import subprocess
 
 import imageio.v3 as iio
+import imageio_ffmpeg
 import numpy as np
 import pytest
 from PIL import Image
@@ -580,3 +581,26 @@ def test_a_link_to_another_kind_of_file_or_nowhere_is_refused(tmp_path, target, 
     assert said.format(real=real) in str(error.value)
     assert sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*")) == before
     assert (tmp_path / "mine.txt").read_text() == "precious"
+
+
+@pytest.mark.parametrize("suffix", [".gif", ".mp4", ".webp"])
+@pytest.mark.parametrize("fps, hold", [(20, 0.0), (12.5, 1.5), (30, 0.25), (7, 2.0)])
+def test_the_length_a_writer_reports_is_how_long_its_file_plays(tmp_path, suffix, fps, hold):
+    """The summary says how long the file plays (its "3.1 s" was the render's time, read as the
+    video's): the writer's figure against the file's own timing, read by Pillow and ffmpeg."""
+    path = tmp_path / f"clip{suffix}"
+    frames = moving_square(9) + noise(4)
+    writer = write_all(path, [f[:48, :64] for f in frames], fps=fps, hold=hold)
+    if suffix == ".mp4":
+        count, seconds = imageio_ffmpeg.count_frames_and_secs(str(path))
+        played = count / fps  # the container's own rounding aside: frames at the rate
+    else:
+        played = sum(pillow_frames(path)[1]) / 1000
+    assert writer.playing == pytest.approx(played, abs=1e-9)
+    # and near what was asked: a GIF's delays are whole hundredths, a video's hold whole frames
+    assert abs(writer.playing - (13 / fps + hold)) <= 13 * 0.005 + 0.5 / fps
+
+
+@pytest.mark.parametrize("suffix", [".png", ""])
+def test_stills_and_frame_folders_have_no_length(tmp_path, suffix):
+    assert write_all(tmp_path / f"still{suffix}", moving_square(3), hold=2.0).playing is None

@@ -178,6 +178,7 @@ def fit(job, progress: Callable[[int, int], None] | None = None):
         tuple(notes),
         size=writer.size,
         title=shown_title(scene),
+        length=writer.playing,
     )
 
 

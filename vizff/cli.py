@@ -36,7 +36,6 @@ from vizff.errors import (
     ConfigError,
     OptionError,
     VizffError,
-    counted,
     printable,
     shorten,
     some_of,
@@ -535,11 +534,13 @@ def render_job(job, said=None):
 
 
 def written_line(result) -> str:
-    """`out.gif  121 frames  1.2 MB  3.4 s`: what was written, its name on one line."""
+    """`out.gif  121 frames, 7.6 s  1.2 MB  (rendered in 3.4 s)`: what was written, its name
+    on one line; the time it plays, then the time it took (one "3.4 s" read as either)."""
     size = human_bytes(result.bytes)
-    # a still is one frame, which --frame counts from 0 ("5 frames" read as its length)
-    made = counted(result.frames, "frame") if result.still is None else f"frame {result.still}"
-    return f"{printable(str(result.path))}  {made}  {size}  {result.seconds:.1f} s"
+    return (
+        f"{printable(str(result.path))}  {result.made}  {size}  "
+        f"(rendered in {result.seconds:.1f} s)"
+    )
 
 
 def check_embed(style: str | None) -> str | None:

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from vizff.errors import OptionError, Python, VizffError, counted, printable, users_errors
+from vizff.errors import OptionError, Python, VizffError, printable, users_errors
 from vizff.files import reason
 from vizff.options import Option, close_match
 
@@ -332,17 +332,16 @@ def sniff(data: bytes) -> str:
 
 
 def describe(result) -> str:
-    """`weights: 101 frames, 1280x720, 1.2 MB GIF, 3.1 s`, and the notes."""
+    """`weights: 101 frames, 5.1 s, 1280x720, 1.2 MB GIF, rendered in 3.1 s`, and the notes."""
     kind = result_format(result).upper() or (
         ", a file per part" if lesson_folder(result) else "PNG frames"
     )
     size = f", {result.size[0]}x{result.size[1]}" if result.size else ""
     where = f" in {printable(str(result.path))}" if result.path is not None else ""
-    made = counted(result.frames, "frame") if result.still is None else f"frame {result.still}"
     line = (
-        f"{printable(result.title) or 'render'}: {made}{size}, "
+        f"{printable(result.title) or 'render'}: {result.made}{size}, "
         f"{human(result.bytes)}{'' if kind.startswith(',') else ' '}"
-        f"{kind}{where}, {result.seconds:.1f} s"
+        f"{kind}{where}, rendered in {result.seconds:.1f} s"
     )
     return "\n".join([line, *(f"note: {printable(note)}" for note in result.notes)])
 

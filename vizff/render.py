@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from vizff.errors import File, OptionError, Source, TrainingDiverged, users_errors
+from vizff.errors import File, OptionError, Source, TrainingDiverged, counted, users_errors
 from vizff.files import (
     Staged,
     also_named_note,
@@ -30,6 +30,17 @@ from vizff.writers import FrameWriter, file_title, open_writer
 Progress = Callable[[int, int], None]  # (frames done, frames in all)
 
 
+def duration(seconds: float) -> str:
+    """How long a video plays, as a person says it: `7.6 s`, `5 min 12 s`, `1 h 02 min`."""
+    if seconds < 59.95:
+        return f"{seconds:.1f} s"
+    whole = round(seconds)
+    if whole < 3600:
+        return f"{whole // 60} min {whole % 60:02d} s"
+    minutes = round(seconds / 60)
+    return f"{minutes // 60} h {minutes % 60:02d} min"
+
+
 @dataclass(frozen=True)
 class RenderResult:
     path: Path | None  # None when rendered in memory: `data` holds the file
@@ -44,6 +55,7 @@ class RenderResult:
     poster: Path | None = None  # the PNG poster written beside an MP4
     embed_limit: int = 20_000_000  # bytes: larger files are shown in a notebook as a link
     still: int | None = None  # a PNG still: the frame it shows, 0-based (`frames`: drawn)
+    length: float | None = None  # seconds the file plays, hold included (None: PNG)
 
     def __repr__(self) -> str:
         """The fields, with the file's bytes as their count: printing a render in memory
@@ -54,6 +66,15 @@ class RenderResult:
             shown = f"<{len(value):,} bytes>" if item.name == "data" and value else repr(value)
             parts.append(f"{item.name}={shown}")
         return f"{type(self).__name__}({', '.join(parts)})"
+
+    @property
+    def made(self) -> str:
+        """`121 frames, 7.6 s`: the frames drawn and how long the file plays; `frame 5` for a
+        still (--frame counts from 0: "5 frames" would read as its length)."""
+        if self.still is not None:
+            return f"frame {self.still}"
+        frames = counted(self.frames, "frame")
+        return frames if self.length is None else f"{frames}, {duration(self.length)}"
 
     def __str__(self) -> str:
         """`print(result)`: what was made, in a line, and its notes (as a notebook's summary
@@ -133,6 +154,7 @@ class RenderJob:
             title=shown_title(self.scene),
             poster=staged.target if staged is not None else None,
             still=getattr(self.writer, "still", None),
+            length=self.writer.playing,
         )
 
     def settings_named(self):

@@ -426,6 +426,7 @@ class SegmentResult:
     frames: int
     bytes: int
     notes: tuple[str, ...]  # the writer's (a rounded GIF rate), then any title cut to fit
+    length: float | None = None  # seconds it plays (None: PNG frames)
 
 
 @dataclass(frozen=True)
@@ -486,7 +487,8 @@ class Segment:
             *data_notes(settings),  # names the part itself
             *(f"{self.prefix}: {note}" for note in shortened(scene, settings)),
         )
-        return SegmentResult(self.number, writer.frames, self.path.stat().st_size, notes)
+        size = self.path.stat().st_size
+        return SegmentResult(self.number, writer.frames, size, notes, writer.playing)
 
 
 def one_blas_thread():
@@ -829,10 +831,19 @@ class BoardRender:
         if plan.format == "" and any(p.transition == "fade" for p in plan.board.parts):
             notes += ("a folder holds each part on its own: its fades are left out",)
         frames = sum(r.frames for r in results)
+        lengths = [r.length for r in results]
+        length = None if None in lengths or not lengths else sum(lengths)
         seconds = time.perf_counter() - self.started
         shape = tuple(plan.segments[0].settings.size) if plan.segments else None  # one for all
         return RenderResult(
-            plan.out, frames, size, seconds, notes, size=shape, title=plan.title or ""
+            plan.out,
+            frames,
+            size,
+            seconds,
+            notes,
+            size=shape,
+            title=plan.title or "",
+            length=length,
         )
 
     def _join(self, paths: list[Path]) -> int:

@@ -133,6 +133,11 @@ class FrameWriter:
         """True once more frames cannot change the output: the render loop may stop."""
         return False
 
+    @property
+    def playing(self) -> float | None:
+        """Seconds the file written so far plays for, hold included (None: a still or frames)."""
+        return self.frames / self.fps + self.hold
+
     def check_target(self) -> None:
         """Refuse, before any work, an output path that a file cannot replace."""
         try:
@@ -409,6 +414,11 @@ class GifWriter(FrameWriter):
         self._pending, self._pending_delay = (patch, offset, True, None), self.delay
         self._previous = indices
 
+    @property
+    def playing(self) -> float:
+        """Each frame lasts the rounded delay (identical ones merged keep theirs)."""
+        return (self.frames * self.delay + round(self.hold * 100)) / 100
+
     def repeat(self, frame, count):
         if count <= 0:
             return
@@ -621,6 +631,10 @@ class Mp4Writer(FrameWriter):
         # the pipe is written from a thread of its own: the next frame is drawn meanwhile
         self._feeder = Feeder(self._pipe_write, depth=FEED_DEPTH, name="vizff-mp4")
         self._last: np.ndarray | None = None
+
+    @property
+    def playing(self) -> float:
+        return (self.frames + self._repeats()) / self.fps
 
     def _repeats(self) -> int:
         return round(self.hold * self.fps)  # video has no per-frame delay: repeat the last
@@ -881,6 +895,10 @@ class WebpWriter(FrameWriter):
         box = (cols.start, rows.start, cols.stop - cols.start, rows.stop - rows.start)
         return Image.fromarray(patch, "RGBA"), box
 
+    @property
+    def playing(self) -> float:
+        return self._time(self.frames, self.hold) / 1000
+
     def _time(self, index: int, hold: float = 0.0) -> int:
         """Milliseconds from the start to frame `index`, rounded once (no drift)."""
         return round(1000 * (index / self.fps + hold))
@@ -939,6 +957,10 @@ class PngWriter(FrameWriter):
         return 0 <= self.index < self.frames
 
     @property
+    def playing(self) -> None:
+        return None
+
+    @property
     def still(self) -> int:
         """The frame the PNG shows, 0-based, as --frame counts (-1: the last one written)."""
         return self.index if self.index >= 0 else self.frames + self.index
@@ -994,6 +1016,10 @@ class PngFolderWriter(FrameWriter):
     it; the old frames are replaced only once every new one is written."""
 
     folder = True
+
+    @property
+    def playing(self) -> None:
+        return None
 
     def check_target(self):
         if os.path.lexists(self.path) and not self.path.is_dir():
