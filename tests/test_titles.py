@@ -347,3 +347,32 @@ def test_superscript_and_subscript_characters_in_a_title_are_drawn_raised_and_lo
         inked, split = ink(plain, base)  # the oracle's own check: full-size characters fail it
         rows_plain = np.flatnonzero(inked[:, split:].any(axis=1))
         assert not (rows_plain[-1] < middle or rows_plain[0] > middle)
+
+
+def test_a_title_cut_to_fit_keeps_its_raised_and_lowered_characters(tmp_path):
+    """A subtitle cut at 480x270 lost its scripts: `h = 10⁻⁵` was drawn `h = 10−5` (ten minus
+    five), `W₁` as `W1`, and the note quoted them so. Pixels as above: the ink after `h = 10`
+    in the cut line is small and raised, as in the same text laid whole."""
+    from vizff.draw.text import Typesetter
+
+    setter = Typesetter()
+    text = "h = 10⁻⁵ on W₁, learning rate η = 10⁻¹, batch 64, float64, entry by entry"
+    whole = setter.lay(text, 40)
+    laid = setter.fit(text, whole.width * 0.6, 40, smallest=40)
+    assert "".join(run.text for run in laid.runs).endswith("…")
+    frame = np.full((120, round(whole.width) + 40, 3), 255, np.uint8)
+    setter.draw(frame, laid, (10, 80), (0, 0, 0), anchor="ls")
+    inked = (frame < 128).any(axis=2)
+    split = 10 + round(setter.lay("h = 10", 40).width)
+    after = 10 + round(setter.lay("h = 10⁻⁵", 40).width)
+    start = 10 + round(setter.lay("h = ", 40).width)
+    rows_base = np.flatnonzero(inked[:, start:split].any(axis=1))  # the digits 10
+    rows_script = np.flatnonzero(inked[:, split:after].any(axis=1))
+    assert rows_script[-1] < (rows_base[0] + rows_base[-1]) / 2  # raised, not a full-size −5
+    scripts = [run for run in laid.runs if run.dy]
+    assert [(run.text, run.dy < 0) for run in scripts[:2]] == [("−5", True), ("1", False)]
+
+    long = "Central differences with h = 10⁻⁵ on W₁ (784×32), learning rate η = 10⁻¹, " * 2
+    result = render_scene("sigmoid", tmp_path / "s.png", subtitle=long, size=(480, 270))
+    (note,) = [n for n in result.notes if "is cut" in n]
+    assert '("Central differences with h = 10⁻⁵ on W₁ (784×32)' in note  # as written

@@ -239,7 +239,8 @@ def shortened(scene: Scene, settings: Settings) -> tuple[str, ...]:
         given = settings.get(key) if settings.given(key) else None
         if not isinstance(given, str) or not given.strip():
             continue
-        drawn = [item.content for item in page.texts() if item.role == key]
+        # as written: `10⁻⁵` (the characters drawn are `10` and a raised `−5`)
+        drawn = [_unmarked(item.source) for item in page.texts() if item.role == key]
         lines = [line for line in given.splitlines() if line.strip()]
         if any(text.endswith("…") for text in drawn) and not given.rstrip().endswith("…"):
             cut = next(text for text in drawn if text.endswith("…"))

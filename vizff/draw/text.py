@@ -80,6 +80,7 @@ class TextItem:
     role: str
     patch: np.ndarray = field(repr=False)  # the box's pixels right after drawing
     static: bool = False
+    source: str = ""  # what was laid out, markup and all (`content`: the characters drawn)
     edges: tuple[int, int, int, int] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:  # left, top, right, bottom: for Page.fits's many checks
@@ -171,7 +172,7 @@ class Typesetter:
             region = frame[clipped.slices]
         text = "".join(run.text for run in laid.runs)
         if clipped.w <= 0 or clipped.h <= 0:  # wholly outside the frame: nothing to draw
-            return TextItem(text, box, colour, None, role, region.copy())
+            return TextItem(text, box, colour, None, role, region.copy(), source=laid.key[0])
         if placed is None:
             fill = clear_behind(region, quiet)
         key = (laid.key, colour, fill, clipped.x - box.x, clipped.y - box.y, clipped.w, clipped.h)
@@ -198,7 +199,7 @@ class Typesetter:
             if fill is not None:
                 self._keep(key, picture)
         frame[clipped.slices] = picture
-        return TextItem(text, box, colour, fill, role, picture)
+        return TextItem(text, box, colour, fill, role, picture, source=laid.key[0])
 
     def _keep(self, key: tuple, picture: np.ndarray) -> None:
         """Keep a drawn string within PICTURE_BYTES, forgetting the least recently used: a
@@ -279,20 +280,33 @@ class Typesetter:
             size -= 1
         if wide <= width:
             return self.lay(content, size, bold=bold, markup=markup)
-        return self.lay(self.cut(content, width, size, bold), size, bold=bold, markup=False)
+        cut = self.cut(content, width, size, bold, markup=markup)
+        return self.lay(cut, size, bold=bold, markup=markup)
 
-    def cut(self, content: str, width: float, pixels: int, bold: bool = False) -> str:
-        """The longest start of `content` that fits `width` with an ellipsis."""
-        face = self.face(pixels, bold)
-        plain = "".join(text for text, _ in _pieces(content))
-        low, high = 0, len(plain)
+    def cut(
+        self, content: str, width: float, pixels: int, bold: bool = False, *, markup: bool = True
+    ) -> str:
+        """The longest start of `content` that fits `width` with an ellipsis, cut between
+        characters and never inside markup (`W_{12}` is kept whole or left out), so what is
+        raised or lowered stays so: a subtitle cut at 480x270 showed `h = 10⁻⁵` as `h = 10−5`."""
+        inside = set()
+        if markup:
+            for match in MARKUP.finditer(content):
+                inside.update(range(match.start() + 1, match.end()))
+        ends = [i for i in range(len(content) + 1) if i not in inside]
+
+        def fits(end: int) -> bool:
+            shown = content[:end].rstrip() + "…"
+            return self.width(shown, pixels, bold=bold, markup=markup) <= width
+
+        low, high = 0, len(ends) - 1
         while low < high:
             middle = (low + high + 1) // 2
-            if face.getlength(plain[:middle].rstrip() + "…") <= width:
+            if fits(ends[middle]):
                 low = middle
             else:
                 high = middle - 1
-        return plain[:low].rstrip() + "…"
+        return content[: ends[low]].rstrip() + "…"
 
     def wrap(
         self, content: str, width: float, pixels: float, *, bold: bool = False, cjk: bool = False
