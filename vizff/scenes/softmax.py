@@ -148,11 +148,13 @@ class Softmax(Scene):
             page.begin_frame()
             frame = background.copy()
             logits, probabilities = self.state(float(value))
-            # thinned labels keep the bar the caption is about: the nudged score, the best p
-            told = index if mode == "logit" else int(probabilities.argmax())
+            # thinned labels keep the bars the caption is about: the nudged score and the most
+            # probable digit, each first on its own chart
+            best = int(probabilities.argmax())
+            nudged = [index] if mode == "logit" else []
             z_labels = [numbers.minus(f"{z:.1f}") for z in logits]
-            z_bars.draw(frame, logits, colours, z_labels, keep=told)
+            z_bars.draw(frame, logits, colours, z_labels, keep=[*nudged, best])
             p_labels = [numbers.probability(p, 2) for p in probabilities]
-            p_bars.draw(frame, probabilities, colours, p_labels, keep=told)
+            p_bars.draw(frame, probabilities, colours, p_labels, keep=[best, *nudged])
             page.caption(frame, self.caption(logits, probabilities, float(value)))
             yield frame
