@@ -117,3 +117,15 @@ def test_a_count_of_thousands_is_grouped_wherever_it_may_be_large(lang):
         rest = {name: "x" for name in fields_of(message) if name not in numeric}
         text = words(key, **numeric, **rest)
         assert "90,000" in text and not large.search(text), (key, text)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_one_lesson_names_a_hidden_unit_one_way(lang):
+    """The forward scene said "unit 14 of layer 1" (第 1 层 14 号单元), the gradients scene of the
+    same lesson "hidden unit 0" (隐藏单元 0): a student took them for two kinds of unit."""
+    words = catalogue(lang)
+    colon = "：" if lang == "zh" else ":"
+    forward = words("forward.unit_header", unit=7).split(colon)[0]
+    for key in ("gradients.unit", "gradients.unit_short"):
+        shown = words(key, unit=7, inputs=784, shape="28×28").split(colon)[0]
+        assert shown == forward, key

@@ -519,7 +519,7 @@ def test_on_square_and_tall_frames_the_heatmaps_keep_their_header_and_result_lin
     assert not problems(frame, scene.page.texts())  # inside the frame, apart, legible
     small, maps = scene.page.line_height("small"), scene.grid.bounds
     labels = [t for t in scene.page.texts() if t.role == "label"]
-    header = next(t for t in labels if t.content.startswith("hidden unit 0"))
+    header = next(t for t in labels if t.content.startswith("unit 0 of layer 1"))
     results = [t for t in labels if t.content.startswith(("loss evaluations", "relative error"))]
     assert 0 <= maps.y - header.box.bottom <= small
     assert results and 0 <= min(t.box.y for t in results) - maps.bottom <= 2 * small
