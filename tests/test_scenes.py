@@ -666,3 +666,36 @@ def test_the_mosaics_images_are_never_drawn_too_small_to_make_out():
     scene = SCENES["mosaic"](size=(640, 360), rows=20, cols=40)  # 11 pixels: taken
     scene.load()
     assert scene.grid.tiles[0].w == 11
+
+
+def test_weights_colour_bars_say_where_weights_went_past_their_ends(sample):
+    """The first layer's limit is the run's 99.5th percentile of |w|: the weights past it are
+    drawn in the end colour, and the bar read ±0.31 while the forward scene of the same run
+    read ±0.37 (and the output layer ±1.6 against ±1.8). A bar now says `≤−0.31` and `≥+0.31`
+    when a weight it colours went past it in the run (the reference run's weights at each
+    frame, float64, are the oracle). With two later matrices under one bar, both are painted
+    on the bar's scale (one was on a scale of its own)."""
+    from tests.test_oracles_train import reference_run
+
+    run = dict(hidden=(8, 4), batch_size=64, seed=3, lr=0.5)
+    scene = SCENES["weights"](steps=60, every=20, dtype="float64", **run)
+    rows = reference_run(sample, activation="sigmoid", steps=60, eval_every=20, **run)
+    frames = list(frames_with_texts(scene))
+    shown = [rows[step]["params"][0] for step in (0, 20, 40, 60)]
+    peaks = [max(float(np.abs(w[i]).max()) for w in shown) for i in range(3)]
+    limits = scene.weight_limits
+    later = max(limits[1:])
+    bars = [content for role, content in frames[0][1] if role == "colourbar"]
+    for limit, past in ((limits[0], peaks[0] > limits[0]), (later, max(peaks[1:]) > later)):
+        ends = [numbers.minus(f"-{limit:g}"), f"+{limit:g}"]
+        want = ["≤" + ends[0], "≥" + ends[1]] if past else ends
+        assert all(end in bars for end in want), (bars, want)
+    assert peaks[0] > limits[0]  # a percentile: some weights are past it
+    frame, w = frames[-1][0], shown[-1]
+    theme = scene.theme
+    for m in scene.matrices:  # the middle of each cell, on the bar's scale
+        values = w[m.layer][: m.cols].T
+        level = np.clip(np.rint((values / later + 1) / 2 * 30), 0, 30).astype(int)
+        ys = (m.box.y + (np.arange(m.rows) + 0.5) * m.box.h / m.rows).astype(int)
+        xs = (m.box.x + (np.arange(m.cols) + 0.5) * m.box.w / m.cols).astype(int)
+        np.testing.assert_array_equal(frame[ys][:, xs], theme.diverging[level])

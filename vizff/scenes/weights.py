@@ -108,9 +108,13 @@ class Weights(TrainingScene):
 
     def limits(self) -> list[float]:
         """Colour limits, fixed for the whole run: one per weight matrix, measured on a silent
-        pass over the same run (or given by weight_limit and output_limit)."""
+        pass over the same run (or given by weight_limit and output_limit). `peaks`: the
+        largest |w| of each matrix in the run, where the pass measured it (the first layer's
+        limit is its 99.5th percentile: the few weights past it are drawn at the end colour,
+        and its colour bar says so)."""
         first, later = self.settings.weight_limit, self.settings.output_limit
         layers = len(self.config.hidden) + 1
+        self.peaks: list[float] | None = None
         if (first and later) or self.config.method != "backprop":  # no second numerical run
             inputs = self.digits.train_images[0].size
             widths = (inputs, *self.config.hidden)
@@ -118,15 +122,29 @@ class Weights(TrainingScene):
                 (first if i == 0 else later) or nice_limit(3 / math.sqrt(widths[i]))
                 for i in range(layers)
             ]
-        tops = [0.0] * layers
+        tops, peaks = [0.0] * layers, [0.0] * layers
         for index, snap in enumerate(self.silent_frame_snapshots()):
+            for i, w in enumerate(snap.network.weights):
+                drawn = w[:, : self.units] if i == 0 else w[: self.matrices[i - 1].cols]
+                with np.errstate(all="ignore"):
+                    peaks[i] = max(peaks[i], float(np.nanmax(np.abs(drawn), initial=0.0)))
             if index % 5 and snap.step != self.steps:  # weights move slowly: sample the run
                 continue
             for i, w in enumerate(snap.network.weights):
                 finite = np.abs(w[np.isfinite(w)])
                 if finite.size:
                     tops[i] = max(tops[i], float(np.percentile(finite, 99.5)))
+        self.peaks = peaks
         return [(first if i == 0 else later) or nice_limit(tops[i]) for i in range(layers)]
+
+    def bar_ends(self, limit: float, layers: range) -> tuple[str, str]:
+        """A colour bar's end labels: `−0.3` and `+0.3`, or `≤−0.3` and `≥+0.3` where a weight
+        it colours went past the limit in the run (drawn in the end colour: a student read
+        the weights chapter's ±1.6 and the forward chapter's ±1.8 for the same matrix)."""
+        low, high = numbers.minus(f"-{limit:g}"), f"+{limit:g}"
+        if self.peaks is not None and any(self.peaks[i] > limit for i in layers):
+            return "≤" + low, "≥" + high
+        return low, high
 
     # ---- layout: computed once ----------------------------------------------------------------
     def _layout(self) -> None:
@@ -265,8 +283,7 @@ class Weights(TrainingScene):
             frame,
             self.left_bar.take_left(min(self.left_bar.w, round(170 * s)))[0],
             self.theme.diverging,
-            numbers.minus(f"-{limits[0]:g}"),
-            f"+{limits[0]:g}",
+            *self.bar_ends(limits[0], range(1)),
         )
         for matrix in self.matrices:
             self._matrix_labels(frame, matrix)
@@ -276,8 +293,7 @@ class Weights(TrainingScene):
             frame,
             self.right_bar,
             self.theme.diverging,
-            numbers.minus(f"-{later:g}"),
-            f"+{later:g}",
+            *self.bar_ends(later, range(1, len(limits))),
         )
         self._chart_frame(frame)
         return frame
@@ -384,6 +400,7 @@ class Weights(TrainingScene):
         self.load()
         self._layout()
         limits = self.weight_limits = self.limits()
+        later = max(limits[1:])  # every later matrix: one colour bar, so one scale
         background = self._background(limits)
         shape = self.image_shape
         colours = self.theme.diverging
@@ -399,9 +416,9 @@ class Weights(TrainingScene):
             weights = snap.network.weights
             first = weights[0][:, : self.units].T  # (units, rows * cols)
             tiles.paint(frame, diverging_index(first, limits[0]))
-            for m, heat in zip(self.matrices, matrices):
+            for m, heat in zip(self.matrices, matrices):  # on the one scale their bar shows
                 shown = weights[m.layer][: m.cols, :].T  # (rows, cols): a row per output unit
-                heat.paint(frame, diverging_index(shown, limits[m.layer]))
+                heat.paint(frame, diverging_index(shown, later))
             self._loss_point(frame, line, snap)
             self.page.caption(frame, self.caption(snap))
             yield frame
