@@ -72,6 +72,33 @@ def test_a_formula_never_breaks_beside_a_lone_operator(cjk):
     assert breaks > 50  # the widths did make it break, many times
 
 
+@pytest.mark.parametrize("cjk", [False, True])
+def test_a_formula_with_subscripts_stays_on_one_line_where_it_can(cjk):
+    """A teacher's card broke `E = −Σ tₖ log yₖ` as `E = −Σ` over `tₖ log yₖ` (English) and
+    as `… log` over `yₖ，` (Chinese: ₖ was not counted as part of a formula). At every width
+    where the formula takes at most a phrase's share of the line, some line holds it whole;
+    every word is kept, in order. In Chinese a value stays with its name (`学习率` over
+    `η = 0.1` split them)."""
+    setter = Typesetter()
+    formula = "E = −Σ tₖ log yₖ"
+    title = (
+        f"第三周：交叉熵误差 {formula}，学习率 η = 0.1，批量大小 64"
+        if cjk
+        else f"Week three: the cross-entropy {formula}, with learning rate η = 0.1 and batch 64"
+    )
+    whole = 0
+    for width in range(60, 900, 9):
+        lines = setter.wrap(title, width, 20, cjk=cjk)
+        joined = "".join(lines) if cjk else " ".join(lines)
+        assert joined.replace(" ", "") == title.replace(" ", "")
+        if setter.width(f" {formula}{'，' if cjk else ','}", 20) <= text.PHRASE_SHARE * width:
+            assert any(formula in line for line in lines), (width, lines)
+            whole += len(lines) > 1  # and the title did break somewhere else
+        if cjk and setter.width("学习率 η = 0.1，", 20) <= text.PHRASE_SHARE * width:
+            assert any("学习率 η = 0.1" in line for line in lines), (width, lines)  # held
+    assert whole > 10
+
+
 def test_text_over_a_grid_line_takes_the_areas_own_colour():
     """The colour a label's box is cleared to is the most common one there, whether the page,
     a grid line or a shaded band that is neither (the sigmoid's saturated stretches)."""

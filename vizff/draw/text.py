@@ -232,12 +232,6 @@ class Typesetter:
         x0, y0, x1, y1 = laid.extent
         return Box(left + x0, baseline + y0, x1 - x0, y1 - y0), left, baseline
 
-    def length_in(self, face: ImageFont.FreeTypeFont) -> Callable[[str], float]:
-        """`face.getlength`, from the glyph cache where the face qualifies (the same value)."""
-        if self.glyphs.advance(face, "") is None:
-            return face.getlength
-        return lambda text: self.glyphs.advance(face, text)
-
     def width(self, content: str, pixels: float, *, bold: bool = False, markup: bool = True) -> int:
         """`lay(...).width`, from the advances alone: no glyph is drawn to measure."""
         pixels = max(MIN_PIXELS, int(round(pixels)))
@@ -309,19 +303,31 @@ class Typesetter:
         return content[: ends[low]].rstrip() + "…"
 
     def wrap(
-        self, content: str, width: float, pixels: float, *, bold: bool = False, cjk: bool = False
+        self,
+        content: str,
+        width: float,
+        pixels: float,
+        *,
+        bold: bool = False,
+        cjk: bool = False,
+        phrases: float | None = None,
     ) -> list[str]:
         """Greedy line breaks: at the wide gaps between fields first, then at spaces (or
-        between any two characters in Chinese)."""
+        between any two characters in Chinese). `phrases`: the line width against which a
+        phrase or formula counts as short enough to keep whole (`width` if not given)."""
         lines: list[str] = []
-        face = self.face(max(MIN_PIXELS, round(pixels)), bold)
-        length = self.length_in(face)
+
+        def length(token: str) -> int:  # as drawn: `tₖ` and `W_{1}` lowered, `\_` one glyph
+            return self.width(token, pixels, bold=bold)
+
+        share = PHRASE_SHARE * (width if phrases is None else phrases)
+
         for chunk in content.split("\n"):
             if self.width(chunk, pixels, bold=bold) <= width:
                 lines.append(chunk)
                 continue
             current, used = "", 0.0
-            for token in _tokens(chunk, cjk, lambda t: length(t) > PHRASE_SHARE * width):
+            for token in _tokens(chunk, cjk, lambda t: length(t) > share):
                 size = length(token if current else token.lstrip())
                 if current and used + size > width:
                     lines.append(current.rstrip())
@@ -401,7 +407,46 @@ def _tokens(text: str, cjk: bool, too_long=lambda token: False) -> list[str]:
     than `too_long` allows. An operator standing between spaces holds on to the words either
     side: a title of one's own, `误差 E = −Σ t log y`, never breaks as `E =` over `−Σ`."""
     tokens = _bound(_breaks(text, cjk, too_long))
-    return _latin_runs(tokens, too_long) if cjk else tokens
+    return _latin_runs(tokens, too_long) if cjk else _formulas(tokens, too_long)
+
+
+# what marks a word as part of a formula: an operator, a digit, a Greek letter, a raised or
+# lowered character, a mathematical symbol (∂ Σ √ ∞ ⊙), or markup's _ and ^ (not the hyphen
+# or slash of `cross-entropy` and `and/or`: a lone one is an operator, bound by `_bound`)
+MATHY = re.compile(r"[=+−×·<>≈≠≤≥→\d_^\u0370-\u03ff\u00b2\u00b3\u00b9\u2070-\u209f"
+                   r"\u1d62-\u1d6a\u2200-\u22ff]")  # fmt: skip
+ENDS_CLAUSE = (",", ";", ":", "，", "；", "：", "。")
+
+
+def _mathy(token: str) -> bool:
+    word = token.strip()
+    return MATHY.search(word) is not None or (len(word) == 1 and word.isalpha())
+
+
+def _formulas(tokens: list[str], too_long) -> list[str]:
+    """English tokens with each formula kept on one line where it is not too long: words that
+    look like mathematics (`E`, `−Σ`, `tₖ`, `10⁻⁵`) next to each other, and a short word
+    between two of them (`log`), are joined; a clause's comma ends a formula. A teacher's
+    `E = −Σ tₖ log yₖ` broke as `E = −Σ` over `tₖ log yₖ`."""
+    joined: list[str] = []
+    last = False  # the token before is part of a formula
+    for index, token in enumerate(tokens):
+        word = token.strip()
+        mathy = _mathy(token)
+        following = index + 1 < len(tokens) and _mathy(tokens[index + 1])
+        bridge = not mathy and last and following and word.isalpha() and len(word) <= 3
+        if (
+            joined
+            and last
+            and (mathy or bridge)
+            and not joined[-1].rstrip().endswith(ENDS_CLAUSE)
+            and not too_long(joined[-1] + token)
+        ):
+            joined[-1] += token
+        else:
+            joined.append(token)
+        last = mathy or bridge
+    return joined
 
 
 def _bound(tokens: list[str]) -> list[str]:
@@ -433,12 +478,18 @@ def _breaks(text: str, cjk: bool, too_long) -> list[str]:
     return tokens
 
 
-LATIN = r"[A-Za-z0-9.,:;%+\-−=/()\[\]{}_^<>≈×·\u0370-\u03ff\xa0]+"  # formulas, names, numbers
+# formulas, names, numbers: with raised and lowered characters (tₖ, 10⁻⁵) and ∂ Σ √ ∞ ⊙
+LATIN = (
+    r"[A-Za-z0-9.,:;%+\-−=/()\[\]{}_^<>≈×·\u0370-\u03ff\xa0\u00b2\u00b3\u00b9\u2070-\u209f"
+    r"\u1d62-\u1d6a\u2200-\u22ff]+"
+)
 
 
 def _latin_runs(tokens: list[str], too_long) -> list[str]:
     """Chinese tokens with each run of Latin words between them joined where the run is not
-    too long: `交叉熵误差 E = −Σ t log y，` never breaks inside `E = −Σ t log y`."""
+    too long: `交叉熵误差 E = −Σ t log y，` never breaks inside `E = −Σ t log y`; and a run
+    held to the phrase it follows with no mark between them where both are short enough
+    together: `学习率 η = 0.1` (a name and its value) rather than `学习率` over `η = 0.1`."""
     runs: list[str] = []
     for token in tokens:
         last = runs[-1] if runs else ""
@@ -451,7 +502,20 @@ def _latin_runs(tokens: list[str], too_long) -> list[str]:
             runs[-1] = last + token
         else:
             runs.append(token)
-    return runs
+    held: list[str] = []  # then each whole run to the phrase before it, where both fit
+    for token in runs:
+        last = held[-1] if held else ""
+        if (
+            _is_latin(token)
+            and last
+            and not _is_latin(last)
+            and last.rstrip()[-1] not in CJK_STOPS
+            and not too_long(last + token)
+        ):
+            held[-1] = last + token
+        else:
+            held.append(token)
+    return held
 
 
 def _is_latin(token: str) -> bool:

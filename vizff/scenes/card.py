@@ -220,12 +220,18 @@ class Card(Scene):
     def balanced(
         self, text: str, lines: list[str], width: int, pixels: float, bold: bool, cjk: bool
     ) -> list[str]:
-        """The same number of lines at the narrowest width that keeps it: no lone last word."""
+        """The same number of lines at the narrowest width that keeps it: no lone last word.
+        What counts as a phrase (kept whole: a formula) is judged at the full width, so a
+        narrower line does not break inside one (`… log` over `yₖ，`) to keep the count."""
+
+        def wrap(at: int) -> list[str]:
+            return self.page.type.wrap(text, at, pixels, bold=bold, cjk=cjk, phrases=width)
+
         low, high = width // 3, width
         while low < high:
             middle = (low + high) // 2
-            if len(self.page.type.wrap(text, middle, pixels, bold=bold, cjk=cjk)) <= len(lines):
+            if len(wrap(middle)) <= len(lines):
                 high = middle
             else:
                 low = middle + 1
-        return self.page.type.wrap(text, high, pixels, bold=bold, cjk=cjk)
+        return wrap(high)
