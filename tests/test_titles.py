@@ -376,3 +376,21 @@ def test_a_title_cut_to_fit_keeps_its_raised_and_lowered_characters(tmp_path):
     result = render_scene("sigmoid", tmp_path / "s.png", subtitle=long, size=(480, 270))
     (note,) = [n for n in result.notes if "is cut" in n]
     assert '("Central differences with h = 10⁻⁵ on W₁ (784×32)' in note  # as written
+
+
+@pytest.mark.parametrize(
+    "scene, size, lang, noted",
+    [("sigmoid", (480, 270), "zh", True), ("gradients", (560, 315), "zh", True),
+     ("sigmoid", (640, 360), "zh", False), ("sigmoid", (480, 270), "en", False),
+     ("card", (480, 270), "zh", False)],
+)  # fmt: skip
+def test_chinese_labels_too_small_to_read_are_noted(tmp_path, scene, size, lang, noted):
+    """At 480x270 a Chinese frame's labels reach the 8 px floor, where 偏导数 and 损失函数求值
+    cannot be made out (Latin letters still can): the render says so and what size reads."""
+    options = {"frames": 3} if scene in ("sigmoid",) else {}
+    result = render_scene(scene, tmp_path / "s.png", size=size, lang=lang, **options)
+    said = [n for n in result.notes if "too small to read" in n]
+    assert bool(said) == noted, result.notes
+    if noted:
+        assert said[0].startswith(f"at {size[0]}x{size[1]} the Chinese labels are ")
+        assert said[0].endswith("render at 640x360 or larger")

@@ -149,7 +149,8 @@ class RenderJob:
             notes
             + data_notes(self.settings)
             + looks_wrong_in(self.scene)
-            + shortened(self.scene, self.settings),
+            + shortened(self.scene, self.settings)
+            + small_text(self.scene),
             size=self.writer.size,
             title=shown_title(self.scene),
             poster=staged.target if staged is not None else None,
@@ -220,6 +221,28 @@ def data_notes(settings: Settings) -> tuple[str, ...]:
                 "them (the frames call them digits)",
             )
     return ()
+
+
+CJK_LEAST = 10  # pixels: Chinese characters set smaller are hard to make out (偏导数, 损失)
+
+
+def small_text(scene: Scene) -> tuple[str, ...]:
+    """A note where a frame's small Chinese text (labels, table, counters) is set under
+    CJK_LEAST pixels: below 640x360 it reaches the kit's 8 px floor, where Latin letters
+    still read and dense characters do not. A card's text is set large: no note."""
+    from vizff.draw.text import MIN_PIXELS
+
+    page = getattr(scene, "page", None)
+    if page is None or not page.words.cjk or scene.name == "card":
+        return ()
+    pixels = page.px("small")
+    if pixels >= CJK_LEAST:
+        return ()
+    size = "x".join(map(str, scene.size))
+    return (
+        f"at {size} the Chinese labels are {max(MIN_PIXELS, int(pixels))} px tall, too "
+        "small to read; render at 640x360 or larger",
+    )
 
 
 def shortened(scene: Scene, settings: Settings) -> tuple[str, ...]:

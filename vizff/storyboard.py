@@ -82,7 +82,15 @@ from vizff.options import (
 )
 from vizff.parallel import Runner, TaskFailed
 from vizff.recipes import Recipe, file_values, read_toml, scene_class
-from vizff.render import RenderResult, data_notes, named, planned_title, prepare, shortened
+from vizff.render import (
+    RenderResult,
+    data_notes,
+    named,
+    planned_title,
+    prepare,
+    shortened,
+    small_text,
+)
 from vizff.segments import Chapter, join_gif, join_mp4, join_webp
 from vizff.writers import open_writer
 
@@ -486,6 +494,7 @@ class Segment:
             *((writer.note,) if writer.note else ()),
             *data_notes(settings),  # names the part itself
             *(f"{self.prefix}: {note}" for note in shortened(scene, settings)),
+            *small_text(scene),  # the lesson's size: said once, not per part
         )
         size = self.path.stat().st_size
         return SegmentResult(self.number, writer.frames, size, notes, writer.playing)
