@@ -1403,3 +1403,127 @@ def test_a_folder_named_like_an_option_is_shown_how_to_write_it(capsys, tmp_path
     )
     code, _, err = run(capsys, "page", "--bogus")
     assert code == 2 and "file or folder" not in err
+
+
+# ---- a fuzzing pass (955 mutants of the scene files, paths, flags and API calls) ---------------
+def test_a_device_named_like_a_scene_file_is_refused_not_read_until_memory_runs_out(tmp_path):
+    """`z.toml` linked to /dev/zero was read whole: all the memory, then "out of memory (no
+    detail)"; a storyboard the same. Run in a process held to 3 GB, so that a regression
+    fails here rather than taking the machine's memory."""
+    import resource
+
+    def limited() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (3 << 30, 3 << 30))
+
+    os.symlink("/dev/zero", tmp_path / "z.toml")
+    for extra in ([], ["--out", "lesson"]):
+        done = subprocess.run(
+            [sys.executable, "-m", "vizff", "render", "z.toml", *extra],
+            capture_output=True, text=True, cwd=tmp_path, timeout=120, preexec_fn=limited,
+        )  # fmt: skip
+        assert done.returncode == 2, done.stderr
+        assert one_line(done.stderr) == "error: z.toml: is a device, not a .toml file\n"
+    assert sorted(os.listdir(tmp_path)) == ["z.toml"]
+
+
+def test_a_pipe_is_read_only_up_to_what_a_scene_file_could_be(tmp_path, monkeypatch):
+    from vizff import recipes
+    from vizff.errors import ConfigError
+
+    monkeypatch.setattr(recipes, "MAX_TOML_BYTES", 1000)
+    path = tmp_path / "big.toml"
+    path.write_text('scene = "sigmoid"\n' + "# a comment\n" * 200)
+    with pytest.raises(ConfigError, match=r"big\.toml: is over 0 MB, too large to be a scene"):
+        recipes.read_toml(path)
+
+
+@pytest.mark.parametrize(
+    "call, said",
+    [
+        (lambda: vizff.render.render_scene("a\x00.toml", "x.gif"),
+         r"^a\\x00\.toml: a path cannot hold a NUL character$"),
+        (lambda: render_storyboard("\x00", "x.mp4"),
+         r"^\\x00: a path cannot hold a NUL character$"),
+        (lambda: vizff.render.render_scene("bad\nname.toml", "x.gif"),
+         r"^bad\\nname\.toml: no such file$"),
+        (lambda: render_storyboard("a" * 100_000 + ".toml", "x.mp4"),
+         r"^a{199}… \(100,005 characters\): cannot be read \(File name too long\)$"),
+    ],
+)  # fmt: skip
+def test_a_scene_files_path_is_shown_escaped_and_short_and_a_nul_is_named(
+    tmp_path, monkeypatch, call, said
+):
+    """A NUL in the path was "holds a whole number of over 4,300 digits" (open()'s ValueError
+    taken for tomllib's); a line break split the message; a 100,000-character name was quoted
+    whole."""
+    from vizff.errors import VizffError
+
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(VizffError) as error:
+        call()
+    assert re.search(said, str(error.value)), str(error.value)
+
+
+def test_a_long_data_or_font_path_names_its_option(capsys, tmp_path, monkeypatch):
+    """`--data aaa…` said "aaa…: File name too long" (exit 1), naming no option; a scene
+    file's `data =` the same."""
+    monkeypatch.chdir(tmp_path)
+    long = "a" * 300
+    for flag, value in (("--data", long), ("--font", long + ".ttf")):
+        code, _, err = run(capsys, "render", "mosaic", flag, value, "--out", "x.gif")
+        assert code == 2, err
+        assert one_line(err).startswith(f"error: {flag} {'a' * 199}… (")
+        assert one_line(err).endswith("): cannot be read (File name too long)\n")
+    (tmp_path / "m.toml").write_text(f'scene = "mosaic"\ndata = "{long}"\n')
+    code, _, err = run(capsys, "render", "m.toml", "--out", "x.gif")
+    assert code == 2 and one_line(err).startswith("error: m.toml: data = ")
+    assert not (tmp_path / "x.gif").exists()
+
+
+def test_a_lessons_output_on_a_device_is_not_called_a_file(capsys):
+    code, _, err = run(capsys, "render", str(small_board_path()), "--out", "/dev/null")
+    assert code == 2 and one_line(err) == (
+        "error: --out /dev/null: is not a file or folder (a device or pipe); a path without an "
+        "extension names a folder\n"
+    )
+
+
+def small_board_path() -> Path:
+    return Path(__file__).resolve().parents[1] / "scenes" / "lesson.toml"
+
+
+@pytest.mark.parametrize(
+    "text, said",
+    [
+        ('Scene = "sigmoid"\n', 'the key "Scene" is not one; did you mean scene? a scene file'),
+        ('"scene " = "sigmoid"\n', 'the key "scene " is not one; did you mean scene? '),
+        ('[[part]]\nacrd = "title"\n', 'part 1: the key "acrd" is not one; did you mean card? '),
+        ('scene = "sigmoid"\n[[part]]\ncard = "title"\n',
+         'scene = "sigmoid": a storyboard names a scene in each [[part]]; this file has both'),
+    ],
+)  # fmt: skip
+def test_a_miswritten_scene_or_card_key_is_named(capsys, tmp_path, monkeypatch, text, said):
+    """`Scene =` or `acrd =` got only "needs a line scene = ...", and a file with both a scene
+    line and [[part]] tables was told `scene`: did you mean "seed"?"""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "f.toml").write_text(text)
+    code, _, err = run(capsys, "render", "f.toml", "--out", "x.gif")
+    assert code == 2 and one_line(err).startswith(f"error: f.toml: {said}"), err
+
+
+def test_a_value_whose_repr_raises_is_named_by_its_type():
+    class Odd:
+        def __repr__(self):
+            raise RuntimeError("boom")
+
+    with pytest.raises(OptionError) as error:
+        vizff.render.render_scene(Odd(), "x.gif")
+    assert str(error.value).startswith("scene=a Odd: not a scene;")  # str() itself raised
+
+
+@pytest.mark.parametrize("jobs", ["1.5", "nan", "-", "two"])
+def test_jobs_that_is_not_a_whole_number_reads_as_every_other_flag(capsys, jobs):
+    code, _, err = run(capsys, "render", "sigmoid", "--jobs", jobs)
+    assert (
+        code == 2 and one_line(err) == f"error: --jobs {jobs}: expected a whole number, 1 to 256\n"
+    )

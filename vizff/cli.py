@@ -371,10 +371,11 @@ def render_command(
         ),
     ] = None,
     jobs: Annotated[
-        Optional[int],
+        Optional[str],  # read here: click's words for `--jobs 1.5` were pydantic's
         typer.Option(
             "--jobs",
             help="worker processes for a storyboard's parts and for --all (default: the cores)",
+            metavar="INT",
         ),
     ] = None,
     **given: Any,
@@ -384,8 +385,7 @@ def render_command(
     from vizff.render import check_poster, prepare
 
     embed = check_embed(embed)
-    if jobs is not None and not 1 <= jobs <= 256:  # click's own words were "Input should be"
-        raise OptionError("jobs", "give 1 to 256 worker processes", value=jobs, source=Cli())
+    jobs = check_jobs(jobs)
     out_dir_given = out_dir is not None
     out_dir = Path("outputs") if out_dir is None else out_dir
     out_dir, scenes_dir = home_path(out_dir, "out_dir"), home_path(scenes_dir, "scenes_dir")
@@ -531,6 +531,22 @@ def render_job(job, said=None):
     if result.poster is not None:
         print(f"{printable(str(result.poster))}  poster", file=said or sys.stdout)
     return result
+
+
+def check_jobs(text: str | None) -> int | None:
+    """--jobs as a whole number of worker processes, 1 to 256 (`1.5`, `nan`, `-` refused in
+    the words every other flag uses)."""
+    if text is None:
+        return None
+    try:
+        jobs = int(text.strip())
+    except ValueError:
+        jobs = None
+    if jobs is None:
+        raise OptionError("jobs", "expected a whole number, 1 to 256", value=text, source=Cli())
+    if not 1 <= jobs <= 256:
+        raise OptionError("jobs", "give 1 to 256 worker processes", value=text, source=Cli())
+    return jobs
 
 
 def written_line(result) -> str:

@@ -415,6 +415,10 @@ def load_digits(spec: str | os.PathLike[str] = "sample") -> Digits:
         raise OptionError(
             "data", f"{where} cannot be read (permission denied)", value=text
         ) from None
+    except OSError as exc:  # a name too long for the file system, a loop of links...
+        from vizff.files import reason
+
+        raise OptionError("data", f"cannot be read ({reason(exc)})", value=text) from None
 
 
 def _load(text: str) -> Digits:

@@ -115,7 +115,10 @@ def safe_repr(value: Any, depth: int = 0) -> str:
     """repr(), but a whole number too long for Python to write (inside a list too) is
     described by `number_text`, never an error of its own."""
     if isinstance(value, int) and not isinstance(value, bool):
-        return number_text(value)
+        try:
+            return number_text(value)
+        except Exception:  # an int subclass whose own methods raise
+            return f"<{type(value).__name__}>"
     try:
         return repr(value)
     except ValueError:  # a huge int inside
@@ -125,6 +128,8 @@ def safe_repr(value: Any, depth: int = 0) -> str:
         if isinstance(value, dict) and depth < LITERAL_DEPTH:
             inner = ", ".join(f"{k!r}: {safe_repr(v, depth + 1)}" for k, v in value.items())
             return "{" + inner + "}"
+        return f"a {type(value).__name__}"
+    except Exception:  # an object whose own __repr__ raises: named by its type
         return f"a {type(value).__name__}"
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from vizff.errors import Cli, ConfigError, File, OptionError, Python, Source
+from vizff.errors import Cli, ConfigError, File, OptionError, Python, Source, shorten
 from vizff.files import home_path
 from vizff.options import Layer, Settings, check_output_name, close_match, settle
 
@@ -65,40 +65,69 @@ def scene_class(name: Any, source: Source):
     )
 
 
+MAX_TOML_BYTES = 16_000_000  # a scene file or storyboard is a few KB; a lesson of 10,000 parts 2 MB
+
+
 def read_toml(path: Path) -> dict[str, Any]:
-    """A TOML file's table, with every failure one line naming the file."""
+    """A TOML file's table, with every failure one line naming the file (escaped and
+    shortened as every value the user gave is). A device is refused and a pipe read to at
+    most MAX_TOML_BYTES: `z.toml` linked to /dev/zero was read until memory ran out."""
+    name = shorten(str(path))
+    if "\x00" in str(path):  # open() says "embedded null byte", a ValueError
+        raise ConfigError(f"{name}: a path cannot hold a NUL character")
     try:
         # opened without waiting: a named pipe that nobody writes to then reads as empty
         # (opened plainly, vizff waited for a writer for ever); `<(cat x.toml)` still reads
         descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
         with open(descriptor, "rb") as handle:
+            mode = os.fstat(descriptor).st_mode
+            if not (stat.S_ISREG(mode) or stat.S_ISFIFO(mode)):
+                raise ConfigError(f"{name}: is a device, not a .toml file")
             os.set_blocking(descriptor, True)
-            raw = handle.read()
-            if not raw and stat.S_ISFIFO(os.fstat(descriptor).st_mode):
-                raise ConfigError(f"{path}: is a pipe that nothing was written to")
+            raw = handle.read(MAX_TOML_BYTES + 1)
+            if not raw and stat.S_ISFIFO(mode):
+                raise ConfigError(f"{name}: is a pipe that nothing was written to")
+        if len(raw) > MAX_TOML_BYTES:
+            raise ConfigError(
+                f"{name}: is over {MAX_TOML_BYTES // 1_000_000} MB, too large to be a scene file "
+                "or storyboard"
+            )
         if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-            raise ConfigError(f"{path}: is saved as UTF-16; save it as UTF-8")
+            raise ConfigError(f"{name}: is saved as UTF-16; save it as UTF-8")
         # a UTF-8 byte-order mark, which Windows editors write and nobody sees: not TOML's
         return tomllib.loads(raw.removeprefix(b"\xef\xbb\xbf").decode("utf-8"))
     except FileNotFoundError:
-        raise ConfigError(f"{path}: no such file") from None
+        raise ConfigError(f"{name}: no such file") from None
     except IsADirectoryError:
-        raise ConfigError(f"{path}: is a folder, not a .toml file") from None
+        raise ConfigError(f"{name}: is a folder, not a .toml file") from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+        raise ConfigError(f"{name}: not valid TOML ({exc})") from None
     except RecursionError:
-        raise ConfigError(f"{path}: nested too deeply to be a scene file") from None
+        raise ConfigError(f"{name}: nested too deeply to be a scene file") from None
     except UnicodeDecodeError as exc:
         raise ConfigError(
-            f"{path}: is not UTF-8 text (at byte {exc.start + 1:,}); save it as UTF-8"
+            f"{name}: is not UTF-8 text (at byte {exc.start + 1:,}); save it as UTF-8"
         ) from None
     except ValueError:  # tomllib reading a whole number of more digits than Python allows
         raise ConfigError(
-            f"{path}: holds a whole number of over {sys.get_int_max_str_digits():,} digits, "
+            f"{name}: holds a whole number of over {sys.get_int_max_str_digits():,} digits, "
             "more than can be read; write a smaller number"
         ) from None
     except OSError as exc:
-        raise ConfigError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+        raise ConfigError(f"{name}: cannot be read ({exc.strerror or exc})") from None
+
+
+def misspelled(table: Mapping[str, Any], *wanted: str) -> str:
+    """`the key "Scene" is not one; did you mean scene? `, where a key of `table` is one of
+    `wanted` miswritten (another case, a space, a letter off), else ``: said before "a scene
+    file needs a line scene = ..." (which alone did not say what was wrong with the line)."""
+    for key in table:
+        plain = str(key).strip().casefold()
+        for word in wanted:
+            if plain == word or close_match(plain, [word]):
+                return f'the key "{shorten(str(key), 40)}" is not one; did you mean {word}? '
+
+    return ""
 
 
 def file_values(
@@ -151,8 +180,8 @@ def load_recipe(
             )
         if "scene" not in table:
             raise ConfigError(
-                f'{path}: a scene file needs a line scene = "NAME", a storyboard [[part]] '
-                "tables; this file has neither"
+                f'{path}: {misspelled(table, "scene")}a scene file needs a line scene = "NAME", '
+                "a storyboard [[part]] tables; this file has neither"
             )
         values = dict(table)
         cls = scene_class(values.pop("scene"), file)

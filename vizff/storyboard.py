@@ -81,7 +81,7 @@ from vizff.options import (
     settle,
 )
 from vizff.parallel import Runner, TaskFailed
-from vizff.recipes import Recipe, file_values, read_toml, scene_class
+from vizff.recipes import Recipe, file_values, misspelled, read_toml, scene_class
 from vizff.render import (
     RenderResult,
     data_notes,
@@ -247,6 +247,11 @@ def _not_at_top(key: str) -> str:
 
     if key == "subtitle":
         return "a subtitle belongs to a part"
+    if key == "scene":  # a scene file's line in a file with [[part]] tables: neither kind
+        return (
+            "a storyboard names a scene in each [[part]]; this file has both this line and "
+            "[[part]] tables: remove the line for a storyboard, or the tables for a scene file"
+        )
     if key in NEVER:
         return "not for a storyboard (render one part's scene on its own for a still)"
     if any(key in options_of(cls) for cls in SCENES.values()):
@@ -321,8 +326,9 @@ def _part(
     scene = values.pop("scene", None)
     if scene is None and "card" not in values:
         raise ConfigError(
-            f'{source.prefix()}: a part needs scene = "NAME" (see `vizff scenes`) or '
-            'card = "title", "section" or "end"'
+            f"{source.prefix()}: {misspelled(values, 'scene', 'card')}"
+            'a part needs scene = "NAME" (see `vizff scenes`) or card = "title", "section" or '
+            '"end"'
         )
     cls = scene_class("card" if scene is None else scene, source)
     if "card" in values and cls.name != "card":
@@ -665,8 +671,9 @@ def _check_output(out: Path, fmt: str, settings: Settings) -> None:
     """The output's path and format, checked as a writer checks them, before any work."""
     if fmt == "":
         if os.path.lexists(out) and not out.is_dir():
+            what = "a file" if out.is_file() else "not a file or folder (a device or pipe)"
             raise OptionError(
-                "out", "is a file; a path without an extension names a folder", value=str(out)
+                "out", f"is {what}; a path without an extension names a folder", value=str(out)
             )
         if out.is_dir() and _foreign(out):
             raise OptionError(

@@ -224,10 +224,16 @@ def user_font(
 ) -> FontChoice:
     """The font at `path` (--font): its first face with every character, or an OptionError
     that says which of them vizff's own words (`ours`, those of `kit_name`) need."""
-    if not path.is_file():
-        if path.is_dir():
+    try:
+        is_file, is_dir, exists = path.is_file(), path.is_dir(), path.exists()
+    except OSError as exc:  # a name too long for the file system, a loop of links
+        from vizff.files import reason
+
+        raise OptionError("font", f"cannot be read ({reason(exc)})", value=str(path)) from None
+    if not is_file:
+        if is_dir:
             problem = "is a folder, not a font file"
-        elif path.exists():  # a pipe, a device: nothing to read a font from
+        elif exists:  # a pipe, a device: nothing to read a font from
             problem = "is not a regular file; pass a .ttf, .otf or .ttc file"
         else:
             problem = "no such file"
