@@ -1527,3 +1527,11 @@ def test_jobs_that_is_not_a_whole_number_reads_as_every_other_flag(capsys, jobs)
     assert (
         code == 2 and one_line(err) == f"error: --jobs {jobs}: expected a whole number, 1 to 256\n"
     )
+
+
+def test_a_language_key_with_a_line_break_is_shown_escaped():
+    """Found by the random recipes test: `subtitle={"\\n": 0}` gave a message in two lines."""
+    with pytest.raises(OptionError) as error:
+        vizff.render.render_scene("mosaic", "x.png", subtitle={"\n": 0})
+    assert str(error.value).startswith("subtitle={'\\n': 0}: \"\\n\" is not a language of vizff")
+    assert "\n" not in str(error.value)

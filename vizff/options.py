@@ -24,6 +24,7 @@ from vizff.errors import (
     OptionError,
     Python,
     Source,
+    shorten,
     toml_literal,
 )
 
@@ -588,8 +589,9 @@ def in_language(value: Any, lang: str | None, source: Source, key: str) -> Any:
         written = f"{key} = {{{example}}}"
     if unknown:
         problem = (
-            f'"{unknown[0]}" is not a language of vizff ({", ".join(languages)}): write {written}'
-        )
+            f'"{shorten(str(unknown[0]), 40)}" is not a language of vizff '
+            f'({", ".join(languages)}): write {written}'
+        )  # escaped: a key "\n" split the message in two
         raise OptionError(key, problem, value=value, source=source)
     if not value:
         problem = f"has no text: write {written}, or one string"
