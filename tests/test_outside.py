@@ -1535,3 +1535,15 @@ def test_a_language_key_with_a_line_break_is_shown_escaped():
         vizff.render.render_scene("mosaic", "x.png", subtitle={"\n": 0})
     assert str(error.value).startswith("subtitle={'\\n': 0}: \"\\n\" is not a language of vizff")
     assert "\n" not in str(error.value)
+
+
+def test_an_option_that_took_the_next_flag_as_its_value_is_named(capsys):
+    """`--fps --frame -1` said only "No such option: -1": --fps had taken --frame as its
+    value. A flag that takes no value (--poster) is not blamed."""
+    code, _, err = run(capsys, "render", "loss", "--fps", "--frame", "-1")
+    assert code == 2 and one_line(err) == (
+        "error: No such option: -1; --fps took --frame as its value: give --fps one, e.g. "
+        "--fps VALUE --frame\n"
+    )
+    code, _, err = run(capsys, "render", "loss", "--poster", "--bogus", "-1")
+    assert code == 2 and "took" not in one_line(err)

@@ -533,6 +533,25 @@ def render_job(job, said=None):
     return result
 
 
+def value_taken(command, typed: list[str], named: str) -> str:
+    """`; --fps took --frame as its value: give --fps one`, where the option before the one
+    refused took the next flag as its value (`--fps --frame -1` said only "No such option:
+    -1"), else ``."""
+    try:
+        at = typed.index(named)
+        flag, taken = typed[at - 2], typed[at - 1]
+        sub = command.commands.get(typed[0]) if hasattr(command, "commands") else None
+        params = getattr(sub, "params", ())
+        wants = any(
+            flag in getattr(p, "opts", ()) and not getattr(p, "is_flag", True) for p in params
+        )
+    except (ValueError, IndexError, AttributeError):
+        return ""
+    if at < 3 or not wants or not taken.startswith("-"):
+        return ""
+    return f"; {flag} took {taken} as its value: give {flag} one, e.g. {flag} VALUE {taken}"
+
+
 def check_jobs(text: str | None) -> int | None:
     """--jobs as a whole number of worker processes, 1 to 256 (`1.5`, `nan`, `-` refused in
     the words every other flag uses)."""
@@ -808,6 +827,8 @@ def main(argv: list[str] | None = None) -> None:
         path = next((a for a in typed if a.startswith(named) and os.path.lexists(a)), None)
         if type(exc).__name__ == "NoSuchOption" and named and path:  # a file named -x...
             message += f"; {path} is a file or folder here: write it ./{path}, or after --"
+        elif type(exc).__name__ == "NoSuchOption" and named:
+            message += value_taken(command, typed, named)
         fail(f"error: {message}", exc.exit_code)
     except (typer.Abort, KeyboardInterrupt):
         code = INTERRUPTED

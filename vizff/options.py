@@ -590,7 +590,7 @@ def in_language(value: Any, lang: str | None, source: Source, key: str) -> Any:
     if unknown:
         problem = (
             f'"{shorten(str(unknown[0]), 40)}" is not a language of vizff '
-            f'({", ".join(languages)}): write {written}'
+            f"({', '.join(languages)}): write {written}"
         )  # escaped: a key "\n" split the message in two
         raise OptionError(key, problem, value=value, source=source)
     if not value:
