@@ -537,17 +537,13 @@ def value_taken(command, typed: list[str], named: str) -> str:
     """`; --fps took --frame as its value: give --fps one`, where the option before the one
     refused took the next flag as its value (`--fps --frame -1` said only "No such option:
     -1"), else ``."""
-    try:
-        at = typed.index(named)
-        flag, taken = typed[at - 2], typed[at - 1]
-        sub = command.commands.get(typed[0]) if hasattr(command, "commands") else None
-        params = getattr(sub, "params", ())
-        wants = any(
-            flag in getattr(p, "opts", ()) and not getattr(p, "is_flag", True) for p in params
-        )
-    except (ValueError, IndexError, AttributeError):
+    at = typed.index(named) if named in typed else 0
+    if at < 3:  # the command, the option, the flag it took, then the one refused
         return ""
-    if at < 3 or not wants or not taken.startswith("-"):
+    flag, taken = typed[at - 2], typed[at - 1]
+    params = getattr(getattr(command, "commands", {}).get(typed[0]), "params", ())
+    wants = any(flag in getattr(p, "opts", ()) and not getattr(p, "is_flag", True) for p in params)
+    if not wants or not taken.startswith("-"):
         return ""
     return f"; {flag} took {taken} as its value: give {flag} one, e.g. {flag} VALUE {taken}"
 

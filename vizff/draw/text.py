@@ -429,11 +429,11 @@ def _formulas(tokens: list[str], too_long) -> list[str]:
     between two of them (`log`), are joined; a clause's comma ends a formula. A teacher's
     `E = −Σ tₖ log yₖ` broke as `E = −Σ` over `tₖ log yₖ`."""
     joined: list[str] = []
+    marks = [_mathy(token) for token in tokens]
     last = False  # the token before is part of a formula
     for index, token in enumerate(tokens):
-        word = token.strip()
-        mathy = _mathy(token)
-        following = index + 1 < len(tokens) and _mathy(tokens[index + 1])
+        word, mathy = token.strip(), marks[index]
+        following = index + 1 < len(tokens) and marks[index + 1]
         bridge = not mathy and last and following and word.isalpha() and len(word) <= 3
         if (
             joined
