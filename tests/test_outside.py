@@ -1542,8 +1542,38 @@ def test_an_option_that_took_the_next_flag_as_its_value_is_named(capsys):
     value. A flag that takes no value (--poster) is not blamed."""
     code, _, err = run(capsys, "render", "loss", "--fps", "--frame", "-1")
     assert code == 2 and one_line(err) == (
-        "error: No such option: -1; --fps took --frame as its value: give --fps one, e.g. "
-        "--fps VALUE --frame\n"
+        "error: --fps took --frame as its value: give --fps one, e.g. --fps VALUE --frame "
+        "(or write --fps=--frame for that very value)\n"
+    )
+    code, _, err = run(capsys, "render", "loss", "--fps", "--bogus", "-1")  # not a flag of ours
+    assert code == 2 and one_line(err) == (
+        "error: No such option: -1; --fps took --bogus as its value: give --fps one, e.g. "
+        "--fps VALUE --bogus\n"
     )
     code, _, err = run(capsys, "render", "loss", "--poster", "--bogus", "-1")
     assert code == 2 and "took" not in one_line(err)
+
+
+def test_a_folder_or_file_option_given_a_flag_says_so_and_writes_nothing(capsys, tmp_path):
+    """`--out-dir --Steps 5` read "scene 5: not a scene", and `--out-dir --steps` rendered
+    into a new folder named --steps: the option took the flag (in any case) as its value."""
+    os.chdir(tmp_path)
+    for typed, flag, taken in (
+        (["render", "--out-dir", "--Steps", "5"], "--out-dir", "--Steps"),
+        (["render", "loss", "--out-dir", "--steps"], "--out-dir", "--steps"),
+        (["render", "--out", "--fps", "5", "loss"], "--out", "--fps"),
+        (["train", "--lr", "--epochs", "1"], "--lr", "--epochs"),
+    ):
+        code, out, err = run(capsys, *typed)
+        assert (
+            code == 2
+            and out == ""
+            and one_line(err)
+            == (
+                f"error: {flag} took {taken} as its value: give {flag} one, e.g. {flag} VALUE "
+                f"{taken} (or write {flag}={taken} for that very value)\n"
+            )
+        ), typed
+    assert list(tmp_path.iterdir()) == []
+    code, _, _ = run(capsys, "render", "loss", "--out-dir=--x", "--steps", "3", "--size", "480x270")
+    assert code == 0 and [p.name for p in tmp_path.iterdir()] == ["--x"]

@@ -548,6 +548,28 @@ def value_taken(command, typed: list[str], named: str) -> str:
     return f"; {flag} took {taken} as its value: give {flag} one, e.g. {flag} VALUE {taken}"
 
 
+def flag_taken(command, typed: list[str]) -> str:
+    """`--out-dir took --steps as its value: ...`, where an option that takes a value was given
+    one of the command's own flags as it (`--out-dir --steps 5` rendered into a folder named
+    --steps, or read "scene 5: not a scene"), else ``. Flags are matched in any case
+    (`--Steps`); `--out-dir=--steps` is taken as written."""
+    at = 0
+    while at < len(typed) and typed[at] in getattr(command, "commands", {}):
+        command, at = command.commands[typed[at]], at + 1
+    options = [p for p in getattr(command, "params", ()) if p.param_type_name == "option"]
+    known = {o.lower() for p in options for o in (*p.opts, *p.secondary_opts)} | {"--help"}
+    takes = {o for p in options if not p.is_flag and not p.count for o in p.opts}
+    while at < len(typed) - 1 and typed[at] != "--":
+        flag, taken = typed[at], typed[at + 1]
+        if flag in takes and taken.split("=", 1)[0].lower() in known:
+            return (
+                f"{flag} took {taken} as its value: give {flag} one, e.g. {flag} VALUE {taken} "
+                f"(or write {flag}={taken} for that very value)"
+            )
+        at += 2 if flag in takes else 1
+    return ""
+
+
 def check_jobs(text: str | None) -> int | None:
     """--jobs as a whole number of worker processes, 1 to 256 (`1.5`, `nan`, `-` refused in
     the words every other flag uses)."""
@@ -812,6 +834,8 @@ def main(argv: list[str] | None = None) -> None:
     if not isinstance(sys.stderr, ReaderMayGo):
         sys.stderr = ReaderMayGo(sys.stderr)
     try:
+        if taken := flag_taken(command, sys.argv[1:] if argv is None else list(argv)):
+            fail(f"error: {taken}", 2)
         code = command.main(args=argv, prog_name="vizff", standalone_mode=False)
         sys.stdout.flush()  # a full or closed stdout fails here, not in Python's exit
     except UsageProblem as exc:
