@@ -457,9 +457,13 @@ def test_the_line_says_how_long_the_file_plays_and_apart_how_long_it_took(capsys
     "seconds, said",
     [(0.3, "0.3 s"), (7.56, "7.6 s"), (59.94, "59.9 s"), (59.96, "1 min 00 s"),
      (312.4, "5 min 12 s"), (3599.4, "59 min 59 s"), (3599.6, "1 h 00 min"),
-     (3725, "1 h 02 min"), (36000, "10 h 00 min")],
+     (3725, "1 h 02 min"), (36000, "10 h 00 min"),
+     # halves up, as the number reads: 151 frames at 20 fps said "7.5 s" (binary 7.549999...)
+     (7.55, "7.6 s"), (151 / 20, "7.6 s"), (0.25, "0.3 s"), (89.5, "1 min 30 s"),
+     (3599.5, "1 h 00 min"), (150 * 60 + 30, "2 h 31 min")],
 )  # fmt: skip
 def test_lengths_read_as_a_person_says_them(seconds, said):
+    """Every length a summary line, a storyboard's and a notebook's show goes through here."""
     from vizff.render import duration
 
     assert duration(seconds) == said

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import decimal
 import os
 import re
 import time
@@ -31,14 +32,26 @@ Progress = Callable[[int, int], None]  # (frames done, frames in all)
 
 
 def duration(seconds: float) -> str:
-    """How long a video plays, as a person says it: `7.6 s`, `5 min 12 s`, `1 h 02 min`."""
-    if seconds < 59.95:
-        return f"{seconds:.1f} s"
-    whole = round(seconds)
+    """How long a video plays, as a person says it: `7.6 s`, `5 min 12 s`, `1 h 02 min`.
+
+    Halves round up, as a person rounds the number as written: 151 frames at 20 fps play
+    7.55 s, said `7.6 s` (the float 7.55 lies just below it, and Python's own rounding, to
+    the even neighbour besides, said 7.5)."""
+    tenths = half_up(seconds, "0.1")
+    if tenths < 60:
+        return f"{tenths} s"
+    whole = int(half_up(seconds, "1"))
     if whole < 3600:
         return f"{whole // 60} min {whole % 60:02d} s"
-    minutes = round(seconds / 60)
+    minutes = int(half_up(seconds / 60, "1"))
     return f"{minutes // 60} h {minutes % 60:02d} min"
+
+
+def half_up(value: float, step: str) -> decimal.Decimal:
+    """`value` to a multiple of `step` ("0.1", "1"), a half rounded up, from its shortest
+    decimal form (repr(7.55) is "7.55")."""
+    exact = decimal.Decimal(repr(float(value)))
+    return exact.quantize(decimal.Decimal(step), rounding=decimal.ROUND_HALF_UP)
 
 
 @dataclass(frozen=True)
