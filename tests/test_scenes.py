@@ -545,22 +545,58 @@ def test_relus_flat_side_is_inactive_not_saturated_and_its_slope_steps(lang):
     assert SCENES["sigmoid"](function="sigmoid").words("sigmoid.saturated")  # sigmoid keeps it
 
 
-@pytest.mark.parametrize("size", [(640, 360), (1280, 720)])
-def test_mosaic_labels_are_one_size_on_one_line_and_never_touch(size):
+def narrow_images(tmp_path, shape=(28, 14)):
+    """A data folder of `shape` images (tall and narrow by default), labels k % 10."""
+    import gzip
+
+    from tests.conftest import idx_images, idx_labels
+
+    rng = np.random.default_rng(1)
+    folder = tmp_path / "narrow"
+    folder.mkdir()
+    for name, payload in {
+        "train-images-idx3-ubyte.gz": idx_images(rng.integers(0, 256, (20, *shape))),
+        "train-labels-idx1-ubyte.gz": idx_labels(np.arange(20) % 10),
+        "t10k-images-idx3-ubyte.gz": idx_images(rng.integers(0, 256, (100, *shape))),
+        "t10k-labels-idx1-ubyte.gz": idx_labels(np.arange(100) % 10),
+    }.items():
+        (folder / name).write_bytes(gzip.compress(payload))
+    return str(folder)
+
+
+@pytest.mark.parametrize(
+    ("size", "lang", "narrow"),
+    [((640, 360), "en", False), ((1280, 720), "en", False), ((640, 360), "zh", False),
+     ((640, 360), "en", True), ((1920, 1080), "en", True)],
+)  # fmt: skip
+def test_mosaic_labels_are_whole_names_one_size_on_one_line_and_never_touch(
+    tmp_path, size, lang, narrow
+):
     """Each label was fitted alone: sizes jumped from tile to tile and neighbours touched
-    ("TrouserPullover"). They are now one size, on one baseline per row, each within its
-    image's width, so a gap always parts two names."""
-    scene = SCENES["mosaic"](classes="fashion", labels=True, size=size, reveal=2)
+    ("TrouserPullover"). Then they were one size but cut to their image's width: "T-shirt…",
+    "Ankle…" at 1280x720 beside unused room, and under 28x14 images (a 2x36 grid) one letter
+    each, "S…". The columns now spread for the names, and fewer columns are chosen where they
+    must: every name whole, centred under its image, one size, one baseline a row, a gap
+    between neighbours, and the grid inside the page."""
+    data = narrow_images(tmp_path) if narrow else "sample"
+    scene = SCENES["mosaic"](
+        classes="fashion", labels=True, size=size, reveal=2, lang=lang, data=data
+    )
     for _ in scene.frames():
         pass
+    names = scene.class_names()
+    _, shown = scene.chosen()
     labels = [t for t in scene.page.texts() if t.role == "label"]
-    assert len(labels) == len(scene.grid.tiles)
+    assert len(labels) == len(scene.grid.tiles) == len(shown)
     assert len({t.box.h for t in labels}) == 1  # one size
     tiles = sorted(scene.grid.tiles, key=lambda b: (b.y, b.x))
     for item in labels:
         (tile,) = [b for b in tiles if b.x <= item.box.x + item.box.w / 2 <= b.right
                    and 0 <= item.box.y - b.bottom <= 3]  # fmt: skip
-        assert tile.x <= item.box.x and item.box.x + item.box.w <= tile.right + 1
+        k = scene.grid.tiles.index(tile)
+        assert item.content == names[int(shown[k])]  # the whole name, not "T-shirt…"
+        assert abs((item.box.x + item.box.w / 2) - (tile.x + tile.w / 2)) <= 1  # centred
+        assert 0 <= item.box.x and item.box.right <= size[0]
     rows: dict[int, list] = {}
     for item in labels:
         rows.setdefault(item.box.y, []).append(item)
@@ -569,6 +605,23 @@ def test_mosaic_labels_are_one_size_on_one_line_and_never_touch(size):
         row.sort(key=lambda t: t.box.x)
         for a, b in zip(row, row[1:]):
             assert b.box.x - (a.box.x + a.box.w) >= 1, (a.content, b.content)
+    body = scene.page.body
+    assert body.x <= scene.grid.bounds.x and scene.grid.bounds.right <= body.right
+
+
+def test_mosaic_digits_keep_their_grid_when_names_need_no_room():
+    """Labels no wider than their images (digits 0-9) leave the grid as it was laid without
+    room for names: the same tiles."""
+    from vizff.draw import TileGrid
+
+    scene = SCENES["mosaic"](size=(640, 360), reveal=2, labels=True)
+    scene.load()
+    assert scene.grid.pitch <= scene.grid.tiles[0].w + scene.gap
+    unspread = TileGrid.fit(
+        scene.page.body, scene.rows * scene.cols, scene.digits.image_shape, gap=scene.gap,
+        below=scene.grid.below, column_major=True, crisp=True, cols=scene.cols, rows=scene.rows,
+    )  # fmt: skip
+    assert scene.grid.tiles == unspread.tiles
 
 
 def test_a_matrix_numbers_its_rows_and_columns_alike():

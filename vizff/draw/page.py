@@ -175,6 +175,12 @@ class Page:
         ]
         return pixels / (self.s * self.words.text_scale), shown
 
+    def widest(self, texts: Sequence[str], size: str = "small", *, least: bool = False) -> int:
+        """The widest of `texts` in pixels at `size`, or with `least` at the least size
+        `one_size` draws them (70% of it)."""
+        pixels = max(MIN_PIXELS, round(self.px(size) * (0.7 if least else 1)))
+        return max((self.type.width(t, pixels) for t in texts), default=0)
+
     def _line_height(self, pixels: float) -> int:
         laid = self.type.lay("Ag字", pixels)
         return laid.ascent + laid.descent + max(1, round(pixels * 0.15))

@@ -24,7 +24,10 @@ class TileGrid:
     Tiles are a whole multiple of the image's pixels when that is at least 2 (every pixel a
     crisp square), or with `crisp` whenever it is at least 1; else as large as fits. `below`
     reserves a strip under each tile for a label. The grid is centred in the box, or with
-    `top` at its top (a panel whose header and colour bar must stay beside it).
+    `top` at its top (a panel whose header and colour bar must stay beside it). `pitch`: the
+    least distance from one column to the next, for labels wider than their tiles (a name
+    under each image, centred: "T-shirt/top" under a 26-pixel tile); the columns spread to
+    it, as far as the box allows, and the grid's bounds take in the labels' reach.
     """
 
     tiles: tuple[Box, ...]
@@ -32,6 +35,13 @@ class TileGrid:
     rows: int
     scale: float  # screen pixels per image pixel
     below: int
+    pitch: int = 0  # the pitch the columns have for their labels (≤ the one asked for)
+    reach: int = 0  # how far a label reaches past its tile on each side
+
+    def labels_fit(self, pitch: int) -> bool:
+        """Whether the columns spread to `pitch`, as asked (a given number of columns may
+        leave less room)."""
+        return self.pitch >= pitch
 
     @classmethod
     def fit(
@@ -47,6 +57,7 @@ class TileGrid:
         rows: int | None = None,
         crisp: bool = False,
         top: bool = False,
+        pitch: int = 0,
     ) -> TileGrid:
         image_rows, image_cols = shape
         best = None
@@ -68,23 +79,24 @@ class TileGrid:
         scale = max(scale, 1 / max(image_rows, image_cols))
         tile_w = max(1, int(image_cols * scale))
         tile_h = max(1, int(image_rows * scale))
-        grid_w = c * tile_w + gap * (c - 1)
+        pitch = max(0, min(pitch, (box.w + gap - 1) // c))  # as much as the box has room for
+        step = max(tile_w + gap, pitch)  # from one column to the next
+        reach = max(0, math.ceil((pitch - gap - tile_w) / 2))  # a label's, past its tile
+        grid_w = step * (c - 1) + tile_w + 2 * reach
         grid_h = r * (tile_h + below) + gap * (r - 1)
-        x0 = box.x + (box.w - grid_w) // 2
+        x0 = box.x + (box.w - grid_w) // 2 + reach
         y0 = box.y + (0 if top else max(0, (box.h - grid_h) // 2))
         tiles = []
         for k in range(count):
             col, row = (k // r, k % r) if column_major else (k % c, k // c)
-            tiles.append(
-                Box(x0 + col * (tile_w + gap), y0 + row * (tile_h + below + gap), tile_w, tile_h)
-            )
-        return cls(tuple(tiles), c, r, scale, below)
+            tiles.append(Box(x0 + col * step, y0 + row * (tile_h + below + gap), tile_w, tile_h))
+        return cls(tuple(tiles), c, r, scale, below, pitch, reach)
 
     @property
     def bounds(self) -> Box:
-        x0 = min(t.x for t in self.tiles)
+        x0 = min(t.x for t in self.tiles) - self.reach
         y0 = min(t.y for t in self.tiles)
-        x1 = max(t.right for t in self.tiles)
+        x1 = max(t.right for t in self.tiles) + self.reach
         y1 = max(t.bottom for t in self.tiles) + self.below
         return Box(x0, y0, x1 - x0, y1 - y0)
 

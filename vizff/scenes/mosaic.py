@@ -93,20 +93,35 @@ class Mosaic(DataScene):
         page = self._default_page
         below = page.line_height("small") if self.settings.labels else 0
         gap = max(1, round(3 * page.s))
+        wanted, least = self._pitches(page)
 
-        def tile(shape: tuple[int, int]) -> int:
+        def tile(shape: tuple[int, int]) -> tuple[bool, int]:
             rows, cols = shape
             grid = TileGrid.fit(
                 page.body, count, self.digits.image_shape, gap=gap, below=below,
-                column_major=True, crisp=True, cols=cols, rows=rows,
+                column_major=True, crisp=True, cols=cols, rows=rows, pitch=wanted,
             )  # fmt: skip
             fits = grid.bounds.w <= page.body.w and grid.bounds.h <= page.body.h + 1
-            return grid.tiles[0].w if fits else 0
+            return grid.labels_fit(least), grid.tiles[0].w if fits else 0
 
         shapes = [(rows, count // rows) for rows in range(1, count + 1) if count % rows == 0]
-        widths = {shape: tile(shape) for shape in shapes}
-        best = max(shapes, key=lambda shape: (widths[shape], shape == default))
-        return best, widths[best]
+        judged = {shape: tile(shape) for shape in shapes}
+        # names under the images whole before larger images: "S…" under every one says nothing
+        best = max(shapes, key=lambda shape: (*judged[shape], shape == default))
+        return best, judged[best][1]
+
+    def _pitches(self, page: Page) -> tuple[int, int]:
+        """(wanted, least): from one column to the next, room for the widest class name at
+        the labels' size and at the least size they are drawn at, with a space between
+        neighbours; 0 without labels."""
+        if not self.settings.labels:
+            return 0, 0
+        names, space = self.class_names(), self._label_space(page)
+        return tuple(page.widest(names, "small", least=least) + space for least in (False, True))
+
+    @staticmethod
+    def _label_space(page: Page) -> int:
+        return max(2, round(8 * page.s))
 
     @cached_property
     def _default_page(self) -> Page:
@@ -182,7 +197,8 @@ class Mosaic(DataScene):
         the next one's stays); past that, longer names are cut with an ellipsis at that size.
         (Each was fitted alone before: sizes jumped from tile to tile, and neighbours touched:
         "TrouserPullover".)"""
-        self.label_size, shown = self.page.one_size(names, self.grid.tiles[0].w)
+        room = max(self.grid.tiles[0].w, self.grid.pitch - self._label_space(self.page))
+        self.label_size, shown = self.page.one_size(names, room)
         return shown
 
     def _layout(self) -> None:
@@ -200,6 +216,7 @@ class Mosaic(DataScene):
             crisp=True,
             cols=self.cols,
             rows=self.rows,
+            pitch=self._pitches(page)[0],
         )
         bounds, body = grid.bounds, page.body
         width, height = self.size
