@@ -752,3 +752,27 @@ def test_weights_colour_bars_say_where_weights_went_past_their_ends(sample):
         ys = (m.box.y + (np.arange(m.rows) + 0.5) * m.box.h / m.rows).astype(int)
         xs = (m.box.x + (np.arange(m.cols) + 0.5) * m.box.w / m.cols).astype(int)
         np.testing.assert_array_equal(frame[ys][:, xs], theme.diverging[level])
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize(
+    ("classes", "named"),
+    [("fashion", False), ("digits", True), ("a,b,c,d,e,f,g,h,i,j", True)],
+)
+def test_output_rows_are_all_names_or_all_numbers(lang, classes, named):
+    """In Chinese the output matrix's rows read "0, 2, 外套, 衬衫, 包": a name where it had
+    two characters at most, else the row's number. One kind of label now: the names where
+    every one shown fits beside the rows, else the numbers."""
+    scene = SCENES["weights"](steps=2, every=1, size=(1280, 720), lang=lang, classes=classes)
+    for _ in scene.frames():
+        pass
+    output = scene.matrices[-1]
+    rows = [t for t in scene.page.texts()
+            if t.role == "unit" and output.box.x - 12 <= t.box.right <= output.box.x
+            and output.box.y <= t.box.y + t.box.h / 2 <= output.box.bottom]  # fmt: skip
+    assert len(rows) >= 5
+    names = scene.class_names()
+    row_h = output.box.h / output.rows
+    index = [round((t.box.y + t.box.h / 2 - output.box.y) / row_h - 0.5) for t in rows]
+    expected = [names[r] if named else str(r) for r in index]
+    assert [t.content for t in rows] == expected

@@ -326,9 +326,15 @@ class Weights(TrainingScene):
         laid = page.type.lay("0", page.px("small"))
         line_h = laid.ascent + laid.descent
         step = nice_step(line_h / row_h)
+        labelled = range(0, matrix.rows, step)
+        room = matrix.box.x - round(4 * s) - self.right.x
+        px = page.px("small")
+        # the class names where every one labelled fits beside the rows, else every row by its
+        # number: never some of each ("0, 2, 外套, 衬衫, 包" read as five kinds of label)
+        named = last and all(page.type.width(names[r], px) <= room for r in labelled)
         if line_h <= matrix.box.h:  # rows labelled where a label fits: every row, or every k
-            for r in range(0, matrix.rows, step):
-                text = names[r] if last and len(names[r]) <= 2 else str(r)
+            for r in labelled:
+                text = names[r] if named else str(r)
                 y = matrix.box.y + (r + 0.5) * row_h
                 page.text(
                     frame,
