@@ -117,6 +117,51 @@ def test_softmax_bars_labels_and_caption_are_the_probabilities(mode):
         assert f" {best}" in text and "1.000" in text
 
 
+FASHION_EN = [
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+]  # Fashion-MNIST's own names, in label order
+
+
+@pytest.mark.parametrize(
+    ("classes", "lang", "said"),
+    [("digits", "en", "most probable digit: {i} "),
+     ("fashion", "en", "most probable item: {i} ({name})"),
+     ("fashion", "zh", "最可能的服饰：{i}（{zh}）"), ("cat,dog", "en", "most probable class: {i} "),
+     ("a,b,c,d,e,f,g,h,i,j", "en", "most probable class: {i} ({name})")],
+)  # fmt: skip
+def test_softmax_names_its_most_probable_class_as_the_lesson_does(classes, lang, said):
+    """A lesson on Fashion-MNIST ended its softmax part with "most probable digit: 3": the
+    scene took no classes and said digit. It takes them: the caption names the class."""
+    scene = SCENES["softmax"](frames=2, seed=4, index=3, low=6.0, high=6.0, classes=classes,
+                              lang=lang)  # fmt: skip
+    z = np.round(np.random.default_rng(4).normal(0.0, 1.3, 10), 1)
+    z[3] = 6.0
+    best = int(softmax64(z).argmax())
+    names = {"fashion": FASHION_EN, "a,b,c,d,e,f,g,h,i,j": list("abcdefghij")}.get(classes)
+    zh = catalogue("zh").list("classes.fashion.names")[best]
+    _, texts = next(frames_with_texts(scene))
+    expected = said.format(i=best, name=names[best] if names else "", zh=zh)
+    assert expected in caption(texts) + " ", caption(texts)
+
+
+def test_a_lessons_classes_reach_its_softmax_part(tmp_path):
+    from tests.test_storyboard import write
+    from vizff.storyboard import load_storyboard, plan
+
+    board = write(tmp_path, 'classes = "fashion"\n\n[[part]]\nscene = "softmax"\nframes = 2\n')
+    (segment,) = plan(load_storyboard(board, out_dir=tmp_path)).segments
+    assert segment.settings.classes == "fashion"
+
+
 def test_a_probability_past_the_digits_shown_is_stated_with_its_bound():
     """A near-certain class said `p = >0.999`; it says `p > 0.999`."""
     scene = SCENES["softmax"](frames=2, low=30.0, high=30.0, index=2)

@@ -233,6 +233,13 @@ class Scene:
     def _kind(self) -> str:
         return self.settings.classes if isinstance(self.settings.classes, str) else "custom"
 
+    def class_names(self) -> list[str]:
+        """The names of labels 0..9: digits, Fashion-MNIST's items, or the user's own."""
+        classes = self.settings.classes
+        if isinstance(classes, tuple):
+            return list(classes)
+        return self.words.list(f"classes.{classes}.names")
+
 
 class DataScene(Scene):
     """A scene that shows a dataset's images: the data and how its classes are named."""
@@ -271,13 +278,6 @@ class DataScene(Scene):
     def _dataset_name(self) -> str:
         name = data_name(self.words, self.digits.source, self.digits.path)
         return self.drawable_data_name(name, self.digits.source)
-
-    def class_names(self) -> list[str]:
-        """The names of labels 0..9: digits, Fashion-MNIST's items, or the user's own."""
-        classes = self.settings.classes
-        if isinstance(classes, tuple):
-            return list(classes)
-        return self.words.list(f"classes.{classes}.names")
 
     def image_size(self) -> str:
         rows, cols = self.digits.image_shape

@@ -12,7 +12,7 @@ import numpy as np
 from vizff.draw import Axis, Bars, Chart, Page, Plot, hex_colour, make_palette, numbers
 from vizff.draw.plot import nice_ticks
 from vizff.nn import softmax
-from vizff.options import Option
+from vizff.options import SHARED_BY_KEY, Option
 from vizff.scenes.base import Scene
 
 STACK_BELOW = 1.3  # body width / height under which the two charts go one above the other
@@ -30,6 +30,7 @@ class Softmax(Scene):
         Option("t_low", "float", 0.25, "mode temperature: first temperature", low=0.01, high=100),
         Option("t_high", "float", 4.0, "mode temperature: last temperature", low=0.01, high=100),
         Option("frames", "int", 90, "frames for the sweep", low=2, high=5000),
+        SHARED_BY_KEY["classes"],  # what the ten outputs stand for: the caption names the best
     )
 
     @property
@@ -64,16 +65,22 @@ class Softmax(Scene):
         return logits, softmax((logits / value)[None])[0]
 
     def caption(self, logits: np.ndarray, probabilities: np.ndarray, value: float) -> str:
-        best = int(probabilities.argmax())
+        index = int(probabilities.argmax())
         total = numbers.fixed(float(probabilities.sum()), 3)
-        thing = self.words("classes.digits.noun")
+        thing = self.things(plural=False)  # digit, item, class
+        name = self.class_names()[index]  # the bars are numbered: a name says which class
+        best = (
+            str(index)
+            if name == str(index)
+            else self.words("softmax.named", index=index, name=name)
+        )
         if self.settings.mode == "temperature":
             return self.words(
                 "softmax.caption_temperature",
                 t=numbers.fixed(value, 2),
                 thing=thing,
                 best=best,
-                p=numbers.stated(numbers.probability(probabilities[best], 3)),
+                p=numbers.stated(numbers.probability(probabilities[index], 3)),
                 total=total,
             )
         i = self.settings.index
