@@ -151,7 +151,7 @@ def test_an_empty_train_split_is_named_before_anything_reads_it(capsys, no_train
     code, _, err = run(capsys, *argv, "--data", str(no_train_split), *extra)
     assert code == 1
     assert one_line(err) == (
-        f"error: {no_train_split}: the train and test splits need at least one digit each "
+        f"error: {no_train_split}: the train and test splits need at least one image each "
         "(they hold 0 and 3)\n"
     )
     assert not out.exists()
@@ -165,7 +165,7 @@ def test_an_empty_train_split_in_a_scene_file_names_the_file_and_key(capsys, no_
     assert (code, one_line(err)) == (
         1,
         f'error: {scene}: data = "zero" ({no_train_split}): {no_train_split}: the train and '
-        "test splits need at least one digit each (they hold 0 and 3)\n",
+        "test splits need at least one image each (they hold 0 and 3)\n",
     )
 
 

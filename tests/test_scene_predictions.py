@@ -369,7 +369,7 @@ def test_refusals_name_the_option(idx_dir):
         Predictions(pick="worst")
     with pytest.raises(OptionError, match="count"):
         Predictions(count=0)
-    with pytest.raises(OptionError, match="count=100: 100 digits and their labels do not fit"):
+    with pytest.raises(OptionError, match="count=100: 100 images and their labels do not fit"):
         list(Predictions(count=100, steps=0, size=(640, 360)).frames())
     with pytest.raises(OptionError, match="size.*needs at least 480x270"):
         Predictions(size=(320, 180))

@@ -790,7 +790,7 @@ def test_a_part_that_cannot_fit_the_frame_is_found_before_any_part_is_rendered(t
         'size = "480x270"\n[[part]]\ncard = "title"\n'
         '[[part]]\nscene = "predictions"\ncount = 40\nsteps = 3\nevery = 3\n',
     )
-    with pytest.raises(VizffError, match=r'part 2 \("predictions"\): count = 40: 40 digits and'):
+    with pytest.raises(VizffError, match=r'part 2 \("predictions"\): count = 40: 40 images and'):
         plan(load_storyboard(board))  # planning: nothing drawn, no file
     assert [p.name for p in tmp_path.iterdir()] == ["lesson.toml"]
 

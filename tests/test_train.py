@@ -305,7 +305,7 @@ def test_empty_splits_are_a_clear_error(tmp_path):
     from vizff.errors import DataError
 
     empty = read_directory(write_idx_dir(tmp_path, n_train=0, n_test=5))
-    with pytest.raises(DataError, match="need at least one digit each"):
+    with pytest.raises(DataError, match="need at least one image each"):
         next(train(empty, TrainConfig(steps=1)))
 
 
@@ -445,5 +445,5 @@ def test_a_test_split_of_one_digit_trains_and_an_empty_one_is_refused(sample):
     one = replace(digits, test_images=digits.test_images[:1], test_labels=digits.test_labels[:1])
     assert [s.step for s in train(one, TrainConfig(hidden=(4,), steps=1))] == [0, 1]
     empty = replace(digits, test_images=digits.test_images[:0], test_labels=digits.test_labels[:0])
-    with pytest.raises(DataError, match="need at least one digit each"):
+    with pytest.raises(DataError, match="need at least one image each"):
         next(train(empty, TrainConfig(steps=1)))

@@ -169,7 +169,7 @@ class TrainConfig:
         _check(
             total <= MAX_STEPS,
             "epochs",
-            f"{self.epochs} passes over {n_train:,} digits at batch size {self.batch_size} are "
+            f"{self.epochs} passes over {n_train:,} images at batch size {self.batch_size} are "
             f"{total:,} steps, past the ceiling of {MAX_STEPS:,}",
             self.epochs,
         )
@@ -291,10 +291,10 @@ def train(data: Digits, config: TrainConfig = TrainConfig()) -> Iterator[Snapsho
 
 
 def check_splits(data: Digits) -> None:
-    """Training needs a digit in each split: the error says so before anything reads one."""
+    """Training needs an image in each split: the error says so before anything reads one."""
     if len(data.train_labels) == 0 or len(data.test_labels) == 0:
         raise DataError(
-            f"{data.path}: the train and test splits need at least one digit each "
+            f"{data.path}: the train and test splits need at least one image each "
             f"(they hold {len(data.train_labels)} and {len(data.test_labels)})"
         )
 

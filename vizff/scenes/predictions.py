@@ -273,13 +273,13 @@ class Predictions(TrainingScene):
                 raise self.settings.attribute(
                     OptionError(
                         "count",
-                        f"{self.count} digits and their labels do not fit in {self.size[0]}x"
+                        f"{self.count} images and their labels do not fit in {self.size[0]}x"
                         f"{self.size[1]}; show fewer or choose a larger size",
                     )
                 )
             raise self.settings.attribute(
                 OptionError(
-                    "size", "leaves no room for a digit and its labels; choose a larger size"
+                    "size", "leaves no room for an image and its labels; choose a larger size"
                 )
             )
         if page.body.h > page.body.w and self.slack > 0:
