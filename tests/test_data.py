@@ -437,7 +437,7 @@ def test_a_folder_named_like_a_source_is_read_only_as_a_path_and_a_note_says_so(
     code, out, err = run(capsys, "data", "info", "--data", "MNIST")
     assert code == 0 and out.startswith(f"source  mnist\npath    {cache}\n")
     assert "reads the MNIST download cache, not the folder ./MNIST: write ./MNIST" in err
-    code, out, err = run(capsys, "train", "--data", "./sample", "--steps", "1")
+    code, out, err = run(capsys, "train", "--data", "./sample", "--steps", "1", "--batch-size", "5")
     assert code == 0 and "note" not in err and "on sample (5 train / 2 test)" in err
     assert str(mine) != "sample"
     # a scene file: the folder beside the file, named as the file has it; one given by path
@@ -562,6 +562,10 @@ def test_a_data_error_naming_a_folder_with_a_line_break_stays_one_line(capsys, t
         ("binary", "its pixels only reach 1, so the images are drawn black: IDX images hold "
                    "grey levels 0 to 255; multiply yours by 255"),
         ("blank", "every image is blank (all its pixels are 0)"),
+        ("flat", "every image is one flat grey (all its pixels are 255): the network has "
+                 "nothing to tell apart"),
+        ("flat low", "every image is one flat grey (all its pixels are 90): the network has "
+                     "nothing to tell apart"),
         ("one label", "every train image has the label 7: the network has nothing to tell apart"),
         ("fine", None),
     ],
@@ -579,6 +583,9 @@ def test_data_that_reads_but_cannot_teach_gets_a_note(capsys, tmp_path, case, sa
         train, test = train > 127, test > 127
     elif case == "blank":
         train, test = train * 0, test * 0
+    elif case.startswith("flat"):
+        level = 255 if case == "flat" else 90
+        train, test = np.full_like(train, level), np.full_like(test, level)
     elif case == "one label":
         train_labels = np.full(30, 7)
     folder = tmp_path / "d"
@@ -593,7 +600,7 @@ def test_data_that_reads_but_cannot_teach_gets_a_note(capsys, tmp_path, case, sa
     expected = f"note: {folder}: {said}\n" if said else ""
     code, _, err = run(capsys, "data", "info", "--data", str(folder))
     assert code == 0 and err == expected
-    code, _, err = run(capsys, "train", "--data", str(folder), "--steps", "2")
+    code, _, err = run(capsys, "train", "--data", str(folder), "--steps", "2", "--batch-size", "10")
     assert code == 0 and err.startswith(expected) and err.count("note:") == bool(said)
     result = render_scene("mosaic", tmp_path / "m.png", data=str(folder), size=(320, 180))
     assert list(result.notes) == ([f"{folder}: {said}"] if said else [])
@@ -641,3 +648,59 @@ def test_a_file_too_large_is_refused_before_it_is_read(tmp_path):
         "47 MB): use fewer or smaller images"
     )
     assert peak < 10_000_000, peak
+
+
+def labelled_folder(tmp_path, train_labels, test_labels):
+    """A folder of random 28x28 images with the labels given."""
+    rng = np.random.default_rng(2)
+    folder = tmp_path / "d"
+    folder.mkdir()
+    for name, payload in (
+        ("train-images-idx3-ubyte", idx_images(rng.integers(0, 256, (len(train_labels), 28, 28)))),
+        ("train-labels-idx1-ubyte", idx_labels(np.asarray(train_labels))),
+        ("t10k-images-idx3-ubyte", idx_images(rng.integers(0, 256, (len(test_labels), 28, 28)))),
+        ("t10k-labels-idx1-ubyte", idx_labels(np.asarray(test_labels))),
+    ):
+        (folder / name).write_bytes(payload)
+    return folder
+
+
+@pytest.mark.parametrize(
+    ("classes", "said"),
+    [("cat,dog,bird", "--classes cat,dog,bird names labels 0, 1, 2... in order, but no image is "
+      "labelled 0 (cat) or 2 (bird); labels 4, 7 go unnamed (the data's labels: 1, 4, 7); put "
+      "each name at its label's place in the list"),
+     ("0,cat,2,3,4,dog", "--classes 0,cat,2,3,4,dog names labels 0, 1, 2... in order, but no "
+      "image is labelled 5 (dog); labels 4, 7 go unnamed (the data's labels: 1, 4, 7); put each "
+      "name at its label's place in the list"),
+     ("0,cat,2,3,dog", None),  # a name on each label that has images: the rest are numbered
+     ("0,cat,2,3,dog,5,6,bird", None), ("fashion", None), ("digits", None)],
+)  # fmt: skip
+def test_names_on_labels_no_image_has_get_a_note(capsys, tmp_path, classes, said):
+    """Data labelled 1, 4 and 7 drawn with `--classes cat,dog,bird` put the names on labels
+    0 to 2 (rows of zeros in the confusion matrix), called its 1s dog and its 4s 4, silently."""
+    from tests.test_cli import run
+
+    folder = labelled_folder(tmp_path, [1, 4, 7] * 10, [7, 4, 1] * 4)
+    code, _, err = run(capsys, "render", "mosaic", "--data", str(folder), "--classes", classes,
+                       "--frame", "0", "--out", str(tmp_path / "m.png"))  # fmt: skip
+    assert code == 0 and err == (f"note: {said}\n" if said else ""), err
+
+
+@pytest.mark.parametrize("batch", [None, 8, 1])
+def test_a_batch_larger_than_the_train_split_gets_a_note(capsys, tmp_path, batch):
+    """A train split of one image trained "batch 64" (the subtitle said so) on that one."""
+    from tests.test_cli import run
+    from vizff.render import render_scene
+
+    folder = labelled_folder(tmp_path, [3], list(range(10)))
+    flags = [] if batch is None else ["--batch-size", str(batch)]
+    named = "the batch size (64, the default)" if batch is None else f"--batch-size {batch}"
+    said = f"{named} is more than the data's 1 train image: each step takes it"
+    code, _, err = run(capsys, "train", "--data", str(folder), "--steps", "2", *flags)
+    assert code == 0 and (f"note: {said}" in err) == (batch != 1), err
+    keywords = {} if batch is None else {"batch_size": batch}
+    result = render_scene("loss", tmp_path / "l.png", data=str(folder), steps=2, frame=0,
+                          **keywords)  # fmt: skip
+    python_said = said.replace("--batch-size ", "batch_size=")
+    assert (python_said in result.notes) == (batch != 1), result.notes

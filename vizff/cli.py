@@ -166,7 +166,7 @@ def train(
 ) -> None:
     """Train the network and print the test accuracy."""
     from vizff.data import load_digits, looks_wrong
-    from vizff.render import data_notes
+    from vizff.render import batch_note, data_notes
     from vizff.train import TrainConfig, check_memory, check_splits, estimated_seconds
     from vizff.train import train as run
 
@@ -190,6 +190,8 @@ def train(
     with named_cli(settings):
         check_memory(digits, config)
     for message in looks_wrong(digits):  # a run that will go: what it will show is said
+        note(message)
+    for message in batch_note(len(digits.train_labels), config.batch_size, settings):
         note(message)
     total = config.total_steps(len(digits.train_labels))
     warn_if_long(

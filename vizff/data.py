@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import os
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -500,11 +501,15 @@ def looks_wrong(digits: Digits) -> tuple[str, ...]:
     if digits.source in ("sample", "mnist"):  # checked: the real thing
         return ()
     notes = []
-    peaks = [
-        int(images.max()) for images in (digits.train_images, digits.test_images) if images.size
-    ]
+    held = [images for images in (digits.train_images, digits.test_images) if images.size]
+    peaks = [int(images.max()) for images in held]
     if peaks and max(peaks) == 0:
         notes.append(f"{digits.path}: every image is blank (all its pixels are 0)")
+    elif peaks and min(int(images.min()) for images in held) == max(peaks):
+        notes.append(
+            f"{digits.path}: every image is one flat grey (all its pixels are {max(peaks)}): "
+            "the network has nothing to tell apart"
+        )
     elif peaks and max(peaks) <= 1:
         notes.append(
             f"{digits.path}: its pixels only reach {max(peaks)}, so the images are drawn black: "
@@ -518,6 +523,30 @@ def looks_wrong(digits: Digits) -> tuple[str, ...]:
             "to tell apart"
         )
     return tuple(notes)
+
+
+def unnamed_labels(digits: Digits, names: Sequence[str], given: str) -> str | None:
+    """A note where names the user gave (`given`, as they wrote it) fall on labels no image
+    has while labels the images have go unnamed: names go to labels 0, 1, 2... in order, and
+    data labelled 1, 4 and 7 drawn with `cat,dog,bird` calls its 1s dog and its 4s 4."""
+    held = np.flatnonzero(
+        class_counts(digits.train_labels)[:10] + class_counts(digits.test_labels)[:10]
+    )
+    named = [k for k, name in enumerate(names[:10]) if name != str(k)]
+    idle = [k for k in named if k not in held]
+    if not idle:
+        return None
+    bare = [int(k) for k in held if k not in named]
+    idle_said = " or ".join(f"{k} ({names[k]})" for k in idle)
+    bare_said = (
+        f"; labels {', '.join(map(str, bare))} go unnamed" if len(bare) > 1
+        else f"; label {bare[0]} goes unnamed" if bare else ""
+    )  # fmt: skip
+    return (
+        f"{given} names labels 0, 1, 2... in order, but no image is labelled {idle_said}"
+        f"{bare_said} (the data's labels: {', '.join(str(int(k)) for k in held)}); "
+        "put each name at its label's place in the list"
+    )
 
 
 def as_inputs(images: np.ndarray, dtype: np.dtype | str = np.float32) -> np.ndarray:

@@ -162,6 +162,8 @@ class RenderJob:
             notes
             + data_notes(self.settings)
             + looks_wrong_in(self.scene)
+            + class_notes(self.scene, self.settings)
+            + batch_notes(self.scene, self.settings)
             + shortened(self.scene, self.settings)
             + small_text(self.scene),
             size=self.writer.size,
@@ -203,6 +205,42 @@ def looks_wrong_in(scene: Scene) -> tuple[str, ...]:
 
     digits = scene.__dict__.get("digits")  # read by load(); not read here for the asking
     return looks_wrong(digits) if digits is not None else ()
+
+
+def class_notes(scene: Scene, settings: Settings) -> tuple[str, ...]:
+    """`unnamed_labels` where the user named the classes of data that a scene read."""
+    from vizff.data import unnamed_labels
+
+    digits = scene.__dict__.get("digits")
+    names = settings.get("classes")
+    if digits is None or not isinstance(names, tuple) or not settings.given("classes"):
+        return ()
+    given = settings.source("classes").name("classes", settings.raw.get("classes", names))
+    note = unnamed_labels(digits, names, given)
+    return (note,) if note else ()
+
+
+def batch_notes(scene: Scene, settings: Settings) -> tuple[str, ...]:
+    """A note where the batch size is more than the train split holds: each step then takes
+    the whole split (the subtitle's "batch 64" would say otherwise)."""
+    config, digits = getattr(scene, "config", None), scene.__dict__.get("digits")
+    if config is None or digits is None:
+        return ()
+    return batch_note(len(digits.train_labels), config.batch_size, settings)
+
+
+def batch_note(n_train: int, batch_size: int, settings: Settings) -> tuple[str, ...]:
+    if not 0 < n_train < batch_size:
+        return ()
+    named = (
+        settings.source("batch_size").name("batch_size", settings.raw.get("batch_size"))
+        if settings.given("batch_size")
+        else f"the batch size ({batch_size}, the default)"
+    )
+    return (
+        f"{named} is more than the data's {counted(n_train, 'train image')}: each step "
+        f"takes {'it' if n_train == 1 else f'all {n_train:,}'}",
+    )
 
 
 def data_notes(settings: Settings) -> tuple[str, ...]:

@@ -84,6 +84,8 @@ from vizff.parallel import Runner, TaskFailed
 from vizff.recipes import Recipe, file_values, misspelled, read_toml, scene_class
 from vizff.render import (
     RenderResult,
+    batch_notes,
+    class_notes,
     data_notes,
     named,
     planned_title,
@@ -499,6 +501,8 @@ class Segment:
         notes = (
             *((writer.note,) if writer.note else ()),
             *data_notes(settings),  # names the part itself
+            *class_notes(scene, settings),
+            *batch_notes(scene, settings),
             *(f"{self.prefix}: {note}" for note in shortened(scene, settings)),
             *small_text(scene),  # the lesson's size: said once, not per part
         )
