@@ -821,3 +821,12 @@ def test_output_rows_are_all_names_or_all_numbers(lang, classes, named):
     index = [round((t.box.y + t.box.h / 2 - output.box.y) / row_h - 0.5) for t in rows]
     expected = [names[r] if named else str(r) for r in index]
     assert [t.content for t in rows] == expected
+
+
+@pytest.mark.parametrize(("lang", "said"), [("en", "test digit #5"), ("zh", "测试集数字，编号 5")])
+def test_a_mosaic_of_one_image_says_which_without_an_order(lang, said):
+    """One image read "test digits #0–#0, filled column by column: image i×1 + j goes to
+    column i, row j"."""
+    scene = SCENES["mosaic"](rows=1, cols=1, start=5, reveal=2, lang=lang)
+    _, texts = next(frames_with_texts(scene))
+    assert caption(texts) == said

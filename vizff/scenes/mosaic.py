@@ -182,6 +182,13 @@ class Mosaic(DataScene):
 
     def _caption(self, rows: int, cols: int) -> str:
         s = self.settings
+        if rows * cols == 1:  # "#0–#0, image i×1 + j goes to column i, row j" said nothing
+            return self.words(
+                "mosaic.caption_one",
+                split=self.words(f"data.{s.split}"),
+                thing=self.examples(plural=False),
+                first=s.start,
+            )
         return self.words(
             "mosaic.caption",
             split=self.words(f"data.{s.split}"),
