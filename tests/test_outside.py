@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 import vizff.render
+import vizff.scenes
 from tests.conftest import idx_images, idx_labels
 from tests.test_cli import run
 from tests.test_storyboard import SMALL, small, write
@@ -1577,3 +1578,29 @@ def test_a_folder_or_file_option_given_a_flag_says_so_and_writes_nothing(capsys,
     assert list(tmp_path.iterdir()) == []
     code, _, _ = run(capsys, "render", "loss", "--out-dir=--x", "--steps", "3", "--size", "480x270")
     assert code == 0 and [p.name for p in tmp_path.iterdir()] == ["--x"]
+
+
+def test_class_names_one_alone_and_too_long_are_told_apart(capsys, tmp_path):
+    """`--classes cat` was refused as not digits or fashion with no way to give one name, and
+    a 51-character name was refused without saying which."""
+    out = str(tmp_path / "m.png")
+    code, _, err = run(capsys, "render", "mosaic", "--classes", "cat", "--frame", "0", "--out", out)
+    assert code == 2 and one_line(err) == (
+        "error: --classes cat: must be one of digits, fashion, or a list of up to ten names "
+        '(one name alone: --classes "cat,")\n'
+    )
+    code, _, err = run(capsys, "render", "mosaic", "--classes", "cat,", "--set", "labels=true",
+                       "--frame", "-1", "--out", out)  # fmt: skip
+    assert code == 0 and err == ""
+    scene = vizff.scenes.SCENES["mosaic"](classes="cat,")
+    assert scene.class_names() == ["cat", *map(str, range(1, 10))]
+    long = "b" * 51
+    code, _, err = run(capsys, "render", "mosaic", "--classes", f"a,{long},c", "--frame", "0",
+                       "--out", out)  # fmt: skip
+    assert code == 2 and one_line(err) == (
+        f'error: --classes a,{long},c: the name "{"b" * 20}…" has 51 characters; give each 1 '
+        "to 40\n"
+    )
+    for typed in ("cat,,", ","):
+        code, _, err = run(capsys, "render", "mosaic", "--classes", typed, "--out", out)
+        assert code == 2 and "give up to ten names" in err

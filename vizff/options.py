@@ -24,6 +24,7 @@ from vizff.errors import (
     OptionError,
     Python,
     Source,
+    printable,
     shorten,
     toml_literal,
 )
@@ -106,8 +107,9 @@ class Option:
                 like = "32,16" if self.kind == "hidden" else "0,1,2"
                 raise self._fail(f"a number is missing between commas; write them like {like}")
             return [part for part in parts if part]
-        if self.kind == "names" and "," in text:
-            return [part.strip() for part in text.split(",")]
+        if self.kind == "names" and "," in text:  # `cat,`: a list of one name
+            names = [part.strip() for part in text.split(",")]
+            return names[:-1] if len(names) > 1 and not names[-1] and names[-2] else names
         return text
 
     def _check(self, value: Any) -> Any:
@@ -249,14 +251,24 @@ class Option:
         if isinstance(value, str):
             if value in self.choices:
                 return value
+            hint = close_match(value, self.choices)
             raise self._fail(
-                f"must be one of {', '.join(self.choices)}{close_match(value, self.choices)}, "
-                "or a list of up to ten names"
+                f"must be one of {', '.join(self.choices)}{hint}, or a list of up to ten names"
+                + (
+                    ""
+                    if hint or not value.strip()
+                    else f' (one name alone: ⟨classes "{value.strip()},"⟩)'
+                )
             )
         if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
             raise self._fail(f"expected {' or '.join(self.choices)}, or a list of up to ten names")
         names = tuple(str(v).strip() for v in value)
-        if not 1 <= len(names) <= 10 or not all(names) or any(len(n) > 40 for n in names):
+        long = next((n for n in names if len(n) > 40), None)
+        if long is not None:
+            raise self._fail(
+                f'the name "{printable(long[:20])}…" has {len(long)} characters; give each 1 to 40'
+            )
+        if not 1 <= len(names) <= 10 or not all(names):
             raise self._fail("give up to ten names, one per label from 0, each 1 to 40 characters")
         # data of fewer classes (3 labels: cat,dog,bird): the network still has ten outputs,
         # and those without a name are shown as their label's number
