@@ -570,7 +570,8 @@ def test_a_hang_up_with_its_terminal_gone_exits_129(tmp_path):
 
 def test_a_file_size_limit_is_said_the_same_way_for_every_format(tmp_path):
     """Past `ulimit -f`, a GIF said "File too large" and an MP4 "ffmpeg failed (killed by
-    signal 25): nothing on stderr" (the kernel's SIGXFSZ ends ffmpeg)."""
+    signal 25): nothing on stderr" (the kernel's SIGXFSZ ends ffmpeg); then both said "File
+    too large", not which limit nor how to raise it."""
     import resource
 
     def limited():
@@ -584,7 +585,10 @@ def test_a_file_size_limit_is_said_the_same_way_for_every_format(tmp_path):
             capture_output=True, text=True, preexec_fn=limited, timeout=240,
         )  # fmt: skip
         assert done.returncode == 1
-        assert done.stderr == f"error: {out}: writing failed (File too large)\n"
+        assert done.stderr == (
+            f"error: {out}: writing failed (File too large: past the file size limit here, "
+            "60,000 bytes; raise it, e.g. ulimit -f unlimited)\n"
+        )
     assert list(tmp_path.iterdir()) == []
 
 

@@ -632,6 +632,27 @@ def test_an_output_without_a_format_that_is_no_folder_says_what_it_is(
     assert (tmp_path / "plain").read_text() == "mine"
 
 
+def test_no_interrupt_is_asked_again_once_the_process_is_ending(monkeypatch):
+    """A retry timer firing while Python finalized called into the interpreter from a thread
+    that no longer could: "Fatal Python error: PyThreadState_Get" after "interrupted", once
+    in some hundreds of Ctrl-C. At exit the timers are cancelled and no new one starts."""
+    import signal
+
+    from vizff import interrupts
+
+    monkeypatch.setattr(interrupts, "RETRY", 30.0)  # pending for the whole test
+    monkeypatch.setattr(interrupts, "_exiting", False)
+    monkeypatch.setattr(interrupts, "_timers", set())
+    interrupts._later_again(signal.SIGINT, 3)
+    (timer,) = interrupts._timers
+    assert timer.is_alive()
+    interrupts._no_retries_at_exit()
+    timer.join(2)
+    assert not timer.is_alive() and not interrupts._timers
+    interrupts._later_again(signal.SIGINT, 3)  # a signal handled during the exit itself
+    assert not interrupts._timers
+
+
 def test_an_interrupt_landing_in_an_import_callback_is_handled_again_not_dropped():
     """A Ctrl-C while a module is imported can land in the import system's weakref callback,
     where an exception is printed as "Exception ignored" and dropped: the render went on and,
@@ -1604,3 +1625,79 @@ def test_class_names_one_alone_and_too_long_are_told_apart(capsys, tmp_path):
     for typed in ("cat,,", ","):
         code, _, err = run(capsys, "render", "mosaic", "--classes", typed, "--out", out)
         assert code == 2 and "give up to ten names" in err
+
+
+def test_an_error_line_is_printed_even_when_rich_cannot_print_it(capsys, monkeypatch):
+    """Under `ulimit -v 200000` a MemoryError while importing matplotlib met a second one in
+    rich's console (importing its emoji table): 75 lines of traceback. The line is written
+    plainly then."""
+    from vizff import cli
+
+    def no_memory(*args, **kwargs):
+        raise MemoryError
+
+    monkeypatch.setattr(cli.err, "print", no_memory)
+    with pytest.raises(SystemExit) as exit_:
+        cli.fail("error: out of memory (no detail); use fewer hidden units", 1)
+    assert exit_.value.code == 1
+    assert capsys.readouterr().err == "error: out of memory (no detail); use fewer hidden units\n"
+
+
+def test_a_library_that_cannot_be_mapped_is_out_of_memory_not_a_bug(capsys, monkeypatch):
+    """Under `ulimit -v 150000` an extension module could not be mapped: "unexpected
+    ImportError ... this is a bug in vizff". It is the memory limit, and is said so."""
+    import vizff.data
+
+    def unmappable(*args, **kwargs):
+        raise ImportError("/x/_core.cpython-311.so: failed to map segment from shared object")
+
+    monkeypatch.setattr(vizff.data, "load_digits", unmappable)
+    code, _, err = run(capsys, "train", "--steps", "1")
+    assert code == 1 and one_line(err) == (
+        "error: out of memory loading a library vizff needs; allow this process more memory "
+        "(ulimit -v), or close other programs\n"
+    )
+
+
+def test_a_snippet_asked_for_with_standard_output_closed_is_an_error(tmp_path):
+    """`vizff render ... --embed md >&-` exited 0 with no word: the snippet, what was asked
+    for, went nowhere (with stdout on /dev/full it said so). Without --embed, 0 is right."""
+    out = tmp_path / "e.gif"
+    base = [sys.executable, "-m", "vizff", "render", "sigmoid", "--size", "320x180",
+            "--set", "frames=3", "--out", str(out)]  # fmt: skip
+    for extra, code in ((["--embed", "md"], 1), ([], 0)):
+        done = subprocess.run([*base, *extra], capture_output=False, stderr=subprocess.PIPE,
+                              text=True, preexec_fn=lambda: os.close(1), timeout=120)  # fmt: skip
+        assert done.returncode == code, done.stderr
+        if code:
+            assert done.stderr.splitlines()[-1] == (
+                f"error: cannot write to the standard output (it is closed); {out} was written"
+            )
+        assert out.exists()
+
+
+def test_ffmpeg_failing_under_a_memory_limit_names_the_limit(monkeypatch):
+    """Under `ulimit -v 800000` an MP4 failed with "ffmpeg failed (exit status 187):
+    Terminating thread with return code -542398533 (Generic error in an external library)":
+    nothing said memory, nor what to do. Where memory is limited, the limit is named."""
+    import resource
+
+    from vizff.writers import Ffmpeg
+
+    words = "Terminating thread with return code -22 (Invalid argument)"
+    fake = [sys.executable, "-c", f"import sys; sys.stderr.write({words!r} + '\\n'); sys.exit(187)"]
+    real = resource.getrlimit
+
+    def said(limit):
+        monkeypatch.setattr(
+            resource, "getrlimit",
+            lambda which: (limit, limit) if which == resource.RLIMIT_AS else real(which),
+        )  # fmt: skip
+        return str(Ffmpeg(fake, "m.mp4", stdin=subprocess.DEVNULL).failure())
+
+    assert said(resource.RLIM_INFINITY) == f"m.mp4: ffmpeg failed (exit status 187): {words}"
+    assert said(800_000 * 1024) == (
+        f"m.mp4: ffmpeg failed (exit status 187): {words}; memory is limited here (ulimit -v "
+        "800,000 KB), maybe too little for the encoder: raise it (e.g. ulimit -v unlimited), "
+        "or write a .gif"
+    )

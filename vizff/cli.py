@@ -10,6 +10,7 @@ import errno
 import inspect
 import math
 import os
+import re
 import sys
 import time
 import typing
@@ -497,6 +498,8 @@ def render_command(
                 # write it still gets a snippet that pastes right
                 poster = not (job.settings.given("poster") and not job.settings.poster)
                 snippet = embed_snippet(result, embed, poster=poster)
+                if STDOUT_CLOSED:  # the snippet was what was asked for: it must not vanish
+                    raise OSError(errno.EBADF, "it is closed")
                 print(escaped(snippet, sys.stdout.encoding, "xmlcharrefreplace"))
         return
     render_batch(recipes, prepared, boards, out_dir, lenient, jobs)
@@ -828,6 +831,8 @@ def main(argv: list[str] | None = None) -> None:
     Cli.flags = frozenset(flag_keys(command))  # an error names --set x=1 for a key with no flag
     Cli.typed_sets = {}
     files.WRITTEN.clear()
+    global STDOUT_CLOSED
+    STDOUT_CLOSED = sys.stdout is None
     for name in ("stdout", "stderr"):  # `>&-`, `2>&-`: closed before vizff ran; Python has
         if getattr(sys, name) is None:  # None for it. What would go there goes nowhere
             setattr(sys, name, open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115
@@ -881,6 +886,14 @@ def main(argv: list[str] | None = None) -> None:
             fail(interrupted_line(), interrupts.exit_status())
         if os.environ.get("VIZFF_TRACEBACK"):
             raise
+        if isinstance(exc, ImportError) and re.search(
+            r"failed to map segment|cannot allocate memory", str(exc), re.IGNORECASE
+        ):  # a library that could not be loaded into the memory left (`ulimit -v`)
+            fail(
+                "error: out of memory loading a library vizff needs; allow this process more "
+                "memory (ulimit -v), or close other programs",
+                1,
+            )
         fail(
             f"error: unexpected {type(exc).__name__}: {shorten(str(exc))}; this is a bug in "
             "vizff, please report it with the command (VIZFF_TRACEBACK=1 shows where)",
@@ -955,6 +968,9 @@ def escaped(text: str, encoding: str | None, how: str = "backslashreplace") -> s
     return text.encode(encoding, how).decode(encoding, "replace")
 
 
+STDOUT_CLOSED = False  # standard output was closed before vizff ran (`>&-`)
+
+
 def _quiet_stdout() -> None:
     """Point stdout at /dev/null, so Python's own flush at exit cannot fail a second time."""
     _to_devnull(sys.stdout)
@@ -998,4 +1014,10 @@ def fail(message: str, code: int) -> None:
         err.print(printable(message), markup=False, soft_wrap=True)  # split its error in two)
     except OSError:  # stderr itself is gone: the exit code still says it failed
         pass
+    except Exception:  # noqa: BLE001 (out of memory, rich cannot import what it prints with:
+        try:  # the line without it, not its traceback)
+            sys.stderr.write(printable(message) + "\n")
+            sys.stderr.flush()
+        except Exception:  # noqa: BLE001, S110 (nothing more can be said: the code says it)
+            pass
     sys.exit(code)

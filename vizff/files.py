@@ -130,6 +130,8 @@ def reason(exc: OSError) -> str:
     """`No space left on device`: an OSError as one short phrase, without its file name (and
     for too many open files, the limit and how to raise it)."""
     said = exc.strerror or str(exc)
+    if exc.errno == errno.EFBIG and said == os.strerror(errno.EFBIG):
+        return file_too_large()
     if exc.errno == errno.EMFILE:
         try:
             import resource
@@ -139,6 +141,24 @@ def reason(exc: OSError) -> str:
             return said
         return f"{said}: {limit} at once here; raise the limit, e.g. ulimit -n 1024"
     return said
+
+
+def file_too_large() -> str:
+    """`File too large`, and where it is this process's file size limit (`ulimit -f`), that
+    limit and how to raise it (else it is the file system's own largest file)."""
+    said = os.strerror(errno.EFBIG)
+    try:
+        import resource
+
+        limit = resource.getrlimit(resource.RLIMIT_FSIZE)[0]
+    except (ImportError, OSError, ValueError):
+        return said
+    if limit == resource.RLIM_INFINITY:
+        return f"{said} for this file system; write it to another"
+    return (
+        f"{said}: past the file size limit here, {limit:,} bytes; raise it, e.g. "
+        "ulimit -f unlimited"
+    )
 
 
 def make_dirs(folder: Path, name: str) -> list[Path]:

@@ -11,7 +11,9 @@ As a library, without `stop_on`, `critical()` holds Python's own Ctrl-C the same
 from __future__ import annotations
 
 import _thread
+import atexit
 import signal
+import sys
 import threading
 import weakref
 from collections.abc import Iterator
@@ -63,9 +65,35 @@ def _handle(signum, frame) -> None:
 
 
 def _later_again(signum: int, tries: int) -> None:
-    timer = threading.Timer(RETRY, _retry, (signum, tries))
-    timer.daemon = True  # never what keeps a finished process from exiting
+    with _timers_lock:  # reentrant: this runs in a signal handler, maybe inside the lock
+        if _exiting:
+            return
+        timer = threading.Timer(RETRY, _retry, (signum, tries))
+        timer.daemon = True  # never what keeps a finished process from exiting
+        _timers.add(timer)
     timer.start()
+
+
+_timers: set[threading.Timer] = set()
+_timers_lock = threading.RLock()
+_exiting = False
+
+
+@atexit.register
+def _no_retries_at_exit() -> None:
+    """The process is ending: no interrupt is asked again. A timer that fired while Python
+    was finalizing called into the interpreter from a thread that no longer could ("Fatal
+    Python error: PyThreadState_Get", once in some hundreds of Ctrl-C)."""
+    global _exiting
+    with _timers_lock:
+        _exiting = True
+        timers = list(_timers)
+        _timers.clear()
+    for timer in timers:
+        timer.cancel()
+    for timer in timers:
+        if timer is not threading.current_thread():
+            timer.join(1.0)
 
 
 def _retry(signum: int, tries: int) -> None:
@@ -74,6 +102,10 @@ def _retry(signum: int, tries: int) -> None:
     `interrupt_main` then does nothing, and a Ctrl-\\ to a lesson now and then let it run to
     its end; asked again a moment later instead, for a while. Dropped once the handler is
     another (the stop under way, or the process ending)."""
+    with _timers_lock:
+        _timers.discard(threading.current_thread())
+    if sys.is_finalizing():
+        return
     handler = signal.getsignal(signum)
     if handler is _handle:
         _thread.interrupt_main(signum)

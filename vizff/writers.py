@@ -33,6 +33,7 @@ from vizff.feeder import CLOSE_WAIT, Feeder
 from vizff.files import (
     TEMP_PREFIX,
     Staged,
+    file_too_large,
     link_problem,
     parent_problem,
     reason,
@@ -585,15 +586,34 @@ class Ffmpeg:
         code = self.process.wait()
         self.reader.join(timeout=5)
         log = "\n".join(self.log)
-        for failure in map(os.strerror, WRITE_ERRORS):
-            if failure in log:
-                return RenderError(f"{self.name}: writing failed ({failure})")
+        for number in WRITE_ERRORS:
+            if os.strerror(number) in log:
+                said = reason(OSError(number, os.strerror(number)))
+                return RenderError(f"{self.name}: writing failed ({said})")
         if hasattr(signal, "SIGXFSZ") and code == -signal.SIGXFSZ:  # past `ulimit -f`
-            return RenderError(f"{self.name}: writing failed ({os.strerror(errno.EFBIG)})")
+            return RenderError(f"{self.name}: writing failed ({file_too_large()})")
         lines = [re.sub(r"^\[[^]]*\]\s*", "", line) for line in self.log if line]
         said = lines[-1][:200] if lines else "nothing on stderr"
         status = f"exit status {code}" if code >= 0 else f"killed by signal {-code}"
-        return RenderError(f"{self.name}: ffmpeg failed ({status}): {said}")
+        return RenderError(f"{self.name}: ffmpeg failed ({status}): {said}{memory_limit()}")
+
+
+def memory_limit() -> str:
+    """`; this process's memory is limited (ulimit -v ...)...`, where it is: under such a
+    limit ffmpeg's encoder threads fail to allocate and say so in words that never name
+    memory ("Generic error in an external library", "Invalid argument")."""
+    try:
+        import resource
+
+        limit = resource.getrlimit(resource.RLIMIT_AS)[0]
+    except (ImportError, OSError, ValueError):
+        return ""
+    if limit == resource.RLIM_INFINITY:
+        return ""
+    return (
+        f"; memory is limited here (ulimit -v {limit // 1024:,} KB), maybe too little for the "
+        "encoder: raise it (e.g. ulimit -v unlimited), or write a .gif"
+    )
 
 
 class Mp4Writer(FrameWriter):
