@@ -830,3 +830,19 @@ def test_a_mosaic_of_one_image_says_which_without_an_order(lang, said):
     scene = SCENES["mosaic"](rows=1, cols=1, start=5, reveal=2, lang=lang)
     _, texts = next(frames_with_texts(scene))
     assert caption(texts) == said
+
+
+@pytest.mark.parametrize("size", [(480, 270), (320, 180), (640, 360)])
+def test_mosaic_names_never_shrink_the_images_to_under_half(size):
+    """At 480x270 whole names took an 8x9 grid of 10-pixel images (23 pixels in 4x18 with
+    the names cut): the images are what the scene shows, so they keep at least half the size
+    the best shape would give them without names, and names are cut there instead."""
+    named = SCENES["mosaic"](classes="fashion", labels=True, size=size, reveal=2)
+    plain = SCENES["mosaic"](classes="fashion", labels=True, size=size, reveal=2)
+    named.load()
+    plain._pitches = lambda page: (0, 0)  # the same grid, laid without room for names
+    plain.__dict__.pop("grid_shape", None)
+    plain.load()
+    assert named.grid.tiles[0].w >= 0.5 * plain.grid.tiles[0].w
+    if size == (480, 270):
+        assert named.grid.tiles[0].w > 20  # not the 10-pixel smudges

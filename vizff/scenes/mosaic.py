@@ -106,8 +106,16 @@ class Mosaic(DataScene):
 
         shapes = [(rows, count // rows) for rows in range(1, count + 1) if count % rows == 0]
         judged = {shape: tile(shape) for shape in shapes}
-        # names under the images whole before larger images: "S…" under every one says nothing
-        best = max(shapes, key=lambda shape: (*judged[shape], shape == default))
+        largest = max(width for _, width in judged.values())
+
+        def rank(shape: tuple[int, int]) -> tuple:
+            whole, width = judged[shape]
+            # names whole before larger images ("S…" under every one says nothing), unless
+            # the images would shrink to under half: they are what the scene shows (28x28
+            # images at 480x270 would be 10 pixels, a smudge, instead of 23)
+            return whole and width >= 0.5 * largest, width, shape == default
+
+        best = max(shapes, key=rank)
         return best, judged[best][1]
 
     def _pitches(self, page: Page) -> tuple[int, int]:
