@@ -212,7 +212,9 @@ def test_data_of_fewer_classes_names_only_those():
     assert read("classes", "cat, dog", Cli()) == ("cat", "dog", *"23456789")
     with pytest.raises(OptionError, match='give different names \\("5" names two labels\\)'):
         read("classes", ["5", "x"])  # label 0 named as label 5 is shown
-    for bad in ([], ["a"] * 11, ["a", " "], ["x" * 41]):
+    with pytest.raises(OptionError, match='the name "x{20}…" has 41 characters; give each 1 to 40'):
+        read("classes", ["x" * 41])
+    for bad in ([], ["a"] * 11, ["a", " "]):
         with pytest.raises(OptionError, match="give up to ten names, one per label from 0"):
             read("classes", bad)
 

@@ -525,7 +525,10 @@ def options_of(scene_cls) -> dict[str, Option]:
     """Every option a scene (or command) takes, by key: shared groups first, then its own."""
     groups = set(getattr(scene_cls, "always", ALWAYS)) | set(scene_cls.takes)
     left_out = set(getattr(scene_cls, "excludes", ()))
-    taken = {o.key: o for o in SHARED if o.group in groups and o.key not in left_out}
+    also = set(getattr(scene_cls, "also", ()))  # shared options taken one by one
+    taken = {
+        o.key: o for o in SHARED if (o.group in groups or o.key in also) and o.key not in left_out
+    }
     for own in scene_cls.OPTIONS:
         taken[own.key] = own
     return taken

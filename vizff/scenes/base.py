@@ -51,6 +51,7 @@ class Scene:
     name: ClassVar[str]
     summary: ClassVar[str]
     takes: ClassVar[tuple[str, ...]] = ()  # shared option groups beyond output and look
+    also: ClassVar[tuple[str, ...]] = ()  # shared options taken one by one, not their group
     OPTIONS: ClassVar[tuple[Option, ...]] = ()  # this scene's own options
     DEFAULTS: ClassVar[dict[str, Any]] = {}  # this scene's own defaults for shared options
     # the smallest frame whose text stays legible and apart; smaller sizes are refused

@@ -12,7 +12,7 @@ import numpy as np
 from vizff.draw import Axis, Bars, Chart, Page, Plot, hex_colour, make_palette, numbers
 from vizff.draw.plot import nice_ticks
 from vizff.nn import softmax
-from vizff.options import SHARED_BY_KEY, Option
+from vizff.options import Option
 from vizff.scenes.base import Scene
 
 STACK_BELOW = 1.3  # body width / height under which the two charts go one above the other
@@ -22,6 +22,7 @@ class Softmax(Scene):
     name = "softmax"
     summary = "ten scores beside their softmax probabilities; one score or the temperature sweeps"
     takes = ("seed",)
+    also = ("classes",)  # what the ten outputs stand for: the caption names the most probable
     OPTIONS = (
         Option("mode", "str", "logit", "what sweeps", choices=("logit", "temperature")),
         Option("index", "int", 3, "the score that sweeps (mode logit)", low=0, high=9),
@@ -30,7 +31,6 @@ class Softmax(Scene):
         Option("t_low", "float", 0.25, "mode temperature: first temperature", low=0.01, high=100),
         Option("t_high", "float", 4.0, "mode temperature: last temperature", low=0.01, high=100),
         Option("frames", "int", 90, "frames for the sweep", low=2, high=5000),
-        SHARED_BY_KEY["classes"],  # what the ten outputs stand for: the caption names the best
     )
 
     @property
