@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import decimal
+import math
 import os
 import re
 import time
@@ -292,8 +293,20 @@ def small_text(scene: Scene) -> tuple[str, ...]:
     size = "x".join(map(str, scene.size))
     return (
         f"at {size} the Chinese labels are {max(MIN_PIXELS, int(pixels))} px tall, too "
-        "small to read; render at 640x360 or larger",
+        f"small to read; render at {readable_size(scene.size)} or larger",
     )
+
+
+def readable_size(size: tuple[int, int]) -> str:
+    """The smallest frame of this shape whose text is set at the 640x360 design's size (text
+    grows with the frame's shorter way: 1000x200, a banner, needs 1800x360, not 640x360), in
+    even pixels; where that passes 4K, a frame of 640x360's own shape."""
+    from vizff.draw.page import scale_of
+    from vizff.options import within_max
+
+    grow = 1 / scale_of(size)
+    width, height = (2 * math.ceil(side * grow / 2) for side in size)
+    return f"{width}x{height}" if within_max((width, height)) else "640x360"
 
 
 def shortened(scene: Scene, settings: Settings) -> tuple[str, ...]:
