@@ -1701,3 +1701,26 @@ def test_ffmpeg_failing_under_a_memory_limit_names_the_limit(monkeypatch):
         "800,000 KB), maybe too little for the encoder: raise it (e.g. ulimit -v unlimited), "
         "or write a .gif"
     )
+
+
+def test_portrait_4k_is_a_size_and_a_scene_too_small_one_way_says_which(capsys, tmp_path):
+    """2160x3840 (a phone's vertical video at 4K) was refused: "width must be 160 to 3840 and
+    height 90 to 2160", though the README says 4K in portrait too; `4k` was no size's name.
+    And forward at 1000x200 read "needs at least 480x270", though 1000 is wider than 480."""
+    from vizff.options import parse_size
+
+    assert parse_size("2160x3840") == (2160, 3840) and parse_size("3840x2160") == (3840, 2160)
+    assert parse_size("4K") == parse_size("2160p") == (3840, 2160)
+    for bad in ("2161x3840", "3841x100", "2200x2200"):
+        with pytest.raises(OptionError, match="or in portrait up to 2160x3840"):
+            parse_size(bad)
+    frame = vizff.scenes.SCENES["card"](size=(2160, 3840), card="title").frames()
+    assert next(iter(frame)).shape == (3840, 2160, 3)
+    out = str(tmp_path / "f.png")
+    for size, said in (("1000x200", " (a height of 270 or more)"), ("360x640", " (a width of 480 "
+                       "or more)"), ("320x180", "")):  # fmt: skip
+        code, _, err = run(capsys, "render", "forward", "--size", size, "--out", out)
+        assert code == 2 and one_line(err) == (
+            f"error: --size {size}: scene forward needs at least 480x270{said} for its text to "
+            "stay legible and apart; choose a larger size\n"
+        )

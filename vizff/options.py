@@ -30,7 +30,10 @@ from vizff.errors import (
 )
 
 MIN_SIZE, MAX_SIZE = (160, 90), (3840, 2160)
-SIZE_NAMES = {"360p": (640, 360), "480p": (854, 480), "720p": (1280, 720), "1080p": (1920, 1080)}
+SIZE_NAMES = {
+    "360p": (640, 360), "480p": (854, 480), "720p": (1280, 720), "1080p": (1920, 1080),
+    "1440p": (2560, 1440), "2160p": (3840, 2160), "4k": (3840, 2160),
+}  # fmt: skip
 MAX_SEED = 2**63 - 1
 MAX_STEPS = 1_000_000  # about 1,000 epochs of full MNIST at batch 64: hours of backprop
 MAX_EPOCHS = 1000
@@ -350,15 +353,27 @@ def parse_size(value: Any, fail=None) -> tuple[int, int]:
     ):
         raise fail('expected a size such as "1280x720", "720p" or [1280, 720]')
     width, height = value
-    if not (MIN_SIZE[0] <= width <= MAX_SIZE[0] and MIN_SIZE[1] <= height <= MAX_SIZE[1]):
+    if not (MIN_SIZE[0] <= width and MIN_SIZE[1] <= height and within_max((width, height))):
         raise fail(size_range())
     return int(width), int(height)
+
+
+def within_max(size: tuple[int, int]) -> bool:
+    """At most 4K, landscape or portrait (2160x3840 for a phone's vertical video)."""
+    long, short = max(size), min(size)
+    return long <= MAX_SIZE[0] and short <= MAX_SIZE[1]
+
+
+def largest_scale(size: tuple[int, int]) -> float:
+    """How many times larger `size` can be drawn, its shape kept, within 4K (either way)."""
+    long, short = max(size), min(size)
+    return min(MAX_SIZE[0] / long, MAX_SIZE[1] / short)
 
 
 def size_range() -> str:
     return (
         f"width must be {MIN_SIZE[0]} to {MAX_SIZE[0]} and height {MIN_SIZE[1]} to "
-        f"{MAX_SIZE[1]} pixels"
+        f"{MAX_SIZE[1]} pixels, or in portrait up to {MAX_SIZE[1]}x{MAX_SIZE[0]}"
     )
 
 
@@ -389,7 +404,12 @@ SHARED: tuple[Option, ...] = (
     ),
     Option("fps", "float", 20.0, "frames per second (GIF: up to 50)", "output", 0.001, 240),
     Option(
-        "size", "size", (640, 360), "WIDTHxHEIGHT, or 360p 480p 720p 1080p", "output", metavar="WxH"
+        "size",
+        "size",
+        (640, 360),
+        "WIDTHxHEIGHT (to 3840x2160, or 2160x3840), or 360p 720p 1080p 4k",
+        "output",
+        metavar="WxH",
     ),
     Option("hold", "float", 1.5, "seconds on the last frame", "output", 0, 600),
     Option(

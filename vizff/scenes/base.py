@@ -86,10 +86,15 @@ class Scene:
         try:
             width, height = self.MIN_SIZE
             if self.size[0] < width or self.size[1] < height:
+                short = (  # the side that is short, where the other is long enough
+                    f" (a width of {width} or more)" if self.size[1] >= height
+                    else f" (a height of {height} or more)" if self.size[0] >= width
+                    else ""
+                )  # fmt: skip
                 raise OptionError(
                     "size",
-                    f"scene {self.name} needs at least {width}x{height} for its text to stay "
-                    "legible and apart; choose a larger size",
+                    f"scene {self.name} needs at least {width}x{height}{short} for its text to "
+                    "stay legible and apart; choose a larger size",
                 )
             self._check_lines()
             self._check_class_names()

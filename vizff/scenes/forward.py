@@ -36,7 +36,7 @@ from vizff.draw import (
 from vizff.draw.network import Discs, Edges, arrow, brace, dots, ring
 from vizff.errors import OptionError, counted
 from vizff.nn import Network, cross_entropy_error, forward
-from vizff.options import MAX_SIZE, MAX_UNITS, Option
+from vizff.options import MAX_SIZE, MAX_UNITS, Option, largest_scale
 from vizff.scenes.base import TrainingScene
 from vizff.train import Snapshot, train
 
@@ -468,7 +468,7 @@ class Forward(TrainingScene):
                 self.stacked, tile, digit = True, high, low
         if min(tile, digit) * min(rows, cols) < 12:
             across = int(min(tile, digit) * min(rows, cols))
-            largest = min(MAX_SIZE[0] / self.size[0], MAX_SIZE[1] / self.size[1])
+            largest = largest_scale(self.size)
             if min(tile, digit) * largest * min(rows, cols) < 12:  # no size would do
                 raise self.settings.attribute(
                     OptionError(
