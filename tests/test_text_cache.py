@@ -99,6 +99,25 @@ def test_a_formula_with_subscripts_stays_on_one_line_where_it_can(cjk):
     assert whole > 10
 
 
+def test_a_number_or_letter_between_two_chinese_phrases_holds_on_to_both():
+    """The mosaic's Chinese caption at 322x182 broke `（均从 0` over `数起）` and `第 j` over
+    `行`: a number or a letter written between two phrases is part of both. At every width
+    where `第 j 行（均从 0 数起）` fits a phrase's share, a line holds it whole; every
+    character is kept, in order."""
+    setter = Typesetter()
+    caption = (
+        "测试集数字，编号 0–71，按列填充：编号 i×6 + j 的图放在第 i 列、第 j 行（均从 0 数起）"
+    )
+    held = 0
+    for width in range(80, 700, 7):
+        lines = setter.wrap(caption, width, 12, cjk=True)
+        assert "".join(lines).replace(" ", "") == caption.replace(" ", "")
+        if setter.width("第 j 行（均从 0 数起）", 12) <= text.PHRASE_SHARE * width:
+            assert any("第 j 行（均从 0 数起）" in line for line in lines), (width, lines)
+            held += len(lines) > 1
+    assert held > 5
+
+
 def test_text_over_a_grid_line_takes_the_areas_own_colour():
     """The colour a label's box is cleared to is the most common one there, whether the page,
     a grid line or a shaded band that is neither (the sigmoid's saturated stretches)."""

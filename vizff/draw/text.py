@@ -503,18 +503,20 @@ def _latin_runs(tokens: list[str], too_long) -> list[str]:
         else:
             runs.append(token)
     held: list[str] = []  # then each whole run to the phrase before it, where both fit
+    number = False  # the token before, a short word held to its phrase, takes the next too
     for token in runs:
         last = held[-1] if held else ""
-        if (
-            _is_latin(token)
-            and last
-            and not _is_latin(last)
-            and last.rstrip()[-1] not in CJK_STOPS
-            and not too_long(last + token)
-        ):
+        latin = _is_latin(token)
+        joins = latin and last and not _is_latin(last)
+        # a number or a letter between two phrases with no mark holds on to both: `均从 0
+        # 数起`, `第 j 行` and `训练 300 步` never break beside it (`（均从 0` over `数起）`)
+        joins = joins or (number and not latin)
+        if joins and last.rstrip()[-1] not in CJK_STOPS and not too_long(last + token):
             held[-1] = last + token
+            number = latin and re.fullmatch(r"\s*(?:[\d.,]+%?|\w)\s*", token) is not None
         else:
             held.append(token)
+            number = False
     return held
 
 
