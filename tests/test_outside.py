@@ -1724,3 +1724,33 @@ def test_portrait_4k_is_a_size_and_a_scene_too_small_one_way_says_which(capsys, 
             f"error: --size {size}: scene forward needs at least 480x270{said} for its text to "
             "stay legible and apart; choose a larger size\n"
         )
+
+
+def test_a_read_only_output_is_left_as_it_is(capsys, tmp_path):
+    """A 0444 output was replaced without a word (the render renames a new file over it,
+    which a file's mode does not stop, and root writes anything): the mode says keep it,
+    as `cp` and editors take it. The render is refused before any work; the file is as
+    it was; a poster is kept the same way; made writable, it is replaced."""
+    out = tmp_path / "ro.gif"
+    args = ["render", "sigmoid", "--size", "320x180", "--set", "frames=3"]
+    assert run(capsys, *args, "--out", str(out))[0] == 0
+    out.chmod(0o444)
+    before = out.read_bytes()
+    code, _, err = run(capsys, *args, "--hold", "0", "--out", str(out))
+    assert code == 2 and one_line(err) == (
+        f"error: --out {out}: is read-only (mode 444), so vizff leaves it as it is; make it "
+        "writable (chmod u+w) or name another file\n"
+    )
+    assert out.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["ro.gif"]
+    video = tmp_path / "v.mp4"
+    assert run(capsys, *args, "--poster", "--out", str(video))[0] == 0
+    poster = tmp_path / "v.poster.png"
+    poster.chmod(0o400)
+    code, _, err = run(capsys, *args, "--poster", "--out", str(video))
+    assert code == 2 and f"--poster: {poster} is read-only (mode 400)" in err
+    out.chmod(0o644)
+    assert run(capsys, *args, "--hold", "0", "--out", str(out))[0] == 0
+    assert out.read_bytes() != before
+    with pytest.raises(OptionError, match="is read-only"):
+        out.chmod(0o444)
+        vizff.render.render_scene("sigmoid", out, size=(320, 180), frames=3)

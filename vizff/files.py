@@ -227,6 +227,23 @@ def special_problem(path: Path) -> str | None:
     return None
 
 
+def read_only_problem(path: Path) -> str | None:
+    """Why a file (through a link) is kept as it is: nobody may write it (`chmod a-w`). A
+    render replaces its output by renaming a new file over it, which a file's own mode
+    does not stop (and root may write anything): the mode is taken as what its owner
+    meant, as `cp` and editors take it."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    if stat.S_ISREG(st.st_mode) and not st.st_mode & 0o222:
+        return (
+            f"is read-only (mode {stat.S_IMODE(st.st_mode):o}), so vizff leaves it as it is; "
+            f"make it writable (chmod u+w) or name another file"
+        )
+    return None
+
+
 def parent_problem(path: Path) -> str | None:
     """Why the folders on the way to `path` cannot be made: one of them is a file."""
     for parent in Path(path).parents:

@@ -20,6 +20,7 @@ from vizff.files import (
     also_named_note,
     folder_also_named,
     link_problem,
+    read_only_problem,
     reason,
     special_problem,
     writing,
@@ -408,7 +409,7 @@ def check_poster(path: Path) -> None:
         ) from None
     if is_dir:
         raise OptionError("poster", f"{target} is a folder, which the poster cannot replace")
-    problem = special_problem(target) or link_problem(target)
+    problem = special_problem(target) or link_problem(target) or read_only_problem(target)
     if problem:
         raise OptionError("poster", f"{target} {problem}")
 

@@ -36,6 +36,7 @@ from vizff.files import (
     file_too_large,
     link_problem,
     parent_problem,
+    read_only_problem,
     reason,
     special_problem,
     sweep_stale,
@@ -154,7 +155,12 @@ class FrameWriter:
                 "or a path without an extension for numbered PNGs",
                 value=str(self.path),
             )
-        problem = special_problem(self.path) or link_problem(self.path) or parent_problem(self.path)
+        problem = (
+            special_problem(self.path)
+            or link_problem(self.path)
+            or parent_problem(self.path)
+            or read_only_problem(self.path)
+        )
         if problem:
             raise OptionError("out", problem, value=str(self.path))
 
