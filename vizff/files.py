@@ -133,27 +133,31 @@ def reason(exc: OSError) -> str:
     if exc.errno == errno.EFBIG and said == os.strerror(errno.EFBIG):
         return file_too_large()
     if exc.errno == errno.EMFILE:
-        try:
-            import resource
-
-            limit = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
-        except (ImportError, OSError):
+        limit = soft_limit("NOFILE")
+        if limit is None:
             return said
         return f"{said}: {limit} at once here; raise the limit, e.g. ulimit -n 1024"
     return said
+
+
+def soft_limit(name: str) -> int | None:
+    """This process's limit `RLIMIT_<name>` (NOFILE, FSIZE, AS: what `ulimit` sets), or None
+    where there is none or it cannot be read."""
+    try:
+        import resource
+
+        limit = resource.getrlimit(getattr(resource, f"RLIMIT_{name}"))[0]
+    except (ImportError, AttributeError, OSError, ValueError):
+        return None
+    return None if limit == resource.RLIM_INFINITY else limit
 
 
 def file_too_large() -> str:
     """`File too large`, and where it is this process's file size limit (`ulimit -f`), that
     limit and how to raise it (else it is the file system's own largest file)."""
     said = os.strerror(errno.EFBIG)
-    try:
-        import resource
-
-        limit = resource.getrlimit(resource.RLIMIT_FSIZE)[0]
-    except (ImportError, OSError, ValueError):
-        return said
-    if limit == resource.RLIM_INFINITY:
+    limit = soft_limit("FSIZE")
+    if limit is None:
         return f"{said} for this file system; write it to another"
     return (
         f"{said}: past the file size limit here, {limit:,} bytes; raise it, e.g. "

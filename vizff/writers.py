@@ -38,6 +38,7 @@ from vizff.files import (
     parent_problem,
     read_only_problem,
     reason,
+    soft_limit,
     special_problem,
     sweep_stale,
 )
@@ -608,13 +609,8 @@ def memory_limit() -> str:
     """`; this process's memory is limited (ulimit -v ...)...`, where it is: under such a
     limit ffmpeg's encoder threads fail to allocate and say so in words that never name
     memory ("Generic error in an external library", "Invalid argument")."""
-    try:
-        import resource
-
-        limit = resource.getrlimit(resource.RLIMIT_AS)[0]
-    except (ImportError, OSError, ValueError):
-        return ""
-    if limit == resource.RLIM_INFINITY:
+    limit = soft_limit("AS")
+    if limit is None:
         return ""
     return (
         f"; memory is limited here (ulimit -v {limit // 1024:,} KB), maybe too little for the "

@@ -161,9 +161,8 @@ class Page:
         to label.) Returns the design size, for `text(size=...)`, and the texts to draw;
         `bold`: each must fit in bold too."""
         styles = (False, True) if bold else (False,)
-        largest = self.px(size)
-        pixels = max(MIN_PIXELS, round(largest))
-        least = max(MIN_PIXELS, round(largest * 0.7))
+        pixels = max(MIN_PIXELS, round(self.px(size)))
+        least = self._least_pixels(size)
 
         def wide(text: str, px: int) -> int:
             return max(self.type.width(text, px, bold=b) for b in styles)
@@ -177,9 +176,13 @@ class Page:
 
     def widest(self, texts: Sequence[str], size: str = "small", *, least: bool = False) -> int:
         """The widest of `texts` in pixels at `size`, or with `least` at the least size
-        `one_size` draws them (70% of it)."""
-        pixels = max(MIN_PIXELS, round(self.px(size) * (0.7 if least else 1)))
+        `one_size` draws them."""
+        pixels = self._least_pixels(size) if least else max(MIN_PIXELS, round(self.px(size)))
         return max((self.type.width(t, pixels) for t in texts), default=0)
+
+    def _least_pixels(self, size: str) -> int:
+        """The least size `one_size` sets labels of `size` at: 70% of it."""
+        return max(MIN_PIXELS, round(self.px(size) * 0.7))
 
     def _line_height(self, pixels: float) -> int:
         laid = self.type.lay("Ag字", pixels)
